@@ -1,0 +1,84 @@
+"""The seed's token exchange callback: rewrite props (and lifetimes) when tokens are issued.
+
+Called for the authorization code, refresh token and token exchange grants. The callback gets a
+:class:`TokenExchangeCallbackOptions` and may return a :class:`TokenExchangeCallbackResult` (or a
+mapping with the same keys, or ``None`` to keep everything). It may raise an ``OAuthError``;
+``InvalidGrantError`` also revokes the grant.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .core import Core
+from .errors import InvalidRequestError
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenExchangeCallbackOptions:
+    grant_type: str
+    client_id: str
+    user_id: str
+    grant_id: str
+    scope: list[str]
+    requested_scope: list[str]
+    props: Any
+    subject_client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenExchangeCallbackResult:
+    access_token_props: Any = _UNSET
+    new_props: Any = _UNSET
+    access_token_ttl: int | None = None
+    refresh_token_ttl: int | None = None
+    access_token_scope: list[str] | None = None
+    allow_cross_client_exchange: bool = False
+
+    @property
+    def has_new_props(self) -> bool:
+        return self.new_props is not _UNSET
+
+    @property
+    def has_access_token_props(self) -> bool:
+        return self.access_token_props is not _UNSET
+
+
+_FIELDS = {
+    "access_token_props",
+    "new_props",
+    "access_token_ttl",
+    "refresh_token_ttl",
+    "access_token_scope",
+    "allow_cross_client_exchange",
+}
+
+
+async def run(core: Core, options: TokenExchangeCallbackOptions) -> TokenExchangeCallbackResult:
+    callback = core.options.token_exchange_callback
+    if callback is None:
+        return TokenExchangeCallbackResult()
+    result = callback(options)
+    if inspect.isawaitable(result):
+        result = await result
+    if result is None:
+        return TokenExchangeCallbackResult()
+    if isinstance(result, Mapping):
+        unknown = set(result) - _FIELDS
+        if unknown:
+            raise TypeError(f"token_exchange_callback returned unknown fields: {sorted(unknown)}")
+        result = TokenExchangeCallbackResult(**result)
+    if not isinstance(result, TokenExchangeCallbackResult):
+        raise TypeError("token_exchange_callback must return None, a mapping or a TokenExchangeCallbackResult")
+    for name in ("access_token_ttl", "refresh_token_ttl"):
+        value = getattr(result, name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise InvalidRequestError(f"the token exchange callback returned an invalid {name}")
+    if result.access_token_ttl == 0:
+        raise InvalidRequestError("the token exchange callback returned an invalid access_token_ttl")
+    return result

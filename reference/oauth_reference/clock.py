@@ -1,0 +1,47 @@
+"""Where the provider reads the time.
+
+Every expiry decision reads :meth:`Clock.now`. ``SystemClock`` calls :func:`time.time` on each
+read, so freezegun moves it in-process; ``OffsetClock`` adds an offset that the test-mode hook
+(``POST /__test__/clock``) advances for a served process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> float:
+        return time.time()
+
+
+class OffsetClock:
+    """The wall clock plus an offset that only ever grows (time travels forward)."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return time.time() + self._offset
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def advance(self, seconds: float) -> float:
+        if not seconds >= 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+            return self._offset

@@ -1,0 +1,129 @@
+"""The authorization code grant at the token endpoint (OAuth 2.1 section 4.1.3).
+
+The code is bound to its client, redirect URI and PKCE challenge, lives 10 minutes, and is
+exchanged once: the exchange is one conditional commit on the grant's version, so of two
+concurrent exchanges exactly one writes tokens (OAUTH21-4.1.3-CODE-ONCE). A code presented
+again after its exchange revokes the grant and everything minted from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import callbacks
+from . import crypto
+from . import grants
+from . import records
+from . import rfc7636
+from .errors import InvalidGrantError
+from .errors import InvalidRequestError
+from .scopes import narrow
+from .scopes import parse_scope
+from .tokens import TokenRequest
+from .tokens import resolve_resource
+from .tokens import token_response
+
+
+async def exchange(request: TokenRequest) -> dict[str, Any]:
+    core, form, client = request.core, request.form, request.client
+    code = form.get("code")
+    if code is None:
+        raise InvalidRequestError("code is required")
+    ids = grants.split_token(code)
+    if ids is None:
+        raise InvalidGrantError("invalid authorization code")
+    user_id, grant_id = ids
+    for _ in range(4):
+        found = await grants.load(core.storage, user_id, grant_id)
+        if found is None:
+            raise InvalidGrantError("invalid or expired authorization code")
+        grant, version = found
+        if grant.auth_code_id is None or not crypto.equal(crypto.sha256_hex(code), grant.auth_code_id):
+            raise InvalidGrantError("invalid authorization code")
+        if grant.client_id != client.client_id:
+            raise InvalidGrantError("the authorization code was issued to another client")  # OAUTH21-4.1.3-CLIENT-BIND
+        if grant.code_used:
+            # OAUTH21-4.1.3-CODE-ONCE: refuse, and revoke what the first exchange issued.
+            await grants.revoke(core.storage, user_id, grant_id)
+            raise InvalidGrantError("the authorization code was already used; its tokens are revoked")
+        now = core.now()
+        if grant.code_expires_at is None or grant.code_expires_at <= now:
+            raise InvalidGrantError("the authorization code has expired")  # OAUTH21-4.1.2-CODE-TTL
+        redirect_uri = form.get("redirect_uri")
+        if redirect_uri is not None and redirect_uri != grant.redirect_uri:
+            raise InvalidGrantError("redirect_uri differs from the authorization request")
+        verifier = form.get("code_verifier")
+        if grant.code_challenge is not None:
+            if verifier is None:
+                raise InvalidGrantError("code_verifier is required")
+            if not rfc7636.verify(verifier, grant.code_challenge, grant.code_challenge_method or "plain"):
+                raise InvalidGrantError("code_verifier does not match the code_challenge")  # RFC7636-4.6-S256-VERIFY
+        else:
+            if verifier is not None:
+                raise InvalidGrantError("code_verifier sent for a code issued without a code_challenge")
+            if redirect_uri is None:
+                raise InvalidRequestError("redirect_uri is required when PKCE was not used")
+        resource = resolve_resource(request, grant)
+        requested = parse_scope(form.get("scope"))
+        scope = narrow(requested, grant.scope) if requested else list(grant.scope)
+
+        assert grant.auth_code_wrapped_key is not None
+        props_key = crypto.unwrap_key(grant.auth_code_wrapped_key, code)
+        token_props_key, token_props = props_key, grant.encrypted_props
+        access_ttl = core.options.access_token_ttl
+        refresh_ttl = core.options.refresh_token_ttl
+        if core.options.token_exchange_callback is not None:
+            result = await callbacks.run(
+                core,
+                callbacks.TokenExchangeCallbackOptions(
+                    grant_type="authorization_code",
+                    client_id=client.client_id,
+                    user_id=user_id,
+                    grant_id=grant_id,
+                    scope=list(grant.scope),
+                    requested_scope=scope,
+                    props=crypto.decrypt_props(grant.encrypted_props, props_key),
+                    subject_client_id=client.client_id,
+                ),
+            )
+            if result.has_new_props:
+                props_key, grant.encrypted_props = grants.encrypt_new_props(result.new_props)
+                token_props_key, token_props = props_key, grant.encrypted_props
+            if result.has_access_token_props:
+                token_props_key, token_props = grants.encrypt_new_props(result.access_token_props)
+            access_ttl = result.access_token_ttl or access_ttl
+            if result.refresh_token_ttl is not None:
+                refresh_ttl = result.refresh_token_ttl
+            if result.access_token_scope is not None:
+                scope = narrow(result.access_token_scope, scope)
+
+        refresh_token = None
+        grant.auth_code_wrapped_key = None  # the code is used; its hash stays for replay detection
+        grant.code_challenge = grant.code_challenge_method = None
+        if refresh_ttl == 0:
+            grant.expires_at = now + access_ttl
+        else:
+            grant.expires_at = None if refresh_ttl is None else now + refresh_ttl
+            refresh_token = grants.new_token(user_id, grant_id)
+            grant.refresh_token_id = crypto.sha256_hex(refresh_token)
+            grant.refresh_token_wrapped_key = crypto.wrap_key(props_key, refresh_token)
+        ttl = grants.token_lifetime(access_ttl, grant, now)
+        minted = grants.mint_access_token(
+            grant,
+            client_id=client.client_id,
+            props_key=token_props_key,
+            encrypted_props=token_props,
+            scope=scope,
+            audience=resource,
+            now=now,
+            ttl=ttl,
+        )
+        key = records.grant_key(user_id, grant_id)
+        if await core.storage.commit([*grants.grant_writes(grant), minted.write], expect={key: version}):
+            return token_response(minted.token, ttl, scope, refresh_token, resource)
+        # Someone else changed the grant since we read it. If they exchanged the code, this
+        # request lost the race: refuse it without revoking (the code was unused when we read).
+        again = await grants.load(core.storage, user_id, grant_id)
+        if again is None or again[0].code_used:
+            raise InvalidGrantError("the authorization code was already used")
+    raise InvalidGrantError("the authorization code could not be exchanged; try again")

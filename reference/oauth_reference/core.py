@@ -1,0 +1,63 @@
+"""The provider's state shared by every endpoint: options, store, clock, and URL resolution."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .clock import Clock
+from .options import ProviderOptions
+from .rfc8707 import canonical
+from .storage import Storage
+
+log = logging.getLogger("oauth_reference")
+
+
+def _path_of(endpoint: str) -> str:
+    return urlsplit(endpoint).path if endpoint.startswith(("http://", "https://")) else endpoint
+
+
+@dataclass(slots=True)
+class Core:
+    options: ProviderOptions
+    storage: Storage
+    clock: Clock
+    # Test-only: lets CIMD documents live on loopback hosts (requires --test-mode; issue 5).
+    allow_loopback_fetch: bool = False
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def issuer(self, origin: str) -> str:
+        """The issuer: fixed by options, or the origin the request arrived at (as in the seed)."""
+        return self.options.issuer or origin
+
+    def absolute(self, endpoint: str, issuer: str) -> str:
+        if endpoint.startswith(("http://", "https://")):
+            return endpoint
+        return issuer.rstrip("/") + endpoint
+
+    def resource(self, issuer: str) -> str:
+        """The protected resource identifier (RFC 9728 ``resource``), canonical."""
+        configured = self.options.resource_metadata.resource
+        if configured is None:
+            parts = urlsplit(issuer)
+            return canonical(f"{parts.scheme}://{parts.netloc}")
+        return canonical(self.absolute(configured, issuer))
+
+    def resource_metadata_url(self, issuer: str) -> str:
+        """RFC 9728 section 3.1: the well-known path inserted before the resource's path."""
+        parts = urlsplit(self.resource(issuer))
+        path = parts.path.rstrip("/")
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{path}{query}"
+
+    @property
+    def token_path(self) -> str:
+        return _path_of(self.options.token_endpoint)
+
+    @property
+    def registration_path(self) -> str | None:
+        endpoint = self.options.client_registration_endpoint
+        return _path_of(endpoint) if endpoint else None

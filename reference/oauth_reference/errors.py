@@ -1,0 +1,180 @@
+"""OAuth error responses: one class per registered error code.
+
+RFC 6749 section 4.1.2.1 (authorization errors) and 5.2 (token errors), RFC 6750 section 3.1
+(bearer errors), RFC 7591 section 3.2.2 (registration errors), RFC 8707 section 2
+(``invalid_target``) and RFC 7009 section 2.2.1. The wire code is the class attribute ``error``;
+the HTTP status is ``status``. Raising one of these anywhere below an endpoint produces a JSON
+error response ``{"error": ..., "error_description": ...}`` with ``Cache-Control: no-store``.
+
+Hierarchy::
+
+    OAuthError
+    ├── InvalidRequestError            invalid_request
+    ├── InvalidClientError             invalid_client (401)
+    ├── InvalidGrantError              invalid_grant
+    ├── UnauthorizedClientError        unauthorized_client
+    ├── UnsupportedGrantTypeError      unsupported_grant_type
+    ├── UnsupportedResponseTypeError   unsupported_response_type
+    ├── InvalidScopeError              invalid_scope
+    ├── InvalidTargetError             invalid_target
+    ├── AccessDeniedError              access_denied
+    ├── InvalidTokenError              invalid_token (401)
+    ├── InvalidRedirectUriError        invalid_redirect_uri
+    ├── InvalidClientMetadataError     invalid_client_metadata
+    ├── ServerError                    server_error (500)
+    └── TemporarilyUnavailableError    temporarily_unavailable (503)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+# RFC 6749 section 5.2: error and error_description use %x20-21 / %x23-5B / %x5D-7E only.
+_ALLOWED = frozenset(chr(c) for c in (0x20, 0x21, *range(0x23, 0x5C), *range(0x5D, 0x7F)))
+
+
+def safe_description(text: str) -> str:
+    """Replace characters RFC 6749 section 5.2 forbids in ``error_description`` with ``?``."""
+    return "".join(ch if ch in _ALLOWED else "?" for ch in text)
+
+
+class ConfigurationError(ValueError):
+    """The provider was configured with options that contradict each other or the seed's rules."""
+
+
+class OAuthError(Exception):
+    """An error rendered as an OAuth error response."""
+
+    error: ClassVar[str] = "invalid_request"
+    status: ClassVar[int] = 400
+
+    def __init__(
+        self,
+        description: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(description or self.error)
+        self.description = safe_description(description) if description else None
+        self.headers: dict[str, str] = dict(headers or {})
+        self.status_code = status if status is not None else self.status
+
+    def body(self) -> dict[str, str]:
+        body = {"error": self.error}
+        if self.description:
+            body["error_description"] = self.description
+        return body
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status_code}, description={self.description!r})"
+
+
+class InvalidRequestError(OAuthError):
+    """The request is missing a required parameter, repeats one, or is otherwise malformed."""
+
+    error = "invalid_request"
+
+
+class InvalidClientError(OAuthError):
+    """Client authentication failed (unknown client, no authentication, unsupported method)."""
+
+    error = "invalid_client"
+    status = 401
+
+
+class InvalidGrantError(OAuthError):
+    """The grant or refresh token is invalid, expired, revoked, or bound to another client."""
+
+    error = "invalid_grant"
+
+
+class UnauthorizedClientError(OAuthError):
+    """The authenticated client may not use this grant or response type."""
+
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    """The authorization server does not support this grant type."""
+
+    error = "unsupported_grant_type"
+
+
+class UnsupportedResponseTypeError(OAuthError):
+    """The authorization server does not support this response type."""
+
+    error = "unsupported_response_type"
+
+
+class InvalidScopeError(OAuthError):
+    """The requested scope is invalid, unknown, malformed, or exceeds what was granted."""
+
+    error = "invalid_scope"
+
+
+class InvalidTargetError(OAuthError):
+    """The requested resource is invalid or unknown (RFC 8707 section 2)."""
+
+    error = "invalid_target"
+
+
+class AccessDeniedError(OAuthError):
+    """The resource owner or authorization server denied the request."""
+
+    error = "access_denied"
+
+
+class InvalidTokenError(OAuthError):
+    """The access token is missing, expired, revoked or malformed (RFC 6750 section 3.1)."""
+
+    error = "invalid_token"
+    status = 401
+
+
+class InvalidRedirectUriError(OAuthError):
+    """A redirect URI in a registration request is invalid (RFC 7591 section 3.2.2)."""
+
+    error = "invalid_redirect_uri"
+
+
+class InvalidClientMetadataError(OAuthError):
+    """A client metadata value is invalid (RFC 7591 section 3.2.2)."""
+
+    error = "invalid_client_metadata"
+
+
+class ServerError(OAuthError):
+    """The server met an unexpected condition."""
+
+    error = "server_error"
+    status = 500
+
+
+class TemporarilyUnavailableError(OAuthError):
+    """The server cannot handle the request now (its store is down or overloaded)."""
+
+    error = "temporarily_unavailable"
+    status = 503
+
+
+class AuthorizationError(Exception):
+    """An authorization-endpoint error raised by :func:`parse_auth_request`.
+
+    ``redirect_to`` is set only once the client and its redirect URI have been validated
+    (OAuth 2.1 section 4.1.2.1): only then may the error be sent back to the client. Without it,
+    the application must show the error to the user and must not redirect.
+    """
+
+    def __init__(self, error: OAuthError, redirect_to: str | None = None) -> None:
+        super().__init__(error.description or error.error)
+        self.oauth_error = error
+        self.redirect_to = redirect_to
+
+    @property
+    def code(self) -> str:
+        return self.oauth_error.error
+
+    @property
+    def description(self) -> str | None:
+        return self.oauth_error.description

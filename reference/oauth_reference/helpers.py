@@ -1,0 +1,190 @@
+"""``OAuthHelpers``: what the application's handlers call (the seed's ``env.OAUTH_PROVIDER``).
+
+Handlers reach it with :func:`oauth_reference.provider_helpers` (``scope["oauth_provider"]``,
+also ``request.state.oauth_provider`` under Starlette).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from . import authorization
+from . import clients
+from . import crypto
+from . import grants
+from . import records
+from .core import Core
+from .errors import InvalidRequestError
+from .forms import parse_pairs
+from .records import AccessToken
+from .records import AuthRequest
+from .records import ClientInfo
+from .records import Grant
+from .records import GrantSummary
+from .records import ListResult
+from .records import TokenSummary
+from .storage import check_limit
+
+
+class HasURL(Protocol):
+    @property
+    def url(self) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedAuthorization:
+    redirect_to: str
+
+
+def _split_url(request: str | HasURL) -> tuple[str, list[tuple[str, str]]]:
+    url = request if isinstance(request, str) else str(request.url)
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        raise ValueError("parse_auth_request needs the request's absolute URL")
+    try:
+        query = parts.query.encode("ascii").decode("ascii")
+    except UnicodeError:
+        from .errors import AuthorizationError
+
+        raise AuthorizationError(InvalidRequestError("the query string must be percent-encoded")) from None
+    try:
+        pairs = parse_pairs(query)
+    except InvalidRequestError as exc:
+        from .errors import AuthorizationError
+
+        raise AuthorizationError(exc) from None
+    return f"{parts.scheme}://{parts.netloc}", pairs
+
+
+class OAuthHelpers:
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    async def parse_auth_request(self, request: str | HasURL) -> AuthRequest:
+        """Validate an authorization request; raises :class:`~oauth_reference.AuthorizationError`."""
+        origin, pairs = _split_url(request)
+        return await authorization.parse_auth_request(self._core, pairs, origin)
+
+    async def lookup_client(self, client_id: str) -> ClientInfo | None:
+        return await clients.lookup(self._core, client_id)
+
+    async def complete_authorization(
+        self,
+        request: AuthRequest,
+        *,
+        user_id: str,
+        scope: list[str],
+        props: Any,
+        metadata: Any = None,
+        revoke_existing_grants: bool = True,
+        revoke_existing_grants_batch_size: int = 50,
+    ) -> CompletedAuthorization:
+        """Store the grant and return where to redirect the user agent.
+
+        By default the user's existing grants for the same client are revoked after the new one
+        is stored, so stale props cannot outlive a re-authorization.
+        """
+        redirect_to = await authorization.complete_authorization(
+            self._core,
+            request,
+            user_id=user_id,
+            metadata=metadata,
+            scope=scope,
+            props=props,
+            revoke_existing_grants=revoke_existing_grants,
+            revoke_existing_grants_batch_size=revoke_existing_grants_batch_size,
+        )
+        return CompletedAuthorization(redirect_to)
+
+    async def create_client(self, **metadata: Any) -> ClientInfo:
+        """Register a client directly (always allowed; no registration TTL). Secret returned once."""
+        fields = clients.validate_metadata(metadata, self._core.options, registration=False)
+        return await clients.create(self._core, fields, registration=False)
+
+    async def list_clients(self, *, limit: int = 1000, cursor: str | None = None) -> ListResult[ClientInfo]:
+        page = await self._core.storage.list("client:", limit=check_limit(limit), cursor=cursor)
+        items = []
+        for key in page.keys:
+            entry = await self._core.storage.get(key.name)
+            if entry is not None:
+                items.append(records.load(ClientInfo, entry.value))
+        return ListResult(items, page.cursor)
+
+    async def update_client(self, client_id: str, **updates: Any) -> ClientInfo | None:
+        """Change a client's metadata; ``client_secret="..."`` sets a new secret (returned once)."""
+        client = await clients.lookup(self._core, client_id)
+        if client is None:
+            return None
+        secret = updates.pop("client_secret", None)
+        fields = clients.validate_metadata(updates, self._core.options, registration=False, partial=True)
+        updated = dataclasses.replace(client, **fields)
+        if updated.is_public:
+            updated.client_secret_hash = None
+            updated.client_secret_expires_at = None
+        elif secret is not None:
+            if not isinstance(secret, str) or len(secret) < 16:
+                raise ValueError("client_secret must be a string of at least 16 characters")
+            updated.client_secret, updated.client_secret_hash = secret, crypto.sha256_hex(secret)
+        elif client.is_public:
+            updated.client_secret, updated.client_secret_hash = clients.new_secret()
+        await clients.store(self._core, updated)
+        return updated
+
+    async def delete_client(self, client_id: str) -> None:
+        """Delete a client and revoke every grant and token it holds, for every user."""
+        from .storage import Delete
+
+        storage = self._core.storage
+        await storage.commit([Delete(records.client_key(client_id))])
+        prefix = records.client_grants_prefix(client_id)
+        while True:
+            page = await storage.list(prefix, limit=1000)
+            if not page.keys:
+                return
+            for key in page.keys:
+                user_id, grant_id = key.name[len(prefix) :].split(":")
+                if not await grants.revoke(storage, user_id, grant_id):
+                    await storage.commit([Delete(key.name)])
+
+    async def list_user_grants(
+        self, user_id: str, *, limit: int = 1000, cursor: str | None = None
+    ) -> ListResult[GrantSummary]:
+        storage = self._core.storage
+        page = await storage.list(records.user_grants_prefix(user_id), limit=check_limit(limit), cursor=cursor)
+        items = []
+        for key in page.keys:
+            entry = await storage.get(key.name)
+            if entry is not None:
+                items.append(grants.summary(records.load(Grant, entry.value)))
+        return ListResult(items, page.cursor)
+
+    async def revoke_grant(self, grant_id: str, user_id: str) -> None:
+        await grants.revoke(self._core.storage, user_id, grant_id)
+
+    async def unwrap_token(self, token: str) -> TokenSummary | None:
+        """Decode a live access token with its props (refresh tokens give ``None``)."""
+        ids = grants.split_token(token)
+        if ids is None:
+            return None
+        entry = await self._core.storage.get(records.token_key(*ids, crypto.sha256_hex(token)))
+        if entry is None:
+            return None
+        record = records.load(AccessToken, entry.value)
+        if record.expires_at <= self._core.now():
+            return None
+        props = crypto.decrypt_props(record.encrypted_props, crypto.unwrap_key(record.wrapped_key, token))
+        return TokenSummary(
+            id=record.id,
+            grant_id=record.grant_id,
+            user_id=record.user_id,
+            client_id=record.client_id,
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+            audience=record.audience,
+            scope=record.scope,
+            props=props,
+        )

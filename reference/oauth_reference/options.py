@@ -1,0 +1,187 @@
+"""The provider's options: the seed library's options in snake_case, with its defaults.
+
+Where an option of the seed has no Python spelling (``undefined``), ``None`` takes its place:
+``refresh_token_ttl=None`` and ``client_registration_ttl=None`` mean "never expires".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from .asgi import ASGIApp
+from .errors import ConfigurationError
+from .scopes import is_scope_token
+
+DAY = 86_400
+AUTHORIZATION_CODE_TTL = 600  # OAuth 2.1 section 4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED
+REGISTRATION_BODY_LIMIT = 1 << 20
+TOKEN_BODY_LIMIT = 64 << 10
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceMetadata:
+    """RFC 9728 protected resource metadata for the resource this provider guards.
+
+    ``resource`` may be an absolute URL or a path (``/api``) resolved against the issuer; by
+    default it is the issuer's origin, as in the seed.
+    """
+
+    resource: str | None = None
+    authorization_servers: tuple[str, ...] | None = None
+    scopes_supported: tuple[str, ...] | None = None
+    bearer_methods_supported: tuple[str, ...] = ("header",)
+    resource_name: str | None = None
+
+    @classmethod
+    def coerce(cls, value: ResourceMetadata | Mapping[str, Any] | None) -> ResourceMetadata:
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigurationError("resource_metadata must be a mapping")
+        known = {
+            "resource",
+            "authorization_servers",
+            "scopes_supported",
+            "bearer_methods_supported",
+            "resource_name",
+        }
+        unknown = set(value) - known
+        if unknown:
+            raise ConfigurationError(f"resource_metadata has unknown fields: {', '.join(sorted(unknown))}")
+        args: dict[str, Any] = dict(value)
+        for name in ("authorization_servers", "scopes_supported", "bearer_methods_supported"):
+            if name in args and args[name] is not None:
+                args[name] = tuple(args[name])
+        return cls(**args)
+
+
+TokenExchangeCallback = Callable[[Any], Awaitable[Any] | Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOptions:
+    """All options of :class:`~oauth_reference.OAuthProvider`; see ``reference/README.md``."""
+
+    default_handler: ASGIApp
+    authorize_endpoint: str
+    token_endpoint: str
+    api_route: str | Sequence[str] | None = None
+    api_handler: ASGIApp | None = None
+    api_handlers: Mapping[str, ASGIApp] | None = None
+    client_registration_endpoint: str | None = None
+    scopes_supported: Sequence[str] | None = None
+    allow_implicit_flow: bool = False
+    allow_plain_pkce: bool = True
+    disallow_public_client_registration: bool = False
+    refresh_token_ttl: int | None = 30 * DAY
+    access_token_ttl: int = 3600
+    client_registration_ttl: int | None = 90 * DAY
+    resource_metadata: ResourceMetadata = field(default_factory=ResourceMetadata)
+    allow_token_exchange_grant: bool = False
+    token_exchange_callback: TokenExchangeCallback | None = None
+    enterprise_managed_authorization: Any = None
+    client_id_metadata_document_enabled: bool = False
+    # Deviation switch: the seed keeps the previous refresh token valid until its successor is
+    # used; OAuth 2.1 section 4.3.1 does not. Off by default (strict rotation).
+    refresh_token_grace: bool = False
+    issuer: str | None = None
+    on_error: Callable[[Any], Any] | None = None
+
+    def __post_init__(self) -> None:
+        check_options(self)
+
+    @property
+    def routes(self) -> dict[str, ASGIApp]:
+        """API route prefix -> handler, whichever style was configured."""
+        if self.api_handlers is not None:
+            return dict(self.api_handlers)
+        assert self.api_handler is not None
+        routes = [self.api_route] if isinstance(self.api_route, str) else list(self.api_route or [])
+        return dict.fromkeys(routes, self.api_handler)
+
+    @property
+    def refresh_tokens_enabled(self) -> bool:
+        return self.refresh_token_ttl != 0
+
+
+def _endpoint(name: str, value: object, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value.startswith(("/", "http://", "https://")):
+        raise ConfigurationError(f"{name} must be a path starting with / or an absolute http(s) URL")
+
+
+def _ttl(name: str, value: object, *, allow_none: bool, allow_zero: bool) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be an integer number of seconds")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigurationError(f"{name} must be {'0 or ' if allow_zero else ''}a positive number of seconds")
+
+
+def check_options(o: ProviderOptions) -> None:
+    single = o.api_route is not None or o.api_handler is not None
+    if single and o.api_handlers is not None:
+        raise ConfigurationError("use either api_route with api_handler, or api_handlers, not both")
+    if o.api_handlers is None:
+        if o.api_route is None or o.api_handler is None:
+            raise ConfigurationError("api_route and api_handler must be given together (or use api_handlers)")
+        routes = [o.api_route] if isinstance(o.api_route, str) else list(o.api_route)
+        if not routes:
+            raise ConfigurationError("api_route must name at least one route")
+    else:
+        if not o.api_handlers:
+            raise ConfigurationError("api_handlers must name at least one route")
+        routes = list(o.api_handlers)
+    for route in routes:
+        _endpoint("every API route", route)
+    if o.default_handler is None:
+        raise ConfigurationError("default_handler is required")
+    _endpoint("authorize_endpoint", o.authorize_endpoint)
+    _endpoint("token_endpoint", o.token_endpoint)
+    _endpoint("client_registration_endpoint", o.client_registration_endpoint, optional=True)
+    _ttl("access_token_ttl", o.access_token_ttl, allow_none=False, allow_zero=False)
+    _ttl("refresh_token_ttl", o.refresh_token_ttl, allow_none=True, allow_zero=True)
+    _ttl("client_registration_ttl", o.client_registration_ttl, allow_none=True, allow_zero=False)
+    if o.scopes_supported is not None:
+        scopes = list(o.scopes_supported)
+        if isinstance(o.scopes_supported, str) or not scopes:
+            raise ConfigurationError("scopes_supported must be a non-empty list of scope tokens")
+        bad = [s for s in scopes if not isinstance(s, str) or not is_scope_token(s)]
+        if bad:
+            raise ConfigurationError(f"scopes_supported has malformed scope tokens: {bad!r}")
+        if len(set(scopes)) != len(scopes):
+            raise ConfigurationError("scopes_supported must not repeat a scope")
+    if o.issuer is not None:
+        _endpoint("issuer", o.issuer)
+        if not o.issuer.startswith(("http://", "https://")) or "?" in o.issuer or "#" in o.issuer:
+            raise ConfigurationError("issuer must be an absolute http(s) URL without query or fragment")
+    for flag in (
+        "allow_implicit_flow",
+        "allow_plain_pkce",
+        "disallow_public_client_registration",
+        "allow_token_exchange_grant",
+        "client_id_metadata_document_enabled",
+        "refresh_token_grace",
+    ):
+        if not isinstance(getattr(o, flag), bool):
+            raise ConfigurationError(f"{flag} must be true or false")
+    if o.token_exchange_callback is not None and not callable(o.token_exchange_callback):
+        raise ConfigurationError("token_exchange_callback must be callable")
+    for feature in ("allow_token_exchange_grant", "client_id_metadata_document_enabled"):
+        if getattr(o, feature):
+            raise ConfigurationError(f"{feature} is not available in this version")
+    if o.enterprise_managed_authorization is not None:
+        raise ConfigurationError("enterprise_managed_authorization is not available in this version")
+    rm = o.resource_metadata
+    if rm.bearer_methods_supported and set(rm.bearer_methods_supported) - {"header"}:
+        raise ConfigurationError("the provider reads bearer tokens from the Authorization header only")

@@ -1,0 +1,230 @@
+"""``OAuthProvider``: the ASGI application that wraps yours.
+
+Requests are dispatched in this order: CORS preflights for the provider's endpoints, the AS
+metadata (RFC 8414), the protected resource metadata (RFC 9728), the token endpoint (which also
+revokes, RFC 7009), the registration endpoint (RFC 7591), the API routes (bearer check, then
+your API handler), and everything else to your default handler.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+from dataclasses import fields
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import rfc6750
+from . import rfc7591
+from . import rfc8414
+from . import rfc9728
+from . import token
+from .asgi import NO_STORE
+from .asgi import ASGIApp
+from .asgi import Receive
+from .asgi import Request
+from .asgi import Response
+from .asgi import Scope
+from .asgi import Send
+from .asgi import empty
+from .asgi import error_response
+from .asgi import json_response
+from .asgi import with_cors
+from .clock import Clock
+from .clock import SystemClock
+from .core import Core
+from .errors import ConfigurationError
+from .errors import InvalidRequestError
+from .errors import InvalidTokenError
+from .errors import OAuthError
+from .errors import ServerError
+from .errors import TemporarilyUnavailableError
+from .helpers import OAuthHelpers
+from .options import ProviderOptions
+from .options import ResourceMetadata
+from .storage import Storage
+from .storage import StorageUnavailableError
+from .storage.memory import MemoryStorage
+
+log = logging.getLogger("oauth_reference")
+_OPTION_NAMES = [f.name for f in fields(ProviderOptions)]
+
+
+@dataclass(frozen=True, slots=True)
+class _ApiRoute:
+    host: str | None
+    path: str
+    handler: ASGIApp
+
+
+def _parse_routes(routes: dict[str, ASGIApp]) -> list[_ApiRoute]:
+    parsed = []
+    for route, handler in routes.items():
+        if route.startswith(("http://", "https://")):
+            parts = urlsplit(route)
+            parsed.append(_ApiRoute(parts.netloc.lower(), parts.path or "/", handler))
+        else:
+            parsed.append(_ApiRoute(None, route, handler))
+    return sorted(parsed, key=lambda r: len(r.path), reverse=True)  # the longest prefix wins
+
+
+def api_context(scope: Scope) -> rfc6750.ApiContext:
+    """The access token's props, scope, client and user, inside an API handler."""
+    try:
+        context: rfc6750.ApiContext = scope["oauth"]
+    except KeyError:
+        raise LookupError("not inside an API handler called by OAuthProvider") from None
+    return context
+
+
+def provider_helpers(scope: Scope) -> OAuthHelpers:
+    """The provider's helpers, inside any handler it calls."""
+    try:
+        helpers: OAuthHelpers = scope["oauth_provider"]
+    except KeyError:
+        raise LookupError("not inside a handler called by OAuthProvider") from None
+    return helpers
+
+
+class OAuthProvider:
+    """An OAuth 2.1 authorization server wrapped around an ASGI application.
+
+    Options are the seed's, in snake_case (see :class:`ProviderOptions`); ``storage`` is any
+    :class:`~oauth_reference.storage.Storage` (in-memory by default) and ``clock`` where the
+    provider reads the time.
+    """
+
+    def __init__(self, *, storage: Storage | None = None, clock: Clock | None = None, **options: Any) -> None:
+        unknown = [name for name in options if name not in _OPTION_NAMES]
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], _OPTION_NAMES, n=1)
+            raise ConfigurationError(
+                f"unknown option {unknown[0]!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+            )
+        options["resource_metadata"] = ResourceMetadata.coerce(options.get("resource_metadata"))
+        try:
+            self.options = ProviderOptions(**options)
+        except TypeError as exc:
+            raise ConfigurationError(str(exc)) from None
+        self.clock: Clock = clock or SystemClock()
+        self.storage: Storage = storage if storage is not None else MemoryStorage(self.clock)
+        self.core = Core(self.options, self.storage, self.clock)
+        self.helpers = OAuthHelpers(self.core)
+        self._grants = token.grant_table(self.core)
+        self._routes = _parse_routes(self.options.routes)
+        self._token_path = self.core.token_path
+        self._token_host = self._host_of(self.options.token_endpoint)
+        self._registration_path = self.core.registration_path
+        self.extra_routes: dict[str, ASGIApp] = {}  # exact paths answered before the default handler
+
+    @staticmethod
+    def _host_of(endpoint: str) -> str | None:
+        return urlsplit(endpoint).netloc.lower() if endpoint.startswith(("http://", "https://")) else None
+
+    def _api_route(self, request: Request) -> _ApiRoute | None:
+        path = request.path
+        for route in self._routes:
+            if path.startswith(route.path) and (route.host is None or request.host.lower() == route.host):
+                return route
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            await self.options.default_handler(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        origin = request.header("origin")
+        try:
+            response = await self._dispatch(request, scope, receive, send)
+        except OAuthError as exc:
+            response = with_cors(error_response(exc), origin)
+        except StorageUnavailableError as exc:
+            log.warning("store unavailable: %s", exc)
+            error = TemporarilyUnavailableError("the store is unavailable; retry later", headers={"Retry-After": "5"})
+            response = with_cors(error_response(error), origin)
+        except Exception:
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            response = error_response(ServerError("unexpected server error"))
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def _dispatch(self, request: Request, scope: Scope, receive: Receive, send: Send) -> Response | None:
+        path = request.path
+        origin = request.header("origin")
+        core = self.core
+        is_token = path == self._token_path and (self._token_host is None or request.host.lower() == self._token_host)
+        is_registration = path == self._registration_path
+        if path == rfc8414.WELL_KNOWN or path.startswith(rfc9728.WELL_KNOWN) or is_token or is_registration:
+            if request.method == "OPTIONS":
+                return with_cors(empty(204), origin)
+            if request.header_count("host") > 1:
+                raise InvalidRequestError("more than one Host header")
+            issuer = core.issuer(request.origin)
+            if path == rfc8414.WELL_KNOWN:
+                if request.method not in ("GET", "HEAD"):
+                    return empty(405, [(b"allow", b"GET, HEAD, OPTIONS")])
+                return with_cors(json_response(rfc8414.metadata(core, issuer)), origin)
+            if path.startswith(rfc9728.WELL_KNOWN):
+                if path != rfc9728.metadata_path(core, issuer):
+                    await self._default(scope, receive, send)
+                    return None
+                if request.method not in ("GET", "HEAD"):
+                    return empty(405, [(b"allow", b"GET, HEAD, OPTIONS")])
+                return with_cors(json_response(rfc9728.metadata(core, issuer)), origin)
+            if is_token:
+                return with_cors(await token.handle(core, request, self._grants, issuer), origin)
+            return with_cors(await rfc7591.register(core, request), origin)
+        route = self._api_route(request)
+        if route is not None:
+            if request.method == "OPTIONS" and origin:
+                return with_cors(empty(204), origin)
+            return await self._api(route, request, scope, receive, send)
+        extra = self.extra_routes.get(path)
+        if extra is not None:
+            scope["oauth_provider"] = self.helpers
+            await extra(scope, receive, send)
+            return None
+        await self._default(scope, receive, send)
+        return None
+
+    async def _default(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["oauth_provider"] = self.helpers
+        scope.setdefault("state", {})["oauth_provider"] = self.helpers
+        await self.options.default_handler(scope, receive, send)
+
+    async def _api(
+        self, route: _ApiRoute, request: Request, scope: Scope, receive: Receive, send: Send
+    ) -> Response | None:
+        core = self.core
+        issuer = core.issuer(request.origin)
+        try:
+            token_value = rfc6750.extract(request.header("authorization"))
+            context = await rfc6750.check(core, token_value, f"{request.origin}{request.path}")
+        except rfc6750.MissingToken:
+            headers = [(b"www-authenticate", rfc6750.challenge(core, issuer).encode("latin-1")), *NO_STORE]
+            return with_cors(Response(401, b"", headers), request.header("origin"))
+        except InvalidTokenError as exc:
+            response = error_response(exc)
+            response.set_header("www-authenticate", rfc6750.challenge(core, issuer, exc))
+            return with_cors(response, request.header("origin"))
+        scope["oauth"] = context
+        scope["oauth_provider"] = self.helpers
+        state = scope.setdefault("state", {})
+        state["oauth"] = context
+        state["oauth_provider"] = self.helpers
+        await route.handler(scope, receive, send)
+        return None
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.storage.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,92 @@
+"""RFC 6750: Bearer Token Usage, on the API routes the provider guards.
+
+https://www.rfc-editor.org/rfc/rfc6750
+
+Tokens are read from the ``Authorization`` header only (OAuth 2.1 section 5.1 drops the query
+form). A request without a token gets a bare ``Bearer`` challenge naming the resource metadata
+(RFC 9728 section 5.1); a bad, expired, revoked or foreign-audience token gets
+``error="invalid_token"``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from . import crypto
+from . import grants
+from . import records
+from .core import Core
+from .errors import InvalidTokenError
+from .records import AccessToken
+from .rfc8707 import covers
+
+_BEARER = re.compile(r"^[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+([^\s,]+)[ \t]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """What an API handler learns about the request's access token (``oauth_reference.api_context``)."""
+
+    props: Any
+    scope: list[str]
+    client_id: str
+    user_id: str
+    grant_id: str
+    expires_at: float
+    audience: str | None
+
+
+class MissingToken(Exception):
+    """No bearer credentials at all."""
+
+
+def extract(authorization: str | None) -> str:
+    if authorization is None:
+        raise MissingToken
+    match = _BEARER.match(authorization)
+    if match is None:
+        if authorization[:7].lower() == "bearer ":
+            raise InvalidTokenError("malformed bearer token")
+        raise MissingToken
+    return match.group(1)
+
+
+def challenge(core: Core, issuer: str, error: InvalidTokenError | None = None) -> str:
+    parts = [f'Bearer realm="OAuth", resource_metadata="{core.resource_metadata_url(issuer)}"']
+    if error is not None:
+        parts.append(f'error="{error.error}"')
+        if error.description:
+            parts.append(f'error_description="{error.description.replace(chr(34), chr(39))}"')
+    scopes = core.options.resource_metadata.scopes_supported
+    if scopes:
+        parts.append(f'scope="{" ".join(scopes)}"')
+    return ", ".join(parts)
+
+
+async def check(core: Core, token: str, url: str) -> ApiContext:
+    """Validate an access token for a request to ``url``; raises ``InvalidTokenError``."""
+    ids = grants.split_token(token)
+    if ids is None:
+        raise InvalidTokenError("invalid access token")
+    user_id, grant_id = ids
+    token_id = crypto.sha256_hex(token)
+    entry = await core.storage.get(records.token_key(user_id, grant_id, token_id))
+    if entry is None:
+        raise InvalidTokenError("invalid access token")
+    record = records.load(AccessToken, entry.value)
+    if record.expires_at <= core.now():
+        raise InvalidTokenError("the access token has expired")
+    if record.audience is not None and not covers(record.audience, url):
+        raise InvalidTokenError("the access token is not for this resource")  # RFC8707-2-AUD
+    key = crypto.unwrap_key(record.wrapped_key, token)
+    return ApiContext(
+        props=crypto.decrypt_props(record.encrypted_props, key),
+        scope=record.scope,
+        client_id=record.client_id,
+        user_id=record.user_id,
+        grant_id=record.grant_id,
+        expires_at=record.expires_at,
+        audience=record.audience,
+    )

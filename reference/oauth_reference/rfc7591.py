@@ -1,0 +1,72 @@
+"""RFC 7591: OAuth 2.0 Dynamic Client Registration Protocol.
+
+https://www.rfc-editor.org/rfc/rfc7591
+
+POST a JSON object of client metadata; get 201 with the client's id, secret (confidential
+clients only) and every registered metadata value (RFC7591-3.2.1-201, RFC7591-3.2.1-ECHO).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from . import clients
+from .asgi import Request
+from .asgi import Response
+from .asgi import json_response
+from .asgi import method_not_allowed
+from .core import Core
+from .errors import InvalidClientMetadataError
+from .options import REGISTRATION_BODY_LIMIT
+from .records import ClientInfo
+
+_ECHO = (
+    "redirect_uris",
+    "token_endpoint_auth_method",
+    "grant_types",
+    "response_types",
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "policy_uri",
+    "tos_uri",
+    "jwks_uri",
+    "jwks",
+    "contacts",
+    "scope",
+    "software_id",
+    "software_version",
+    "application_type",
+)
+
+
+def client_information(client: ClientInfo) -> dict[str, Any]:
+    """RFC 7591 section 3.2.1: the client information response."""
+    body: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": client.registration_date}
+    if client.client_secret is not None:
+        body["client_secret"] = client.client_secret
+        body["client_secret_expires_at"] = client.client_secret_expires_at or 0
+    for name in _ECHO:
+        value = getattr(client, name)
+        if value is not None:
+            body[name] = value
+    return body
+
+
+async def register(core: Core, request: Request) -> Response:
+    if request.method != "POST":
+        return method_not_allowed("POST, OPTIONS")
+    if request.media_type() != "application/json":
+        raise InvalidClientMetadataError("the registration request must be application/json")
+    raw = await request.body(REGISTRATION_BODY_LIMIT)
+    try:
+        meta = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidClientMetadataError("the registration request is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise InvalidClientMetadataError("client metadata must be a JSON object")
+    fields = clients.validate_metadata(meta, core.options, registration=True)
+    client = await clients.create(core, fields, registration=True)
+    return json_response(client_information(client), 201, no_store=True)

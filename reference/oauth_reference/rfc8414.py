@@ -1,0 +1,47 @@
+"""RFC 8414: OAuth 2.0 Authorization Server Metadata.
+
+https://www.rfc-editor.org/rfc/rfc8414
+
+Served at ``/.well-known/oauth-authorization-server``. The issuer is the origin the request
+arrived at unless fixed by the ``issuer`` option, so it is byte-identical to the URL a client
+fetched (RFC8414-3.3-ISSUER-EXACT). Every list says what works, nothing more: a grant type, auth
+method or PKCE method is advertised exactly when the provider accepts it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import clients
+from .core import Core
+
+WELL_KNOWN = "/.well-known/oauth-authorization-server"
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+def metadata(core: Core, issuer: str) -> dict[str, Any]:
+    o = core.options
+    token_endpoint = core.absolute(o.token_endpoint, issuer)
+    doc: dict[str, Any] = {
+        "issuer": issuer,
+        "authorization_endpoint": core.absolute(o.authorize_endpoint, issuer),
+        "token_endpoint": token_endpoint,
+    }
+    if o.client_registration_endpoint:
+        doc["registration_endpoint"] = core.absolute(o.client_registration_endpoint, issuer)
+    if o.scopes_supported:
+        doc["scopes_supported"] = list(o.scopes_supported)
+    doc["response_types_supported"] = clients.supported_response_types(o)
+    doc["response_modes_supported"] = ["query", "fragment"] if o.allow_implicit_flow else ["query"]
+    doc["grant_types_supported"] = clients.supported_grant_types(o)
+    doc["token_endpoint_auth_methods_supported"] = AUTH_METHODS
+    doc["revocation_endpoint"] = token_endpoint
+    doc["revocation_endpoint_auth_methods_supported"] = AUTH_METHODS
+    doc["code_challenge_methods_supported"] = ["S256", "plain"] if o.allow_plain_pkce else ["S256"]
+    doc["authorization_response_iss_parameter_supported"] = True
+    doc["protected_resources"] = [core.resource(issuer)]
+    if o.enterprise_managed_authorization is not None:
+        doc["authorization_grant_profiles_supported"] = ["urn:ietf:params:oauth:grant-profile:id-jag"]
+    if o.client_id_metadata_document_enabled:
+        doc["client_id_metadata_document_supported"] = True
+    return doc

@@ -1,0 +1,127 @@
+"""In-memory storage: a dict plus a sorted key list for prefix listing (bisect, O(log n + page))."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..clock import Clock
+from . import Delete
+from . import DeletePrefix
+from . import Entry
+from . import ListedKey
+from . import Page
+from . import Put
+from . import Write
+from . import check_limit
+
+
+@dataclass(slots=True)
+class _Item:
+    value: bytes
+    version: int
+    expires_at: float | None
+    metadata: Mapping[str, Any] | None
+
+
+class MemoryStorage:
+    """A process-local store. Every operation is synchronous inside, hence atomic on one loop."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._items: dict[str, _Item] = {}
+        self._keys: list[str] = []
+        self._versions = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _live(self, key: str, now: float) -> _Item | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item.expires_at is not None and item.expires_at <= now:
+            self._drop(key)
+            return None
+        return item
+
+    def _drop(self, key: str) -> None:
+        if self._items.pop(key, None) is not None:
+            i = bisect.bisect_left(self._keys, key)
+            if i < len(self._keys) and self._keys[i] == key:
+                del self._keys[i]
+
+    async def get(self, key: str) -> Entry | None:
+        with self._lock:
+            item = self._live(key, self._clock.now())
+            if item is None:
+                return None
+            return Entry(item.value, item.version, item.expires_at, item.metadata)
+
+    async def list(self, prefix: str, *, limit: int = 1000, cursor: str | None = None) -> Page:
+        limit = check_limit(limit)
+        now = self._clock.now()
+        out: list[ListedKey] = []
+        with self._lock:
+            i = bisect.bisect_left(self._keys, prefix)
+            if cursor:
+                i = max(i, bisect.bisect_right(self._keys, cursor))
+            expired: list[str] = []
+            more = False
+            while i < len(self._keys):
+                key = self._keys[i]
+                i += 1
+                if not key.startswith(prefix):
+                    break
+                item = self._items[key]
+                if item.expires_at is not None and item.expires_at <= now:
+                    expired.append(key)
+                    continue
+                if len(out) == limit:
+                    more = True
+                    break
+                out.append(ListedKey(key, item.expires_at, item.metadata))
+            for key in expired:
+                self._drop(key)
+        return Page(out, out[-1].name if more else None)
+
+    async def commit(self, writes: Sequence[Write], *, expect: Mapping[str, int | None] | None = None) -> bool:
+        with self._lock:
+            now = self._clock.now()
+            for key, version in (expect or {}).items():
+                item = self._live(key, now)
+                if (None if item is None else item.version) != version:
+                    return False
+            for write in writes:
+                if isinstance(write, Put):
+                    if write.key not in self._items:
+                        bisect.insort(self._keys, write.key)
+                    self._items[write.key] = _Item(write.value, next(self._versions), write.expires_at, write.metadata)
+                elif isinstance(write, Delete):
+                    self._drop(write.key)
+                elif isinstance(write, DeletePrefix):
+                    lo = bisect.bisect_left(self._keys, write.prefix)
+                    hi = lo
+                    while hi < len(self._keys) and self._keys[hi].startswith(write.prefix):
+                        del self._items[self._keys[hi]]
+                        hi += 1
+                    del self._keys[lo:hi]
+            return True
+
+    def sweep(self) -> int:
+        """Drop every expired entry; returns how many were dropped."""
+        now = self._clock.now()
+        with self._lock:
+            dead = [k for k, v in self._items.items() if v.expires_at is not None and v.expires_at <= now]
+            for key in dead:
+                self._drop(key)
+        return len(dead)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,54 @@
+"""Test-only hooks a conformance harness may use against a served reference (``--test-mode``).
+
+``GET /__test__/clock`` reports the provider's clock; ``POST /__test__/clock`` with
+``{"advance": seconds}`` moves it forward, so expiry can be tested without waiting. The hooks
+answer only requests from loopback addresses, and ``serve`` refuses ``--test-mode`` unless it
+binds to a loopback address.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from .asgi import Receive
+from .asgi import Request
+from .asgi import Scope
+from .asgi import Send
+from .asgi import empty
+from .asgi import json_response
+from .clock import OffsetClock
+from .errors import InvalidRequestError
+from .provider import OAuthProvider
+from .uris import is_loopback_host
+
+CLOCK_PATH = "/__test__/clock"
+
+
+def install(provider: OAuthProvider, clock: OffsetClock) -> None:
+    """Add the test hooks to ``provider``; its clock must be ``clock``."""
+    if provider.clock is not clock:
+        raise ValueError("the provider must read the clock the hooks advance")
+    provider.core.allow_loopback_fetch = True
+
+    async def clock_hook(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        host = request.client_host
+        if host is None or not is_loopback_host(host):
+            await empty(404)(scope, receive, send)
+            return
+        if request.method == "POST":
+            try:
+                body = orjson.loads(await request.body(4096) or b"{}")
+                seconds = float(body["advance"])
+                clock.advance(seconds)
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, InvalidRequestError):
+                await json_response(
+                    {"error": "invalid_request", "error_description": 'send {"advance": seconds >= 0}'}, 400
+                )(scope, receive, send)
+                return
+        elif request.method != "GET":
+            await empty(405, [(b"allow", b"GET, POST")])(scope, receive, send)
+            return
+        await json_response({"now": clock.now(), "offset": clock.offset}, no_store=True)(scope, receive, send)
+
+    provider.extra_routes[CLOCK_PATH] = clock_hook

@@ -1,0 +1,68 @@
+"""The token endpoint (OAuth 2.1 section 3.2): parse, authenticate, dispatch by grant type.
+
+The grant table is plain data: ``grant_type`` -> handler. Features add rows (token exchange,
+the JWT bearer grant) only when enabled, so an unsupported grant is ``unsupported_grant_type``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import Any
+
+from . import client_auth
+from . import code_grant
+from . import refresh_grant
+from . import rfc7009
+from .asgi import Request
+from .asgi import Response
+from .asgi import json_response
+from .asgi import method_not_allowed
+from .clients import JWT_BEARER
+from .core import Core
+from .errors import InvalidRequestError
+from .errors import UnauthorizedClientError
+from .errors import UnsupportedGrantTypeError
+from .forms import parse_form
+from .options import TOKEN_BODY_LIMIT
+from .records import ClientInfo
+from .tokens import TokenRequest
+
+GrantHandler = Callable[[TokenRequest], Awaitable[dict[str, Any]]]
+
+
+def grant_table(core: Core) -> dict[str, GrantHandler]:
+    table: dict[str, GrantHandler] = {"authorization_code": code_grant.exchange}
+    if core.options.refresh_tokens_enabled:
+        table["refresh_token"] = refresh_grant.refresh
+    return table
+
+
+def client_may_use(client: ClientInfo, grant_type: str) -> bool:
+    if grant_type == JWT_BEARER:
+        return True  # trust rests on the assertion; registration cannot list it in 0.8
+    if grant_type == "refresh_token":
+        # A client that may get codes may refresh the tokens they yield.
+        return "refresh_token" in client.grant_types or "authorization_code" in client.grant_types
+    return grant_type in client.grant_types
+
+
+async def handle(core: Core, request: Request, grants: dict[str, GrantHandler], issuer: str) -> Response:
+    if request.method != "POST":
+        return method_not_allowed("POST, OPTIONS")
+    if request.media_type() != "application/x-www-form-urlencoded":
+        raise InvalidRequestError("Content-Type must be application/x-www-form-urlencoded")
+    form = parse_form(await request.body(TOKEN_BODY_LIMIT))
+    client = await client_auth.authenticate(core, request, form)
+    grant_type = form.get("grant_type")
+    if grant_type is None:
+        if form.get("token") is not None:
+            return await rfc7009.revoke(core, client, form)
+        raise InvalidRequestError("grant_type is required")
+    handler = grants.get(grant_type)
+    if handler is None:
+        raise UnsupportedGrantTypeError(f"grant_type {grant_type[:60]!r} is not supported")
+    if not client_may_use(client, grant_type):
+        raise UnauthorizedClientError(f"this client is not registered for grant_type {grant_type}")
+    body = await handler(TokenRequest(core, form, client, issuer))
+    return json_response(body, no_store=True)

@@ -1,0 +1,50 @@
+"""Shared pieces of the token endpoint: the request context and the success response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .core import Core
+from .errors import InvalidTargetError
+from .forms import FormParams
+from .records import ClientInfo
+from .records import Grant
+from .rfc8707 import select_resource
+
+RETIRED_KEEP = 32  # retired refresh-token hashes kept per grant for reuse detection
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    core: Core
+    form: FormParams
+    client: ClientInfo
+    issuer: str
+
+
+def resolve_resource(request: TokenRequest, grant: Grant) -> str:
+    """RFC 8707 section 2.2: a token request may name the granted resource, nothing else."""
+    configured = request.core.resource(request.issuer)
+    granted = grant.resource or configured
+    chosen = select_resource(request.form.get_all("resource"), configured)
+    if chosen is not None and chosen != granted:
+        raise InvalidTargetError("the requested resource was not granted")
+    return granted
+
+
+def token_response(
+    access_token: str, expires_in: int, scope: list[str], refresh_token: str | None, resource: str | None
+) -> dict[str, Any]:
+    """OAuth 2.1 section 3.2.3 (OAUTH21-3.2.3-RESPONSE)."""
+    body: dict[str, Any] = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "scope": " ".join(scope),
+    }
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
+    if resource is not None:
+        body["resource"] = resource
+    return body
