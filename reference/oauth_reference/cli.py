@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .clock import OffsetClock
 from .clock import SystemClock
@@ -58,11 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             auto_approve=args.auto_approve,
             demo_secret=secret.encode() if secret else None,
         )
+        app: Any = provider
         if args.test_mode:
             from . import testmode
 
             assert isinstance(clock, OffsetClock)
-            testmode.install(provider, clock)
+            app = testmode.install(provider, clock)
     except (ConfigurationError, ValueError) as exc:
         print(f"oauth-reference: {exc}", file=sys.stderr)
         return 2
@@ -74,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"oauth-reference: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    serve(provider, sock, log_requests=not args.no_access_log)
+    serve(app, sock, log_requests=not args.no_access_log)
     return 0
 
 

@@ -2,14 +2,19 @@
 
 Every expiry decision reads :meth:`Clock.now`. ``SystemClock`` calls :func:`time.time` on each
 read, so freezegun moves it in-process; ``OffsetClock`` adds an offset that the test-mode hook
-(``POST /__test__/clock``) advances for a served process.
+(``POST /__test__/clock``) advances for a served process, plus a per-request offset that the
+test-mode middleware takes from the ``X-Test-Clock-Offset`` header, so one test's time travel
+does not disturb another test running at the same time.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from typing import Protocol
+
+request_offset: contextvars.ContextVar[float] = contextvars.ContextVar("request_offset", default=0.0)
 
 
 class Clock(Protocol):
@@ -33,7 +38,7 @@ class OffsetClock:
         self._lock = threading.Lock()
 
     def now(self) -> float:
-        return time.time() + self._offset
+        return time.time() + self._offset + request_offset.get()
 
     @property
     def offset(self) -> float:

@@ -54,13 +54,18 @@ def start(args: Sequence[str] = (), *, timeout: float = 30.0, env: dict[str, str
         stderr=subprocess.DEVNULL if os.environ.get("OAUTH_REFERENCE_QUIET", "1") == "1" else None,
         env={**os.environ, **(env or {})},
     )
+    return wait_for_url(process, timeout)
+
+
+def wait_for_url(process: subprocess.Popen[bytes], timeout: float = 30.0) -> Served:
+    """Wait (bounded) for a child that prints ``serving <URL>``; kill it if it never does."""
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
     buffer = b""
     while time.monotonic() < deadline:
         if process.poll() is not None:
             process.stdout.close()
-            raise ServeError(f"oauth-reference exited with status {process.returncode} before serving")
+            raise ServeError(f"the server exited with status {process.returncode} before serving")
         ready, _, _ = select.select([process.stdout], [], [], 0.1)
         if not ready:
             continue
@@ -72,7 +77,7 @@ def start(args: Sequence[str] = (), *, timeout: float = 30.0, env: dict[str, str
     process.kill()
     process.wait()
     process.stdout.close()
-    raise ServeError(f"oauth-reference did not print 'serving <URL>' within {timeout:.0f}s")
+    raise ServeError(f"the server did not print 'serving <URL>' within {timeout:.0f}s")
 
 
 @contextlib.contextmanager

@@ -1,9 +1,10 @@
 """Test-only hooks a conformance harness may use against a served reference (``--test-mode``).
 
 ``GET /__test__/clock`` reports the provider's clock; ``POST /__test__/clock`` with
-``{"advance": seconds}`` moves it forward, so expiry can be tested without waiting. The hooks
-answer only requests from loopback addresses, and ``serve`` refuses ``--test-mode`` unless it
-binds to a loopback address.
+``{"advance": seconds}`` moves it forward for everyone, so expiry can be tested without waiting.
+A request with ``X-Test-Clock-Offset: seconds`` sees the clock that much further on, for that
+request only (parallel tests each keep their own time). The hooks answer only requests from
+loopback addresses, and ``serve`` refuses ``--test-mode`` unless it binds to a loopback address.
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ from .asgi import Scope
 from .asgi import Send
 from .asgi import empty
 from .asgi import json_response
+from .asgi import ASGIApp
 from .clock import OffsetClock
+from .clock import request_offset
 from .errors import InvalidRequestError
 from .provider import OAuthProvider
 from .uris import is_loopback_host
 
 CLOCK_PATH = "/__test__/clock"
+OFFSET_HEADER = b"x-test-clock-offset"
+MAX_OFFSET = 10 * 365 * 86_400.0
 
 
-def install(provider: OAuthProvider, clock: OffsetClock) -> None:
-    """Add the test hooks to ``provider``; its clock must be ``clock``."""
+def install(provider: OAuthProvider, clock: OffsetClock) -> ASGIApp:
+    """Add the test hooks to ``provider`` (its clock must be ``clock``); serve the returned app."""
     if provider.clock is not clock:
         raise ValueError("the provider must read the clock the hooks advance")
     provider.core.allow_loopback_fetch = True
@@ -52,3 +57,32 @@ def install(provider: OAuthProvider, clock: OffsetClock) -> None:
         await json_response({"now": clock.now(), "offset": clock.offset}, no_store=True)(scope, receive, send)
 
     provider.extra_routes[CLOCK_PATH] = clock_hook
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        offset = _offset_from(scope)
+        if not offset:
+            await provider(scope, receive, send)
+            return
+        token = request_offset.set(offset)
+        try:
+            await provider(scope, receive, send)
+        finally:
+            request_offset.reset(token)
+
+    return app
+
+
+def _offset_from(scope: Scope) -> float:
+    if scope["type"] != "http":
+        return 0.0
+    client = scope.get("client")
+    if not client or not is_loopback_host(str(client[0])):
+        return 0.0
+    for name, value in scope["headers"]:
+        if name == OFFSET_HEADER:
+            try:
+                offset = float(value.decode("ascii"))
+            except (UnicodeDecodeError, ValueError):
+                return 0.0
+            return offset if 0.0 < offset <= MAX_OFFSET else 0.0
+    return 0.0

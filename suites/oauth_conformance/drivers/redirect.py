@@ -1,0 +1,38 @@
+"""The redirect driver: follow redirects with a cookie jar; for auto-approving test deployments."""
+
+from __future__ import annotations
+
+import httpx
+
+from ..profile import Profile
+from . import Callback
+from . import DriverStopped
+from . import Hooks
+from . import Walker
+
+
+class RedirectDriver:
+    name = "redirect"
+
+    def __init__(self, profile: Profile, allowed: set[str], hooks: Hooks, transport: httpx.BaseTransport | None):
+        self._args = (profile, allowed, hooks, transport)
+
+    def complete(self, url: str, redirect_uri: str, *, approve: bool = True) -> Callback:
+        if not approve:
+            raise DriverStopped(
+                "the redirect driver cannot deny consent", unlock='consent.driver = "form" (or browser)'
+            )
+        walker = Walker(*self._args)
+        try:
+            result = walker.follow(walker.http.get(url), redirect_uri, [])
+        finally:
+            walker.close()
+        if isinstance(result, Callback):
+            return result
+        if result.status_code == 200 and "html" in result.headers.get("content-type", ""):
+            raise DriverStopped(
+                "the authorization server shows a page (login or consent) that the redirect driver cannot pass",
+                result,
+                unlock='consent.driver = "form" with [consent.form] fields',
+            )
+        raise DriverStopped(f"the authorization request ended with HTTP {result.status_code}", result)

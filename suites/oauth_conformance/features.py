@@ -1,0 +1,54 @@
+"""Features a target may offer; requirements about a feature apply only where it is offered."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Feature(enum.StrEnum):
+    REGISTRATION = "registration"  # registration_endpoint (RFC 7591)
+    REGISTRATION_MANAGEMENT = "registration_management"  # RFC 7592
+    REFRESH = "refresh"  # grant_types_supported lists refresh_token
+    REVOCATION = "revocation"  # revocation_endpoint (RFC 7009)
+    PROTECTED_RESOURCE = "protected_resource"  # a protected URL to call with tokens
+    RESOURCE_METADATA = "resource_metadata"  # RFC 9728 metadata for that resource
+    RESOURCE_INDICATORS = "resource_indicators"  # RFC 8707
+    ISS_PARAMETER = "iss_parameter"  # authorization_response_iss_parameter_supported (RFC 9207)
+    PLAIN_PKCE = "plain_pkce"  # code_challenge_methods_supported lists plain
+    TOKEN_EXCHANGE = "token_exchange"  # RFC 8693 grant advertised
+    JWT_BEARER = "jwt_bearer"  # RFC 7523 grant advertised
+    IDJAG = "idjag"  # authorization_grant_profiles_supported lists the ID-JAG profile
+    CIMD = "cimd"  # client_id_metadata_document_supported
+    SIGNED_METADATA = "signed_metadata"  # RFC 8414 section 2.1
+    JWKS = "jwks"  # jwks_uri
+    CLIENT_SECRET_BASIC = "client_secret_basic"
+    CLIENT_SECRET_POST = "client_secret_post"
+    PUBLIC_CLIENTS = "public_clients"  # token_endpoint_auth_methods_supported lists none
+    TLS = "tls"  # the target is served over https (TLS rules apply)
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS = {
+    Feature.REGISTRATION: "dynamic client registration (no registration_endpoint in the metadata)",
+    Feature.REGISTRATION_MANAGEMENT: "client registration management (no registration_client_uri issued)",
+    Feature.REFRESH: "refresh tokens (grant_types_supported does not list refresh_token)",
+    Feature.REVOCATION: "token revocation (no revocation_endpoint in the metadata)",
+    Feature.PROTECTED_RESOURCE: "a protected resource (none is known: set [resource] url in the profile)",
+    Feature.RESOURCE_METADATA: "protected resource metadata (RFC 9728)",
+    Feature.RESOURCE_INDICATORS: "resource indicators (RFC 8707)",
+    Feature.ISS_PARAMETER: "the iss authorization response parameter (not advertised)",
+    Feature.PLAIN_PKCE: "the plain PKCE method (not advertised)",
+    Feature.TOKEN_EXCHANGE: "token exchange (RFC 8693 grant not advertised)",
+    Feature.JWT_BEARER: "the JWT bearer grant (not advertised)",
+    Feature.IDJAG: "ID-JAG (the id-jag grant profile is not advertised)",
+    Feature.CIMD: "client ID metadata documents (client_id_metadata_document_supported is not true)",
+    Feature.SIGNED_METADATA: "signed metadata (no signed_metadata member)",
+    Feature.JWKS: "a JWK Set (no jwks_uri)",
+    Feature.CLIENT_SECRET_BASIC: "client_secret_basic (not advertised)",
+    Feature.CLIENT_SECRET_POST: "client_secret_post (not advertised)",
+    Feature.PUBLIC_CLIENTS: "public clients (none is not an advertised auth method)",
+    Feature.TLS: "TLS (the target is an http:// loopback URL the profile allows)",
+}

@@ -1,0 +1,45 @@
+"""The HTTP client every test uses: never follows redirects, records every exchange as evidence."""
+
+from __future__ import annotations
+
+import httpx
+
+from . import __version__
+from .evidence import Recorder
+
+USER_AGENT = f"oauth-conformance/{__version__}"
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+def client(
+    recorder: Recorder | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    cookies: bool = False,
+) -> httpx.Client:
+    """A client that records responses in ``recorder`` and never follows a redirect by itself."""
+    hooks = {"response": [_reader(recorder)]} if recorder is not None else {}
+    return httpx.Client(
+        follow_redirects=False,
+        timeout=timeout,
+        headers={"User-Agent": USER_AGENT},
+        event_hooks=hooks,
+        transport=transport,
+        cookies=None if cookies else _NoCookies(),
+    )
+
+
+def _reader(recorder: Recorder):  # type: ignore[no-untyped-def]
+    def hook(response: httpx.Response) -> None:
+        response.read()
+        recorder.add(response)
+
+    return hook
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing: requests from tests are independent of each other."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None

@@ -1,0 +1,10 @@
+"""Names of the plugin's command-line options (all ``--oauth-*``)."""
+
+TARGET = "--oauth-target"
+PROFILE = "--oauth-profile"
+REPORT_DIR = "--oauth-report-dir"
+SPEC = "--oauth-spec"
+BASELINE = "--oauth-baseline"
+UPDATE_BASELINE = "--oauth-update-baseline"
+FAIL_ON = "--oauth-fail-on"
+NO_REPORT = "--oauth-no-report"

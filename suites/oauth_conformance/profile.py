@@ -1,0 +1,453 @@
+"""Target profiles: what a target's URL cannot tell the harness (TOML).
+
+Secrets are never written in a profile: a secret is ``{ env = "NAME" }`` and is read from the
+environment when needed. Every field is checked when the profile loads; a mistake is a
+:class:`ProfileError` naming the field (exit status 2).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+
+class ProfileError(ValueError):
+    """The profile is not valid; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A value read from an environment variable when it is needed."""
+
+    env: str
+
+    def value(self) -> str:
+        try:
+            return os.environ[self.env]
+        except KeyError:
+            raise ProfileError(f"environment variable {self.env} (named in the profile) is not set") from None
+
+    def __repr__(self) -> str:
+        return f"Secret(env={self.env!r})"
+
+
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSection:
+    url: str | None = None
+    issuer: str | None = None
+    allow_http_loopback: bool = True
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSection:
+    scope: str | None = None
+    resource: str | None = None  # default: the resource in RFC 9728 metadata, when known
+    send_resource: bool = True
+    redirect_uri: str = DEFAULT_REDIRECT_URI
+    extra_params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSpec:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class FormSection:
+    fields: Mapping[str, str | Secret] = field(default_factory=dict)
+    approve: ButtonSpec | None = None
+    deny: ButtonSpec | None = None
+    max_pages: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserStep:
+    action: str  # fill | click | wait | press
+    selector: str
+    value: str | Secret | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSection:
+    steps: tuple[BrowserStep, ...] = ()
+    deny_steps: tuple[BrowserStep, ...] = ()
+    executable: str = DEFAULT_CHROMIUM
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentSection:
+    driver: str = "redirect"  # redirect | form | browser | python
+    allowed_origins: tuple[str, ...] = ()
+    form: FormSection = field(default_factory=FormSection)
+    browser: BrowserSection = field(default_factory=BrowserSection)
+    callable: str | None = None  # python driver: "package.module:function"
+    max_redirects: int = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSection:
+    kind: str  # public | confidential
+    client_id: str
+    client_secret: Secret | None = None
+    auth_method: str = "none"
+    redirect_uri: str | None = None
+    scope: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSection:
+    url: str | None = None
+    method: str = "GET"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSection:
+    mode: str = "none"  # header | hook | freeze | wait | none
+    hook: str | None = None
+    wait_budget: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySection:
+    refresh_grace: bool = False  # the target documents a grace period for superseded refresh tokens
+    scope_required: bool = False
+    concurrency: int = 8  # simultaneous requests in race tests
+
+
+@dataclass(frozen=True, slots=True)
+class FixtureHostSection:
+    public_base_url: str | None = None  # where the same documents are published, if the target can't reach us
+    https: bool = False
+    bind: str = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class RobustSection:
+    time_budget: float = 30.0
+    max_examples: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    target: TargetSection = field(default_factory=TargetSection)
+    request: RequestSection = field(default_factory=RequestSection)
+    consent: ConsentSection = field(default_factory=ConsentSection)
+    clients: tuple[ClientSection, ...] = ()
+    resource: ResourceSection = field(default_factory=ResourceSection)
+    clock: ClockSection = field(default_factory=ClockSection)
+    policy: PolicySection = field(default_factory=PolicySection)
+    fixture_host: FixtureHostSection = field(default_factory=FixtureHostSection)
+    robust: RobustSection = field(default_factory=RobustSection)
+    source: str | None = None
+
+    def client(self, kind: str, auth_method: str | None = None) -> ClientSection | None:
+        for c in self.clients:
+            if c.kind == kind and (auth_method is None or c.auth_method == auth_method):
+                return c
+        return None
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+_DRIVERS = ("redirect", "form", "browser", "python")
+_CLOCK_MODES = ("header", "hook", "freeze", "wait", "none")
+_AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+
+
+class _Reader:
+    def __init__(self, data: Mapping[str, Any], path: str) -> None:
+        self.data = data
+        self.path = path
+        self.used: set[str] = set()
+
+    def _name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def _get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind in (int, float, (int, float)) and isinstance(value, bool)):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise ProfileError(f"{self._name(key)}: must be {names}")
+        return value
+
+    def string(self, key: str, default: str | None = None, *, choices: tuple[str, ...] = ()) -> Any:
+        value = self._get(key, str, default)
+        if choices and value is not None and value not in choices:
+            raise ProfileError(f"{self._name(key)}: must be one of {', '.join(choices)}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return bool(self._get(key, bool, default))
+
+    def number(self, key: str, default: float) -> float:
+        return float(self._get(key, (int, float), default))
+
+    def integer(self, key: str, default: int) -> int:
+        value = self._get(key, int, default)
+        if value < 0:
+            raise ProfileError(f"{self._name(key)}: must not be negative")
+        return int(value)
+
+    def url(self, key: str, default: str | None = None) -> str | None:
+        value = self.string(key, default)
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ProfileError(f"{self._name(key)}: must be an absolute http(s) URL")
+        return value  # type: ignore[no-any-return]
+
+    def secret(self, key: str) -> Secret | None:
+        self.used.add(key)
+        if key not in self.data:
+            return None
+        return _secret(self.data[key], self._name(key))
+
+    def section(self, key: str) -> _Reader:
+        value = self._get(key, dict, {})
+        return _Reader(value, self._name(key))
+
+    def sections(self, key: str) -> list[_Reader]:
+        value = self._get(key, list, [])
+        readers = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise ProfileError(f"{self._name(key)}[{i}]: must be a table")
+            readers.append(_Reader(item, f"{self._name(key)}[{i}]"))
+        return readers
+
+    def string_map(self, key: str, *, secrets: bool = False) -> dict[str, Any]:
+        value = self._get(key, dict, {})
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            if isinstance(item, str):
+                out[name] = item
+            elif secrets and isinstance(item, dict):
+                out[name] = _secret(item, f"{self._name(key)}.{name}")
+            else:
+                raise ProfileError(
+                    f"{self._name(key)}.{name}: must be a string" + (" or { env = ... }" if secrets else "")
+                )
+        return out
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise ProfileError(f"{self._name(unknown[0])}: unknown field")
+
+
+def _secret(value: object, name: str) -> Secret:
+    if isinstance(value, dict) and set(value) == {"env"} and isinstance(value["env"], str) and value["env"]:
+        return Secret(value["env"])
+    if isinstance(value, str):
+        raise ProfileError(f'{name}: secrets are not written in profiles; use {{ env = "VARIABLE" }}')
+    raise ProfileError(f'{name}: must be {{ env = "VARIABLE" }}')
+
+
+def _button(reader: _Reader, key: str) -> ButtonSpec | None:
+    if key not in reader.data:
+        reader.used.add(key)
+        return None
+    section = reader.section(key)
+    button = ButtonSpec(section.string("name") or "", section.string("value") or "")
+    section.done()
+    if not button.name:
+        raise ProfileError(f"{reader._name(key)}.name: required")
+    return button
+
+
+def _steps(reader: _Reader, key: str) -> tuple[BrowserStep, ...]:
+    steps = []
+    for step in reader.sections(key):
+        action = step.string("action", choices=("fill", "click", "wait", "press"))
+        selector = step.string("selector")
+        if not action or not selector:
+            raise ProfileError(f"{step.path}: action and selector are required")
+        value: str | Secret | None = (
+            step.secret("value") if isinstance(step.data.get("value"), dict) else step.string("value")
+        )
+        steps.append(BrowserStep(action, selector, value, step.boolean("optional", False)))
+        step.done()
+    return tuple(steps)
+
+
+def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile:
+    root = _Reader(data, "")
+    t = root.section("target")
+    target = TargetSection(
+        url=t.url("url"),
+        issuer=t.url("issuer"),
+        allow_http_loopback=t.boolean("allow_http_loopback", True),
+        name=t.string("name"),
+    )
+    t.done()
+    r = root.section("request")
+    request = RequestSection(
+        scope=r.string("scope"),
+        resource=r.url("resource"),
+        send_resource=r.boolean("send_resource", True),
+        redirect_uri=r.string("redirect_uri", DEFAULT_REDIRECT_URI),
+        extra_params=r.string_map("extra_params"),
+    )
+    r.done()
+    c = root.section("consent")
+    form_reader = c.section("form")
+    form = FormSection(
+        fields=form_reader.string_map("fields", secrets=True),
+        approve=_button(form_reader, "approve"),
+        deny=_button(form_reader, "deny"),
+        max_pages=form_reader.integer("max_pages", 6),
+    )
+    form_reader.done()
+    browser_reader = c.section("browser")
+    browser = BrowserSection(
+        steps=_steps(browser_reader, "steps"),
+        deny_steps=_steps(browser_reader, "deny_steps"),
+        executable=browser_reader.string("executable", DEFAULT_CHROMIUM),
+        timeout=browser_reader.number("timeout", 15.0),
+    )
+    browser_reader.done()
+    origins = c._get("allowed_origins", list, [])
+    if not all(isinstance(o, str) and o.startswith(("http://", "https://")) for o in origins):
+        raise ProfileError("consent.allowed_origins: must be a list of http(s) origins")
+    consent = ConsentSection(
+        driver=c.string("driver", "redirect", choices=_DRIVERS),
+        allowed_origins=tuple(o.rstrip("/") for o in origins),
+        form=form,
+        browser=browser,
+        callable=c.string("callable"),
+        max_redirects=c.integer("max_redirects", 12),
+    )
+    c.done()
+    if consent.driver == "python" and not consent.callable:
+        raise ProfileError("consent.callable: required by the python driver (package.module:function)")
+    if consent.driver == "browser" and not consent.browser.steps:
+        raise ProfileError("consent.browser.steps: required by the browser driver")
+    clients = []
+    for cr in root.sections("clients"):
+        client = ClientSection(
+            kind=cr.string("kind", choices=("public", "confidential")) or "",
+            client_id=cr.string("client_id") or "",
+            client_secret=cr.secret("client_secret"),
+            auth_method=cr.string("auth_method", "none", choices=_AUTH_METHODS),
+            redirect_uri=cr.string("redirect_uri"),
+            scope=cr.string("scope"),
+        )
+        cr.done()
+        if not client.kind or not client.client_id:
+            raise ProfileError(f"{cr.path}: kind and client_id are required")
+        if client.kind == "confidential" and (client.client_secret is None or client.auth_method == "none"):
+            raise ProfileError(f"{cr.path}: a confidential client needs client_secret and a secret auth_method")
+        clients.append(client)
+    res = root.section("resource")
+    resource = ResourceSection(url=res.url("url"), method=res.string("method", "GET", choices=("GET", "POST")))
+    res.done()
+    ck = root.section("clock")
+    clock = ClockSection(
+        mode=ck.string("mode", "none", choices=_CLOCK_MODES),
+        hook=ck.url("hook"),
+        wait_budget=ck.number("wait_budget", 0.0),
+    )
+    ck.done()
+    if clock.mode == "hook" and not clock.hook:
+        raise ProfileError("clock.hook: required when clock.mode is hook")
+    p = root.section("policy")
+    policy = PolicySection(
+        refresh_grace=p.boolean("refresh_grace", False),
+        scope_required=p.boolean("scope_required", False),
+        concurrency=p.integer("concurrency", 8),
+    )
+    p.done()
+    fh = root.section("fixture_host")
+    fixture_host = FixtureHostSection(
+        public_base_url=fh.url("public_base_url"), https=fh.boolean("https", False), bind=fh.string("bind", "127.0.0.1")
+    )
+    fh.done()
+    rb = root.section("robust")
+    robust = RobustSection(time_budget=rb.number("time_budget", 30.0), max_examples=rb.integer("max_examples", 50))
+    rb.done()
+    root.done()
+    return Profile(target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, source)
+
+
+def load_profile(path: str | Path) -> Profile:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read the profile: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return parse_profile(data, str(path))
+    except ProfileError as exc:
+        raise ProfileError(f"{path}: {exc}") from None
+
+
+STARTER = """\
+# oauth-conformance target profile: what the harness cannot learn from the target's URL.
+# Every section is optional. Secrets are never written here: use { env = "VARIABLE" }.
+
+[target]
+# url = "https://auth.example.com"      # the authorization server (the command line wins)
+# issuer = "https://auth.example.com"   # expected issuer, when it differs from the URL
+allow_http_loopback = true              # an http://127.0.0.1 target: TLS rules are not_applicable
+
+[request]
+# scope = "openid offline_access"       # scope asked for in authorization requests
+# resource = "https://api.example.com"  # RFC 8707 resource; default: from RFC 9728 metadata
+redirect_uri = "http://127.0.0.1:8976/callback"   # the test clients' redirect URI (never contacted)
+# extra_params = { prompt = "consent" }
+
+[consent]
+# How the harness gets through the login and consent step:
+#   redirect - follow redirects with a cookie jar (auto-approving test deployments)
+#   form     - fill and submit the HTML login/consent forms it finds
+#   browser  - drive Chromium with Playwright (pip install 'oauth-conformance[browser]')
+#   python   - call your own function: callable = "package.module:function"
+driver = "redirect"
+# allowed_origins = ["https://login.example.com"]   # other origins the login may pass through
+
+# [consent.form]
+# fields = { username = "alice", password = { env = "AS_TEST_PASSWORD" } }
+# approve = { name = "action", value = "approve" }
+# deny = { name = "action", value = "deny" }
+
+# [[consent.browser.steps]]
+# action = "fill"       # fill | click | wait | press
+# selector = "#username"
+# value = "alice"
+
+# Pre-registered clients, used when the target has no registration endpoint:
+# [[clients]]
+# kind = "confidential"                 # public | confidential
+# client_id = "conformance"
+# client_secret = { env = "AS_CLIENT_SECRET" }
+# auth_method = "client_secret_basic"   # none | client_secret_basic | client_secret_post
+
+[resource]
+# url = "https://api.example.com/me"    # a protected URL that accepts the target's tokens
+
+[clock]
+mode = "none"                           # header | hook | wait | none (freeze: in-process targets only)
+# hook = "http://127.0.0.1:8000/__test__/clock"   # POST {"advance": seconds}
+# wait_budget = 30                      # seconds the run may sleep to let things expire
+
+[policy]
+refresh_grace = false                   # the target documents a grace period for old refresh tokens
+concurrency = 8                         # simultaneous requests in race tests
+"""

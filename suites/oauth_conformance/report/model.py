@@ -1,0 +1,193 @@
+"""From per-test outcomes to per-requirement verdicts (contract C3).
+
+A requirement's verdict joins its tests' verdicts: any failure fails it (``warn`` for SHOULD
+and MAY), else any error makes it ``error``, else any pass passes it (``partial`` when some of
+its tests were not run), else ``not_applicable`` when every test was, else ``not_tested``.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from .. import __version__
+from ..catalogue import SPECS
+from ..catalogue import Level
+from ..catalogue import Requirement
+from ..verdicts import Verdict
+
+SCHEMA_VERSION = 1
+VERDICT_ORDER = [
+    v.value
+    for v in (Verdict.FAIL, Verdict.ERROR, Verdict.WARN, Verdict.NOT_TESTED, Verdict.NOT_APPLICABLE, Verdict.PASS)
+]
+
+
+@dataclass
+class TestResult:
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    name: str
+    requirements: list[str]
+    verdict: Verdict
+    reason: str = ""
+    unlock: str | None = None
+    duration: float = 0.0
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "nodeid": self.nodeid,
+            "name": self.name,
+            "requirements": self.requirements,
+            "verdict": self.verdict.value,
+            "duration": round(self.duration, 4),
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        if self.unlock:
+            out["unlock"] = self.unlock
+        if self.evidence:
+            out["evidence"] = self.evidence
+        return out
+
+
+@dataclass
+class RequirementResult:
+    requirement: Requirement
+    verdict: Verdict
+    reason: str
+    tests: list[TestResult]
+    partial: bool = False
+    expected: str | None = None  # the baseline's reason, when this failure is expected
+
+    @property
+    def id(self) -> str:
+        return self.requirement.id
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.requirement
+        evidence = [e for t in self.tests if t.verdict in (Verdict.FAIL, Verdict.ERROR) for e in t.evidence]
+        out: dict[str, Any] = {
+            "id": r.id,
+            "spec": r.spec,
+            "section": r.section,
+            "level": r.level.value,
+            "summary": r.summary,
+            "link": r.link,
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "tests": [t.nodeid for t in self.tests],
+            "evidence": evidence,
+        }
+        if self.partial:
+            out["partial"] = True
+        if self.expected is not None:
+            out["expected_failure"] = self.expected
+        if r.untestable:
+            out["untestable"] = r.untestable
+        return out
+
+
+def requirement_verdict(requirement: Requirement, tests: list[TestResult]) -> RequirementResult:
+    if not tests:
+        reason = f"untestable: {requirement.untestable}" if requirement.untestable else "no test of this run covers it"
+        return RequirementResult(requirement, Verdict.NOT_TESTED, reason, [])
+    verdicts = [t.verdict for t in tests]
+
+    def first(v: Verdict) -> str:
+        return next(t.reason for t in tests if t.verdict == v)
+
+    if Verdict.FAIL in verdicts:
+        verdict = Verdict.FAIL if requirement.level == Level.MUST else Verdict.WARN
+        return RequirementResult(requirement, verdict, first(Verdict.FAIL), tests)
+    if Verdict.ERROR in verdicts:
+        return RequirementResult(requirement, Verdict.ERROR, first(Verdict.ERROR), tests)
+    if Verdict.PASS in verdicts:
+        partial = Verdict.NOT_TESTED in verdicts
+        reason = f"{verdicts.count(Verdict.PASS)} of {len(verdicts)} tests passed"
+        if partial:
+            reason += f"; not tested: {first(Verdict.NOT_TESTED)}"
+        return RequirementResult(requirement, Verdict.PASS, reason, tests, partial=partial)
+    if all(v == Verdict.NOT_APPLICABLE for v in verdicts):
+        return RequirementResult(requirement, Verdict.NOT_APPLICABLE, first(Verdict.NOT_APPLICABLE), tests)
+    return RequirementResult(requirement, Verdict.NOT_TESTED, first(Verdict.NOT_TESTED), tests)
+
+
+@dataclass
+class Report:
+    requirements: list[RequirementResult]
+    tests: list[TestResult]
+    target: dict[str, Any]
+    started: str
+    finished: str
+    duration: float
+    specs: list[str]
+    baseline: dict[str, Any] = field(default_factory=dict)
+    findings: list[str] = field(default_factory=list)
+    gate: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(r.verdict.value for r in self.requirements)
+        return {v: counts.get(v, 0) for v in VERDICT_ORDER} | {"total": len(self.requirements)}
+
+    def by_spec(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for r in self.requirements:
+            row = out.setdefault(r.requirement.spec, dict.fromkeys(VERDICT_ORDER, 0))
+            row[r.verdict.value] += 1
+        return out
+
+    def failed_musts(self) -> list[RequirementResult]:
+        return [
+            r
+            for r in self.requirements
+            if r.verdict in (Verdict.FAIL, Verdict.ERROR) and r.requirement.level == Level.MUST
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "harness": {
+                "version": __version__,
+                "started": self.started,
+                "finished": self.finished,
+                "duration_seconds": round(self.duration, 3),
+                "python": platform.python_version(),
+                "specs": {
+                    token: {"title": SPECS[token].title, "version": SPECS[token].version} for token in self.specs
+                },
+            },
+            "target": self.target,
+            "requirements": [r.as_dict() for r in self.requirements],
+            "summary": self.summary(),
+            "summary_by_spec": self.by_spec(),
+            "gate": self.gate,
+            "baseline": self.baseline,
+            "findings": self.findings,
+            "tests": [t.as_dict() for t in self.tests],
+        }
+
+
+def build(
+    tests: list[TestResult],
+    catalogue: list[Requirement],
+    *,
+    target: dict[str, Any],
+    started: str,
+    finished: str,
+    duration: float,
+) -> Report:
+    by_id: dict[str, list[TestResult]] = {}
+    for test in tests:
+        for rid in test.requirements:
+            by_id.setdefault(rid, []).append(test)
+    results = [requirement_verdict(r, by_id.get(r.id, [])) for r in catalogue]
+    specs = sorted({r.spec for r in catalogue}, key=lambda s: list(SPECS).index(s))
+    findings = sorted({f for t in tests for f in t.findings})
+    return Report(results, tests, target, started, finished, duration, specs, findings=findings)

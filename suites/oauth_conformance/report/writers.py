@@ -1,0 +1,154 @@
+"""Writers for report.json (C3), report.xml (JUnit), report.md; the HTML writer is html.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import orjson
+
+from ..catalogue import SPECS
+from ..catalogue import Level
+from ..verdicts import Verdict
+from .model import Report
+from .model import TestResult
+
+ICON = {
+    "pass": "✅",
+    "fail": "❌",
+    "warn": "⚠️",
+    "error": "💥",
+    "not_applicable": "➖",
+    "not_tested": "⏸️",
+}
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.write_bytes(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def _junit_outcome(test: TestResult, report: Report) -> tuple[str, str] | None:
+    """How a test shows in JUnit: red exactly when it makes the run fail."""
+    results = {r.id: r for r in report.requirements}
+    if test.verdict == Verdict.FAIL:
+        gating = [
+            rid
+            for rid in test.requirements
+            if rid in results and results[rid].requirement.level == Level.MUST and results[rid].expected is None
+        ]
+        if gating or report.gate.get("fail_on") == "should":
+            return "failure", f"{' '.join(gating or test.requirements)}: {test.reason}"
+        expected = [rid for rid in test.requirements if rid in results and results[rid].expected is not None]
+        label = "expected failure (baseline)" if expected else "warning (SHOULD)"
+        return "skipped", f"{label}: {' '.join(test.requirements)}: {test.reason}"
+    if test.verdict == Verdict.ERROR:
+        return "error", test.reason
+    if test.verdict in (Verdict.NOT_APPLICABLE, Verdict.NOT_TESTED):
+        return "skipped", f"{test.verdict.value}: {test.reason}"
+    return None
+
+
+def write_junit(report: Report, path: Path) -> None:
+    suites: dict[str, list[TestResult]] = {}
+    for test in report.tests:
+        suites.setdefault(test.nodeid.split("::")[0].rsplit("/", 2)[-2] if "/" in test.nodeid else "suite", []).append(
+            test
+        )
+    root = ET.Element("testsuites", name="oauth-conformance")
+    results = {r.id: r for r in report.requirements}
+    for name, tests in sorted(suites.items()):
+        counts = {"failure": 0, "error": 0, "skipped": 0}
+        suite = ET.SubElement(root, "testsuite", name=f"oauth_conformance.{name}", tests=str(len(tests)))
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="target", value=str(report.target.get("url", "")))
+        for test in tests:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"oauth_conformance.{name}",
+                name=test.name,
+                time=f"{test.duration:.3f}",
+            )
+            cprops = ET.SubElement(case, "properties")
+            for rid in test.requirements:
+                ET.SubElement(cprops, "property", name="requirement", value=rid)
+                if rid in results:
+                    ET.SubElement(cprops, "property", name="level", value=results[rid].requirement.level.value)
+                    ET.SubElement(cprops, "property", name="link", value=results[rid].requirement.link)
+            ET.SubElement(cprops, "property", name="verdict", value=test.verdict.value)
+            outcome = _junit_outcome(test, report)
+            if outcome is not None:
+                kind, message = outcome
+                counts[kind] += 1
+                element = ET.SubElement(case, kind, message=message.splitlines()[0][:500] if message else kind)
+                element.text = message
+        suite.set("failures", str(counts["failure"]))
+        suite.set("errors", str(counts["error"]))
+        suite.set("skipped", str(counts["skipped"]))
+    ET.indent(root)
+    path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write_markdown(report: Report, path: Path) -> None:
+    t = report.target
+    summary = report.summary()
+    lines = [
+        f"# OAuth conformance report: {t.get('issuer') or t.get('url')}",
+        "",
+        f"- Target: `{t.get('url')}` (issuer `{t.get('issuer')}`)",
+        f"- Run: {report.started} to {report.finished} ({report.duration:.1f} s), oauth-conformance",
+        f"- Verdict: **{'FAILED' if report.gate.get('status') else 'PASSED'}** "
+        f"({len(report.gate.get('unexpected_failures', []))} unexpected MUST failures,"
+        f" {len(report.gate.get('stale_baseline_entries', []))} stale baseline entries)",
+        "",
+        "| | " + " | ".join(f"{ICON[v]} {v}" for v in summary if v != "total") + " | total |",
+        "|---|" + "---:|" * (len(summary)),
+        "| **all** | " + " | ".join(str(summary[v]) for v in summary) + " |",
+    ]
+    for spec, row in report.by_spec().items():
+        lines.append(f"| {spec} | " + " | ".join(str(row[v]) for v in row) + f" | {sum(row.values())} |")
+    failed = report.failed_musts()
+    if failed:
+        lines += ["", "## Failed MUSTs", ""]
+        for r in failed:
+            tag = f" (expected: {r.expected})" if r.expected else ""
+            lines.append(f"- {ICON[r.verdict.value]} [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}{tag}")
+    warnings = [r for r in report.requirements if r.verdict == Verdict.WARN]
+    if warnings:
+        lines += ["", "## Warnings (SHOULD)", ""]
+        lines += [f"- [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}" for r in warnings]
+    unlocks: dict[str, int] = {}
+    for test in report.tests:
+        if test.verdict == Verdict.NOT_TESTED and test.unlock:
+            unlocks[test.unlock] = unlocks.get(test.unlock, 0) + 1
+    if unlocks:
+        lines += ["", "## What would test more", ""]
+        lines += [
+            f"- `{k}` in the profile would unlock {n} test(s)"
+            for k, n in sorted(unlocks.items(), key=lambda kv: -kv[1])
+        ]
+    if report.findings:
+        lines += ["", "## Findings", ""] + [f"- {f}" for f in report.findings]
+    for spec in report.specs:
+        rows = [r for r in report.requirements if r.requirement.spec == spec]
+        if not rows:
+            continue
+        info = SPECS[spec]
+        lines += [
+            "",
+            f"## {spec}: {info.title} ({info.version})",
+            "",
+            "| Requirement | Level | Verdict | Reason |",
+            "|---|---|---|---|",
+        ]
+        for r in rows:
+            partial = " (partial)" if r.partial else ""
+            lines.append(
+                f"| [`{r.id}`]({r.requirement.link}) | {r.requirement.level.value} |"
+                f" {ICON[r.verdict.value]} {r.verdict.value}{partial} | {_cell(r.reason)[:300]} |"
+            )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,0 +1,229 @@
+"""Report writers against golden files, and the compare/diff logic."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+
+from oauth_conformance.catalogue import lookup
+from oauth_conformance.report import gate
+from oauth_conformance.report.compare import diff
+from oauth_conformance.report.compare import matrix
+from oauth_conformance.report.compare import write_matrix
+from oauth_conformance.report.html import render
+from oauth_conformance.report.model import Report
+from oauth_conformance.report.model import TestResult
+from oauth_conformance.report.model import build
+from oauth_conformance.report.writers import write_json
+from oauth_conformance.report.writers import write_junit
+from oauth_conformance.report.writers import write_markdown
+from oauth_conformance.verdicts import Verdict
+
+GOLDEN = Path(__file__).with_name("golden")
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+EVIDENCE = [
+    {
+        "request": {
+            "method": "GET",
+            "url": "https://as.example/.well-known/oauth-authorization-server",
+            "headers": {},
+            "body": "",
+        },
+        "response": {
+            "status": 200,
+            "headers": {"content-type": "application/json"},
+            "body": '{"issuer":"https://as.example/"}',
+        },
+    }
+]
+
+
+def sample_report() -> Report:
+    tests = [
+        TestResult(
+            "specs/rfc8414/test_metadata.py::test_issuer",
+            "test_issuer",
+            ["RFC8414-3.3-ISSUER-EXACT"],
+            Verdict.FAIL,
+            "issuer is 'https://as.example/' but the URL was built from 'https://as.example'",
+            evidence=EVIDENCE,
+        ),
+        TestResult(
+            "specs/rfc8414/test_metadata.py::test_json",
+            "test_json",
+            ["RFC8414-3.2-200-JSON"],
+            Verdict.PASS,
+            duration=0.01,
+        ),
+        TestResult(
+            "specs/rfc8414/test_metadata.py::test_plain",
+            "test_plain",
+            ["RFC8414-2-PKCE-NO-PLAIN"],
+            Verdict.FAIL,
+            "plain offered",
+        ),
+        TestResult(
+            "specs/rfc8414/test_metadata.py::test_jwks",
+            "test_jwks",
+            ["RFC8414-2-JWKS"],
+            Verdict.NOT_APPLICABLE,
+            "no jwks_uri",
+        ),
+        TestResult(
+            "specs/rfc8414/test_metadata.py::test_tls",
+            "test_tls",
+            ["RFC8414-6.1-TLS"],
+            Verdict.NOT_TESTED,
+            "needs https",
+            unlock="[target] url",
+        ),
+        TestResult(
+            "specs/mcp/test_discovery.py::test_order",
+            "test_order",
+            ["MCP-DISC-ORDER"],
+            Verdict.ERROR,
+            "ConnectError: refused",
+        ),
+    ]
+    catalogue = [lookup(t.requirements[0]) for t in tests] + [lookup("RFC8414-2-REQUIRED")]
+    report = build(
+        tests,
+        catalogue,
+        target={
+            "url": "https://as.example",
+            "issuer": "https://as.example/",
+            "metadata_url": "https://as.example/.well-known/oauth-authorization-server",
+            "metadata": {"issuer": "https://as.example/"},
+        },
+        started="2026-01-01T00:00:00Z",
+        finished="2026-01-01T00:00:05Z",
+        duration=5.0,
+    )
+    gate.evaluate(report, {"MCP-DISC-ORDER": "the target is behind a flaky proxy"})
+    return report
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)"
+    )
+
+
+def normalized_json(path: Path) -> str:
+    data = orjson.loads(path.read_bytes())
+    data["harness"].pop("python")
+    data["harness"].pop("version")
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
+def test_json_report_matches_golden_and_contract(tmp_path: Path) -> None:
+    report = sample_report()
+    write_json(report, tmp_path / "report.json")
+    check_golden("report.json", normalized_json(tmp_path / "report.json"))
+    data = orjson.loads((tmp_path / "report.json").read_bytes())
+    # Contract C3: these names never change.
+    assert data["schema_version"] == 1
+    assert set(data["harness"]) >= {"version", "started", "finished"}
+    assert set(data["target"]) >= {"url", "issuer", "metadata"}
+    for r in data["requirements"]:
+        assert set(r) >= {"id", "spec", "section", "level", "verdict", "reason", "tests", "evidence"}
+    assert data["summary"]["fail"] == 1 and data["summary"]["warn"] == 1 and data["summary"]["error"] == 1
+
+
+def test_junit_report_matches_golden(tmp_path: Path) -> None:
+    write_junit(sample_report(), tmp_path / "report.xml")
+    check_golden("report.xml", (tmp_path / "report.xml").read_text(encoding="utf-8"))
+
+
+def test_junit_is_red_exactly_for_unexpected_must_failures(tmp_path: Path) -> None:
+    write_junit(sample_report(), tmp_path / "report.xml")
+    xml = (tmp_path / "report.xml").read_text(encoding="utf-8")
+    assert xml.count("<failure ") == 1 and "RFC8414-3.3-ISSUER-EXACT" in xml
+    assert "expected failure (baseline)" not in xml or "<error" in xml
+    assert 'name="requirement" value="RFC8414-3.3-ISSUER-EXACT"' in xml
+
+
+def test_markdown_report_matches_golden(tmp_path: Path) -> None:
+    write_markdown(sample_report(), tmp_path / "report.md")
+    check_golden("report.md", (tmp_path / "report.md").read_text(encoding="utf-8"))
+
+
+def test_html_report_is_self_contained_with_chart_filters_and_evidence() -> None:
+    page = render(sample_report())
+    assert page.startswith("<!doctype html>")
+    assert "<svg" in page and "Verdicts per spec" in page
+    assert 'type="checkbox" value="fail"' in page and 'id="q"' in page
+    assert "https://as.example/.well-known/oauth-authorization-server" in page
+    assert "<link " not in page and "src=" not in page  # nothing external
+    check_golden("report.html", page)
+
+
+def test_html_escapes_everything_it_echoes() -> None:
+    report = sample_report()
+    report.tests[0].reason = "<script>alert(1)</script>"
+    report.requirements[0].reason = "<script>alert(1)</script>"
+    page = render(report)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_compare_puts_differences_first(tmp_path: Path) -> None:
+    a = orjson.loads(orjson.dumps(sample_report().as_dict()))
+    b = orjson.loads(orjson.dumps(sample_report().as_dict()))
+    b["target"]["issuer"] = "https://other.example"
+    for r in b["requirements"]:
+        if r["id"] == "RFC8414-3.2-200-JSON":
+            r["verdict"] = "fail"
+    m = matrix([("a.json", a), ("b.json", b)])
+    assert m.targets == ["https://as.example/", "https://other.example"]
+    assert m.rows[0][0]["id"] == "RFC8414-3.2-200-JSON"
+    assert len(m.differing) == 1
+    write_matrix(m, tmp_path)
+    assert (tmp_path / "compare.md").read_text().count("RFC8414-3.2-200-JSON") == 1
+    assert "OAuth conformance comparison" in (tmp_path / "compare.html").read_text()
+
+
+def test_diff_sorts_regressions_fixes_and_new_requirements() -> None:
+    old = orjson.loads(orjson.dumps(sample_report().as_dict()))
+    new = orjson.loads(orjson.dumps(sample_report().as_dict()))
+    for r in new["requirements"]:
+        if r["id"] == "RFC8414-3.2-200-JSON":
+            r["verdict"] = "fail"
+        if r["id"] == "RFC8414-3.3-ISSUER-EXACT":
+            r["verdict"] = "pass"
+    new["requirements"].append({"id": "RFC8414-2-PKCE", "verdict": "pass"})
+    result = diff(old, new)
+    assert result.regressions == [("RFC8414-3.2-200-JSON", "pass", "fail")]
+    assert result.fixes == [("RFC8414-3.3-ISSUER-EXACT", "fail", "pass")]
+    assert result.added == [("RFC8414-2-PKCE", "pass")]
+
+
+def test_baseline_round_trip(tmp_path: Path) -> None:
+    report = sample_report()
+    path = tmp_path / "baseline.toml"
+    count = gate.write_baseline(path, report, {"MCP-DISC-ORDER": "the target is behind a flaky proxy"})
+    loaded = gate.load_baseline(path)
+    assert count == 3
+    assert loaded["MCP-DISC-ORDER"] == "the target is behind a flaky proxy"
+    assert set(loaded) == {"RFC8414-3.3-ISSUER-EXACT", "RFC8414-2-PKCE-NO-PLAIN", "MCP-DISC-ORDER"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[expected]]\nid = "X"\n', "needs id and reason"),
+        ('[[expected]]\nid = "X"\nreason = " "\n', "needs a reason"),
+        ("expected = 3\n", "must be an array"),
+    ],
+)
+def test_bad_baselines_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(gate.BaselineError, match=message):
+        gate.load_baseline(path)

@@ -1,0 +1,145 @@
+"""Twins that break the RFC 8414 metadata document, one behaviour each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from oauth_reference.asgi import ASGIApp
+from oauth_reference.asgi import Receive
+from oauth_reference.asgi import Scope
+from oauth_reference.asgi import Send
+
+from . import twin
+from .rewrite import edit_json
+from .rewrite import path_is
+from .rewrite import rewrite
+from .rewrite import set_header
+
+AS = "/.well-known/oauth-authorization-server"
+SPECS = ("rfc8414", "mcp")
+
+
+def metadata(app: ASGIApp, edit: Any) -> ASGIApp:
+    return rewrite(app, path_is(AS), edit_json(edit))
+
+
+def _with(key: str, value: Any) -> Any:
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        doc[key] = value(doc) if callable(value) else value
+        return doc
+
+    return edit
+
+
+def _without(key: str) -> Any:
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        doc.pop(key, None)
+        return doc
+
+    return edit
+
+
+@twin("metadata-issuer-trailing-slash", SPECS, {"RFC8414-3.3-ISSUER-EXACT"})
+def issuer_trailing_slash(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("issuer", lambda d: d["issuer"] + "/"))
+
+
+@twin("metadata-issuer-query", SPECS, {"RFC8414-2-ISSUER-FORM", "RFC8414-3.3-ISSUER-EXACT"})
+def issuer_query(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("issuer", lambda d: d["issuer"] + "?tenant=1"))
+
+
+@twin("metadata-no-s256", SPECS, {"RFC8414-2-PKCE", "MCP-DISC-PKCE-ADVERT"})
+def no_s256(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("code_challenge_methods_supported", ["plain"]))
+
+
+@twin("metadata-no-pkce-member", SPECS, {"RFC8414-2-PKCE", "MCP-DISC-PKCE-ADVERT"})
+def no_pkce_member(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _without("code_challenge_methods_supported"))
+
+
+@twin("metadata-empty-array", SPECS, {"RFC8414-3.2-NO-EMPTY"})
+def empty_array(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("response_modes_supported", []))
+
+
+@twin("metadata-string-not-array", SPECS, {"RFC8414-3.2-NO-EMPTY"})
+def string_not_array(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("response_modes_supported", "query"))
+
+
+@twin("metadata-text-plain", SPECS, {"RFC8414-3.2-200-JSON"})
+def text_plain(app: ASGIApp) -> ASGIApp:
+    return rewrite(app, path_is(AS), set_header("content-type", "text/plain"))
+
+
+@twin("metadata-no-token-endpoint", SPECS, {"RFC8414-2-REQUIRED"})
+def no_token_endpoint(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _without("token_endpoint"))
+
+
+@twin("metadata-implicit-response-type", SPECS, {"RFC8414-2-RESPTYPES-21"})
+def implicit_response_type(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("response_types_supported", ["code", "token"]))
+
+
+@twin("metadata-advertises-client-credentials", SPECS, {"RFC8414-2-GRANTS-TRUTHFUL"})
+def advertises_client_credentials(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("grant_types_supported", lambda d: [*d["grant_types_supported"], "client_credentials"]))
+
+
+@twin("metadata-relative-endpoint", SPECS, {"RFC8414-2-URLS-FORM"})
+def relative_endpoint(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("revocation_endpoint", "/oauth/token"))
+
+
+@twin("metadata-jwt-method-without-algs", SPECS, {"RFC8414-2-SIGNALG"})
+def jwt_method_without_algs(app: ASGIApp) -> ASGIApp:
+    return metadata(
+        app,
+        _with(
+            "token_endpoint_auth_methods_supported",
+            lambda d: [*d["token_endpoint_auth_methods_supported"], "private_key_jwt"],
+        ),
+    )
+
+
+@twin("metadata-registration-broken", SPECS, {"RFC8414-2-REGISTRATION"})
+def registration_broken(app: ASGIApp) -> ASGIApp:
+    def change(status: int, headers: Any, body: bytes) -> Any:
+        return 500, [(b"content-type", b"application/json")], b'{"error":"server_error"}'
+
+    return rewrite(app, path_is("/oauth/register", "POST"), change)
+
+
+@twin("metadata-oidc-document-disagrees", SPECS, {"RFC8414-5-OIDC-CONSISTENT"})
+def oidc_document_disagrees(app: ASGIApp) -> ASGIApp:
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/.well-known/openid-configuration":
+            body = orjson.dumps(
+                {"issuer": "https://other.example", "authorization_endpoint": "https://other.example/a"}
+            )
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+@twin("metadata-only-openid-location", SPECS, {"RFC8414-3-WELLKNOWN"})
+def only_openid_location(app: ASGIApp) -> ASGIApp:
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == AS:
+            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if scope["type"] == "http" and scope["path"] == "/.well-known/openid-configuration":
+            scope = dict(scope, path=AS, raw_path=AS.encode())
+        await app(scope, receive, send)
+
+    return wrapped
