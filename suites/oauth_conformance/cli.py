@@ -124,8 +124,15 @@ def run(args: argparse.Namespace) -> int:
             profile = load_profile(profile_path)
             print(f"serving the bundled reference at {url} (pid {embedded.pid})")
         try:
-            with http.client() as client:
-                target = discover(url, profile, client, embedded=embedded is not None)
+            transport = None
+            discover_url = url
+            if url.startswith("asgi:"):
+                from .inprocess import BASE_URL
+                from .inprocess import transport_for
+
+                transport, discover_url = transport_for(url), BASE_URL
+            with http.client(transport=transport) as client:
+                target = discover(discover_url, profile, client, embedded=embedded is not None, spec=url)
             print(f"target {target.url}: issuer {target.issuer}, metadata at {target.metadata_url}")
             pytest_args = [
                 "-c",

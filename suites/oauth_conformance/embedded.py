@@ -19,7 +19,7 @@ access_token_ttl = 3600
 """
 
 
-def embedded_profile(url: str) -> str:
+def embedded_profile(url: str, clock: str = "header") -> str:
     return f"""\
 [target]
 name = "oauth-reference (embedded)"
@@ -37,7 +37,7 @@ deny = {{ name = "action", value = "deny" }}
 url = "{url}/api/whoami"
 
 [clock]
-mode = "header"
+mode = "{clock}"
 """
 
 

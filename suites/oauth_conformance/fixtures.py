@@ -61,8 +61,8 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
 
 @pytest.fixture
 def clock(target: Target, recorder: Recorder) -> Iterator[Clock]:
-    with http_module.client(recorder) as client:
-        made = make_clock(target.profile, client)
+    with http_module.client(recorder, transport=target.transport()) as client:
+        made = make_clock(target.profile, client, in_process=target.in_process)
         yield made
         if isinstance(made, FreezeClock):
             made.stop()
@@ -80,9 +80,9 @@ def _hooks(recorder: Recorder, clock: Clock) -> dict[str, list[Callable[..., Non
 
 
 @pytest.fixture
-def http(recorder: Recorder, clock: Clock) -> Iterator[httpx.Client]:
+def http(target: Target, recorder: Recorder, clock: Clock) -> Iterator[httpx.Client]:
     """The test's HTTP client: no redirects followed, every exchange kept as evidence."""
-    with http_module.client() as client:
+    with http_module.client(transport=target.transport()) as client:
         client.event_hooks = _hooks(recorder, clock)
         yield client
 
@@ -93,7 +93,7 @@ def driver(target: Target, recorder: Recorder, clock: Clock) -> ConsentDriver:
     endpoint = target.endpoint("authorization_endpoint")
     if endpoint:
         allowed.add(_origin(endpoint))
-    return make_driver(target.profile, allowed, _hooks(recorder, clock))
+    return make_driver(target.profile, allowed, _hooks(recorder, clock), target.transport())
 
 
 def _origin(url: str) -> str:

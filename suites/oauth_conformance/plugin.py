@@ -212,10 +212,23 @@ class Harness:
             self.config.add_cleanup(self.embedded.stop)
         elif self.config.getoption("oauth_profile"):
             self.profile_text = Path(self.config.getoption("oauth_profile")).read_text(encoding="utf-8")
-        with http.client() as client:
+        spec = url
+        transport = None
+        if url.startswith("asgi:"):
+            from .inprocess import BASE_URL
+            from .inprocess import shutdown_all
+            from .inprocess import transport_for
+
+            try:
+                transport = transport_for(url)
+            except Exception as exc:  # noqa: BLE001 (any failure to build the app ends the run)
+                pytest.exit(f"oauth-conformance: cannot build the in-process target {url}: {exc}", returncode=3)
+            self.config.add_cleanup(shutdown_all)
+            url = BASE_URL
+        with http.client(transport=transport) as client:
             try:
                 embedded = self.embedded is not None or self.config.getoption("oauth_embedded")
-                self.target = discover(url, self.profile, client, embedded=embedded)
+                self.target = discover(url, self.profile, client, embedded=embedded, spec=spec)
             except TargetUnavailable as exc:
                 pytest.exit(f"oauth-conformance: {exc}", returncode=3)
 

@@ -50,6 +50,19 @@ class Target:
     via: str = "oauth"  # oauth | openid | resource
     embedded: bool = False
     features: frozenset[Feature] = field(default_factory=frozenset)
+    spec: str = ""  # what the run was given: the URL, or asgi:module:factory for in-process targets
+
+    @property
+    def in_process(self) -> bool:
+        return self.spec.startswith("asgi:")
+
+    def transport(self) -> httpx.BaseTransport | None:
+        """The transport that reaches an in-process target (None: the network)."""
+        if not self.in_process:
+            return None
+        from .inprocess import transport_for
+
+        return transport_for(self.spec)
 
     @property
     def issuer(self) -> str:
@@ -78,7 +91,8 @@ class Target:
     @property
     def is_loopback_http(self) -> bool:
         parts = urlsplit(self.issuer or self.url)
-        return parts.scheme == "http" and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+        # inprocess.test: an in-process target, which no network separates from the harness
+        return parts.scheme == "http" and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1", "inprocess.test")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +104,7 @@ class Target:
             "discovery": [a.as_dict() for a in self.attempts],
             "features": sorted(self.features),
             "embedded": self.embedded,
+            "spec": self.spec,
         }
 
 
@@ -129,9 +144,24 @@ def _fetch_json(http: httpx.Client, url: str, attempts: list[Attempt]) -> dict[s
     return data
 
 
-def discover(url: str, profile: Profile, http: httpx.Client, *, embedded: bool = False) -> Target:
+def discover(url: str, profile: Profile, http: httpx.Client, *, embedded: bool = False, spec: str = "") -> Target:
     if not url.startswith(("http://", "https://")):
         raise TargetUnavailable(f"{url}: not an http(s) URL")
+    found = _discover(url, profile, http, embedded)
+    return Target(
+        found.url,
+        found.metadata_url,
+        found.metadata,
+        profile,
+        found.attempts,
+        found.via,
+        found.embedded,
+        found.features,
+        spec or url,
+    )
+
+
+def _discover(url: str, profile: Profile, http: httpx.Client, embedded: bool) -> Target:
     attempts: list[Attempt] = []
     try:
         for candidate, via in candidate_urls(url):
@@ -231,6 +261,7 @@ def target_from_dict(data: dict[str, Any], profile: Profile) -> Target:
         via=data["discovered_via"],
         embedded=data["embedded"],
         features=frozenset(Feature(f) for f in data["features"]),
+        spec=data.get("spec", data["url"]),
     )
 
 
