@@ -6,7 +6,7 @@ Point it at any provider: ``oauth-conformance run https://auth.example.com`` or
 
 from __future__ import annotations
 
-import pytest as _pytest
+import pytest
 
 from .catalogue import Level
 from .catalogue import Requirement
@@ -20,7 +20,7 @@ from .verdicts import not_tested
 __version__ = "0.1.0"
 
 
-def requirement(*ids: str) -> _pytest.MarkDecorator:
+def requirement(*ids: str) -> pytest.MarkDecorator:
     """Mark a test with the catalogue requirements it verifies (ids are checked at import)."""
     from .plugin import requirement as _requirement
 

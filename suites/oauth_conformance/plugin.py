@@ -221,7 +221,7 @@ class Harness:
 
             try:
                 transport = transport_for(url)
-            except Exception as exc:  # noqa: BLE001 (any failure to build the app ends the run)
+            except Exception as exc:
                 pytest.exit(f"oauth-conformance: cannot build the in-process target {url}: {exc}", returncode=3)
             self.config.add_cleanup(shutdown_all)
             url = BASE_URL
