@@ -17,6 +17,7 @@ from . import clients
 from . import crypto
 from . import grants
 from . import rfc7636
+from .cimd import CimdError
 from .core import Core
 from .errors import AuthorizationError
 from .errors import InvalidRequestError
@@ -106,7 +107,11 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
     client_id = params.get("client_id")
     if client_id is None:
         raise AuthorizationError(InvalidRequestError("client_id is required"))
-    client = await clients.lookup(core, client_id)
+    try:
+        client = await clients.lookup(core, client_id)
+    except CimdError as exc:
+        message = f"the client's metadata document is not usable: {exc.reason}"
+        raise AuthorizationError(InvalidRequestError(message)) from None
     if client is None:
         raise AuthorizationError(InvalidRequestError("unknown client_id"))
     requested_uri = params.get("redirect_uri")
@@ -263,11 +268,16 @@ async def complete_authorization(
     if not await core.storage.commit(writes, expect={grant_key(user_id, grant_id): None}):
         raise RuntimeError("grant id collision")
     if revoke_existing_grants:
-        await revoke_other_grants(core, client.client_id, user_id, keep=grant_id, batch=batch)
+        # One metadata-document client id serves every installation of the app: revoke only the
+        # grants that came back to the same redirect URI, not the user's other devices.
+        same_uri = request.redirect_uri if client.metadata_document else None
+        await revoke_other_grants(core, client.client_id, user_id, keep=grant_id, batch=batch, redirect_uri=same_uri)
     return build_redirect(request.redirect_uri, params, fragment=request.response_type == "token")
 
 
-async def revoke_other_grants(core: Core, client_id: str, user_id: str, *, keep: str, batch: int) -> int:
+async def revoke_other_grants(
+    core: Core, client_id: str, user_id: str, *, keep: str, batch: int, redirect_uri: str | None = None
+) -> int:
     """Revoke the user's other grants for this client, listing ``batch`` index keys at a time."""
     prefix = client_grants_prefix(client_id, user_id)
     revoked = 0
@@ -276,7 +286,13 @@ async def revoke_other_grants(core: Core, client_id: str, user_id: str, *, keep:
         page = await core.storage.list(prefix, limit=batch, cursor=cursor)
         for key in page.keys:
             grant_id = key.name[len(prefix) :]
-            if grant_id != keep and await grants.revoke(core.storage, user_id, grant_id):
+            if grant_id == keep:
+                continue
+            if redirect_uri is not None:
+                found = await grants.load(core.storage, user_id, grant_id)
+                if found is None or found[0].redirect_uri != redirect_uri:
+                    continue
+            if await grants.revoke(core.storage, user_id, grant_id):
                 revoked += 1
         if page.cursor is None:
             return revoked

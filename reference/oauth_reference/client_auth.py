@@ -16,27 +16,56 @@ from urllib.parse import unquote_plus
 from . import clients
 from . import crypto
 from .asgi import Request
+from .cimd import CimdError
 from .core import Core
 from .errors import InvalidClientError
 from .errors import InvalidRequestError
+from .fetch import FetchPolicy
 from .forms import FormParams
+from .jose import JoseCheckError
+from .jose import JwksCache
+from .jose import audience_list
+from .jose import number
+from .jose import unverified
+from .jose import verify
 from .records import ClientInfo
+from .storage import Put
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="OAuth"'}
+
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_MAX_LIFETIME = 3600
+ASSERTION_SKEW = 60
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
     client_id: str | None
     secret: str | None
-    method: str  # client_secret_basic, client_secret_post or none
+    method: str  # client_secret_basic, client_secret_post, private_key_jwt or none
+    assertion: str | None = None
 
 
 def read_credentials(request: Request, form: FormParams) -> Credentials:
     authorization = request.header("authorization")
     body_id = form.get("client_id")
     body_secret = form.get("client_secret")
-    if authorization is not None and authorization[:6].lower() == "basic ":
+    assertion, assertion_type = form.get("client_assertion"), form.get("client_assertion_type")
+    if assertion is not None or assertion_type is not None:
+        basic = authorization is not None and authorization.partition(" ")[0].lower() == "basic"
+        if basic or body_secret is not None:
+            raise InvalidRequestError("the client must not use more than one authentication method")
+        if assertion is None or assertion_type != ASSERTION_TYPE:
+            raise InvalidClientError("client_assertion needs client_assertion_type " + ASSERTION_TYPE)
+        if body_id is None:
+            try:
+                body_id = str(unverified(assertion)[1].get("iss") or "") or None
+            except JoseCheckError:
+                raise InvalidClientError("the client assertion cannot be parsed") from None
+        return Credentials(body_id, None, "private_key_jwt", assertion)
+    # The scheme alone ("Basic" with no credentials) is still an attempt at Basic (RFC 6749 section 5.2).
+    if authorization is not None and authorization.partition(" ")[0].lower() == "basic":
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
             raw_id, sep, raw_secret = decoded.partition(":")
@@ -59,10 +88,18 @@ async def authenticate(core: Core, request: Request, form: FormParams) -> Client
     challenge = BASIC_CHALLENGE if credentials.method == "client_secret_basic" else None
     if credentials.client_id is None:
         raise InvalidClientError("client authentication is required (client_id is missing)")
-    client = await clients.lookup(core, credentials.client_id)
+    try:
+        client = await clients.lookup(core, credentials.client_id)
+    except CimdError as exc:
+        raise InvalidClientError(f"the client's metadata document is not usable: {exc.reason}") from None
     if client is None:
         raise InvalidClientError("unknown client", headers=challenge)
     registered = client.token_endpoint_auth_method
+    if registered == "private_key_jwt" or credentials.method == "private_key_jwt":
+        if registered != credentials.method or credentials.assertion is None:
+            raise InvalidClientError(f"this client is registered for {registered}", headers=challenge)
+        await verify_assertion(core, request, client, credentials.assertion)
+        return client
     if registered == "none":
         if credentials.method != "none":
             raise InvalidClientError("this public client must not send a client secret", headers=challenge)
@@ -80,3 +117,44 @@ async def authenticate(core: Core, request: Request, form: FormParams) -> Client
     if expires and expires <= core.now():
         raise InvalidClientError("the client secret has expired", headers=challenge)
     return client
+
+
+async def verify_assertion(core: Core, request: Request, client: ClientInfo, assertion: str) -> None:
+    """RFC 7523 section 3: a client assertion signed with one of the client's registered keys."""
+
+    def fail(reason: str) -> InvalidClientError:
+        return InvalidClientError(f"client assertion rejected: {reason}")
+
+    try:
+        header, _ = unverified(assertion)
+        if client.jwks is not None:
+            keys = dict(client.jwks)
+        elif client.jwks_uri is not None:
+            if core.jwks_cache is None:
+                core.jwks_cache = JwksCache()
+            policy = FetchPolicy(allow_loopback=core.allow_loopback_fetch)
+            keys = await core.jwks_cache.get(client.jwks_uri, policy, kid=header.get("kid"))
+        else:
+            raise fail("the client has no keys")
+        claims = verify(assertion, keys, ("RS256", "ES256", "PS256", "EdDSA"))
+        exp, nbf, iat = number(claims, "exp"), number(claims, "nbf"), number(claims, "iat")
+    except JoseCheckError as exc:
+        raise fail(exc.reason) from None
+    if claims.get("iss") != client.client_id or claims.get("sub") != client.client_id:
+        raise fail("iss and sub must both be the client_id")
+    issuer = core.issuer(request.origin)
+    accepted = {issuer, core.absolute(core.options.token_endpoint, issuer)}
+    audiences = audience_list(claims.get("aud"))
+    if not audiences or not accepted & set(audiences):
+        raise fail("aud must identify this authorization server")
+    now = core.now()
+    if exp is None or exp + ASSERTION_SKEW <= now or exp > now + ASSERTION_MAX_LIFETIME + ASSERTION_SKEW:
+        raise fail("exp is missing, past, or too far ahead")
+    if (nbf is not None and nbf > now + ASSERTION_SKEW) or (iat is not None and iat > now + ASSERTION_SKEW):
+        raise fail("the assertion is not valid yet")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise fail("jti is required")
+    marker = f"client-jti:{crypto.sha256_hex(client.client_id + chr(10) + jti)}"
+    if not await core.storage.commit([Put(marker, b"1", exp + ASSERTION_SKEW)], expect={marker: None}):
+        raise fail("the assertion was already used (jti replay)")

@@ -172,6 +172,12 @@ async def create(core: Core, fields: Mapping[str, Any], *, registration: bool) -
 
 
 async def lookup(core: Core, client_id: str) -> ClientInfo | None:
+    """The client, or ``None``; a metadata-document client that cannot be used raises ``CimdError``."""
+    if core.options.client_id_metadata_document_enabled:
+        from . import cimd
+
+        if cimd.is_document_id(client_id):
+            return await cimd.resolve(core, client_id)
     entry = await core.storage.get(records.client_key(client_id))
     if entry is None:
         return None

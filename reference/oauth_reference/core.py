@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
 from urllib.parse import urlsplit
 
 from .clock import Clock
@@ -23,8 +25,10 @@ class Core:
     options: ProviderOptions
     storage: Storage
     clock: Clock
-    # Test-only: lets CIMD documents live on loopback hosts (requires --test-mode; issue 5).
+    # Test-only: lets documents (CIMD, JWK Sets) live on loopback hosts; set by --test-mode only.
     allow_loopback_fetch: bool = False
+    cimd_cache: dict[str, Any] = field(default_factory=dict)
+    jwks_cache: Any = None
 
     def now(self) -> float:
         return self.clock.now()

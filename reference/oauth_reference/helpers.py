@@ -7,6 +7,7 @@ also ``request.state.oauth_provider`` under Starlette).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
@@ -187,4 +188,29 @@ class OAuthHelpers:
             audience=record.audience,
             scope=record.scope,
             props=props,
+        )
+
+    async def exchange_token(
+        self,
+        subject_token: str,
+        *,
+        scope: list[str] | None = None,
+        resource: str | None = None,
+        expires_in: int | None = None,
+    ) -> Mapping[str, Any]:
+        """RFC 8693 token exchange on the application's behalf, as the subject token's own client."""
+        from . import rfc8693
+
+        summary = await self.unwrap_token(subject_token)
+        if summary is None:
+            raise ValueError("the subject token is not a live access token")
+        issuer = self._core.options.issuer or (summary.audience or "")
+        return await rfc8693.issue(
+            self._core,
+            subject_token,
+            client_id=summary.client_id,
+            issuer=issuer,
+            scope=scope or [],
+            resources=[resource] if resource else [],
+            expires_in=expires_in,
         )

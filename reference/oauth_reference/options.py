@@ -177,11 +177,11 @@ def check_options(o: ProviderOptions) -> None:
             raise ConfigurationError(f"{flag} must be true or false")
     if o.token_exchange_callback is not None and not callable(o.token_exchange_callback):
         raise ConfigurationError("token_exchange_callback must be callable")
-    for feature in ("allow_token_exchange_grant", "client_id_metadata_document_enabled"):
-        if getattr(o, feature):
-            raise ConfigurationError(f"{feature} is not available in this version")
     if o.enterprise_managed_authorization is not None:
-        raise ConfigurationError("enterprise_managed_authorization is not available in this version")
+        from .idjag import EnterpriseManagedAuthorization
+
+        if not isinstance(o.enterprise_managed_authorization, EnterpriseManagedAuthorization):
+            raise ConfigurationError("enterprise_managed_authorization must be EnterpriseManagedAuthorization options")
     rm = o.resource_metadata
     if rm.bearer_methods_supported and set(rm.bearer_methods_supported) - {"header"}:
         raise ConfigurationError("the provider reads bearer tokens from the Authorization header only")

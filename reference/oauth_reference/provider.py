@@ -103,6 +103,12 @@ class OAuthProvider:
                 f"unknown option {unknown[0]!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
             )
         options["resource_metadata"] = ResourceMetadata.coerce(options.get("resource_metadata"))
+        if options.get("enterprise_managed_authorization") is not None:
+            from .idjag import EnterpriseManagedAuthorization
+
+            options["enterprise_managed_authorization"] = EnterpriseManagedAuthorization.coerce(
+                options["enterprise_managed_authorization"]
+            )
         try:
             self.options = ProviderOptions(**options)
         except TypeError as exc:
@@ -116,6 +122,8 @@ class OAuthProvider:
         self._token_path = self.core.token_path
         self._token_host = self._host_of(self.options.token_endpoint)
         self._registration_path = self.core.registration_path
+        registration = self.options.client_registration_endpoint
+        self._registration_host = self._host_of(registration) if registration else None
         self.extra_routes: dict[str, ASGIApp] = {}  # exact paths answered before the default handler
 
     @staticmethod
@@ -125,6 +133,8 @@ class OAuthProvider:
     def _api_route(self, request: Request) -> _ApiRoute | None:
         path = request.path
         for route in self._routes:
+            if route.host is None and route.path == "/" and path != "/":
+                continue  # as in the seed, the path route "/" is the root only, not every path
             if path.startswith(route.path) and (route.host is None or request.host.lower() == route.host):
                 return route
         return None
@@ -157,7 +167,9 @@ class OAuthProvider:
         origin = request.header("origin")
         core = self.core
         is_token = path == self._token_path and (self._token_host is None or request.host.lower() == self._token_host)
-        is_registration = path == self._registration_path
+        is_registration = path == self._registration_path and (
+            self._registration_host is None or request.host.lower() == self._registration_host
+        )
         if path == rfc8414.WELL_KNOWN or path.startswith(rfc9728.WELL_KNOWN) or is_token or is_registration:
             if request.method == "OPTIONS":
                 return with_cors(empty(204), origin)

@@ -17,6 +17,7 @@ from .core import Core
 
 WELL_KNOWN = "/.well-known/oauth-authorization-server"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+SIGNING_ALGS = ("RS256", "ES256", "PS256", "EdDSA")
 
 
 def metadata(core: Core, issuer: str) -> dict[str, Any]:
@@ -34,9 +35,14 @@ def metadata(core: Core, issuer: str) -> dict[str, Any]:
     doc["response_types_supported"] = clients.supported_response_types(o)
     doc["response_modes_supported"] = ["query", "fragment"] if o.allow_implicit_flow else ["query"]
     doc["grant_types_supported"] = clients.supported_grant_types(o)
-    doc["token_endpoint_auth_methods_supported"] = AUTH_METHODS
+    methods = [*AUTH_METHODS, "private_key_jwt"] if o.client_id_metadata_document_enabled else AUTH_METHODS
+    doc["token_endpoint_auth_methods_supported"] = methods
+    if o.client_id_metadata_document_enabled:
+        doc["token_endpoint_auth_signing_alg_values_supported"] = list(SIGNING_ALGS)
     doc["revocation_endpoint"] = token_endpoint
-    doc["revocation_endpoint_auth_methods_supported"] = AUTH_METHODS
+    doc["revocation_endpoint_auth_methods_supported"] = methods
+    if o.client_id_metadata_document_enabled:
+        doc["revocation_endpoint_auth_signing_alg_values_supported"] = list(SIGNING_ALGS)
     doc["code_challenge_methods_supported"] = ["S256", "plain"] if o.allow_plain_pkce else ["S256"]
     doc["authorization_response_iss_parameter_supported"] = True
     doc["protected_resources"] = [core.resource(issuer)]

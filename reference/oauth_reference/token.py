@@ -19,6 +19,7 @@ from .asgi import Response
 from .asgi import json_response
 from .asgi import method_not_allowed
 from .clients import JWT_BEARER
+from .clients import TOKEN_EXCHANGE
 from .core import Core
 from .errors import InvalidRequestError
 from .errors import UnauthorizedClientError
@@ -35,6 +36,14 @@ def grant_table(core: Core) -> dict[str, GrantHandler]:
     table: dict[str, GrantHandler] = {"authorization_code": code_grant.exchange}
     if core.options.refresh_tokens_enabled:
         table["refresh_token"] = refresh_grant.refresh
+    if core.options.allow_token_exchange_grant:
+        from . import rfc8693
+
+        table[TOKEN_EXCHANGE] = rfc8693.exchange
+    if core.options.enterprise_managed_authorization is not None:
+        from . import idjag
+
+        table[JWT_BEARER] = idjag.grant
     return table
 
 

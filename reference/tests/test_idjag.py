@@ -1,0 +1,188 @@
+"""ID-JAG (enterprise-managed authorization): every claim check, replay refused exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from oauth_conformance import assertions
+from oauth_conformance import testkeys
+from oauth_conformance.fixture_host import FixtureHost
+from oauth_reference.fetch import TEST_CA_ENV
+
+from .conftest import ORIGIN
+from .conftest import Env
+from .conftest import EnvFactory
+
+pytestmark = pytest.mark.anyio
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[FixtureHost]:
+    with FixtureHost() as running:
+        yield running
+
+
+@pytest.fixture
+def idp(make_env: EnvFactory, host: FixtureHost, monkeypatch: pytest.MonkeyPatch) -> Env:
+    monkeypatch.setenv(TEST_CA_ENV, str(host.ca_file))
+    ema = {"trusted_issuers": [{"issuer": host.idp_issuer, "jwks_uri": host.idp_jwks_uri}]}
+    env: Env = make_env({"enterprise_managed_authorization": ema})
+    env.provider.core.allow_loopback_fetch = True
+    return env
+
+
+async def confidential(env: Env) -> dict[str, Any]:
+    return await env.register(token_endpoint_auth_method="client_secret_post")
+
+
+def grant(client: dict[str, Any], assertion: str, **extra: str) -> dict[str, str]:
+    return {
+        "grant_type": JWT_BEARER,
+        "assertion": assertion,
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        **extra,
+    }
+
+
+def mint(host: FixtureHost, client: dict[str, Any], **overrides: Any) -> str:
+    key = overrides.pop("key", testkeys.IDP_RS256)
+    typ = overrides.pop("typ", assertions.IDJAG_TYP)
+    alg = overrides.pop("alg", None)
+    lifetime = overrides.pop("lifetime", 120)
+    subject = overrides.pop("subject", "alice@conformance.test")
+    claims = assertions.idjag_claims(
+        issuer=host.idp_issuer,
+        audience=ORIGIN,
+        client_id=client["client_id"],
+        resource=f"{ORIGIN}/api",
+        lifetime=lifetime,
+        subject=subject,
+    )
+    for name, value in overrides.items():
+        if value is assertions.OMIT:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return assertions.sign(claims, key=key, typ=typ, alg=alg)
+
+
+async def test_metadata_advertises_the_grant_and_the_id_jag_profile(idp: Env) -> None:
+    doc = (await idp.http.get("/.well-known/oauth-authorization-server")).json()
+    assert JWT_BEARER in doc["grant_types_supported"]
+    assert doc["authorization_grant_profiles_supported"] == ["urn:ietf:params:oauth:grant-profile:id-jag"]
+
+
+async def test_a_valid_id_jag_gets_an_access_token_and_no_refresh_token(idp: Env, host: FixtureHost) -> None:
+    client = await confidential(idp)
+    response = await idp.token(grant(client, mint(host, client, scope="profile email")))
+    body = response.json()
+    assert response.status_code == 200, body
+    assert "refresh_token" not in body
+    assert body["scope"] == "profile email"
+    whoami = (await idp.api(body["access_token"])).json()
+    assert whoami["props"]["sub"] == "alice@conformance.test"
+
+
+async def test_es256_assertions_verify_too(idp: Env, host: FixtureHost) -> None:
+    client = await confidential(idp)
+    response = await idp.token(grant(client, mint(host, client, key=testkeys.IDP_ES256)))
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"typ": "JWT"},
+        {"typ": None},
+        {"key": testkeys.UNTRUSTED_RS256},
+        {"alg": "none"},
+        {"aud": f"{ORIGIN}/"},
+        {"aud": [ORIGIN, "https://other.example"]},
+        {"aud": f"{ORIGIN}/oauth/token"},
+        {"iss": "https://evil.example/idp"},
+        {"sub": assertions.OMIT},
+        {"jti": assertions.OMIT},
+        {"iat": assertions.OMIT},
+        {"exp": assertions.OMIT},
+        {"client_id": assertions.OMIT},
+        {"lifetime": -600},
+        {"lifetime": 86400},
+        {"nbf": 4102444800},
+        {"iat": 4102444800},
+        {"cnf": {"jkt": "abc"}},
+        {"authorization_details": [{"type": "x"}]},
+    ],
+)
+async def test_bad_assertions_are_invalid_grant(idp: Env, host: FixtureHost, bad: dict[str, Any]) -> None:
+    client = await confidential(idp)
+    response = await idp.token(grant(client, mint(host, client, **bad)))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+async def test_a_tampered_assertion_is_refused(idp: Env, host: FixtureHost) -> None:
+    client = await confidential(idp)
+    forged = assertions.tamper(mint(host, client), sub="mallory@conformance.test")
+    assert (await idp.token(grant(client, forged))).json()["error"] == "invalid_grant"
+
+
+async def test_the_client_id_claim_must_name_the_authenticated_client(idp: Env, host: FixtureHost) -> None:
+    client, other = await confidential(idp), await confidential(idp)
+    response = await idp.token(grant(other, mint(host, client)))
+    assert response.json()["error"] == "invalid_grant"
+
+
+async def test_public_clients_are_refused_by_default(idp: Env, host: FixtureHost) -> None:
+    client = await idp.register()
+    response = await idp.token(
+        {"grant_type": JWT_BEARER, "assertion": mint(host, client), "client_id": client["client_id"]}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+async def test_a_replayed_jti_wins_exactly_once_even_concurrently(idp: Env, host: FixtureHost) -> None:
+    client = await confidential(idp)
+    assertion = mint(host, client)
+    responses = await asyncio.gather(*(idp.token(grant(client, assertion)) for _ in range(8)))
+    assert sorted(r.status_code for r in responses) == [200] + [400] * 7
+
+
+async def test_resource_outside_the_server_is_invalid_target(idp: Env, host: FixtureHost) -> None:
+    client = await confidential(idp)
+    response = await idp.token(grant(client, mint(host, client, resource="https://elsewhere.example/api")))
+    assert response.json()["error"] == "invalid_target"
+    response = await idp.token(grant(client, mint(host, client), resource="https://elsewhere.example/api"))
+    assert response.json()["error"] == "invalid_target"
+
+
+async def test_scope_cannot_exceed_the_assertions_scope(idp: Env, host: FixtureHost) -> None:
+    client = await confidential(idp)
+    response = await idp.token(grant(client, mint(host, client, scope="profile"), scope="profile email"))
+    assert response.json()["error"] == "invalid_scope"
+
+
+async def test_inline_jwks_and_a_custom_mapping(make_env: EnvFactory, host: FixtureHost) -> None:
+    from oauth_reference.idjag import MappedGrant
+
+    def mapping(data: Any) -> MappedGrant | None:
+        if data.claims["sub"].startswith("blocked"):
+            return None
+        return MappedGrant(user_id="enterprise-user", scope=["profile"], props={"tenant": "acme"})
+
+    ema = {
+        "trusted_issuers": [{"issuer": host.idp_issuer, "jwks": testkeys.jwks(testkeys.IDP_RS256)}],
+        "map_claims": mapping,
+    }
+    env: Env = make_env({"enterprise_managed_authorization": ema})
+    client = await confidential(env)
+    ok = await env.token(grant(client, mint(host, client)))
+    assert (await env.api(ok.json()["access_token"])).json()["props"] == {"tenant": "acme"}
+    denied = await env.token(grant(client, mint(host, client, subject="blocked@x")))
+    assert denied.json()["error"] == "invalid_grant"

@@ -1,0 +1,231 @@
+"""The fixture host: a loopback HTTP(S) server the harness runs for targets to fetch from.
+
+It serves client ID metadata documents, the test IdP's JWK Set and whatever a test programs
+(a status, headers, a body, a delay, a slow drip, a redirect), and logs every request so tests
+can tell whether the target fetched something. With ``https`` it makes a throwaway CA and a
+certificate for 127.0.0.1 and localhost for this run only; ``ca_file`` is what the target must
+trust. Documents carry URLs under ``public_base_url`` (the profile's, when the target reaches
+the host through another name, e.g. miniflare's outbound service), else under ``base_url``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from . import testkeys
+
+
+@dataclass
+class Route:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+    body: bytes | Callable[[dict[str, str]], bytes] = b""
+    delay: float = 0.0  # before the status line
+    drip: float = 0.0  # seconds between bytes of the body (a slow document)
+
+
+@dataclass(frozen=True)
+class Hit:
+    method: str
+    path: str
+    headers: dict[str, str]
+    at: float
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        host = self.server.host
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        path = self.path.split("?", 1)[0]
+        with host.lock:
+            host.hits.append(Hit("GET", path, headers, time.time()))
+            route = host.routes.get(path)
+        if route is None:
+            self._send(404, {"Content-Type": "text/plain"}, b"not found")
+            return
+        if route.delay:
+            time.sleep(route.delay)
+        body = route.body(headers) if callable(route.body) else route.body
+        self._send(route.status, route.headers, body, drip=route.drip)
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes, drip: float = 0.0) -> None:
+        try:
+            self.send_response(status)
+            lowered = {k.lower() for k in headers}
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if "content-length" not in lowered:
+                self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if drip:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(drip)
+            else:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # the target gave up (as it should, for oversized or slow documents)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    host: FixtureHost
+
+
+def _throwaway_tls(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a leaf certificate for 127.0.0.1, ::1 and localhost, valid for one day."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "oauth-conformance throwaway CA (TEST ONLY)")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        x509.IPAddress(ipaddress.ip_address("::1")),
+    ]
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file, cert_file, key_file = directory / "ca.pem", directory / "cert.pem", directory / "key.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return ca_file, cert_file, key_file
+
+
+class FixtureHost:
+    """Start with :meth:`start` (or as a context manager); stop with :meth:`stop`."""
+
+    IDP_PATH = "/idp"
+    IDP_JWKS_PATH = "/idp/jwks.json"
+    CLIENT_JWKS_PATH = "/clients/jwks.json"
+
+    def __init__(self, *, https: bool = True, bind: str = "127.0.0.1", public_base_url: str | None = None) -> None:
+        self.https = https
+        self.bind = bind
+        self._public = public_base_url.rstrip("/") if public_base_url else None
+        self.routes: dict[str, Route] = {}
+        self.hits: list[Hit] = []
+        self.lock = threading.Lock()
+        self._dir = Path(tempfile.mkdtemp(prefix="oauth-fixture-host-"))
+        self.ca_file: Path | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -------------------------------------------------------------------------- lifecycle
+    def start(self) -> FixtureHost:
+        server = _Server((self.bind, 0), _Handler)
+        server.host = self
+        if self.https:
+            self.ca_file, cert, key = _throwaway_tls(self._dir)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="fixture-host", daemon=True)
+        self._thread.start()
+        self._install_defaults()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FixtureHost:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------------------ URLs
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "the fixture host is not running"
+        port = self._server.server_address[1]
+        return f"{'https' if self.https else 'http'}://{self.bind}:{port}"
+
+    @property
+    def public_base_url(self) -> str:
+        return self._public or self.base_url
+
+    def url(self, path: str) -> str:
+        return self.public_base_url + path
+
+    @property
+    def idp_issuer(self) -> str:
+        return self.url(self.IDP_PATH)
+
+    @property
+    def idp_jwks_uri(self) -> str:
+        return self.url(self.IDP_JWKS_PATH)
+
+    # --------------------------------------------------------------------------- content
+    def serve(self, path: str, route: Route) -> str:
+        with self.lock:
+            self.routes[path] = route
+        return self.url(path)
+
+    def serve_json(self, path: str, data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> str:
+        return self.serve(
+            path, Route(status, {"Content-Type": "application/json", **(headers or {})}, orjson.dumps(data))
+        )
+
+    def hits_for(self, path: str) -> int:
+        with self.lock:
+            return sum(1 for h in self.hits if h.path == path)
+
+    def _install_defaults(self) -> None:
+        self.serve_json(self.IDP_JWKS_PATH, testkeys.jwks(testkeys.IDP_RS256, testkeys.IDP_ES256))
+        self.serve_json(self.CLIENT_JWKS_PATH, testkeys.jwks(testkeys.CLIENT_RS256))
