@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
@@ -30,6 +32,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """In-process benchmarks of the reference (pytest-benchmark); results in reports/bench/."""
+    Path("reports/bench").mkdir(parents=True, exist_ok=True)
     session.run(
         "python",
         "-m",

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import grants
 from .core import Core
+from .errors import InvalidGrantError
 from .errors import InvalidRequestError
 
 _UNSET: Any = object()
@@ -63,9 +65,14 @@ async def run(core: Core, options: TokenExchangeCallbackOptions) -> TokenExchang
     callback = core.options.token_exchange_callback
     if callback is None:
         return TokenExchangeCallbackResult()
-    result = callback(options)
-    if inspect.isawaitable(result):
-        result = await result
+    try:
+        result = callback(options)
+        if inspect.isawaitable(result):
+            result = await result
+    except InvalidGrantError:
+        # As the module docstring promises: the application says the grant is no good; end it.
+        await grants.revoke(core.storage, options.user_id, options.grant_id)
+        raise
     if result is None:
         return TokenExchangeCallbackResult()
     if isinstance(result, Mapping):

@@ -9,15 +9,17 @@ loopback addresses, and ``serve`` refuses ``--test-mode`` unless it binds to a l
 
 from __future__ import annotations
 
+import math
+
 import orjson
 
+from .asgi import ASGIApp
 from .asgi import Receive
 from .asgi import Request
 from .asgi import Scope
 from .asgi import Send
 from .asgi import empty
 from .asgi import json_response
-from .asgi import ASGIApp
 from .clock import OffsetClock
 from .clock import request_offset
 from .errors import InvalidRequestError
@@ -45,6 +47,8 @@ def install(provider: OAuthProvider, clock: OffsetClock) -> ASGIApp:
             try:
                 body = orjson.loads(await request.body(4096) or b"{}")
                 seconds = float(body["advance"])
+                if not math.isfinite(seconds):
+                    raise ValueError("the clock moves by a finite number of seconds")
                 clock.advance(seconds)
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, InvalidRequestError):
                 await json_response(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -107,81 +106,51 @@ def run(args: argparse.Namespace) -> int:
         _error("--update-baseline needs --baseline FILE")
         return EXIT_USAGE
     url = args.target or profile.target.url
-    profile_path = args.profile
-    embedded = None
-    with tempfile.TemporaryDirectory(prefix="oauth-conformance-run-") as scratch:
-        if url is None:
-            from .embedded import start_embedded
+    name = profile.target.name or "oauth-reference (embedded)"
+    if url is not None:
+        # Discover once here, so an unreachable target ends with one line and exit 3.
+        transport = None
+        discover_url = url
+        if url.startswith("asgi:"):
+            from .inprocess import BASE_URL
+            from .inprocess import transport_for
 
-            try:
-                embedded, profile_text = start_embedded()
-            except Exception as exc:
-                _error(f"could not start the bundled reference: {exc}")
-                return EXIT_UNREACHABLE
-            url = embedded.url
-            profile_path = str(Path(scratch) / "embedded-profile.toml")
-            Path(profile_path).write_text(profile_text, encoding="utf-8")
-            profile = load_profile(profile_path)
-            print(f"serving the bundled reference at {url} (pid {embedded.pid})")
+            transport, discover_url = transport_for(url), BASE_URL
         try:
-            transport = None
-            discover_url = url
-            if url.startswith("asgi:"):
-                from .inprocess import BASE_URL
-                from .inprocess import transport_for
-
-                transport, discover_url = transport_for(url), BASE_URL
             with http.client(transport=transport) as client:
-                target = discover(discover_url, profile, client, embedded=embedded is not None, spec=url)
-            print(f"target {target.url}: issuer {target.issuer}, metadata at {target.metadata_url}")
-            pytest_args = [
-                "-c",
-                str(_PACKAGE / "run.ini"),
-                "--rootdir",
-                str(_PACKAGE),
-                "--pyargs",
-                "oauth_conformance.specs",
-                "--oauth-target",
-                url,
-                "--oauth-fail-on",
-                args.fail_on,
-                "-p",
-                "no:cacheprovider",
-            ]
-            if profile_path:
-                pytest_args += ["--oauth-profile", str(Path(profile_path).resolve())]
-            if embedded is not None:
-                pytest_args += ["--oauth-embedded"]
-            report_dir = args.report_dir
-            if report_dir:
-                pytest_args += ["--oauth-report-dir", str(Path(report_dir).resolve())]
-            else:
-                from .plugin import _slug
-
-                name = profile.target.name or target.issuer or url
-                pytest_args += ["--oauth-report-dir", str(_default_dir(_slug(name)))]
-            for spec in args.spec:
-                pytest_args += ["--oauth-spec", spec]
-            if args.baseline:
-                pytest_args += ["--oauth-baseline", str(Path(args.baseline).resolve())]
-            if args.update_baseline:
-                pytest_args += ["--oauth-update-baseline"]
-            if args.workers not in ("0", "1"):
-                pytest_args += ["-n", args.workers]
-            else:
-                pytest_args += ["-p", "no:xdist"]
-            if args.keyword:
-                pytest_args += ["-k", args.keyword]
-            pytest_args += ["-q", "-rN"] if args.quiet else ["-rN"]
-            code = pytest.main([*pytest_args, *args.pytest_args])
+                target = discover(discover_url, profile, client, spec=url)
         except TargetUnavailable as exc:
             _error(str(exc))
             return EXIT_UNREACHABLE
-        finally:
-            if embedded is not None:
-                embedded.stop()
+        print(f"target {target.url}: issuer {target.issuer}, metadata at {target.metadata_url}")
+        name = profile.target.name or target.issuer or url
+    pytest_args = ["-c", str(_PACKAGE / "run.ini"), "--rootdir", str(_PACKAGE), "--pyargs", "oauth_conformance.specs"]
+    pytest_args += ["--oauth-fail-on", args.fail_on, "-p", "no:cacheprovider"]
+    if url is not None:
+        pytest_args += ["--oauth-target", url]
+    if args.profile:
+        pytest_args += ["--oauth-profile", str(Path(args.profile).resolve())]
+    if args.report_dir:
+        pytest_args += ["--oauth-report-dir", str(Path(args.report_dir).resolve())]
+    else:
+        from .plugin import _slug
+
+        pytest_args += ["--oauth-report-dir", str(_default_dir(_slug(name)))]
+    for spec in args.spec:
+        pytest_args += ["--oauth-spec", spec]
+    if args.baseline:
+        pytest_args += ["--oauth-baseline", str(Path(args.baseline).resolve())]
+    if args.update_baseline:
+        pytest_args += ["--oauth-update-baseline"]
+    pytest_args += ["-n", args.workers] if args.workers not in ("0", "1") else ["-p", "no:xdist"]
+    if args.keyword:
+        pytest_args += ["-k", args.keyword]
+    pytest_args += ["-q", "-rN"] if args.quiet else ["-rN"]
+    code = pytest.main([*pytest_args, *args.pytest_args])
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return int(code)
+    if code == 3:  # the harness's own exit for an unreachable target (a started reference that failed)
+        return EXIT_UNREACHABLE
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         _error("no test matched the selection")
     return EXIT_USAGE

@@ -6,12 +6,20 @@ can tell whether the target fetched something. With ``https`` it makes a throwaw
 certificate for 127.0.0.1 and localhost for this run only; ``ca_file`` is what the target must
 trust. Documents carry URLs under ``public_base_url`` (the profile's, when the target reaches
 the host through another name, e.g. miniflare's outbound service), else under ``base_url``.
+
+Metadata documents are stateless: ``/cimd/<spec>.json`` carries, base64url-encoded in the path,
+the document's members and how to serve it, so every test process (and a public deployment of
+the same host) can mint one without talking to the process that runs the host. A document's
+``client_id`` is the URL the target asked for (``X-Original-URL`` when a proxy forwarded it).
+``GET /__hits__`` (loopback only) reports how often each path was fetched.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
+import secrets
 import ssl
 import tempfile
 import threading
@@ -59,9 +67,21 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.server.host
         headers = {k.lower(): v for k, v in self.headers.items()}
         path = self.path.split("?", 1)[0]
+        if path == "/__hits__":
+            if self.client_address[0] not in ("127.0.0.1", "::1"):
+                self._send(404, {"Content-Type": "text/plain"}, b"not found")
+                return
+            with host.lock:
+                counts: dict[str, int] = {}
+                for hit in host.hits:
+                    counts[hit.path] = counts.get(hit.path, 0) + 1
+            self._send(200, {"Content-Type": "application/json"}, orjson.dumps({"hits": counts}))
+            return
         with host.lock:
             host.hits.append(Hit("GET", path, headers, time.time()))
             route = host.routes.get(path)
+        if route is None and path.startswith(CIMD_PREFIX):
+            route = host.document_route(path, headers)
         if route is None:
             self._send(404, {"Content-Type": "text/plain"}, b"not found")
             return
@@ -143,6 +163,29 @@ def _throwaway_tls(directory: Path) -> tuple[Path, Path, Path]:
     return ca_file, cert_file, key_file
 
 
+CIMD_PREFIX = "/cimd/"
+# Set by the harness while a fixture host runs, so in-process targets can trust it.
+FIXTURE_HOST_ENV = "OAUTH_CONFORMANCE_FIXTURE_HOST"
+DEFAULT_CLIENT_NAME = "oauth-conformance test client"
+
+
+def encode_spec(spec: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(spec)).rstrip(b"=").decode("ascii")
+
+
+def decode_spec(token: str) -> dict[str, Any]:
+    data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    if not isinstance(data, dict):
+        raise ValueError("a document spec is a JSON object")
+    return data
+
+
+def cimd_path(**spec: Any) -> str:
+    """The path of a metadata document described by ``spec`` (see :meth:`FixtureHost.document_route`)."""
+    spec.setdefault("n", secrets.token_hex(4))  # each test gets its own URL (and cache entry)
+    return f"{CIMD_PREFIX}{encode_spec(spec)}.json"
+
+
 class FixtureHost:
     """Start with :meth:`start` (or as a context manager); stop with :meth:`stop`."""
 
@@ -163,8 +206,8 @@ class FixtureHost:
         self._thread: threading.Thread | None = None
 
     # -------------------------------------------------------------------------- lifecycle
-    def start(self) -> FixtureHost:
-        server = _Server((self.bind, 0), _Handler)
+    def start(self, port: int = 0) -> FixtureHost:
+        server = _Server((self.bind, port), _Handler)
         server.host = self
         if self.https:
             self.ca_file, cert, key = _throwaway_tls(self._dir)
@@ -226,6 +269,74 @@ class FixtureHost:
         with self.lock:
             return sum(1 for h in self.hits if h.path == path)
 
+    def cimd_url(self, **spec: Any) -> str:
+        return self.url(cimd_path(**spec))
+
+    def document_route(self, path: str, headers: dict[str, str]) -> Route | None:
+        """Serve ``/cimd/<spec>.json``. Spec members: ``doc`` (members to set), ``omit`` (members
+        to drop), ``status``, ``headers``, ``delay``, ``drip``, ``redirect`` (a path to redirect
+        to, with ``status``), ``pad`` (bytes of padding), ``raw`` (a body used as it is)."""
+        try:
+            spec = decode_spec(path[len(CIMD_PREFIX) :].removesuffix(".json"))
+        except (ValueError, orjson.JSONDecodeError):
+            return None
+        url = headers.get("x-original-url") or self.url(path)
+        status = int(spec.get("status", 200))
+        reply_headers = {"Content-Type": "application/json", "Cache-Control": "no-store", **spec.get("headers", {})}
+        if spec.get("redirect"):
+            reply_headers["Location"] = self.url(str(spec["redirect"]))
+        if "raw" in spec:
+            body = str(spec["raw"]).encode()
+        else:
+            doc: dict[str, Any] = {"client_id": url, "client_name": DEFAULT_CLIENT_NAME, "redirect_uris": []}
+            doc.update(spec.get("doc", {}))
+            for name in spec.get("omit", []):
+                doc.pop(name, None)
+            if spec.get("pad"):
+                doc["padding"] = "x" * int(spec["pad"])
+            body = orjson.dumps(doc)
+        return Route(status, reply_headers, body, float(spec.get("delay", 0)), float(spec.get("drip", 0)))
+
     def _install_defaults(self) -> None:
         self.serve_json(self.IDP_JWKS_PATH, testkeys.jwks(testkeys.IDP_RS256, testkeys.IDP_ES256))
         self.serve_json(self.CLIENT_JWKS_PATH, testkeys.jwks(testkeys.CLIENT_RS256))
+
+
+class RemoteFixtureHost:
+    """A fixture host another process runs (the controller of an xdist run): same documents."""
+
+    def __init__(self, base_url: str, public_base_url: str, ca_file: str | None) -> None:
+        self.base_url = base_url
+        self.public_base_url = public_base_url
+        self.ca_file = Path(ca_file) if ca_file else None
+
+    def url(self, path: str) -> str:
+        return self.public_base_url + path
+
+    @property
+    def idp_issuer(self) -> str:
+        return self.url(FixtureHost.IDP_PATH)
+
+    @property
+    def idp_jwks_uri(self) -> str:
+        return self.url(FixtureHost.IDP_JWKS_PATH)
+
+    def cimd_url(self, **spec: Any) -> str:
+        return self.url(cimd_path(**spec))
+
+    def hits_for(self, path: str) -> int:
+        import httpx
+
+        verify: Any = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else False
+        with httpx.Client(verify=verify, timeout=5.0) as client:
+            counts = client.get(self.base_url + "/__hits__").json()["hits"]
+        return int(counts.get(path, 0))
+
+
+def describe(host: FixtureHost | RemoteFixtureHost) -> dict[str, str | None]:
+    """What a worker needs to reach the host (sent through xdist's workerinput)."""
+    return {
+        "base_url": host.base_url,
+        "public_base_url": host.public_base_url,
+        "ca_file": str(host.ca_file) if host.ca_file else None,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -109,6 +110,24 @@ def clients(target: Target, http: httpx.Client, request: pytest.FixtureRequest) 
 @pytest.fixture
 def oauth(target: Target, http: httpx.Client, driver: ConsentDriver) -> OAuth:
     return OAuth(target, http, driver)
+
+
+@pytest.fixture(scope="session")
+def fixture_host(request: pytest.FixtureRequest, target: Target) -> Any:
+    """The harness's fixture host (documents, the test IdP's keys), if the target can reach it."""
+    harness = request.config.stash.get(HARNESS_KEY, None)
+    host = harness.fixture_host if harness is not None else None
+    if host is None:
+        raise NotTested("the fixture host is disabled", unlock="[fixture_host] enabled")
+    reachable = target.profile.fixture_host.reachable
+    if reachable is None:
+        reachable = target.in_process or target.is_loopback_http
+    if not reachable:
+        raise NotTested(
+            "the target cannot reach the harness's fixture host on loopback",
+            unlock="[fixture_host] public_base_url (or reachable = true)",
+        )
+    return host
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ collected (``pytest --pyargs oauth_conformance``), and then:
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from datetime import UTC
@@ -33,6 +32,8 @@ from .catalogue import select
 from .catalogue import unknown_id_message
 from .evidence import Recorder
 from .evidence import scrub_text
+from .fixture_host import FIXTURE_HOST_ENV
+from .fixture_host import describe as describe_host
 from .profile import Profile
 from .profile import ProfileError
 from .profile import load_profile
@@ -74,8 +75,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="gate on failed MUSTs (default) or on failed SHOULDs too",
     )
     group.addoption(options.NO_REPORT, dest="oauth_no_report", action="store_true", help="write no report files")
-    # Set by `oauth-conformance run` when the target is the reference it started itself.
-    group.addoption("--oauth-embedded", dest="oauth_embedded", action="store_true", help=argparse.SUPPRESS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -166,6 +165,7 @@ class Harness:
         self.report_dir: Path | None = None
         self.gate: Any = None
         self.profile_text: str | None = None
+        self.fixture_host: Any = None
         try:
             self.profile = self._load_profile()
         except ProfileError as exc:
@@ -196,15 +196,24 @@ class Harness:
         if self.is_worker:
             data = orjson.loads(self.config.workerinput["oauth_target"])  # type: ignore[attr-defined]
             self.target = target_from_dict(data, self.profile)
+            described = self.config.workerinput.get("oauth_fixture_host")  # type: ignore[attr-defined]
+            if described:
+                from .fixture_host import RemoteFixtureHost
+
+                self.fixture_host = RemoteFixtureHost(**orjson.loads(described))
             return
+        self._start_fixture_host()
         url = self.config.getoption("oauth_target") or self.profile.target.url
         if url is None:
             from .embedded import start_embedded
 
             try:
-                self.embedded, self.profile_text = start_embedded()
+                self.embedded, self.profile_text = start_embedded(self.fixture_host)
             except Exception as exc:
                 pytest.exit(f"oauth-conformance: could not start the bundled reference: {exc}", returncode=3)
+            self.config.get_terminal_writer().line(
+                f"serving the bundled reference at {self.embedded.url} (pid {self.embedded.pid})"
+            )
             import tomllib
 
             self.profile = parse_profile(tomllib.loads(self.profile_text), "embedded reference")
@@ -227,16 +236,31 @@ class Harness:
             url = BASE_URL
         with http.client(transport=transport) as client:
             try:
-                embedded = self.embedded is not None or self.config.getoption("oauth_embedded")
-                self.target = discover(url, self.profile, client, embedded=embedded, spec=spec)
+                self.target = discover(url, self.profile, client, embedded=self.embedded is not None, spec=spec)
             except TargetUnavailable as exc:
                 pytest.exit(f"oauth-conformance: {exc}", returncode=3)
+
+    def _start_fixture_host(self) -> None:
+        settings = self.profile.fixture_host
+        if not settings.enabled:
+            return
+        from .fixture_host import FixtureHost
+
+        host = FixtureHost(https=settings.https, bind=settings.bind, public_base_url=settings.public_base_url)
+        try:
+            self.fixture_host = host.start(port=settings.port)
+        except OSError as exc:
+            raise pytest.UsageError(f"fixture_host: cannot listen on {settings.bind}:{settings.port}: {exc}") from None
+        os.environ[FIXTURE_HOST_ENV] = orjson.dumps(describe_host(host)).decode()
+        self.config.add_cleanup(host.stop)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:  # pytest-xdist hook
         from .target import dumps
 
         node.workerinput["oauth_target"] = dumps(self.target)
+        if self.fixture_host is not None:
+            node.workerinput["oauth_fixture_host"] = orjson.dumps(describe_host(self.fixture_host)).decode()
         if self.profile_text is not None:
             node.workerinput["oauth_profile_text"] = self.profile_text
 

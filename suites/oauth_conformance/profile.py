@@ -129,9 +129,17 @@ class PolicySection:
 
 @dataclass(frozen=True, slots=True)
 class FixtureHostSection:
-    public_base_url: str | None = None  # where the same documents are published, if the target can't reach us
-    https: bool = False
+    enabled: bool = True
+    public_base_url: str | None = None  # the name the target uses for the host (a proxy, a public copy)
+    https: bool = True
     bind: str = "127.0.0.1"
+    port: int = 0  # 0: any free port
+    reachable: bool | None = None  # can the target fetch from it? default: yes for loopback targets
+
+
+@dataclass(frozen=True, slots=True)
+class IdJagSection:
+    trusted: bool = False  # the target trusts the harness's test IdP (see `oauth-conformance fixtures`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +159,7 @@ class Profile:
     policy: PolicySection = field(default_factory=PolicySection)
     fixture_host: FixtureHostSection = field(default_factory=FixtureHostSection)
     robust: RobustSection = field(default_factory=RobustSection)
+    idjag: IdJagSection = field(default_factory=IdJagSection)
     source: str | None = None
 
     def client(self, kind: str, auth_method: str | None = None) -> ClientSection | None:
@@ -372,15 +381,26 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     )
     p.done()
     fh = root.section("fixture_host")
+    reachable = fh._get("reachable", bool, None)
     fixture_host = FixtureHostSection(
-        public_base_url=fh.url("public_base_url"), https=fh.boolean("https", False), bind=fh.string("bind", "127.0.0.1")
+        enabled=fh.boolean("enabled", True),
+        public_base_url=fh.url("public_base_url"),
+        https=fh.boolean("https", True),
+        bind=fh.string("bind", "127.0.0.1"),
+        port=fh.integer("port", 0),
+        reachable=reachable,
     )
     fh.done()
+    ij = root.section("idjag")
+    idjag = IdJagSection(trusted=ij.boolean("trusted", False))
+    ij.done()
     rb = root.section("robust")
     robust = RobustSection(time_budget=rb.number("time_budget", 30.0), max_examples=rb.integer("max_examples", 50))
     rb.done()
     root.done()
-    return Profile(target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, source)
+    return Profile(
+        target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, idjag, source
+    )
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -450,4 +470,14 @@ mode = "none"                           # header | hook | wait | none (freeze: i
 [policy]
 refresh_grace = false                   # the target documents a grace period for old refresh tokens
 concurrency = 8                         # simultaneous requests in race tests
+
+[fixture_host]
+# The harness serves client metadata documents and its test IdP's JWK Set from a loopback
+# server. A target that cannot reach 127.0.0.1 needs the same content under another name:
+# public_base_url = "https://fixtures.example.com"
+https = true
+# port = 8443                           # a fixed port, for a target configured to forward to it
+
+[idjag]
+trusted = false                         # true once the target trusts the test IdP (oauth-conformance fixtures)
 """

@@ -40,6 +40,7 @@ from ..provider import api_context
 from ..provider import provider_helpers
 from ..records import AuthRequest
 from ..storage import Storage
+from ..storage import StorageUnavailableError
 
 # Test-only credentials of the demo's login form (documented in reference/README.md).
 DEMO_USERS: Mapping[str, str] = {"alice": "wonderland", "bob": "builder"}
@@ -134,6 +135,16 @@ def _consent_page(req: AuthRequest, client_name: str, blob: str, csrf: str, mess
     )
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    # The helpers raise StorageUnavailableError while the store is down: answer as the
+    # provider's own endpoints do (503 temporarily_unavailable), never with a 500.
+    body = {"error": "temporarily_unavailable", "error_description": "the store is unavailable; retry later"}
+    return JSONResponse(body, 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
+
+
+_HANDLERS: Mapping[Any, Any] = {StorageUnavailableError: _store_unavailable}
+
+
 def build_demo_app(*, auto_approve: bool, secret: bytes | None = None) -> Starlette:
     signer = _Signer(secret or os.urandom(32))
 
@@ -197,7 +208,10 @@ def build_demo_app(*, auto_approve: bool, secret: bytes | None = None) -> Starle
             '<a href="/.well-known/oauth-authorization-server">/.well-known/oauth-authorization-server</a></p>'
         )
 
-    return Starlette(routes=[Route("/", index), Route("/authorize", authorize, methods=["GET", "POST"])])
+    return Starlette(
+        routes=[Route("/", index), Route("/authorize", authorize, methods=["GET", "POST"])],
+        exception_handlers=_HANDLERS,
+    )
 
 
 def build_api_app() -> Starlette:
@@ -207,7 +221,7 @@ def build_api_app() -> Starlette:
             {"props": ctx.props, "scope": ctx.scope, "client_id": ctx.client_id, "user_id": ctx.user_id}
         )
 
-    return Starlette(routes=[Route("/api/whoami", whoami, methods=["GET", "POST"])])
+    return Starlette(routes=[Route("/api/whoami", whoami, methods=["GET", "POST"])], exception_handlers=_HANDLERS)
 
 
 def build_reference(

@@ -5,6 +5,7 @@ from oauth_conformance.fixtures import clients  # noqa: F401
 from oauth_conformance.fixtures import clock  # noqa: F401
 from oauth_conformance.fixtures import driver  # noqa: F401
 from oauth_conformance.fixtures import finding  # noqa: F401
+from oauth_conformance.fixtures import fixture_host  # noqa: F401
 from oauth_conformance.fixtures import http  # noqa: F401
 from oauth_conformance.fixtures import oauth  # noqa: F401
 from oauth_conformance.fixtures import recorder  # noqa: F401
