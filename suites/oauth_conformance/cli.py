@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("old", metavar="OLD.json")
     dif.add_argument("new", metavar="NEW.json")
 
+    fix = sub.add_parser("fixtures", help="print what a target must trust for the ID-JAG and CIMD suites")
+    fix.add_argument("--profile", help="target profile (for the fixture host's port or public URL)")
+    fix.add_argument("--format", choices=["text", "json"], default="text")
+
     prof = sub.add_parser("profile", help="target profiles")
     prof_sub = prof.add_subparsers(dest="profile_command", required=True)
     init = prof_sub.add_parser("init", help="write a commented starter profile")
@@ -76,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return diff(args)
     if args.command == "profile":
         return profile_init(args)
+    if args.command == "fixtures":
+        return fixtures(args)
     return EXIT_USAGE
 
 
@@ -283,6 +289,27 @@ def diff(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(format_diff(result))
     return EXIT_FAILED if result.regressions else EXIT_OK
+
+
+def fixtures(args: argparse.Namespace) -> int:
+    from .profile import Profile
+    from .profile import ProfileError
+    from .profile import load_profile
+    from .trustkit import kit
+    from .trustkit import render
+
+    try:
+        profile = load_profile(args.profile) if args.profile else Profile()
+    except ProfileError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    if args.format == "json":
+        import orjson
+
+        sys.stdout.write(orjson.dumps(kit(profile), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        sys.stdout.write(render(profile))
+    return EXIT_OK
 
 
 def profile_init(args: argparse.Namespace) -> int:
