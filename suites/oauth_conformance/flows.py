@@ -150,6 +150,9 @@ class OAuth:
             challenge = verifier
             params.setdefault("code_challenge", challenge)
             params.setdefault("code_challenge_method", "plain")
+        if not approve:
+            for name, value in self.target.profile.consent.deny_params.items():
+                params.setdefault(name, value)
         url, query = self.authorization_url(client, **params)
         redirect_uri = query.get("redirect_uri") or client.redirect_uri
         result = Authorization(client, url, redirect_uri, query.get("state"), verifier, challenge, params=query)
@@ -248,6 +251,24 @@ class OAuth:
         headers = {} if access_token is None else {"Authorization": f"{scheme} {access_token}"}
         method = self.target.profile.resource.method
         return self.http.request(method, url or self.resource_url, headers=headers)
+
+    def expect_accepted(self, access_token: str) -> None:
+        """The resource accepts this token now; otherwise the test is not_tested (see RFC6750-2.1-HEADER)."""
+        from .checks import resource_refused
+
+        response = self.call_resource(access_token)
+        if resource_refused(response) or response.status_code >= 500:
+            raise PrerequisiteFailed(
+                f"the protected resource refused a fresh access token with HTTP {response.status_code}"
+                " (see RFC6750-2.1-HEADER)"
+            )
+
+    def usable_tokens(self, client: Client, **kwargs: Any) -> Tokens:
+        """A code flow whose access token the protected resource accepts (else the test is not_tested)."""
+        self.resource_url  # noqa: B018  (not_tested with its unlock before any flow runs)
+        tokens = self.tokens(client, **kwargs)
+        self.expect_accepted(tokens.access_token)
+        return tokens
 
 
 def _error(response: httpx.Response) -> str:

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,7 @@ class ConsentSection:
     browser: BrowserSection = field(default_factory=BrowserSection)
     callable: str | None = None  # python driver: "package.module:function"
     max_redirects: int = 12
+    deny_params: Mapping[str, str] = field(default_factory=dict)  # request parameters a test target denies
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,22 @@ class Profile:
     idjag: IdJagSection = field(default_factory=IdJagSection)
     source: str | None = None
 
+    def expanded(self, target: str) -> Profile:
+        """``{target}`` in the profile's URLs becomes the target's base URL (known only at run time)."""
+        base = target.rstrip("/")
+
+        def sub(value: str | None) -> str | None:
+            return value.replace("{target}", base) if value else value
+
+        return replace(
+            self,
+            request=replace(
+                self.request, resource=sub(self.request.resource), redirect_uri=sub(self.request.redirect_uri) or ""
+            ),
+            resource=replace(self.resource, url=sub(self.resource.url)),
+            clock=replace(self.clock, hook=sub(self.clock.hook)),
+        )
+
     def client(self, kind: str, auth_method: str | None = None) -> ClientSection | None:
         for c in self.clients:
             if c.kind == kind and (auth_method is None or c.auth_method == auth_method):
@@ -215,7 +233,7 @@ class _Reader:
 
     def url(self, key: str, default: str | None = None) -> str | None:
         value = self.string(key, default)
-        if value is not None and not value.startswith(("http://", "https://")):
+        if value is not None and not value.startswith(("http://", "https://", "{target}")):
             raise ProfileError(f"{self._name(key)}: must be an absolute http(s) URL")
         return value  # type: ignore[no-any-return]
 
@@ -339,6 +357,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         browser=browser,
         callable=c.string("callable"),
         max_redirects=c.integer("max_redirects", 12),
+        deny_params=c.string_map("deny_params"),
     )
     c.done()
     if consent.driver == "python" and not consent.callable:
@@ -460,11 +479,11 @@ driver = "redirect"
 # auth_method = "client_secret_basic"   # none | client_secret_basic | client_secret_post
 
 [resource]
-# url = "https://api.example.com/me"    # a protected URL that accepts the target's tokens
+# url = "{target}/api/me"               # a protected URL that accepts the target's tokens
 
 [clock]
 mode = "none"                           # header | hook | wait | none (freeze: in-process targets only)
-# hook = "http://127.0.0.1:8000/__test__/clock"   # POST {"advance": seconds}
+# hook = "{target}/__test__/clock"   # POST {"advance": seconds}; {target} is the target's URL
 # wait_budget = 30                      # seconds the run may sleep to let things expire
 
 [policy]

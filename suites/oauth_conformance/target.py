@@ -147,6 +147,7 @@ def _fetch_json(http: httpx.Client, url: str, attempts: list[Attempt]) -> dict[s
 def discover(url: str, profile: Profile, http: httpx.Client, *, embedded: bool = False, spec: str = "") -> Target:
     if not url.startswith(("http://", "https://")):
         raise TargetUnavailable(f"{url}: not an http(s) URL")
+    profile = profile.expanded(url)
     found = _discover(url, profile, http, embedded)
     return Target(
         found.url,
@@ -256,7 +257,7 @@ def target_from_dict(data: dict[str, Any], profile: Profile) -> Target:
         url=data["url"],
         metadata_url=data["metadata_url"],
         metadata=data["metadata"],
-        profile=profile,
+        profile=profile.expanded(data["url"]),
         attempts=tuple(Attempt(a["url"], a["outcome"]) for a in data["discovery"]),
         via=data["discovered_via"],
         embedded=data["embedded"],

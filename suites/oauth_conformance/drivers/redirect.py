@@ -18,9 +18,9 @@ class RedirectDriver:
         self._args = (profile, allowed, hooks, transport)
 
     def complete(self, url: str, redirect_uri: str, *, approve: bool = True) -> Callback:
-        if not approve:
+        if not approve and not self._args[0].consent.deny_params:
             raise DriverStopped(
-                "the redirect driver cannot deny consent", unlock='consent.driver = "form" (or browser)'
+                "the redirect driver cannot deny consent", unlock="consent.deny_params (or the form or browser driver)"
             )
         walker = Walker(*self._args)
         try:
