@@ -14,6 +14,7 @@ a client's grants, by listing a prefix that grows with those grants, never with 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -26,10 +27,17 @@ import orjson
 T = TypeVar("T")
 
 
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
 def load(cls: type[T], raw: bytes) -> T:
     """Decode a stored record, ignoring fields that a newer version added."""
     data = orjson.loads(raw)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = _field_names(cls)
+    if names.issuperset(data):
+        return cls(**data)
     return cls(**{k: v for k, v in data.items() if k in names})
 
 

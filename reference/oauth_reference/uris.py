@@ -29,9 +29,12 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+
+
 def redirect_uri_problem(uri: str) -> str | None:
     """Why ``uri`` cannot be a redirect URI, or ``None`` when it can."""
-    if not uri or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in uri):
+    if not uri or _CONTROL_OR_SPACE.search(uri):
         return "a redirect URI must not be empty or contain spaces or control characters"
     if "#" in uri:
         return "a redirect URI must not contain a fragment"
