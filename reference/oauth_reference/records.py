@@ -14,7 +14,6 @@ a client's grants, by listing a prefix that grows with those grants, never with 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -27,9 +26,14 @@ import orjson
 T = TypeVar("T")
 
 
-@functools.cache
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
 def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls))
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def load(cls: type[T], raw: bytes) -> T:
