@@ -44,3 +44,44 @@ def bench(session: nox.Session) -> None:
         "--benchmark-json=reports/bench/reference-inprocess.json",
         *session.posargs,
     )
+
+
+# Scale and reliability (issue 7). Each session is one command, bounded in time, loopback only;
+# Redis is Debian's redis-server, started on a free port and stopped by PID.
+
+
+@nox.session(python=False)
+def redis(session: nox.Session) -> None:
+    """The Redis-marked tests against one redis-server started for the session."""
+    session.run(
+        "python",
+        "-m",
+        "oauth_reference.testing.redis_server",
+        "--",
+        "python",
+        "-m",
+        "pytest",
+        "-m",
+        "redis",
+        "-p",
+        "no:xdist",
+        *session.posargs,
+    )
+
+
+@nox.session(python=False)
+def load(session: nox.Session) -> None:
+    """Throughput and p50/p99 per backend, then an audit of the shared stores: reports/bench/load.*."""
+    session.run("python", "-m", "oauth_reference.testing.loadbench", "--out", "reports/bench", *session.posargs)
+
+
+@nox.session(python=False)
+def fault(session: nox.Session) -> None:
+    """Redis frozen, killed and restarted under load; SQLite processes killed: reports/bench/fault.*."""
+    session.run("python", "-m", "oauth_reference.testing.faultbench", "--out", "reports/bench", *session.posargs)
+
+
+@nox.session(python=False)
+def growth(session: nox.Session) -> None:
+    """Cost of the grant operations with 10, 1,000 and 100,000 grants: reports/bench/growth.*."""
+    session.run("python", "-m", "oauth_reference.testing.growth", "--out", "reports/bench", *session.posargs)

@@ -122,7 +122,9 @@ def open_store(url: str, clock: Any) -> Storage:
             raise ValueError("sqlite store needs a path: sqlite:PATH")
         return SQLiteStorage(path, clock)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("the redis store is not available in this version")
+        from .redis import RedisStorage
+
+        return RedisStorage(url, clock)
     raise ValueError(f"unknown store {url!r}: use memory, sqlite:PATH or redis://HOST:PORT/DB")
 
 

@@ -1,14 +1,21 @@
-"""In-memory storage: a dict plus a sorted key list for prefix listing (bisect, O(log n + page))."""
+"""In-memory storage: a dict plus the keys in order for prefix listing.
+
+The keys live in a ``SortedList`` (sortedcontainers): inserting and removing one costs
+O(log n), and a listing O(log n + page). A plain sorted Python list costs a memmove of the whole
+list per insert, which made every commit slower as the store grew (40 us per key at 300,000 keys).
+"""
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import threading
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sortedcontainers import SortedList
 
 from ..clock import Clock
 from . import Delete
@@ -35,7 +42,7 @@ class MemoryStorage:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._items: dict[str, _Item] = {}
-        self._keys: list[str] = []
+        self._keys = SortedList()
         self._versions = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -50,9 +57,18 @@ class MemoryStorage:
 
     def _drop(self, key: str) -> None:
         if self._items.pop(key, None) is not None:
-            i = bisect.bisect_left(self._keys, key)
-            if i < len(self._keys) and self._keys[i] == key:
-                del self._keys[i]
+            self._keys.discard(key)
+
+    def _range(self, prefix: str, after: str | None = None) -> Iterator[str]:
+        """Keys that start with ``prefix`` (and come after ``after``), in order."""
+        if after is not None and after >= prefix:
+            keys = self._keys.irange(minimum=after, inclusive=(False, True))
+        else:
+            keys = self._keys.irange(minimum=prefix)
+        for key in keys:
+            if not key.startswith(prefix):
+                return
+            yield key
 
     async def get(self, key: str) -> Entry | None:
         with self._lock:
@@ -66,16 +82,9 @@ class MemoryStorage:
         now = self._clock.now()
         out: list[ListedKey] = []
         with self._lock:
-            i = bisect.bisect_left(self._keys, prefix)
-            if cursor:
-                i = max(i, bisect.bisect_right(self._keys, cursor))
             expired: list[str] = []
             more = False
-            while i < len(self._keys):
-                key = self._keys[i]
-                i += 1
-                if not key.startswith(prefix):
-                    break
+            for key in self._range(prefix, cursor or None):
                 item = self._items[key]
                 if item.expires_at is not None and item.expires_at <= now:
                     expired.append(key)
@@ -98,17 +107,13 @@ class MemoryStorage:
             for write in writes:
                 if isinstance(write, Put):
                     if write.key not in self._items:
-                        bisect.insort(self._keys, write.key)
+                        self._keys.add(write.key)
                     self._items[write.key] = _Item(write.value, next(self._versions), write.expires_at, write.metadata)
                 elif isinstance(write, Delete):
                     self._drop(write.key)
                 elif isinstance(write, DeletePrefix):
-                    lo = bisect.bisect_left(self._keys, write.prefix)
-                    hi = lo
-                    while hi < len(self._keys) and self._keys[hi].startswith(write.prefix):
-                        del self._items[self._keys[hi]]
-                        hi += 1
-                    del self._keys[lo:hi]
+                    for key in list(self._range(write.prefix)):
+                        self._drop(key)
             return True
 
     def sweep(self) -> int:
