@@ -30,6 +30,16 @@ class SystemClock:
         return time.time()
 
 
+def base_now(clock: Clock) -> float:
+    """The time without any one request's offset: what a store may purge by.
+
+    A request that travels in time sees entries expire early; they must not vanish for the
+    requests that did not travel (parallel tests each keep their own time).
+    """
+    base = getattr(clock, "base_now", None)
+    return float(base()) if callable(base) else clock.now()
+
+
 class OffsetClock:
     """The wall clock plus an offset that only ever grows (time travels forward)."""
 
@@ -39,6 +49,9 @@ class OffsetClock:
 
     def now(self) -> float:
         return time.time() + self._offset + request_offset.get()
+
+    def base_now(self) -> float:
+        return time.time() + self._offset
 
     @property
     def offset(self) -> float:

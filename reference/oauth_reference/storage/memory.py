@@ -18,6 +18,7 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from ..clock import Clock
+from ..clock import base_now
 from . import Delete
 from . import DeletePrefix
 from . import Entry
@@ -51,7 +52,8 @@ class MemoryStorage:
         if item is None:
             return None
         if item.expires_at is not None and item.expires_at <= now:
-            self._drop(key)
+            if item.expires_at <= base_now(self._clock):
+                self._drop(key)
             return None
         return item
 
@@ -80,6 +82,7 @@ class MemoryStorage:
     async def list(self, prefix: str, *, limit: int = 1000, cursor: str | None = None) -> Page:
         limit = check_limit(limit)
         now = self._clock.now()
+        base = base_now(self._clock)
         out: list[ListedKey] = []
         with self._lock:
             expired: list[str] = []
@@ -87,7 +90,8 @@ class MemoryStorage:
             for key in self._range(prefix, cursor or None):
                 item = self._items[key]
                 if item.expires_at is not None and item.expires_at <= now:
-                    expired.append(key)
+                    if item.expires_at <= base:
+                        expired.append(key)
                     continue
                 if len(out) == limit:
                     more = True
@@ -118,7 +122,7 @@ class MemoryStorage:
 
     def sweep(self) -> int:
         """Drop every expired entry; returns how many were dropped."""
-        now = self._clock.now()
+        now = base_now(self._clock)
         with self._lock:
             dead = [k for k, v in self._items.items() if v.expires_at is not None and v.expires_at <= now]
             for key in dead:

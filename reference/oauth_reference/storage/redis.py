@@ -58,6 +58,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from ..clock import Clock
+from ..clock import base_now
 from . import Delete
 from . import DeletePrefix
 from . import Entry
@@ -77,7 +78,10 @@ COMMIT_MEMORY_MS = 10_000  # how long a commit's id is remembered; a retry comes
 # Shared by both scripts: the namespace is ARGV[1] and the provider's clock ARGV[2], in seconds.
 _PRELUDE = """
 local ns = ARGV[1]
-local now = tonumber(ARGV[2])
+-- ARGV[2] is "now base": entries are hidden by the request's time (now) and purged only by the
+-- base time, so a request that travels in time never deletes what other requests still see.
+local now_text, base_text = string.match(ARGV[2], '^(%S+) (%S+)$')
+local now, base = tonumber(now_text), tonumber(base_text)
 local index, expiry = ns .. 'index', ns .. 'expiry'
 
 local function forget(names)
@@ -104,13 +108,13 @@ end
 _COMMIT = (
     _PRELUDE
     + """
--- Sweep a bounded batch of entries that are due by the provider's clock (they are absent already).
-local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+-- Sweep a bounded batch of entries that are due by the provider's base clock (absent already).
+local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', base, 'LIMIT', 0, tonumber(ARGV[3]))
 if #due > 0 then
   local gone = {}
   for _, name in ipairs(due) do
     local x = redis.call('HGET', ns .. 'e:' .. name, 'x')
-    if x and tonumber(x) > now then
+    if x and tonumber(x) > base then
       redis.call('ZADD', expiry, tonumber(x), name)
     else
       gone[#gone + 1] = name
@@ -138,7 +142,7 @@ end
 -- Redis expires keys by the wall clock; when the provider's clock lags behind it (frozen time in
 -- tests), shift the Redis deadline so Redis never drops an entry the provider still sees as live.
 local t = redis.call('TIME')
-local lag = math.max(0, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - now * 1000)
+local lag = math.max(0, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - base * 1000)
 
 local writes = tonumber(ARGV[i]); i = i + 1
 for _ = 1, writes do
@@ -195,7 +199,10 @@ while not more do
   for _, name in ipairs(names) do
     local row = live(name)
     if not row then
-      dead[#dead + 1] = name  -- expired in Redis or by our clock: never returned, dropped now
+      local x = redis.call('HGET', ns .. 'e:' .. name, 'x')
+      if (not x) or tonumber(x) <= base then
+        dead[#dead + 1] = name  -- gone from Redis or due by the base clock: dropped now
+      end
     elseif found == limit then
       more = true
       break
@@ -296,10 +303,14 @@ class RedisStorage:
             orjson.loads(metadata) if metadata is not None else None,
         )
 
+    def _times(self) -> str:
+        """The script's clock argument: the request's time and the base time."""
+        return f"{self._clock.now()!r} {base_now(self._clock)!r}"
+
     async def list(self, prefix: str, *, limit: int = 1000, cursor: str | None = None) -> Page:
         limit = check_limit(limit)
         after = cursor if cursor and cursor >= prefix else ""
-        args: list[str | int] = [self.namespace, repr(self._clock.now()), prefix, after, limit]
+        args: list[str | int] = [self.namespace, self._times(), prefix, after, limit]
         reply = await self._run(lambda: self._list_script(args=args))
         more, rest = reply[0], reply[1:]
         keys = [
@@ -319,7 +330,7 @@ class RedisStorage:
         commit_id = uuid.uuid4().hex
         args: list[bytes | str | int] = [
             self.namespace,
-            repr(self._clock.now()),
+            self._times(),
             SWEEP_BATCH,
             commit_id,
             COMMIT_MEMORY_MS,

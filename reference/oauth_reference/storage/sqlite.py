@@ -19,6 +19,7 @@ from pathlib import Path
 import orjson
 
 from ..clock import Clock
+from ..clock import base_now
 from . import Delete
 from . import DeletePrefix
 from . import Entry
@@ -128,7 +129,10 @@ class SQLiteStorage:
                         )
                 self._commits += 1
                 if self._commits % _SWEEP_EVERY == 0:
-                    db.execute("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
+                    # Purge by the base clock: a request's own time travel only hides entries.
+                    db.execute(
+                        "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (base_now(self._clock),)
+                    )
                 db.execute("COMMIT")
             except BaseException as exc:
                 if db.in_transaction:
