@@ -85,3 +85,9 @@ def fault(session: nox.Session) -> None:
 def growth(session: nox.Session) -> None:
     """Cost of the grant operations with 10, 1,000 and 100,000 grants: reports/bench/growth.*."""
     session.run("python", "-m", "oauth_reference.testing.growth", "--out", "reports/bench", *session.posargs)
+
+
+@nox.session(python=False)
+def targets(session: nox.Session) -> None:
+    """Every suite against every real target and the reference; reports/targets/ and reports/compare/."""
+    session.run("python", "fixtures/targets/matrix.py", *session.posargs)

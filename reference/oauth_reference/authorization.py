@@ -38,6 +38,9 @@ from .uris import redirect_uri_problem
 
 MAX_BATCH = 1000
 _NOT_REDIRECTABLE = ("client_id", "redirect_uri")
+# The longest authorization request parameter accepted (ROBUST-HOSTILE-LONG-VALUES). An absurd
+# state cannot be echoed in an error redirect, so such a request is refused without one.
+MAX_PARAMETER_LENGTH = 4096
 
 
 def build_redirect(redirect_uri: str, params: Mapping[str, str | None], *, fragment: bool = False) -> str:
@@ -95,6 +98,9 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
     for name, value in pairs:
         if value == "":  # OAuth 2.1 section 3.1: a parameter without a value is omitted
             continue
+        if len(value) > MAX_PARAMETER_LENGTH:
+            message = f"parameter {name[:40]!r} is longer than {MAX_PARAMETER_LENGTH} characters"
+            raise AuthorizationError(InvalidRequestError(message))
         if name == "resource":
             resources.append(value)
         elif name in params:

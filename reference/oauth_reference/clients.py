@@ -24,6 +24,10 @@ CLIENT_ID_LENGTH = 16
 CLIENT_SECRET_LENGTH = 32
 _URI_FIELDS = ("client_uri", "logo_uri", "policy_uri", "tos_uri", "jwks_uri")
 _STRING_FIELDS = ("client_name", "software_id", "software_version", "application_type")
+_LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
+# The longest metadata string stored (ROBUST-HOSTILE-LONG-VALUES): far beyond any real name or URI,
+# small enough that a registration cannot park megabytes in the store per client.
+MAX_METADATA_STRING = 4096
 
 
 def supported_grant_types(options: ProviderOptions) -> list[str]:
@@ -52,6 +56,16 @@ def _string_list(meta: Mapping[str, Any], name: str) -> list[str] | None:
     return list(value)
 
 
+def _refuse_absurd_lengths(meta: Mapping[str, Any]) -> None:
+    """Refuse a known member holding a string longer than :data:`MAX_METADATA_STRING`."""
+    for name in (*_STRING_FIELDS, *_URI_FIELDS, *_LIST_FIELDS, "token_endpoint_auth_method", "scope"):
+        value = meta.get(name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and len(item) > MAX_METADATA_STRING:
+                error = InvalidRedirectUriError if name == "redirect_uris" else InvalidClientMetadataError
+                raise error(f"{name} holds a value longer than {MAX_METADATA_STRING} characters")
+
+
 def validate_metadata(
     meta: Mapping[str, Any], options: ProviderOptions, *, registration: bool, partial: bool = False
 ) -> dict[str, Any]:
@@ -59,6 +73,7 @@ def validate_metadata(
 
     ``partial`` validates only the members present (for ``update_client``).
     """
+    _refuse_absurd_lengths(meta)
     out: dict[str, Any] = {}
     method = meta.get("token_endpoint_auth_method")
     if method is not None or not partial:

@@ -3,7 +3,8 @@
 The code is bound to its client, redirect URI and PKCE challenge, lives 10 minutes, and is
 exchanged once: the exchange is one conditional commit on the grant's version, so of two
 concurrent exchanges exactly one writes tokens (OAUTH21-4.1.3-CODE-ONCE). A code presented
-again after its exchange revokes the grant and everything minted from it.
+again after its exchange, in an otherwise valid request, revokes the grant and everything minted
+from it; a replay with a wrong verifier is only refused (OAUTH21-7.5.3-NO-DOS-REVOKE).
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
         if grant.client_id != client.client_id:
             raise InvalidGrantError("the authorization code was issued to another client")  # OAUTH21-4.1.3-CLIENT-BIND
         if grant.code_used:
-            # OAUTH21-4.1.3-CODE-ONCE: refuse, and revoke what the first exchange issued.
+            # OAUTH21-4.1.3-CODE-ONCE: refuse, and revoke what the first exchange issued, but only
+            # for a replay that is itself valid (OAUTH21-7.5.3-NO-DOS-REVOKE): whoever holds a leaked
+            # code without its verifier must not be able to end the client's session.
+            if not _valid_replay(grant, form.get("code_verifier"), form.get("redirect_uri")):
+                raise InvalidGrantError("the authorization code was already used")
             await grants.revoke(core.storage, user_id, grant_id)
             raise InvalidGrantError("the authorization code was already used; its tokens are revoked")
         now = core.now()
@@ -98,8 +103,8 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
                 scope = narrow(result.access_token_scope, scope)
 
         refresh_token = None
-        grant.auth_code_wrapped_key = None  # the code is used; its hash stays for replay detection
-        grant.code_challenge = grant.code_challenge_method = None
+        # The code is used; its hash and challenge stay to recognise (and judge) a replay.
+        grant.auth_code_wrapped_key = None
         if refresh_ttl == 0:
             grant.expires_at = now + access_ttl
         else:
@@ -127,3 +132,14 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
         if again is None or again[0].code_used:
             raise InvalidGrantError("the authorization code was already used")
     raise InvalidGrantError("the authorization code could not be exchanged; try again")
+
+
+def _valid_replay(grant: records.Grant, verifier: str | None, redirect_uri: str | None) -> bool:
+    """Would this second exchange of a used code have been valid (verifier, redirect URI)?"""
+    if redirect_uri is not None and redirect_uri != grant.redirect_uri:
+        return False
+    if grant.code_challenge is None:
+        return verifier is None
+    return verifier is not None and rfc7636.verify(
+        verifier, grant.code_challenge, grant.code_challenge_method or "plain"
+    )

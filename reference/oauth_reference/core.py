@@ -50,9 +50,12 @@ class Core:
             return canonical(f"{parts.scheme}://{parts.netloc}")
         return canonical(self.absolute(configured, issuer))
 
-    def resource_metadata_url(self, issuer: str) -> str:
-        """RFC 9728 section 3.1: the well-known path inserted before the resource's path."""
-        parts = urlsplit(self.resource(issuer))
+    def resource_metadata_url(self, issuer: str, resource: str | None = None) -> str:
+        """RFC 9728 section 3.1: the well-known path inserted before the resource's path.
+
+        ``resource`` is the configured resource (the default) or a resource below it.
+        """
+        parts = urlsplit(resource or self.resource(issuer))
         path = parts.path.rstrip("/")
         query = f"?{parts.query}" if parts.query else ""
         return f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{path}{query}"

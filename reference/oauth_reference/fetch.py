@@ -14,6 +14,7 @@ certificates); nothing else is ever allowed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import os
 import socket
@@ -55,11 +56,18 @@ class FetchPolicy:
 
     def ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
-            context = ssl.create_default_context()
-            if self.ca_file:
-                context.load_verify_locations(self.ca_file)
-            self._ssl = context
+            self._ssl = _ssl_context(self.ca_file)
         return self._ssl
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
+    """One verifying context per CA file: loading the system trust store costs tens of milliseconds,
+    too much to pay on every fetch (a context is safe to share between connections)."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(ca_file)
+    return context
 
 
 def special_use(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

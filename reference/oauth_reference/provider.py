@@ -181,12 +181,13 @@ class OAuthProvider:
                     return empty(405, [(b"allow", b"GET, HEAD, OPTIONS")])
                 return with_cors(json_response(rfc8414.metadata(core, issuer)), origin)
             if path.startswith(rfc9728.WELL_KNOWN):
-                if path != rfc9728.metadata_path(core, issuer):
+                served = rfc9728.served_resource(core, issuer, path)
+                if served is None:
                     await self._default(scope, receive, send)
                     return None
                 if request.method not in ("GET", "HEAD"):
                     return empty(405, [(b"allow", b"GET, HEAD, OPTIONS")])
-                return with_cors(json_response(rfc9728.metadata(core, issuer)), origin)
+                return with_cors(json_response(rfc9728.metadata(core, issuer, served)), origin)
             if is_token:
                 return with_cors(await token.handle(core, request, self._grants, issuer), origin)
             return with_cors(await rfc7591.register(core, request), origin)
@@ -213,15 +214,16 @@ class OAuthProvider:
     ) -> Response | None:
         core = self.core
         issuer = core.issuer(request.origin)
+        url = f"{request.origin}{request.path}"
         try:
             token_value = rfc6750.extract(request.header("authorization"))
-            context = await rfc6750.check(core, token_value, f"{request.origin}{request.path}")
+            context = await rfc6750.check(core, token_value, url)
         except rfc6750.MissingToken:
-            headers = [(b"www-authenticate", rfc6750.challenge(core, issuer).encode("latin-1")), *NO_STORE]
+            headers = [(b"www-authenticate", rfc6750.challenge(core, issuer, url=url).encode("latin-1")), *NO_STORE]
             return with_cors(Response(401, b"", headers), request.header("origin"))
         except InvalidTokenError as exc:
             response = error_response(exc)
-            response.set_header("www-authenticate", rfc6750.challenge(core, issuer, exc))
+            response.set_header("www-authenticate", rfc6750.challenge(core, issuer, exc, url=url))
             return with_cors(response, request.header("origin"))
         scope["oauth"] = context
         scope["oauth_provider"] = self.helpers

@@ -17,6 +17,7 @@ from typing import Any
 from . import crypto
 from . import grants
 from . import records
+from . import rfc9728
 from .core import Core
 from .errors import InvalidTokenError
 from .records import AccessToken
@@ -53,15 +54,21 @@ def extract(authorization: str | None) -> str:
     return match.group(1)
 
 
-def challenge(core: Core, issuer: str, error: InvalidTokenError | None = None) -> str:
-    parts = [f'Bearer realm="OAuth", resource_metadata="{core.resource_metadata_url(issuer)}"']
+def challenge(core: Core, issuer: str, error: InvalidTokenError | None = None, *, url: str | None = None) -> str:
+    """The Bearer challenge; ``resource_metadata`` names the metadata of the requested ``url``
+    when it is a resource (RFC9728-3.3-CHALLENGE-MATCH), else the configured resource's."""
+    metadata_url = rfc9728.challenge_metadata_url(core, issuer, url) if url else core.resource_metadata_url(issuer)
+    parts = [f'Bearer realm="OAuth", resource_metadata="{metadata_url}"']
+    # MCP-PRM-SCOPE: the scopes the resource publishes as scopes_supported (with the same
+    # fallback to the provider's scopes_supported as the metadata document, rfc9728.metadata).
+    rm = core.options.resource_metadata
+    scopes = rm.scopes_supported if rm.scopes_supported is not None else core.options.scopes_supported
+    if scopes:
+        parts.append(f'scope="{" ".join(scopes)}"')
     if error is not None:
         parts.append(f'error="{error.error}"')
         if error.description:
             parts.append(f'error_description="{error.description.replace(chr(34), chr(39))}"')
-    scopes = core.options.resource_metadata.scopes_supported
-    if scopes:
-        parts.append(f'scope="{" ".join(scopes)}"')
     return ", ".join(parts)
 
 

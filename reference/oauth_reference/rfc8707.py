@@ -39,16 +39,28 @@ def parse_resource(value: str) -> str:
 
 
 def select_resource(values: list[str], configured: str) -> str | None:
-    """The one resource a request names (``None`` when it names none); RFC8707-2-INVALID-TARGET."""
+    """The one resource a request names (``None`` when it names none); RFC8707-2-INVALID-TARGET.
+
+    The configured resource or any resource below it (same origin, path at or under its path):
+    RFC 9728 section 3.3 has a client that found the metadata through a challenge use the URL
+    it requested as the resource, so a request URL under the API is a resource of its own.
+    """
     if not values:
         return None
     chosen = {parse_resource(v) for v in values}
     if len(chosen) > 1:
         raise InvalidTargetError("this server issues tokens for one resource at a time")
     (resource,) = chosen
-    if resource != canonical(configured):
+    if not within(resource, configured):
         raise InvalidTargetError("the requested resource is not served by this authorization server")
     return resource
+
+
+def within(resource: str, configured: str) -> bool:
+    """``resource`` is ``configured`` or lies below it (a query only on the configured resource itself)."""
+    if urlsplit(canonical(resource)).query and canonical(resource) != canonical(configured):
+        return False
+    return covers(configured, resource)
 
 
 def covers(audience: str, url: str) -> bool:

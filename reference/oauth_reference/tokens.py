@@ -11,6 +11,7 @@ from .forms import FormParams
 from .records import ClientInfo
 from .records import Grant
 from .rfc8707 import select_resource
+from .rfc8707 import within
 
 RETIRED_KEEP = 32  # retired refresh-token hashes kept per grant for reuse detection
 
@@ -24,13 +25,14 @@ class TokenRequest:
 
 
 def resolve_resource(request: TokenRequest, grant: Grant) -> str:
-    """RFC 8707 section 2.2: a token request may name the granted resource, nothing else."""
+    """RFC 8707 section 2.2: a token request may name the granted resource or one below it (a
+    narrower audience for this access token; the grant keeps its resource), nothing else."""
     configured = request.core.resource(request.issuer)
     granted = grant.resource or configured
     chosen = select_resource(request.form.get_all("resource"), configured)
-    if chosen is not None and chosen != granted:
+    if chosen is not None and not within(chosen, granted):
         raise InvalidTargetError("the requested resource was not granted")
-    return granted
+    return chosen or granted
 
 
 def token_response(

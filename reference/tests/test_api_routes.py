@@ -16,7 +16,12 @@ from .conftest import tagged_app
 
 pytestmark = pytest.mark.anyio
 
-CHALLENGE = f'Bearer realm="OAuth", resource_metadata="{ORIGIN}/.well-known/oauth-protected-resource/api"'
+# RFC9728-3.3-CHALLENGE-MATCH: the challenge for /api/whoami names the metadata of /api/whoami.
+# MCP-PRM-SCOPE: the scopes the resource metadata publishes (the demo's scopes_supported).
+CHALLENGE = (
+    f'Bearer realm="OAuth", resource_metadata="{ORIGIN}/.well-known/oauth-protected-resource/api/whoami",'
+    ' scope="profile email documents.read documents.write"'
+)
 
 
 async def _access_token(env: Env, scope: str = "profile") -> tuple[str, str]:

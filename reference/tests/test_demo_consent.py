@@ -85,7 +85,7 @@ async def test_the_consent_page_escapes_everything_it_echoes(consent_env: Env) -
 
 
 async def test_approving_with_demo_credentials_redirects_with_a_code_by_303(consent_env: Env) -> None:
-    """OAUTH21-7.5.3-NO-307: a redirect after a credential POST must not be 307."""
+    """OAUTH21-7.5.4-NO-307: a redirect after a credential POST must not be 307."""
     page = await _consent_page(consent_env)
     user, password = next(iter(DEMO_USERS.items()))
     response = await _submit(consent_env, page, username=user, password=password, action="approve")
@@ -216,3 +216,27 @@ async def test_the_consent_page_names_the_redirect_host_and_warns_about_loopback
     page = await _consent_page(consent_env)
     assert "127.0.0.1:9" in page.response.text
     assert "loopback" in page.response.text
+
+
+async def test_an_erroneous_request_asks_for_a_sign_in_before_redirecting_the_error(consent_env: Env) -> None:
+    """OAUTH21-7.12.2-AUTH-BEFORE-ERROR: no error bounce to the client before the user signed in."""
+    client = await consent_env.register()
+    response = await consent_env.authorize(client["client_id"], response_type="bogus", state="st")
+    assert response.status_code == 200
+    assert "location" not in response.headers
+    assert response.headers["x-frame-options"] == "DENY"
+    blob, csrf = _hidden(response.text, "request"), _hidden(response.text, "csrf")
+    wrong = await consent_env.http.post(
+        "/authorize", data={"request": blob, "csrf": csrf, "username": "alice", "password": "x", "action": "approve"}
+    )
+    assert wrong.status_code == 401
+    assert "location" not in wrong.headers
+    user, password = next(iter(DEMO_USERS.items()))
+    signed_in = await consent_env.http.post(
+        "/authorize", data={"request": blob, "csrf": csrf, "username": user, "password": password, "action": "approve"}
+    )
+    assert signed_in.status_code == 303
+    params = query_of(signed_in.headers["location"])
+    assert params["error"] == ["unsupported_response_type"]
+    assert params["state"] == ["st"]
+    assert "code" not in params

@@ -555,7 +555,7 @@ async def test_resource_metadata_fields_are_served_and_used_in_the_challenge(mak
         "resource_name": "Example API",
     }
     challenge = (await env.http.get("/api/x")).headers["www-authenticate"]
-    assert f'resource_metadata="{ORIGIN}/.well-known/oauth-protected-resource/api"' in challenge
+    assert f'resource_metadata="{ORIGIN}/.well-known/oauth-protected-resource/api/x"' in challenge
     assert 'scope="read"' in challenge
 
 

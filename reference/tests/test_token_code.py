@@ -101,6 +101,18 @@ async def test_a_replayed_code_is_refused_and_revokes_its_tokens(env: Env) -> No
     assert await token_keys(env.storage, code) == []
 
 
+async def test_a_replay_with_a_wrong_verifier_is_refused_without_revoking(env: Env) -> None:
+    """OAUTH21-7.5.3-NO-DOS-REVOKE: holding a leaked code without its verifier ends nobody's session."""
+    client = await env.register()
+    code, verifier = await env.code(client["client_id"])
+    tokens = (await env.token(exchange(code, client["client_id"], code_verifier=verifier))).json()
+    wrong, _ = pkce_pair()
+    again = await env.token(exchange(code, client["client_id"], code_verifier=wrong))
+    assert again.json()["error"] == "invalid_grant"
+    assert (await env.api(tokens["access_token"])).status_code == 200
+    assert (await env.refresh(client["client_id"], tokens["refresh_token"])).status_code == 200
+
+
 async def test_a_code_issued_to_another_client_is_refused_and_stays_usable(env: Env) -> None:
     """OAUTH21-4.1.3-CLIENT-BIND."""
     owner = await env.register()
@@ -113,7 +125,7 @@ async def test_a_code_issued_to_another_client_is_refused_and_stays_usable(env: 
 
 
 async def test_a_redirect_uri_other_than_the_authorization_requests_is_refused(env: Env) -> None:
-    """OAUTH21-4.1.3-REDIRECT-BIND: even another registered URI, or another loopback port."""
+    """OAUTH21-10.2-REDIRECT-URI: even another registered URI, or another loopback port."""
     other = "https://app.example.com/cb"
     client = await env.register(redirect_uris=[REDIRECT, other])
     code, verifier = await env.code(client["client_id"])
@@ -172,7 +184,7 @@ async def test_a_malformed_code_verifier_is_an_invalid_grant(env: Env, verifier:
 
 
 async def test_a_code_verifier_for_a_code_issued_without_a_challenge_is_refused(env: Env) -> None:
-    """RFC7636-4.6-DOWNGRADE: a verifier with no stored challenge signals a PKCE downgrade attack."""
+    """OAUTH21-4.1.3-PKCE-DOWNGRADE: a verifier with no stored challenge signals a PKCE downgrade attack."""
     client = await env.register(token_endpoint_auth_method="client_secret_post")
     response = await env.authorize(client["client_id"], state="s")
     code = query_of(response.headers["location"])["code"][0]

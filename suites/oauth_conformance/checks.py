@@ -173,3 +173,100 @@ def www_authenticate(response: httpx.Response) -> tuple[str, dict[str, str]]:
             params[name] = rest[i:end].strip()
             i = end
     return scheme, params
+
+
+# ------------------------------------------------------------------ challenges and protected resources
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def parse_challenges(values: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every challenge in the given WWW-Authenticate values, as (scheme, [(name, value), ...]).
+
+    Parameters keep their order and repetitions (RFC 6750 section 3 forbids some repetitions,
+    so a checker must see them); names are lower-cased, quoted values unescaped. A token68
+    credential (``Basic abc==``) is returned as the parameter ``("", value)``.
+    """
+    challenges: list[tuple[str, list[tuple[str, str]]]] = []
+    for raw in values:
+        text, i, n = raw, 0, len(raw)
+        while i < n:
+            while i < n and text[i] in " \t,":
+                i += 1
+            start = i
+            while i < n and text[i] in _TOKEN_CHARS:
+                i += 1
+            word = text[start:i]
+            if not word:
+                i += 1  # a stray character: skip it rather than loop forever
+                continue
+            j = i
+            while j < n and text[j] in " \t":
+                j += 1
+            if j < n and text[j] == "=" and challenges and not (j + 1 < n and text[j + 1] == "="):
+                # name=value belongs to the current challenge
+                value, i = _challenge_value(text, j + 1)
+                challenges[-1][1].append((word.lower(), value))
+                continue
+            challenges.append((word, []))
+            i = j
+            # a token68 credential right after the scheme: token characters, then only "=" padding
+            k = i
+            while k < n and (text[k] in _TOKEN_CHARS or text[k] in "/+"):
+                k += 1
+            while k < n and text[k] == "=":
+                k += 1
+            chunk = text[i:k]
+            if chunk and (k >= n or text[k] in " \t,") and "=" not in chunk.rstrip("="):
+                challenges[-1][1].append(("", chunk))
+                i = k
+    return challenges
+
+
+def _challenge_value(text: str, i: int) -> tuple[str, int]:
+    n = len(text)
+    while i < n and text[i] in " \t":
+        i += 1
+    if i < n and text[i] == '"':
+        i += 1
+        out: list[str] = []
+        while i < n and text[i] != '"':
+            if text[i] == "\\" and i + 1 < n:
+                i += 1
+            out.append(text[i])
+            i += 1
+        return "".join(out), i + 1
+    start = i
+    while i < n and text[i] not in ", \t":
+        i += 1
+    return text[start:i], i
+
+
+def bearer_challenges(response: httpx.Response) -> list[list[tuple[str, str]]]:
+    """The parameters of each ``Bearer`` challenge (the scheme is case-insensitive)."""
+    values = response.headers.get_list("www-authenticate")
+    return [params for scheme, params in parse_challenges(values) if scheme.lower() == "bearer"]
+
+
+def bearer_param(response: httpx.Response, name: str) -> str | None:
+    """The first value of ``name`` in the response's Bearer challenges, if any."""
+    for params in bearer_challenges(response):
+        for key, value in params:
+            if key == name:
+                return value
+    return None
+
+
+def resource_refused(response: httpx.Response) -> bool:
+    """Whether a protected resource refused the request's access token (401/403, or a Bearer error)."""
+    return response.status_code in (401, 403) or bearer_param(response, "error") is not None
+
+
+def assert_resource_accepts(response: httpx.Response) -> None:
+    """The resource did not refuse the token. It may still refuse the request itself (an MCP
+    endpoint answers an empty request with 400), which says nothing about the token."""
+    __tracebackhide__ = True
+    assert not resource_refused(response) and response.status_code < 500, (
+        f"the resource answered HTTP {response.status_code}"
+        + (f" with error {bearer_param(response, 'error')!r}" if bearer_param(response, "error") else "")
+        + " to a valid access token"
+    )

@@ -2,6 +2,7 @@
 
 Exit status of ``run`` (contract C2): 0 no unexpected MUST failure; 1 at least one (or a stale
 baseline entry); 2 usage or profile error; 3 target unreachable or not an OAuth server.
+``fuzz`` (robust/command.py) exits 0 when nothing is found and 1 with findings, else the same.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("old", metavar="OLD.json")
     dif.add_argument("new", metavar="NEW.json")
 
+    from .robust.command import add_parser as add_fuzz_parser
+
+    add_fuzz_parser(sub)  # oauth-conformance fuzz TARGET (robust/command.py)
+
     fix = sub.add_parser("fixtures", help="print what a target must trust for the ID-JAG and CIMD suites")
     fix.add_argument("--profile", help="target profile (for the fixture host's port or public URL)")
     fix.add_argument("--format", choices=["text", "json"], default="text")
@@ -82,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return profile_init(args)
     if args.command == "fixtures":
         return fixtures(args)
+    if args.command == "fuzz":
+        from .robust.command import main as fuzz_main
+
+        return fuzz_main(args)
     return EXIT_USAGE
 
 

@@ -166,6 +166,7 @@ class Recorder:
         self.secrets: set[str] = set()
         self.findings: list[str] = []
         self.keep = keep
+        self.pinned: list[dict[str, Any]] = []
 
     def add(self, response: httpx.Response, note: str = "") -> None:
         self._learn(response)
@@ -213,8 +214,14 @@ class Recorder:
                 text = text.replace(secret, mask(secret))
         return text
 
+    def attach(self, exchange: dict[str, Any]) -> None:
+        """Pin an exchange (as :meth:`Exchange.as_dict` makes it) as this test's evidence: a fuzzing
+        finding, or one step of a replayable request sequence. A test that pins evidence shows
+        exactly what it pinned, however many exchanges it made besides."""
+        self.pinned.append(exchange)
+
     def evidence(self, last: int = 6) -> list[dict[str, Any]]:
-        items = [e.as_dict() for e in self.exchanges[-last:]]
+        items = list(self.pinned) or [e.as_dict() for e in self.exchanges[-last:]]
         return orjson.loads(self.scrub(orjson.dumps(items).decode()))  # type: ignore[no-any-return]
 
 

@@ -120,7 +120,7 @@ class _Server(ThreadingHTTPServer):
 
 
 def _throwaway_tls(directory: Path) -> tuple[Path, Path, Path]:
-    """A CA and a leaf certificate for 127.0.0.1, ::1 and localhost, valid for one day."""
+    """A CA and a leaf certificate for 127.0.0.1, ::1, 0.0.0.0 and localhost, valid for one day."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "oauth-conformance throwaway CA (TEST ONLY)")])
@@ -141,6 +141,9 @@ def _throwaway_tls(directory: Path) -> tuple[Path, Path, Path]:
         x509.DNSName("localhost"),
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         x509.IPAddress(ipaddress.ip_address("::1")),
+        # 0.0.0.0 reaches this host from the same machine: a target that fails to refuse it (an SSRF
+        # hole, CIMD-6.5-SSRF-CLIENT-ID) completes the handshake and shows up in the host's log.
+        x509.IPAddress(ipaddress.ip_address("0.0.0.0")),  # noqa: S104 (a name in a certificate, not a bind)
     ]
     leaf = (
         x509.CertificateBuilder()
@@ -275,11 +278,18 @@ class FixtureHost:
     def document_route(self, path: str, headers: dict[str, str]) -> Route | None:
         """Serve ``/cimd/<spec>.json``. Spec members: ``doc`` (members to set), ``omit`` (members
         to drop), ``status``, ``headers``, ``delay``, ``drip``, ``redirect`` (a path to redirect
-        to, with ``status``), ``pad`` (bytes of padding), ``raw`` (a body used as it is)."""
+        to, with ``status``), ``pad`` (bytes of padding), ``raw`` (a body used as it is), ``first``
+        (members that replace these for the first ``count`` fetches of this URL, default 1: an error
+        first, then the good document, at one URL, without the test talking to the host),
+        ``client_id_replace`` (``[old, new]``: the document's client_id is its URL with ``old``
+        replaced by ``new``, a near miss the test cannot write into the URL it is part of)."""
         try:
             spec = decode_spec(path[len(CIMD_PREFIX) :].removesuffix(".json"))
         except (ValueError, orjson.JSONDecodeError):
             return None
+        first = spec.get("first")
+        if isinstance(first, dict) and self.hits_for(path) <= int(first.get("count", 1)):
+            spec = {**spec, **{k: v for k, v in first.items() if k != "count"}}
         url = headers.get("x-original-url") or self.url(path)
         status = int(spec.get("status", 200))
         reply_headers = {"Content-Type": "application/json", "Cache-Control": "no-store", **spec.get("headers", {})}
@@ -289,6 +299,8 @@ class FixtureHost:
             body = str(spec["raw"]).encode()
         else:
             doc: dict[str, Any] = {"client_id": url, "client_name": DEFAULT_CLIENT_NAME, "redirect_uris": []}
+            if isinstance(spec.get("client_id_replace"), list) and len(spec["client_id_replace"]) == 2:
+                doc["client_id"] = url.replace(str(spec["client_id_replace"][0]), str(spec["client_id_replace"][1]), 1)
             doc.update(spec.get("doc", {}))
             for name in spec.get("omit", []):
                 doc.pop(name, None)

@@ -146,8 +146,12 @@ class IdJagSection:
 
 @dataclass(frozen=True, slots=True)
 class RobustSection:
-    time_budget: float = 30.0
-    max_examples: int = 50
+    time_budget: float = 30.0  # seconds for the fuzzing, and again for the state machine
+    max_examples: int = 50  # fuzzed requests per operation and generation mode
+    stateful_examples: int = 12  # programs the state machine runs
+    stateful_steps: int = 10  # steps per program
+    request_timeout: float = 10.0  # a request unanswered after this long is a hang
+    other_resource: str | None = None  # a protected URL the run's tokens must not reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +182,7 @@ class Profile:
             ),
             resource=replace(self.resource, url=sub(self.resource.url)),
             clock=replace(self.clock, hook=sub(self.clock.hook)),
+            robust=replace(self.robust, other_resource=sub(self.robust.other_resource)),
         )
 
     def client(self, kind: str, auth_method: str | None = None) -> ClientSection | None:
@@ -414,8 +419,18 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     idjag = IdJagSection(trusted=ij.boolean("trusted", False))
     ij.done()
     rb = root.section("robust")
-    robust = RobustSection(time_budget=rb.number("time_budget", 30.0), max_examples=rb.integer("max_examples", 50))
+    robust = RobustSection(
+        time_budget=rb.number("time_budget", 30.0),
+        max_examples=rb.integer("max_examples", 50),
+        stateful_examples=rb.integer("stateful_examples", 12),
+        stateful_steps=rb.integer("stateful_steps", 10),
+        request_timeout=rb.number("request_timeout", 10.0),
+        other_resource=rb.url("other_resource"),
+    )
     rb.done()
+    for name in ("time_budget", "max_examples", "stateful_examples", "stateful_steps", "request_timeout"):
+        if getattr(robust, name) <= 0:
+            raise ProfileError(f"robust.{name}: must be positive")
     root.done()
     return Profile(
         target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, idjag, source
@@ -499,4 +514,13 @@ https = true
 
 [idjag]
 trusted = false                         # true once the target trusts the test IdP (oauth-conformance fixtures)
+
+[robust]
+# The ROBUST suite and `oauth-conformance fuzz`: fuzzing, the state machine, hostile input.
+time_budget = 30                        # seconds for the fuzzing (and again for the state machine)
+max_examples = 50                       # fuzzed requests per operation and generation mode
+stateful_examples = 12                  # state machine programs
+stateful_steps = 10                     # steps per program
+request_timeout = 10                    # a request unanswered after this many seconds is a hang
+# other_resource = "{target}/other/api" # a protected URL the run's access tokens must not reach
 """

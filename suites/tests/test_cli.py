@@ -53,9 +53,11 @@ def test_unreachable_target_exits_3_with_a_one_line_reason(dead_url: str) -> Non
 
 
 def test_a_site_that_is_not_an_oauth_server_exits_3(reference_url: str) -> None:
-    done = cli("run", reference_url + "/api/whoami/nothing-here")
+    done = cli("run", reference_url + "/nothing-here/at-all")
     # A URL on the reference's host still finds its metadata through path-insertion fallbacks? No:
-    # the path is part of the issuer, so nothing matches and the run ends with exit 3.
+    # the path is part of the issuer, so nothing matches, and no protected resource lives there
+    # (a URL under /api/ would be one, and would lead to its authorization server), so the run
+    # ends with exit 3.
     assert done.returncode == 3
     assert "not an OAuth authorization server" in done.stderr
 

@@ -135,6 +135,38 @@ def _consent_page(req: AuthRequest, client_name: str, blob: str, csrf: str, mess
     )
 
 
+def _signed_in(form: Any) -> str | None:
+    """The demo user whose credentials the form carries, or None."""
+    user = str(form.get("username", ""))
+    password = str(form.get("password", ""))
+    expected = DEMO_USERS.get(user, "\x00" + password)
+    return user if hmac.compare_digest(expected.encode(), password.encode()) else None
+
+
+def _sign_in_page(redirect_to: str, code: str, blob: str, csrf: str, message: str = "") -> str:
+    """The sign-in asked before an erroneous request is sent back to its client."""
+    e = html.escape
+    host = urlsplit(redirect_to).netloc or redirect_to
+    problem = f" ({e(code)})" if code else ""
+    note = f"<p class=error role=alert>{e(message)}</p>" if message else ""
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Sign in to continue</title>"
+        "<style>body{font:16px system-ui;max-width:32rem;margin:3rem auto;padding:0 1rem}"
+        "fieldset{border:1px solid #ccc;padding:1rem;margin:1rem 0}.error{color:#b00020}"
+        "label{display:block;margin:.5rem 0}button{padding:.4rem 1rem}</style></head><body>"
+        f"<h1>Sign in to continue</h1><p>The application's request could not be accepted{problem}.</p>"
+        f"<p>After you sign in you are sent back to <strong>{e(host)}</strong> with the error.</p>{note}"
+        '<form method=post action="">'
+        f'<input type=hidden name=request value="{e(blob)}"><input type=hidden name=csrf value="{e(csrf)}">'
+        "<fieldset><legend>Sign in</legend>"
+        "<label>Username <input name=username autocomplete=username required></label>"
+        "<label>Password <input name=password type=password autocomplete=current-password required></label>"
+        "</fieldset>"
+        "<button type=submit name=action value=approve id=approve>Continue</button>"
+        "</form></body></html>"
+    )
+
+
 async def _store_unavailable(request: Request, exc: Exception) -> Response:
     # The helpers raise StorageUnavailableError while the store is down: answer as the
     # provider's own endpoints do (503 temporarily_unavailable), never with a 500.
@@ -155,9 +187,18 @@ def build_demo_app(*, auto_approve: bool, secret: bytes | None = None) -> Starle
         try:
             req = await helpers.parse_auth_request(str(request.url))
         except AuthorizationError as exc:
-            if exc.redirect_to:
+            if exc.redirect_to is None:
+                return _error_page(400, f"Invalid authorization request ({exc.code})", exc.description or exc.code)
+            if auto_approve:
                 return RedirectResponse(exc.redirect_to, 302)
-            return _error_page(400, f"Invalid authorization request ({exc.code})", exc.description or exc.code)
+            # OAUTH21-7.12.2-AUTH-BEFORE-ERROR: an error goes back to the client only after the user has
+            # signed in, so a client an attacker registered cannot bounce users through this server.
+            cookie = request.cookies.get(_CSRF_COOKIE) or base64.urlsafe_b64encode(os.urandom(18)).decode()
+            blob = signer.sign(orjson.dumps({"error_redirect": exc.redirect_to}))
+            page = _sign_in_page(exc.redirect_to, exc.code, blob, signer.csrf_for(cookie))
+            response = HTMLResponse(page, headers=_PAGE_HEADERS)
+            response.set_cookie(_CSRF_COOKIE, cookie, httponly=True, samesite="lax", path="/")
+            return response
         if auto_approve:
             done = await helpers.complete_authorization(
                 req, user_id=AUTO_APPROVE_USER, scope=req.scope, props=props_for(AUTO_APPROVE_USER)
@@ -183,22 +224,28 @@ def build_demo_app(*, auto_approve: bool, secret: bytes | None = None) -> Starle
         data = signer.verify(str(form.get("request", "")))
         if data is None:
             return _error_page(400, "Bad request", "the consent form was altered")
-        req = AuthRequest(**orjson.loads(data))
+        fields = orjson.loads(data)
+        if "error_redirect" in fields:
+            # The sign-in that precedes an error redirect (OAUTH21-7.12.2-AUTH-BEFORE-ERROR).
+            target = str(fields["error_redirect"])
+            if not _signed_in(form):
+                page = _sign_in_page(target, "", str(form.get("request")), csrf, "Unknown user or wrong password.")
+                return HTMLResponse(page, 401, headers=_PAGE_HEADERS)
+            return RedirectResponse(target, 303)
+        req = AuthRequest(**fields)
         client = await helpers.lookup_client(req.client_id)
         if client is None:
             return _error_page(400, "Unknown client", "the application is no longer registered")
         if form.get("action") == "deny":
             # OAuth 2.1 section 4.1.2.1: access_denied goes back to the client, with state and iss.
             return RedirectResponse(error_redirect_for(req, AccessDeniedError("the user denied the request")), 303)
-        user = str(form.get("username", ""))
-        password = str(form.get("password", ""))
-        expected = DEMO_USERS.get(user, "\x00" + password)
-        if not hmac.compare_digest(expected.encode(), password.encode()):
+        user = _signed_in(form)
+        if user is None:
             name = client.client_name or req.client_id
             page = _consent_page(req, name, str(form.get("request")), csrf, "Unknown user or wrong password.")
             return HTMLResponse(page, 401, headers=_PAGE_HEADERS)
         done = await helpers.complete_authorization(req, user_id=user, scope=req.scope, props=props_for(user))
-        # OAUTH21-7.5.3-NO-307: after a credential POST the redirect is a 303, never a 307.
+        # OAUTH21-7.5.4-NO-307: after a credential POST the redirect is a 303, never a 307.
         return RedirectResponse(done.redirect_to, 303)
 
     async def index(request: Request) -> Response:

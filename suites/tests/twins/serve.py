@@ -2,28 +2,47 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for suites.tests
 
+from oauth_conformance.embedded import reference_config
+from oauth_conformance.fixture_host import RemoteFixtureHost
 from oauth_reference import testmode
 from oauth_reference.clock import OffsetClock
 from oauth_reference.demo import build_reference
+from oauth_reference.fetch import TEST_CA_ENV
 from oauth_reference.server import bind
 from oauth_reference.server import serve
 from oauth_reference.storage.sqlite import SQLiteStorage
+from suites.tests.twins import FIXTURE_HOST_ENV
 from suites.tests.twins import load_all
+
+
+def all_features() -> dict[str, Any]:
+    """The embedded default's options (every feature on), trusting the fixture host in $TWIN_FIXTURE_HOST."""
+    described = os.environ.get(FIXTURE_HOST_ENV)
+    if not described:
+        raise SystemExit(f"this twin runs with every feature on: set {FIXTURE_HOST_ENV} (see test_twins.py)")
+    host = RemoteFixtureHost(**orjson.loads(described))
+    if host.ca_file is not None:
+        os.environ[TEST_CA_ENV] = str(host.ca_file)
+    return tomllib.loads(reference_config(host))  # type: ignore[arg-type]
 
 
 def main(name: str) -> None:
     twin = load_all()[name]
     clock = OffsetClock()
     workdir = Path(tempfile.mkdtemp(prefix=f"twin-{name}-"))
-    provider = build_reference(
-        dict(twin.options), storage=SQLiteStorage(str(workdir / "store.sqlite3"), clock), clock=clock
-    )
+    options = {**all_features(), **dict(twin.options)} if twin.features else dict(twin.options)
+    provider = build_reference(options, storage=SQLiteStorage(str(workdir / "store.sqlite3"), clock), clock=clock)
     app = testmode.install(provider, clock)
     serve(twin.patch(app), bind("127.0.0.1", 0), log_requests=False)
 

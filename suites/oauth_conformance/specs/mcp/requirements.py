@@ -19,3 +19,198 @@ REQUIREMENTS = (
         anchor="authorization-code-protection",
     ),
 )
+
+# ---------------------------------------------------------------------------------------------
+# What MCP asks of the protected resource (the MCP server the profile names as [resource] url),
+# of resource indicators, of registration and of token lifetimes. MCP's "Token Requirements"
+# adopt OAuth 2.1 section 5 (draft -13) for requests to MCP servers; the query-string rule below
+# comes from its section 5.1.
+from oauth_conformance.features import Feature  # noqa: E402
+
+REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its length
+    Requirement(
+        "MCP-RES-PARAM",
+        Level.MUST,
+        "A request carrying resource = the resource's canonical URI, as MCP clients always send it, succeeds at"
+        " the authorization endpoint, the code exchange and refresh (an authorization server without RFC 8707"
+        " must ignore the unknown parameter, OAuth 2.1 section 3.1).",
+        applies_if=Feature.RESOURCE_INDICATORS,
+        anchor="resource-parameter-implementation",
+    ),
+    Requirement(
+        "MCP-RES-CANONICAL",
+        Level.SHOULD,
+        "A resource URI written with an upper-case scheme and host is accepted as its canonical lower-case form.",
+        applies_if=Feature.RESOURCE_INDICATORS,
+        anchor="canonical-server-uri",
+    ),
+    Requirement(
+        "MCP-TOKEN-QUERY",
+        Level.MUST,
+        "The MCP server ignores an access token sent in the URI query: a request carrying one only there is"
+        " treated as unauthenticated (OAuth 2.1 section 5.1).",
+        applies_if=Feature.PROTECTED_RESOURCE,
+        anchor="token-requirements",
+    ),
+    Requirement(
+        "MCP-TOKEN-INVALID-401",
+        Level.MUST,
+        "An invalid or expired access token is answered with HTTP 401.",
+        applies_if=Feature.PROTECTED_RESOURCE,
+        anchor="token-handling",
+    ),
+    Requirement(
+        "MCP-TOKEN-OWN-ONLY",
+        Level.MUST,
+        "The MCP server accepts only tokens issued for it: a token its authorization server never issued (a JWT"
+        " signed by someone else naming the right issuer and audience) is refused.",
+        applies_if=Feature.PROTECTED_RESOURCE,
+        anchor="token-handling",
+    ),
+    Requirement(
+        "MCP-ERR-401",
+        Level.MUST,
+        "A request that needs authorization and carries none is answered with HTTP 401.",
+        applies_if=Feature.PROTECTED_RESOURCE,
+        anchor="error-handling",
+    ),
+    Requirement(
+        "MCP-PRM-AS-LIST",
+        Level.MUST,
+        "The MCP server's protected resource metadata lists at least one authorization server.",
+        applies_if=Feature.PROTECTED_RESOURCE,
+        anchor="authorization-server-location",
+    ),
+    Requirement(
+        "MCP-PRM-DISCOVERY",
+        Level.MUST,
+        "MCP clients can find the resource metadata: the 401 challenge names resource_metadata, or it is served"
+        " at the path-suffixed or the root well-known URI of the MCP server's URL.",
+        applies_if=Feature.PROTECTED_RESOURCE,
+        anchor="protected-resource-metadata-discovery-requirements",
+    ),
+    Requirement(
+        "MCP-PRM-SCOPE",
+        Level.SHOULD,
+        "The 401 challenge includes a scope parameter naming the scopes the request needs.",
+        applies_if=Feature.PROTECTED_RESOURCE,
+        anchor="protected-resource-metadata-discovery-requirements",
+    ),
+    Requirement(
+        "MCP-COMM-REDIRECT",
+        Level.MUST,
+        "Redirect URIs are localhost or https: registering a remote http redirect URI is refused.",
+        applies_if=Feature.REGISTRATION,
+        anchor="communication-security",
+    ),
+    Requirement(
+        "MCP-THEFT-SHORT-AT",
+        Level.SHOULD,
+        "The authorization server issues short-lived access tokens (expires_in of one hour or less).",
+        anchor="token-theft",
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# What MCP adds to OAuth 2.1 for authorization codes and refresh tokens (Authorization Code
+# Protection, Token Theft); the OAuth 2.1 and RFC 7636 suites verify the underlying rows.
+REQUIREMENTS += (  # type: ignore[assignment]
+    Requirement(
+        "MCP-CODE-PKCE",
+        Level.MUST,
+        "The code flow MCP clients run works with PKCE S256, and a public client's request without a"
+        " code_challenge gets no code (MCP clients rely on PKCE being enforced).",
+        anchor="authorization-code-protection",
+    ),
+    Requirement(
+        "MCP-SEC-RT-ROTATION",
+        Level.MUST,
+        "Refresh tokens of public clients are rotated on every refresh, and the presented one stops working"
+        " (MCP requires rotation where OAuth 2.1 also allows sender-constraining).",
+        applies_if=Feature.REFRESH,
+        anchor="token-theft",
+    ),
+    # ------------------------------------------------ client ID metadata documents (CIMD rows)
+    Requirement(
+        "MCP-CIMD-SUPPORT",
+        Level.SHOULD,
+        "The authorization server supports client ID metadata documents and says so with"
+        " client_id_metadata_document_supported.",
+        anchor="client-id-metadata-documents",
+    ),
+    Requirement(
+        "MCP-CIMD-CLIENT-ID",
+        Level.MUST,
+        "A fetched document whose client_id does not match its URL exactly is refused.",
+        applies_if=Feature.CIMD,
+        anchor="implementation-requirements",
+    ),
+    Requirement(
+        "MCP-CIMD-REDIRECT-URIS",
+        Level.MUST,
+        "An authorization request's redirect_uri is checked against the document's redirect_uris.",
+        applies_if=Feature.CIMD,
+        anchor="implementation-requirements",
+    ),
+    Requirement(
+        "MCP-CIMD-DOCUMENT",
+        Level.MUST,
+        "A document that is not valid JSON, or lacks a field MCP requires (client_id, client_name,"
+        " redirect_uris), is refused.",
+        applies_if=Feature.CIMD,
+        anchor="implementation-requirements",
+    ),
+    Requirement(
+        "MCP-CIMD-REDIRECT-HOST",
+        Level.MUST,
+        "The authorization interface clearly shows the host name of the redirect URI the result goes to.",
+        applies_if=Feature.CIMD,
+        anchor="localhost-redirect-uri-risks",
+    ),
+    Requirement(
+        "MCP-CIMD-LOCALHOST-WARNING",
+        Level.SHOULD,
+        "A client whose redirect URIs are all localhost gets an additional warning on the authorization page.",
+        applies_if=Feature.CIMD,
+        anchor="localhost-redirect-uri-risks",
+        untestable="whether a page warns is a judgment about its wording: a harness could only guess from"
+        " keywords, which would pass pages that do not warn and fail pages that do in other words",
+    ),
+    # ------------------------- enterprise-managed authorization extension (ext-auth draft, section 5.1)
+    Requirement(
+        "MCP-EMA-TYP",
+        Level.MUST,
+        "Enterprise-managed authorization: an ID-JAG whose JOSE typ is not oauth-id-jag+jwt is refused.",
+        applies_if=Feature.IDJAG,
+        anchor="mcp-authorization-extensions",
+    ),
+    Requirement(
+        "MCP-EMA-AUD",
+        Level.MUST,
+        "Enterprise-managed authorization: an ID-JAG whose aud is not this authorization server's issuer is refused.",
+        applies_if=Feature.IDJAG,
+        anchor="mcp-authorization-extensions",
+    ),
+    Requirement(
+        "MCP-EMA-CLIENT-ID",
+        Level.MUST,
+        "Enterprise-managed authorization: an ID-JAG whose client_id is not the authenticated client is refused.",
+        applies_if=Feature.IDJAG,
+        anchor="mcp-authorization-extensions",
+    ),
+    Requirement(
+        "MCP-EMA-RFC7521",
+        Level.MUST,
+        "Enterprise-managed authorization: RFC 7521 section 5.2 applies (trusted issuer, valid signature, unexpired).",
+        applies_if=Feature.IDJAG,
+        anchor="mcp-authorization-extensions",
+    ),
+    Requirement(
+        "MCP-EMA-RESOURCE",
+        Level.MUST,
+        "Enterprise-managed authorization: an ID-JAG naming the MCP server as its resource yields an access token"
+        " the MCP server accepts.",
+        applies_if=Feature.IDJAG,
+        anchor="mcp-authorization-extensions",
+    ),
+)

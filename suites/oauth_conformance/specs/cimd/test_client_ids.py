@@ -1,0 +1,64 @@
+"""CIMD sections 3 and 6.5: client_id URLs refused without being fetched (URL rules) or without
+being reached (special-use addresses). Each test first shows that a valid document works."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from oauth_conformance import requirement
+
+from .support import Documents
+from .support import assert_stopped
+
+
+def _url_variants(url: str) -> dict[str, tuple[str, list[str]]]:
+    """Each broken client_id, with the paths on the fixture host a fetch of it would hit."""
+    parts = urlsplit(url)
+    path = parts.path
+    head, _, tail = path.rpartition("/")
+    dotted = f"{head}/oauth-conformance/../{tail}"
+    return {
+        "http": (url.replace("https://", "http://", 1), [path]),
+        "no-path": (f"{parts.scheme}://{parts.netloc}", ["/", ""]),
+        "dot-segment": (f"{parts.scheme}://{parts.netloc}{dotted}", [dotted, path]),
+        "fragment": (url + "#oauth-conformance", [path]),
+        "userinfo": (f"{parts.scheme}://oauth:conformance@{parts.netloc}{path}", [path]),
+    }
+
+
+@requirement("CIMD-3-URL-RULES")
+@pytest.mark.parametrize("variant", ["http", "no-path", "dot-segment", "fragment", "userinfo"])
+def test_a_client_id_url_breaking_the_url_rules_is_refused_unfetched(proven_documents: Documents, variant: str) -> None:
+    client_id, paths = _url_variants(proven_documents.url())[variant]
+    before = {p: proven_documents.hits(p) for p in paths}
+    attempt = proven_documents.attempt(proven_documents.client(client_id))
+    assert_stopped(attempt, f"a client_id with a {variant} problem")
+    fetched = [p for p in paths if proven_documents.hits(p) > before[p]]
+    assert not fetched, f"the target fetched {fetched} for a client_id it must refuse before fetching"
+
+
+@requirement("CIMD-6.5-SSRF-CLIENT-ID")
+@pytest.mark.parametrize(
+    "host",
+    ["10.0.0.1", "192.168.0.1", "169.254.169.254", "100.64.0.1", "[fd00::1]", "[::ffff:10.0.0.1]"],
+)
+def test_a_client_id_on_a_special_use_address_is_refused_promptly(proven_documents: Documents, host: str) -> None:
+    client_id = f"https://{host}/oauth-conformance/client.json"
+    attempt = proven_documents.attempt(proven_documents.client(client_id))
+    assert_stopped(attempt, f"a client_id on {host}")
+    assert attempt.seconds < 5, f"refusing a client_id on {host} took {attempt.seconds:.1f}s (was it fetched?)"
+
+
+@requirement("CIMD-6.5-SSRF-CLIENT-ID")
+def test_a_client_id_on_the_unspecified_address_is_refused_unfetched(proven_documents: Documents) -> None:
+    # 0.0.0.0 is not a loopback address, yet connecting to it reaches this machine: when the fixture
+    # host runs next to the target, a target that fails to refuse it fetches from the host, which
+    # logs the hit (its certificate names 0.0.0.0, so the fetch would complete).
+    url = proven_documents.url()
+    parts = urlsplit(url)
+    client_id = f"https://0.0.0.0:{parts.port or 443}{parts.path}"
+    attempt = proven_documents.attempt(proven_documents.client(client_id))
+    assert proven_documents.hits(url) == 0, "the target fetched a client_id on 0.0.0.0 (it reached the fixture host)"
+    assert_stopped(attempt, "a client_id on 0.0.0.0")

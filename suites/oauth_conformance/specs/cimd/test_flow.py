@@ -1,0 +1,83 @@
+"""CIMD sections 4 and 5, and 6.9: URL client ids through the code flow, and the metadata flag that
+announces them. Every negative test first shows that a valid document works for this target."""
+
+from __future__ import annotations
+
+from oauth_conformance import requirement
+from oauth_conformance.checks import assert_oauth_error
+from oauth_conformance.checks import json_body
+from oauth_conformance.clients import Clients
+from oauth_conformance.flows import OAuth
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import NotTested
+from oauth_conformance.verdicts import PrerequisiteFailed
+from oauth_conformance.verdicts import not_applicable
+
+from .support import Documents
+
+
+def driver_works(oauth: OAuth, clients: Clients) -> None:
+    """The control: the consent driver completes a flow for an ordinary client, so a failure with a
+    document client is the target's, not the harness's (skipped when no ordinary client exists)."""
+    try:
+        client = clients.public()
+    except NotTested:
+        return
+    oauth.code(client)
+
+
+@requirement("CIMD-5-METADATA")
+def test_the_metadata_flag_says_whether_document_clients_work(
+    documents: Documents, oauth: OAuth, clients: Clients, target: Target
+) -> None:
+    driver_works(oauth, clients)
+    try:
+        documents.prove()
+        works, why = True, ""
+    except PrerequisiteFailed as exc:
+        works, why = False, exc.reason
+    flag = target.metadata.get("client_id_metadata_document_supported")
+    if flag is True:
+        assert works, f"client_id_metadata_document_supported is true, but {why}"
+    elif works:
+        raise AssertionError(f"URL client ids work, but client_id_metadata_document_supported is {flag!r}")
+    else:
+        not_applicable("the target neither advertises nor accepts client ID metadata documents")
+
+
+@requirement("CIMD-4-CODE-FLOW")
+def test_a_document_client_gets_a_code_and_redeems_it_with_pkce(
+    documents: Documents, oauth: OAuth, clients: Clients
+) -> None:
+    driver_works(oauth, clients)
+    attempt = documents.attempt(documents.client(documents.url()))
+    assert attempt.code is not None, f"with a valid metadata document, {attempt.describe()}"
+    response = documents.redeem(attempt)
+    assert response.status_code == 200, f"redeeming the document client's code answered HTTP {response.status_code}"
+    assert isinstance(json_body(response).get("access_token"), str), "the token response has no access_token"
+
+
+@requirement("CIMD-4-CODE-BINDING")
+def test_a_code_cannot_be_redeemed_by_another_document_client(proven_documents: Documents) -> None:
+    attempt = proven_documents.attempt(proven_documents.client(proven_documents.url()))
+    if attempt.code is None:
+        raise PrerequisiteFailed(f"with a valid metadata document, {attempt.describe()}")
+    other = proven_documents.url()
+    response = proven_documents.redeem(attempt, client_id=other)
+    assert response.status_code != 200, "a code issued to one document client was redeemed by another"
+    assert_oauth_error(response, "invalid_grant", "invalid_client", status=(400, 401))
+
+
+@requirement("CIMD-4-FETCH")
+def test_the_document_is_fetched_for_an_authorization_request(proven_documents: Documents) -> None:
+    url = proven_documents.url()
+    proven_documents.attempt(proven_documents.client(url))
+    assert proven_documents.hits(url) > 0, "the target never fetched the document of the client it authorized"
+
+
+@requirement("CIMD-6.9-NO-HTTPS-IDS")
+def test_registered_client_ids_do_not_look_like_document_urls(clients: Clients) -> None:
+    client = clients.public()
+    assert not client.client_id.lower().startswith("https://"), (
+        f"the server generated client_id {client.client_id!r}, which looks like a metadata document URL"
+    )

@@ -1,0 +1,88 @@
+"""ID-JAG sections 4.4.1 to 4.4.3, 8.1 and 8.6: what the server grants for an ID-JAG, and to whom."""
+
+from __future__ import annotations
+
+from oauth_conformance import requirement
+from oauth_conformance import testkeys
+from oauth_conformance.checks import assert_oauth_error
+from oauth_conformance.checks import json_body
+from oauth_conformance.clients import Clients
+from oauth_conformance.flows import OAuth
+from oauth_conformance.specs.rfc7523.support import JWT_BEARER
+from oauth_conformance.specs.rfc7523.support import JwtBearer
+from oauth_conformance.specs.rfc7523.support import assert_invalid_grant
+from oauth_conformance.specs.rfc7523.support import assert_refused
+from oauth_conformance.specs.rfc7523.support import granted
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import PrerequisiteFailed
+
+from .support import known_resource
+from .support import scopes
+
+HAPPY = "IDJAG-4.4-GRANT"
+
+
+@requirement("IDJAG-4.4.1-SCOPE")
+def test_a_scope_wider_than_the_id_jag_is_never_granted(bearer: JwtBearer, target: Target) -> None:
+    allowed, extra = scopes(target)
+    response = bearer.present(bearer.mint(scope=" ".join(allowed)), scope=" ".join([*allowed, extra]))
+    if response.status_code != 200:
+        assert_oauth_error(response, "invalid_scope", "invalid_grant", "invalid_request")
+        return
+    issued = json_body(response).get("scope")
+    assert isinstance(issued, str), f"a request wider than the ID-JAG's scope got a token with scope {issued!r}"
+    assert extra not in issued.split(), f"the token has scope {extra!r}, which the ID-JAG does not carry"
+
+
+@requirement("IDJAG-4.4.1-RESOURCE")
+def test_a_resource_outside_the_id_jag_gets_no_token(bearer: JwtBearer, oauth: OAuth) -> None:
+    resource = known_resource(oauth)
+    response = bearer.present(bearer.mint(resource=resource), resource="https://other-rs.oauth-conformance.test/mcp")
+    assert_refused(response, "a resource the ID-JAG does not name")
+    assert_oauth_error(response, "invalid_target", "invalid_grant", "invalid_request")
+
+
+@requirement("IDJAG-4.4.1-RESP-GRANTED")
+def test_the_token_response_reports_the_granted_scope_and_resource(
+    bearer: JwtBearer, oauth: OAuth, target: Target
+) -> None:
+    allowed, _ = scopes(target)
+    resource = oauth.resource
+    body = granted(bearer.present(bearer.mint(scope=" ".join(allowed), resource=resource)), HAPPY)
+    scope = body.get("scope")
+    assert isinstance(scope, str), "the response does not say which scope was granted"
+    assert set(scope.split()) <= set(allowed), f"the granted scope {scope!r} is not within {' '.join(allowed)!r}"
+    if resource is not None:
+        reported = body.get("resource")
+        values = reported if isinstance(reported, list) else [reported]
+        assert reported is not None, "the response does not say which resource was granted"
+        assert all(v == resource for v in values), f"the response reports resource {reported!r}, not {resource!r}"
+
+
+@requirement("IDJAG-4.4.1-RAR")
+def test_authorization_details_that_are_not_an_array_are_refused(bearer: JwtBearer) -> None:
+    response = bearer.present(bearer.mint(authorization_details={"type": "oauth-conformance"}))
+    assert_refused(response, "an ID-JAG whose authorization_details is an object, not an array")
+
+
+@requirement("IDJAG-8.6.1.2.2-CNF-NO-PROOF")
+def test_a_key_bound_id_jag_without_a_dpop_proof_is_invalid_grant(bearer: JwtBearer) -> None:
+    thumbprint = testkeys.private_key(testkeys.CLIENT_RS256).thumbprint()
+    response = bearer.present(bearer.mint(cnf={"jkt": thumbprint}))
+    assert_invalid_grant(response, "an ID-JAG with cnf.jkt and no DPoP proof")
+
+
+@requirement("IDJAG-4.4.3-NO-RT")
+def test_no_refresh_token_is_issued_for_an_id_jag(bearer: JwtBearer) -> None:
+    body = granted(bearer.present(bearer.mint()), HAPPY)
+    assert "refresh_token" not in body, "the server issued a refresh token for an ID-JAG"
+
+
+@requirement("IDJAG-8.1-CONFIDENTIAL")
+def test_a_public_client_cannot_use_an_id_jag(bearer: JwtBearer, clients: Clients) -> None:
+    try:
+        public = clients.public(grant_types=["authorization_code", JWT_BEARER])
+    except PrerequisiteFailed:
+        public = clients.public()
+    response = bearer.present(bearer.mint(client=public), client=public)
+    assert_refused(response, "a valid ID-JAG presented by a public client")

@@ -1,0 +1,176 @@
+"""OAuth 2.1 sections 4.1.2, 4.1.3, 7.5.3 and 10.2: redeeming an authorization code."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import httpx
+
+from oauth_conformance import requirement
+from oauth_conformance.checks import assert_oauth_error
+from oauth_conformance.clients import Clients
+from oauth_conformance.clock import Clock
+from oauth_conformance.flows import OAuth
+from oauth_conformance.flows import pkce_pair
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import PrerequisiteFailed
+from oauth_conformance.verdicts import not_applicable
+from oauth_conformance.verdicts import not_tested
+
+from .support import attempt
+from .support import body_of
+from .support import describe_error
+from .support import exchange_pairs
+from .support import post_form
+from .support import require_front_channel
+from .support import tokens_from
+
+TEN_MINUTES = 600
+
+
+def resource_accepts(oauth: OAuth, access_token: str) -> None:
+    """The protected resource accepts a fresh token (else the revocation checks mean nothing)."""
+    response = oauth.call_resource(access_token)
+    if response.status_code != 200:
+        raise PrerequisiteFailed(
+            f"the protected resource answers a fresh access token with HTTP {response.status_code}",
+            unlock="[resource] url",
+        )
+
+
+# ------------------------------------------------------------------------------- single use
+@requirement("OAUTH21-4.1.3-CODE-ONCE")
+def test_a_code_is_refused_the_second_time(oauth: OAuth, clients: Clients) -> None:
+    authorization = oauth.code(clients.public())
+    tokens_from(oauth.exchange(authorization), "the first exchange")
+    second = oauth.exchange(authorization)
+    assert "access_token" not in body_of(second), "the same code yielded tokens twice"
+    assert_oauth_error(second, "invalid_grant")
+
+
+@requirement("OAUTH21-4.1.3-CODE-ONCE")
+def test_simultaneous_redemptions_of_one_code_yield_tokens_once(oauth: OAuth, clients: Clients, target: Target) -> None:
+    authorization = oauth.code(clients.public())
+    racers = max(2, target.profile.policy.concurrency)
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        responses: list[httpx.Response] = list(pool.map(lambda _: oauth.exchange(authorization), range(racers)))
+    winners = [r for r in responses if r.status_code == 200 and "access_token" in body_of(r)]
+    if not winners:
+        statuses = sorted({f"HTTP {r.status_code} {describe_error(r)}" for r in responses})
+        raise PrerequisiteFailed(f"none of {racers} simultaneous redemptions succeeded: {statuses}")
+    leaked = [r for r in responses if r not in winners and "access_token" in body_of(r)]
+    assert len(winners) == 1 and not leaked, (
+        f"{len(winners)} of {racers} simultaneous redemptions of one code got tokens"
+    )
+
+
+@requirement("OAUTH21-4.1.3-REVOKE-ON-REUSE")
+def test_tokens_from_a_replayed_code_are_revoked(oauth: OAuth, clients: Clients) -> None:
+    oauth.resource_url  # noqa: B018  (not_tested without a protected resource)
+    authorization = oauth.code(clients.public())
+    tokens = tokens_from(oauth.exchange(authorization), "the first exchange")
+    resource_accepts(oauth, tokens.access_token)
+    replay = oauth.exchange(authorization)
+    if replay.status_code == 200:
+        raise PrerequisiteFailed("the replayed code was accepted (see OAUTH21-4.1.3-CODE-ONCE)")
+    after = oauth.call_resource(tokens.access_token)
+    assert after.status_code == 401, (
+        f"after the code was replayed, the access token it yielded still gets HTTP {after.status_code}"
+    )
+
+
+@requirement("OAUTH21-7.5.3-NO-DOS-REVOKE")
+def test_a_replay_with_a_wrong_verifier_leaves_the_tokens_alone(oauth: OAuth, clients: Clients) -> None:
+    oauth.resource_url  # noqa: B018  (not_tested without a protected resource)
+    authorization = oauth.code(clients.public())
+    tokens = tokens_from(oauth.exchange(authorization), "the first exchange")
+    resource_accepts(oauth, tokens.access_token)
+    replay = oauth.exchange(authorization, code_verifier=pkce_pair()[0])
+    if replay.status_code == 200:
+        raise PrerequisiteFailed("the replay with a wrong verifier was accepted (see RFC7636-4.6-S256-VERIFY)")
+    after = oauth.call_resource(tokens.access_token)
+    assert after.status_code == 200, (
+        f"a replay with a wrong code_verifier revoked the legitimate access token (HTTP {after.status_code}):"
+        " anyone holding a leaked code can end a client's session"
+    )
+
+
+# ---------------------------------------------------------------------------------- binding
+@requirement("OAUTH21-4.1.3-CLIENT-BIND")
+def test_another_client_cannot_redeem_the_code(oauth: OAuth, clients: Clients) -> None:
+    owner, other = clients.public(), clients.public()
+    if owner.client_id == other.client_id:
+        not_tested("needs two different public clients", unlock='registration_endpoint or two [[clients]] "public"')
+    authorization = oauth.code(owner)
+    response = oauth.exchange(replace(authorization, client=other))
+    assert "access_token" not in body_of(response), "another client redeemed the code"
+    assert_oauth_error(response, "invalid_grant")
+
+
+@requirement("OAUTH21-4.1.3-PUBLIC-CLIENT-ID")
+def test_a_code_exchange_without_any_client_identification_is_refused(oauth: OAuth, clients: Clients) -> None:
+    client = clients.public()
+    authorization = oauth.code(client)
+    response = post_form(oauth, client, exchange_pairs(oauth, authorization), authenticate=False)
+    assert "access_token" not in body_of(response), "a code exchange without client_id got tokens"
+    assert_oauth_error(response, "invalid_client", "invalid_request", "invalid_grant", status=(400, 401))
+
+
+@requirement("OAUTH21-4.1.3-VERIFIER-REQUIRED")
+def test_a_pkce_code_is_not_redeemed_without_its_verifier(oauth: OAuth, clients: Clients) -> None:
+    authorization = oauth.code(clients.public())
+    response = oauth.exchange(authorization, code_verifier=None)
+    assert "access_token" not in body_of(response), "a code issued with a challenge was redeemed without a verifier"
+    # Section 3.2.4 files a missing parameter under invalid_request; many servers say invalid_grant.
+    assert_oauth_error(response, "invalid_request", "invalid_grant")
+
+
+@requirement("OAUTH21-4.1.3-PKCE-DOWNGRADE")
+def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    result = attempt(oauth, client, pkce=None)
+    if result.code is None:
+        if result.page is not None:
+            require_front_channel(oauth, client)
+        if result.page is not None or result.error == "invalid_request":
+            not_applicable(
+                "the server requires PKCE from confidential clients too, so a code issued without a challenge"
+                f" cannot be had ({result.describe()})"
+            )
+        raise PrerequisiteFailed(f"the authorization without PKCE ended in {result.describe()}")
+    response = oauth.exchange(result.authorization, code_verifier=pkce_pair()[0])
+    assert "access_token" not in body_of(response), "a code_verifier for a code issued without a challenge got tokens"
+    if response.status_code == 401 or body_of(response).get("error") == "invalid_client":
+        raise PrerequisiteFailed(f"the client could not authenticate: {describe_error(response)}")
+    # Section 3.2.4 names invalid_request for this case; invalid_grant (the code does not fit) is common.
+    assert_oauth_error(response, "invalid_request", "invalid_grant")
+
+
+@requirement("OAUTH21-10.2-REDIRECT-URI")
+def test_a_different_redirect_uri_at_the_token_endpoint_gets_invalid_grant(oauth: OAuth, clients: Clients) -> None:
+    authorization = oauth.code(clients.public())
+    base, sep, query = authorization.redirect_uri.partition("?")
+    different = f"{base.rstrip('/')}/elsewhere{sep}{query}"
+    response = oauth.exchange(authorization, redirect_uri=different)
+    assert "access_token" not in body_of(response), f"redirect_uri={different} at the token endpoint got tokens"
+    assert_oauth_error(response, "invalid_grant")
+
+
+# --------------------------------------------------------------------------------- lifetime
+@requirement("OAUTH21-4.1.2-CODE-TTL")
+def test_a_code_presented_an_hour_after_issue_is_refused(oauth: OAuth, clients: Clients, clock: Clock) -> None:
+    authorization = oauth.code(clients.public())
+    clock.advance(6 * TEN_MINUTES)
+    response = oauth.exchange(authorization)
+    assert "access_token" not in body_of(response), "a code an hour old yielded tokens"
+    assert_oauth_error(response, "invalid_grant")
+
+
+@requirement("OAUTH21-4.1.2-CODE-TTL-10MIN")
+def test_a_code_presented_after_ten_minutes_is_refused(oauth: OAuth, clients: Clients, clock: Clock) -> None:
+    authorization = oauth.code(clients.public())
+    clock.advance(TEN_MINUTES + 5)
+    response = oauth.exchange(authorization)
+    assert "access_token" not in body_of(response), "a code just over ten minutes old yielded tokens"
+    assert_oauth_error(response, "invalid_grant")

@@ -1,0 +1,251 @@
+"""OAuth 2.1 sections 2.3, 2.3.1, 4.1.1, 4.1.2.1 and 8.4.2: which redirect URIs the server sends codes to.
+
+The exact-match tests generate the variants of a registered URI that real servers have accepted
+(prefix and suffix changes, path traversal, userinfo and ``@``, case, percent-encoding, an added
+query or fragment, another port, another scheme) and assert that the user agent is never sent to
+one of them, not before the login and not after it.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from oauth_conformance import requirement
+from oauth_conformance.clients import Client
+from oauth_conformance.clients import Clients
+from oauth_conformance.flows import OAuth
+from oauth_conformance.flows import pkce_pair
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import PrerequisiteFailed
+from oauth_conformance.verdicts import not_tested
+
+from .support import Undecided
+from .support import attempt
+from .support import destination
+from .support import escaped
+from .support import is_loopback
+from .support import require_code
+
+HTTPS_REDIRECT = "https://app.oauth-conformance.example/oauth/callback"
+ATTACKER = "attacker.oauth-conformance.example"
+MAX_EXAMPLES = 40
+
+
+# --------------------------------------------------------------------------------- strategies
+def redirect_variants(registered: str) -> st.SearchStrategy[str]:
+    """Strings that differ from ``registered`` in the ways exact matching must catch."""
+    parts = urlsplit(registered)
+    scheme, netloc, path, query = parts.scheme, parts.netloc, parts.path or "/", parts.query
+    host, _, port = netloc.rpartition(":") if netloc.count(":") == 1 else (netloc, "", "")
+    suffix_text = st.text(alphabet=string.ascii_letters + string.digits + "-._~", min_size=1, max_size=6)
+    q = f"?{query}" if query else ""
+
+    def uri(s: str = scheme, n: str = netloc, p: str = path, rest: str = q) -> str:
+        return f"{s}://{n}{p}{rest}"
+
+    path_suffixes = st.one_of(
+        st.sampled_from(
+            ["/", "/.", "/..", "/../", "/%2e%2e/", "%2F..%2F", "..;/", "/./", "//", ";x", "%00", "%20", "~"]
+        ),
+        suffix_text,
+        suffix_text.map(lambda t: "/" + t),
+        suffix_text.map(lambda t: "/../" + t),
+    )
+    strategies: list[st.SearchStrategy[str]] = [
+        path_suffixes.map(lambda s: uri(p=path + s)),
+        st.integers(1, max(1, len(path) - 1)).map(lambda k: uri(p=path[:-k] or "/")),
+        st.sampled_from([f"{host}.{ATTACKER}", f"{ATTACKER}", f"{host}{ATTACKER}", f"{ATTACKER}.{host}"]).map(
+            lambda h: uri(n=h + (f":{port}" if port else ""))
+        ),
+        st.sampled_from(
+            [
+                f"{netloc}@{ATTACKER}",
+                f"{ATTACKER}@{netloc}",
+                f"{netloc}%40{ATTACKER}",
+                f"{netloc}\\@{ATTACKER}",
+                f"user:pass@{netloc}",
+            ]
+        ).map(lambda n: uri(n=n)),
+        suffix_text.map(lambda t: registered + ("&" if query else "?") + f"{t}=1"),
+        st.just(registered + ("&" if query else "?")),
+        suffix_text.map(lambda t: registered + "#" + t),
+        st.just(uri(s="https" if scheme == "http" else "http")),
+        st.just(f"//{netloc}{path}{q}"),
+    ]
+    letters = [i for i, ch in enumerate(registered) if ch.isalpha()]
+    if letters:
+        strategies.append(
+            st.sampled_from(letters).map(lambda i: registered[:i] + registered[i].swapcase() + registered[i + 1 :])
+        )
+    path_start = len(f"{scheme}://{netloc}")
+    encodable = list(range(path_start, path_start + len(path)))
+    if encodable:
+        strategies.append(
+            st.tuples(st.sampled_from(encodable), st.booleans()).map(
+                lambda ib: _percent_encode_at(registered, ib[0], lower=ib[1])
+            )
+        )
+    if is_loopback(registered):
+        # Another port alone is allowed for loopback (section 8.4.2); combined with any other
+        # change it is not.
+        strategies.append(
+            st.tuples(st.integers(1024, 65535), path_suffixes).map(lambda t: uri(n=f"{host}:{t[0]}", p=path + t[1]))
+        )
+    else:
+        strategies.append(st.integers(1, 65535).filter(lambda n: str(n) != port).map(lambda n: uri(n=f"{host}:{n}")))
+    return st.one_of(strategies).filter(lambda u: u != registered)
+
+
+def _percent_encode_at(uri: str, index: int, *, lower: bool) -> str:
+    encoded = f"%{ord(uri[index]):02X}"
+    return uri[:index] + (encoded.lower() if lower else encoded) + uri[index + 1 :]
+
+
+def _hypothesis_settings(target: Target) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return settings(
+        max_examples=max(1, min(target.profile.robust.max_examples, MAX_EXAMPLES)),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+# ---------------------------------------------------------------------------------- exact match
+@requirement("OAUTH21-2.3.1-EXACT-MATCH")
+@pytest.mark.parametrize("kind", ["https", "loopback"])
+def test_no_variant_of_the_registered_redirect_uri_is_ever_redirected_to(
+    oauth: OAuth, clients: Clients, http: httpx.Client, target: Target, finding: Callable[[str], None], kind: str
+) -> None:
+    if kind == "https":
+        client = clients.public(redirect_uris=[HTTPS_REDIRECT])
+        if client.source != "registration":
+            not_tested("needs a client registered with an https redirect URI", unlock="registration_endpoint")
+    else:
+        client = clients.public()
+        if not is_loopback(client.redirect_uri):
+            not_tested("the profile's redirect URI is not a loopback URI", unlock="[request] redirect_uri")
+    registered = [u for u in client.registration.get("redirect_uris", [client.redirect_uri]) if isinstance(u, str)]
+    undecided: list[str] = []
+    decided: list[str] = []
+    _, challenge = pkce_pair()
+
+    @_hypothesis_settings(target)
+    @given(variant=redirect_variants(client.redirect_uri))
+    def check(variant: str) -> None:
+        url, _ = oauth.authorization_url(
+            client, redirect_uri=variant, code_challenge=challenge, code_challenge_method="S256"
+        )
+        try:
+            went = destination(oauth, http, url, variant)
+        except Undecided as exc:
+            undecided.append(f"{variant}: {exc}")
+            return
+        decided.append(variant)
+        why = None if went is None else escaped(went, registered)
+        assert why is None, f"redirect_uri={variant!r} (registered: {client.redirect_uri}): {why} ({went})"
+
+    check()
+    if not decided:
+        not_tested(f"the harness could not follow any of the requests to its end, e.g. {undecided[0]}")
+    if undecided:
+        finding(f"{len(undecided)} redirect URI variants could not be followed to their end, e.g. {undecided[0]}")
+
+
+# ------------------------------------------------------------------------------- loopback ports
+def _loopback_client(clients: Clients, host: str) -> Client:
+    uri = f"http://{host}:8976/oauth-conformance/callback"
+    return clients.public(redirect_uris=[uri])
+
+
+@requirement("OAUTH21-8.4.2-LOOPBACK-PORT")
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]"])
+def test_a_loopback_redirect_uri_is_accepted_with_any_port(oauth: OAuth, clients: Clients, host: str) -> None:
+    client = _loopback_client(clients, host)
+    other_port = f"http://{host}:53124/oauth-conformance/callback"
+    result = attempt(oauth, client, redirect_uri=other_port)
+    require_code(oauth, client, result, f"redirect_uri={other_port} (registered on port 8976)")
+
+
+@requirement("OAUTH21-4.1.1-LOCALHOST-PORT")
+def test_a_localhost_redirect_uri_is_accepted_with_any_port(oauth: OAuth, clients: Clients) -> None:
+    client = _loopback_client(clients, "localhost")
+    other_port = "http://localhost:53124/oauth-conformance/callback"
+    result = attempt(oauth, client, redirect_uri=other_port)
+    require_code(oauth, client, result, f"redirect_uri={other_port} (registered on port 8976)")
+
+
+# ------------------------------------------------------------------------------------ section 2.3
+@requirement("OAUTH21-2.3-QUERY")
+def test_the_registered_query_component_is_kept(oauth: OAuth, clients: Clients) -> None:
+    base = clients.redirect_uri.split("?", 1)[0]
+    registered = f"{base}?tenant=oauth-conformance&x=1"
+    client = clients.public(redirect_uris=[registered])
+    if client.redirect_uri != registered:
+        raise PrerequisiteFailed(f"the client was registered with {client.redirect_uri}, not {registered}")
+    authorization = oauth.code(client, redirect_uri=registered)
+    assert authorization.callback is not None
+    query = authorization.callback.query
+    assert query.get("tenant") == ["oauth-conformance"] and query.get("x") == ["1"], (
+        f"the registered query tenant=oauth-conformance&x=1 is not in {authorization.callback.location}"
+    )
+
+
+# -------------------------------------------------------------------------------- section 4.1.2.1
+def _evil_redirect() -> str:
+    return f"https://{ATTACKER}/callback"
+
+
+@requirement("OAUTH21-4.1.2.1-NO-REDIRECT")
+def test_an_unknown_client_is_not_redirected(oauth: OAuth, http: httpx.Client, target: Target) -> None:
+    unknown = Client(client_id="oauth-conformance-unknown-client", auth_method="none", redirect_uri=_evil_redirect())
+    _, challenge = pkce_pair()
+    url, _ = oauth.authorization_url(unknown, code_challenge=challenge, code_challenge_method="S256")
+    try:
+        went = destination(oauth, http, url, _evil_redirect())
+    except Undecided as exc:
+        not_tested(f"the harness could not follow the request to its end: {exc}")
+    assert went is None, f"a request from an unknown client_id sent the user agent to {went}"
+
+
+@requirement("OAUTH21-4.1.2.1-NO-REDIRECT")
+def test_an_unregistered_redirect_uri_is_not_redirected_to(oauth: OAuth, clients: Clients, http: httpx.Client) -> None:
+    client = clients.public()
+    _, challenge = pkce_pair()
+    url, _ = oauth.authorization_url(
+        client, redirect_uri=_evil_redirect(), code_challenge=challenge, code_challenge_method="S256"
+    )
+    try:
+        went = destination(oauth, http, url, _evil_redirect())
+    except Undecided as exc:
+        not_tested(f"the harness could not follow the request to its end: {exc}")
+    why = None if went is None else escaped(went, [client.redirect_uri])
+    assert why is None, f"for an unregistered redirect_uri {why} ({went})"
+
+
+@requirement("OAUTH21-4.1.2.1-NO-REDIRECT")
+def test_a_missing_redirect_uri_with_several_registered_is_not_guessed(
+    oauth: OAuth, clients: Clients, http: httpx.Client
+) -> None:
+    first = clients.redirect_uri
+    second = first.split("?", 1)[0].rstrip("/") + "/second"
+    client = clients.public(redirect_uris=[first, second])
+    registered = client.registration.get("redirect_uris")
+    if not isinstance(registered, list) or len(registered) < 2:
+        not_tested("needs a client registered with two redirect URIs")
+    _, challenge = pkce_pair()
+    url, _ = oauth.authorization_url(client, redirect_uri=None, code_challenge=challenge, code_challenge_method="S256")
+    try:
+        went = destination(oauth, http, url, first)
+    except Undecided as exc:
+        not_tested(f"the harness could not follow the request to its end: {exc}")
+    assert went is None, f"without redirect_uri (two registered) the user agent was sent to {went}"

@@ -1,0 +1,100 @@
+"""RFC 7009 requirements, in our words. Sections and levels checked against the RFC text.
+
+Section 2.1 states two server duties in the indicative, with no alternative offered: the client
+is authenticated and the token's ownership checked before anything is revoked, and "the
+invalidation takes place immediately". Section 2.2 does the same for the 200 answer to invalid
+tokens and for ignoring an invalid hint. We hold them at MUST: the RFC describes them as the
+protocol's behaviour, not as options.
+"""
+
+from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Requirement
+from oauth_conformance.features import Feature
+
+MUST, SHOULD = Level.MUST, Level.SHOULD
+REVOCATION = Feature.REVOCATION
+
+REQUIREMENTS = (
+    Requirement(
+        "RFC7009-2-REFRESH",
+        MUST,
+        "Refresh-token revocation is supported: revoking one of the client's own refresh tokens is answered 200.",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2-ACCESS",
+        SHOULD,
+        "Access-token revocation is supported: a revoked access token is refused by the protected resource.",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2-HTTPS",
+        MUST,
+        "The revocation endpoint is an https URL (an http one must never be published).",
+        applies_if=Feature.TLS,
+    ),
+    Requirement(
+        "RFC7009-2-HTTP-ALSO",
+        SHOULD,
+        "When the host is also reachable over http, a revocation service answers there too, unpublished.",
+        applies_if=REVOCATION,
+        untestable="probing it would send client credentials over plain http",
+    ),
+    Requirement(
+        "RFC7009-2.1-CLIENT-AUTH",
+        MUST,
+        "A confidential client is authenticated before anything else: a wrong or missing secret is answered"
+        " invalid_client, whatever the token.",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2.1-OWNERSHIP",
+        MUST,
+        "A token issued to another client is not revoked: the owner can still use it afterwards.",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2.1-IMMEDIATE",
+        MUST,
+        "Revocation takes effect at once: the request right after the 200 already finds the token dead.",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2.1-HINT-FALLBACK",
+        MUST,
+        "A token_type_hint that does not find the token widens the search to every token type (a refresh token"
+        " hinted as access_token is still revoked).",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2.1-CASCADE",
+        SHOULD,
+        "Revoking a refresh token also ends the access tokens of the same grant.",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2.2-INVALID-200",
+        MUST,
+        "An invalid or unknown token is answered 200, the same as a revoked one (no error, no oracle).",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2.2-BAD-HINT",
+        MUST,
+        "An unknown token_type_hint value is ignored: the token is revoked and the answer is 200.",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-2.2.1-ERROR-FORMAT",
+        MUST,
+        "Revocation errors are RFC 6749 section 5.2 error objects: JSON with a registered error code.",
+        applies_if=REVOCATION,
+    ),
+    Requirement(
+        "RFC7009-5-DOS",
+        MUST,
+        "The revocation endpoint applies the same denial-of-service countermeasures as the token endpoint.",
+        applies_if=REVOCATION,
+        untestable="countermeasures can only be observed by attacking the server",
+    ),
+)

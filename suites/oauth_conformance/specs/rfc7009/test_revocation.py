@@ -1,0 +1,185 @@
+"""RFC 7009: revoking refresh and access tokens at the advertised revocation endpoint.
+
+Tests that prove a token died look at it right after the 200 (refreshing with it, or calling the
+protected resource). Where a test is about something narrower (a hint, ownership) and the token
+survives, a control revocation tells "this behaviour is broken" apart from "revocation is
+broken altogether" (then the test is not_tested, and RFC7009-2.1-IMMEDIATE reports the failure).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from urllib.parse import urlsplit
+
+import httpx
+
+from oauth_conformance import requirement
+from oauth_conformance.checks import assert_error_shape
+from oauth_conformance.checks import assert_oauth_error
+from oauth_conformance.checks import error_code
+from oauth_conformance.checks import resource_refused
+from oauth_conformance.clients import Client
+from oauth_conformance.clients import Clients
+from oauth_conformance.flows import OAuth
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import PrerequisiteFailed
+
+
+def unknown_token() -> str:
+    return f"oauth-conformance-unknown-{secrets.token_hex(16)}"
+
+
+def refreshed(oauth: OAuth, client: Client, refresh_token: str) -> str | None:
+    """Refresh once; the refresh token to use next (rotated or not), or None if refused."""
+    response = oauth.refresh(client, refresh_token)
+    if response.status_code != 200:
+        return None
+    issued = response.json().get("refresh_token")
+    return issued if isinstance(issued, str) else refresh_token
+
+
+def revocation_works(oauth: OAuth, client: Client, refresh_token: str) -> bool:
+    """The control: a plain revocation (correct hint) of a live refresh token makes it unusable."""
+    response = oauth.revoke(client, refresh_token, "refresh_token")
+    return response.status_code == 200 and refreshed(oauth, client, refresh_token) is None
+
+
+def revoke_with_hint(oauth: OAuth, clients: Clients, hint: str) -> tuple[httpx.Response, str | None]:
+    """Revoke a fresh refresh token with ``hint``; the answer, and the token if it still refreshes.
+
+    When the token survives, a control revocation with the right hint decides whether the hint
+    is to blame; if even the control leaves it alive, revocation itself is broken and the test
+    is not_tested (RFC7009-2.1-IMMEDIATE and RFC7009-2-REFRESH report that).
+    """
+    client = clients.confidential()
+    tokens = oauth.refreshable(client)
+    assert tokens.refresh_token is not None
+    response = oauth.revoke(client, tokens.refresh_token, hint)
+    survivor = refreshed(oauth, client, tokens.refresh_token)
+    if survivor is not None and not revocation_works(oauth, client, survivor):
+        raise PrerequisiteFailed(
+            "even a revocation with the right hint leaves the token alive (see RFC7009-2-REFRESH and -2.1-IMMEDIATE)"
+        )
+    return response, survivor
+
+
+# ------------------------------------------------------------------------------- section 2
+@requirement("RFC7009-2-REFRESH")
+def test_revoking_an_own_refresh_token_is_answered_200(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    tokens = oauth.refreshable(client)
+    assert tokens.refresh_token is not None
+    response = oauth.revoke(client, tokens.refresh_token, "refresh_token")
+    assert response.status_code == 200, (
+        f"revoking the client's own refresh token answered HTTP {response.status_code} {error_code(response)}"
+    )
+
+
+@requirement("RFC7009-2-HTTPS")
+def test_the_revocation_endpoint_is_https(target: Target) -> None:
+    endpoint = target.endpoint("revocation_endpoint") or ""
+    assert urlsplit(endpoint).scheme == "https", f"revocation_endpoint {endpoint!r} is not https"
+
+
+@requirement("RFC7009-2-ACCESS")
+def test_a_revoked_access_token_is_refused_by_the_resource(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    tokens = oauth.usable_tokens(client)
+    response = oauth.revoke(client, tokens.access_token, "access_token")
+    assert response.status_code == 200, (
+        f"revoking an access token answered HTTP {response.status_code} {error_code(response)}"
+    )
+    after = oauth.call_resource(tokens.access_token)
+    assert resource_refused(after), f"the resource still accepts the revoked access token (HTTP {after.status_code})"
+
+
+# ----------------------------------------------------------------------------- section 2.1
+@requirement("RFC7009-2.1-CLIENT-AUTH")
+def test_revocation_with_a_wrong_client_secret_is_refused_with_invalid_client(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    wrong = dataclasses.replace(client, client_secret=f"wrong-{secrets.token_hex(12)}")
+    response = oauth.revoke(wrong, unknown_token())
+    assert_oauth_error(response, "invalid_client", status=(400, 401))
+
+
+@requirement("RFC7009-2.1-CLIENT-AUTH")
+def test_revocation_by_a_confidential_client_without_its_secret_is_refused(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    bare = dataclasses.replace(client, auth_method="none", client_secret=None)  # sends client_id only
+    response = oauth.revoke(bare, unknown_token())
+    assert_oauth_error(response, "invalid_client", status=(400, 401))
+
+
+@requirement("RFC7009-2.1-OWNERSHIP")
+def test_another_clients_refresh_token_is_not_revoked(oauth: OAuth, clients: Clients) -> None:
+    owner = clients.confidential()
+    tokens = oauth.refreshable(owner)
+    assert tokens.refresh_token is not None
+    live = refreshed(oauth, owner, tokens.refresh_token)  # the control: refreshing works at all
+    if live is None:
+        raise PrerequisiteFailed("refreshing the owner's token fails before any revocation (see OAUTH21 refresh)")
+    intruder = clients.confidential()
+    oauth.revoke(intruder, live, "refresh_token")  # RFC 7009 allows an error or a 200 that does nothing
+    assert refreshed(oauth, owner, live) is not None, "another client's revocation request killed the token"
+
+
+@requirement("RFC7009-2.1-IMMEDIATE")
+def test_a_revoked_refresh_token_is_refused_on_the_next_request(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    tokens = oauth.refreshable(client)
+    assert tokens.refresh_token is not None
+    response = oauth.revoke(client, tokens.refresh_token, "refresh_token")
+    if response.status_code != 200:
+        raise PrerequisiteFailed(f"the revocation answered HTTP {response.status_code} (see RFC7009-2-REFRESH)")
+    after = oauth.refresh(client, tokens.refresh_token)
+    assert_oauth_error(after, "invalid_grant")
+
+
+@requirement("RFC7009-2.1-HINT-FALLBACK")
+def test_a_refresh_token_hinted_as_an_access_token_is_still_revoked(oauth: OAuth, clients: Clients) -> None:
+    response, survivor = revoke_with_hint(oauth, clients, "access_token")
+    assert survivor is None, "the refresh token still works: the server searched only the hinted token type"
+    assert response.status_code == 200, f"the revocation answered HTTP {response.status_code} {error_code(response)}"
+
+
+@requirement("RFC7009-2.1-CASCADE")
+def test_revoking_a_refresh_token_ends_the_grants_access_tokens(oauth: OAuth, clients: Clients) -> None:
+    oauth.resource_url  # noqa: B018  (not_tested without a resource, before any flow)
+    client = clients.confidential()
+    tokens = oauth.refreshable(client)
+    assert tokens.refresh_token is not None
+    oauth.expect_accepted(tokens.access_token)
+    response = oauth.revoke(client, tokens.refresh_token, "refresh_token")
+    if response.status_code != 200:
+        raise PrerequisiteFailed(f"the revocation answered HTTP {response.status_code} (see RFC7009-2-REFRESH)")
+    after = oauth.call_resource(tokens.access_token)
+    assert resource_refused(after), "the access token of the revoked refresh token's grant still works"
+
+
+# ----------------------------------------------------------------------------- section 2.2
+@requirement("RFC7009-2.2-INVALID-200")
+def test_an_unknown_token_is_answered_200(oauth: OAuth, clients: Clients) -> None:
+    response = oauth.revoke(clients.confidential(), unknown_token())
+    assert response.status_code == 200, (
+        f"revoking an unknown token answered HTTP {response.status_code} {error_code(response)}, not 200"
+    )
+
+
+@requirement("RFC7009-2.2-BAD-HINT")
+def test_an_unknown_token_type_hint_is_ignored(oauth: OAuth, clients: Clients) -> None:
+    response, survivor = revoke_with_hint(oauth, clients, "oauth_conformance_unknown_hint")
+    assert response.status_code == 200, (
+        f"an unknown token_type_hint changed the answer to HTTP {response.status_code} {error_code(response)}"
+    )
+    assert survivor is None, "the refresh token still works after a revocation with an unknown hint"
+
+
+# --------------------------------------------------------------------------- section 2.2.1
+@requirement("RFC7009-2.2.1-ERROR-FORMAT")
+def test_a_revocation_request_without_a_token_gets_an_oauth_error_object(
+    oauth: OAuth, clients: Clients, target: Target
+) -> None:
+    response = oauth.token_request(clients.confidential(), {}, endpoint=target.endpoint("revocation_endpoint"))
+    assert response.status_code in (400, 401), f"a request without token answered HTTP {response.status_code}"
+    assert_error_shape(response)

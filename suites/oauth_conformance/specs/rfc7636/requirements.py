@@ -1,0 +1,81 @@
+"""RFC 7636 (PKCE) requirements on the authorization server, in our words.
+
+Sections checked against the RFC: 4.1 verifier syntax, 4.2 transformations (S256 mandatory to
+implement on the server), 4.3 the method defaults to plain, 4.4 the challenge is associated with the
+code and never exposed, 4.4.1 errors at the authorization endpoint, 4.5 the method bound at
+authorization is the one used at the token endpoint, 4.6 verification. The PKCE downgrade (a
+verifier for a code issued without a challenge) is OAuth 2.1's rule: OAUTH21-4.1.3-PKCE-DOWNGRADE.
+"""
+
+from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Requirement
+from oauth_conformance.features import Feature
+
+MUST, SHOULD = Level.MUST, Level.SHOULD
+
+REQUIREMENTS = (
+    Requirement(
+        "RFC7636-4.2-S256-MTI",
+        MUST,
+        "The server implements S256: an authorization with an S256 challenge, redeemed with its verifier,"
+        " yields tokens.",
+    ),
+    Requirement(
+        "RFC7636-4.3-DEFAULT-PLAIN",
+        MUST,
+        "A challenge sent without code_challenge_method is a plain challenge: the server refuses it (no"
+        " plain support) or checks the verifier against it as plain, never as S256.",
+    ),
+    Requirement(
+        "RFC7636-4.4-BIND",
+        MUST,
+        "The challenge is tied to the code it was sent with: a verifier belonging to another authorization"
+        " does not redeem the code.",
+    ),
+    Requirement(
+        "RFC7636-4.4-NO-LEAK",
+        MUST,
+        "The challenge is never exposed in the authorization response in a form others can read (in clear"
+        " or base64url-encoded in the code or another parameter).",
+    ),
+    Requirement(
+        "RFC7636-4.4.1-MISSING",
+        MUST,
+        "When PKCE is required and code_challenge is missing, the authorization error is invalid_request.",
+    ),
+    Requirement(
+        "RFC7636-4.4.1-METHOD",
+        MUST,
+        "A code_challenge_method the server does not support (a made-up one, or plain when the metadata"
+        " does not list it) gets the authorization error invalid_request.",
+    ),
+    Requirement(
+        "RFC7636-4.5-METHOD-BOUND",
+        MUST,
+        "The token endpoint verifies with the method bound at authorization: for an S256 code, the challenge"
+        " itself sent as verifier (a switch to plain) is refused with invalid_grant.",
+    ),
+    Requirement(
+        "RFC7636-4.6-S256-VERIFY",
+        MUST,
+        "The token endpoint checks BASE64URL(SHA256(verifier)) against the S256 challenge: a wrong verifier"
+        " gets invalid_grant.",
+    ),
+    Requirement(
+        "RFC7636-4.6-PLAIN-VERIFY",
+        MUST,
+        "For a plain challenge the verifier must equal it exactly: a different verifier gets invalid_grant.",
+        applies_if=Feature.PLAIN_PKCE,
+    ),
+    Requirement(
+        "RFC7636-4.1-VERIFIER-SYNTAX",
+        SHOULD,
+        "A verifier outside 43 to 128 characters of [A-Za-z0-9-._~] is refused, even when its S256 hash"
+        " matches the challenge.",
+    ),
+    Requirement(
+        "RFC7636-4.2-CHALLENGE-SYNTAX",
+        SHOULD,
+        "A malformed code_challenge (too short for any verifier) gets the authorization error invalid_request.",
+    ),
+)

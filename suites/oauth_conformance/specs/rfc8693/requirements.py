@@ -1,0 +1,101 @@
+"""RFC 8693 requirements, in our words. Sections checked against the RFC text (sections 2.1,
+2.2.1, 2.2.2, 4.1 and 5)."""
+
+from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Requirement
+from oauth_conformance.features import Feature
+
+MUST, SHOULD = Level.MUST, Level.SHOULD
+TE = Feature.TOKEN_EXCHANGE
+
+REQUIREMENTS = (
+    Requirement(
+        "RFC8693-2.1-GRANT",
+        MUST,
+        "An advertised token-exchange grant works: a client exchanging one of the server's own access tokens"
+        " gets a new, usable token.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.2.1-RESPONSE",
+        MUST,
+        "A successful exchange answers with a JSON object carrying access_token, issued_token_type (a token"
+        " type URI) and token_type.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.2.1-SCOPE",
+        MUST,
+        "When the issued token's scope differs from the scope the client asked for, the response says which"
+        " scope was issued.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.1-SUBJECT-REQUIRED",
+        MUST,
+        "subject_token and subject_token_type are both required; a request missing either is invalid_request.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.1-ACTOR-TYPE",
+        MUST,
+        "actor_token_type comes with actor_token and never without it; a request that breaks the pairing is"
+        " refused with invalid_request.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.1-VALIDATE",
+        MUST,
+        "The subject token is validated as the type it is declared to be: unknown, altered, revoked or expired"
+        " tokens are refused.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.1-TYPE-MISMATCH",
+        MUST,
+        "A token declared as a type it is not (a refresh token sent as an access token, an access token sent"
+        " as an ID token) is refused.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.2.2-ERROR",
+        MUST,
+        "An invalid or unacceptable subject token is answered with an RFC 6749 error response whose error is"
+        " invalid_request (invalid_grant, which the ID-JAG profile uses, is accepted and reported).",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.1-RESOURCE-URI",
+        MUST,
+        "A resource parameter that is not an absolute URI, or that has a fragment, makes the request invalid:"
+        " it is refused (invalid_request or invalid_target).",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.2.2-INVALID-TARGET",
+        SHOULD,
+        "A target (audience or resource) the server will not issue a token for is refused with invalid_target.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-2.1-CLIENT-AUTH",
+        SHOULD,
+        "Token exchange by a confidential client requires its client authentication (without it anyone holding"
+        " a leaked token could turn it into new tokens).",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-5-NO-ESCALATION",
+        SHOULD,
+        "An exchanged token is never wider than the subject token: no scope it lacked, no longer lifetime.",
+        applies_if=TE,
+    ),
+    Requirement(
+        "RFC8693-4.1-ACT",
+        MUST,
+        "A delegation result names the actor in an act claim (nested for chains).",
+        applies_if=TE,
+        untestable="the act claim lives inside the issued token, which RFC 8693 lets the server keep opaque to"
+        " the client; a black-box harness sees it only for JWT tokens issued by a server that accepts actor tokens",
+    ),
+)

@@ -1,0 +1,115 @@
+"""Token exchange as a client performs it, for the RFC 8693 suite.
+
+:func:`exchanger` gives a test a confidential client allowed to exchange tokens, a fresh access
+token of its own to exchange, and proof that a plain exchange of that token works: a negative
+test means something only when the positive case passes for the same client (else the test is
+``not_tested`` and RFC8693-2.1-GRANT reports the failure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from oauth_conformance.checks import error_code
+from oauth_conformance.clients import Client
+from oauth_conformance.clients import Clients
+from oauth_conformance.features import Feature
+from oauth_conformance.flows import OAuth
+from oauth_conformance.flows import Tokens
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import PrerequisiteFailed
+
+GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+REFRESH_TOKEN = "urn:ietf:params:oauth:token-type:refresh_token"
+ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+# RFC 8693 section 2.2.2 says invalid_request; the ID-JAG draft's token exchange uses invalid_grant.
+SUBJECT_ERRORS = ("invalid_request", "invalid_grant")
+
+
+@dataclass
+class Exchanger:
+    """A client, a subject token of its own, and the request that exchanges it."""
+
+    oauth: OAuth
+    target: Target
+    client: Client
+    subject: Tokens
+
+    def exchange(
+        self, subject_token: str | None = None, subject_type: str | None = ACCESS_TOKEN, **extra: str | None
+    ) -> httpx.Response:
+        data: dict[str, str | None] = {
+            "grant_type": GRANT_TYPE,
+            "subject_token": self.subject.access_token if subject_token is None else subject_token,
+            "subject_token_type": subject_type,
+            **extra,
+        }
+        return self.oauth.token_request(self.client, data)
+
+    def exchange_without(self, name: str) -> httpx.Response:
+        """The plain exchange with one parameter left out."""
+        data: dict[str, str | None] = {
+            "grant_type": GRANT_TYPE,
+            "subject_token": self.subject.access_token,
+            "subject_token_type": ACCESS_TOKEN,
+        }
+        data.pop(name)
+        return self.oauth.token_request(self.client, data)
+
+
+def exchange_client(clients: Clients, target: Target) -> Client:
+    """A confidential client that may use the grant (registered for it when registration is offered)."""
+    grants = ["authorization_code", GRANT_TYPE]
+    if target.supports(Feature.REFRESH):
+        grants.insert(1, "refresh_token")
+    try:
+        return clients.confidential(grant_types=grants)
+    except PrerequisiteFailed:
+        return clients.confidential()  # a server may allow the grant without it being registered
+
+
+def describe(response: httpx.Response) -> str:
+    code = error_code(response)
+    return f"HTTP {response.status_code}" + (f" {code}" if code else "")
+
+
+def issued(response: httpx.Response) -> dict[str, Any]:
+    """The body of a successful exchange, or PrerequisiteFailed."""
+    if response.status_code != 200:
+        raise PrerequisiteFailed(
+            f"a plain exchange of the client's own access token failed ({describe(response)}); see RFC8693-2.1-GRANT"
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        raise PrerequisiteFailed("the exchange answered 200 without JSON; see RFC8693-2.2.1-RESPONSE") from None
+    if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        raise PrerequisiteFailed("the exchange answered 200 without an access_token; see RFC8693-2.2.1-RESPONSE")
+    return body
+
+
+@pytest.fixture
+def fresh_exchanger(oauth: OAuth, clients: Clients, target: Target) -> Exchanger:
+    """An exchanger whose plain exchange has not been tried (for the tests of the happy path)."""
+    client = exchange_client(clients, target)
+    return Exchanger(oauth, target, client, oauth.tokens(client))
+
+
+@pytest.fixture
+def exchanger(fresh_exchanger: Exchanger) -> Exchanger:
+    """An exchanger whose plain exchange works (else the test is not_tested)."""
+    issued(fresh_exchanger.exchange())
+    return fresh_exchanger
+
+
+def assert_refused(response: httpx.Response, what: str) -> None:
+    """The exchange was refused with an OAuth error response (any code)."""
+    __tracebackhide__ = True
+    assert response.status_code != 200, f"the server exchanged {what} (HTTP 200)"
+    assert 400 <= response.status_code < 500, f"{what}: HTTP {response.status_code} is not a refusal"
+    assert error_code(response), f"{what}: HTTP {response.status_code} without an OAuth error code"

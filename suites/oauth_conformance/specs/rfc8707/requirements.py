@@ -1,0 +1,44 @@
+"""RFC 8707 requirements, in our words. Sections and levels checked against the RFC text.
+
+RFC 8707 puts no MUST on the authorization server: audience restriction is a SHOULD, and the
+invalid_target answer to a resource it cannot parse or will not serve a lowercase "should"
+(section 2.1), shown here as SHOULD. Which resources a token request may name is the server's
+policy (section 2.2). That a server offering resource indicators accepts its own resource on
+every request is the MCP row MCP-RES-PARAM.
+"""
+
+from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Requirement
+from oauth_conformance.features import Feature
+
+SHOULD = Level.SHOULD
+RI = Feature.RESOURCE_INDICATORS
+
+REQUIREMENTS = (
+    Requirement(
+        "RFC8707-2-AUDIENCE",
+        SHOULD,
+        "Access tokens are audience-restricted to the requested resource (JWT aud, or the aud of introspection).",
+        applies_if=RI,
+    ),
+    Requirement(
+        "RFC8707-2.1-INVALID-TARGET",
+        SHOULD,
+        "An authorization request naming a resource the server will not serve gets an invalid_target error"
+        " response, not a code.",
+        applies_if=RI,
+    ),
+    Requirement(
+        "RFC8707-2.1-SYNTAX",
+        SHOULD,
+        "A resource the server cannot accept as an absolute URI without fragment (a relative reference, a"
+        " fragment) gets invalid_target.",
+        applies_if=RI,
+    ),
+    Requirement(
+        "RFC8707-2.2-INVALID-TARGET",
+        SHOULD,
+        "A token request naming a resource that was not granted (nor served) is refused with invalid_target.",
+        applies_if=RI,
+    ),
+)

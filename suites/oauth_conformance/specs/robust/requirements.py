@@ -1,0 +1,178 @@
+"""ROBUST requirements: oauth-conformance's own, in our words, each naming what it protects.
+
+Sections are the surface (FUZZ, STATE, HOSTILE). Where a property is an existing requirement in
+another form (a state-machine invariant is OAUTH21-4.1.3-CODE-ONCE explored over random
+programs), its test carries both ids, so the existing requirement's verdict includes it.
+"""
+
+from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Requirement
+from oauth_conformance.features import Feature
+
+MUST, SHOULD = Level.MUST, Level.SHOULD
+
+FUZZ = (
+    Requirement(
+        "ROBUST-FUZZ-NO-5XX",
+        MUST,
+        "No request generated from the derived OpenAPI description (positive or negative) is answered"
+        " with a 5xx or a dropped connection: malformed input is the client's error (RFC 6749 section 5.2).",
+    ),
+    Requirement(
+        "ROBUST-FUZZ-NO-HANG",
+        MUST,
+        "Every fuzzed request is answered within [robust] request_timeout.",
+    ),
+    Requirement(
+        "ROBUST-FUZZ-ERROR-SHAPE",
+        MUST,
+        "Every fuzzed request the token, revocation or registration endpoint refuses gets an RFC 6749"
+        " section 5.2 error object with a registered code (the fuzzed form of OAUTH21-3.2.4-ERROR,"
+        " RFC7009-2.2.1-ERROR-FORMAT and RFC7591-3.2.2-ERROR).",
+    ),
+    Requirement(
+        "ROBUST-FUZZ-ERROR-NO-STORE",
+        SHOULD,
+        "Those error responses carry Cache-Control: no-store, like the token responses they stand in for.",
+    ),
+    Requirement(
+        "ROBUST-FUZZ-MISSING-REQUIRED",
+        MUST,
+        "Nothing succeeds without its required parameters: no 2xx to a token request without grant_type or"
+        " a parameter its grant requires, to a revocation without token, or to a registration that is not"
+        " a JSON object or lacks redirect_uris for a redirect-based grant.",
+    ),
+    Requirement(
+        "ROBUST-FUZZ-NO-REFLECTION",
+        MUST,
+        "No HTML (or untyped) response carries markup from a request unescaped, whether sent in that"
+        " request or stored by an earlier one (a client_name on a consent page).",
+    ),
+    Requirement(
+        "ROBUST-FUZZ-NO-OPEN-REDIRECT",
+        MUST,
+        "No response redirects to a URI outside the server's own origins that is not registered for the"
+        " request's client (the fuzzed form of OAUTH21-4.1.2.1-NO-REDIRECT).",
+    ),
+    Requirement(
+        "ROBUST-FUZZ-NO-STACK-TRACE",
+        MUST,
+        "No body shows a stack trace, an exception name or a server file path the request did not carry.",
+    ),
+    Requirement(
+        "ROBUST-FUZZ-NO-SECRET-LEAK",
+        MUST,
+        "No body (besides the token response that issues them) carries a client secret, code or token"
+        " issued in another exchange.",
+    ),
+)
+
+STATE = (
+    Requirement(
+        "ROBUST-STATE-CODE-ONCE",
+        MUST,
+        "In random programs of registrations, authorizations, redemptions, refreshes, revocations and"
+        " API calls, a redeemed code never yields tokens again (OAUTH21-4.1.3-CODE-ONCE).",
+    ),
+    Requirement(
+        "ROBUST-STATE-REVOKED",
+        MUST,
+        "In those programs, a refresh token revoked with a 200 never yields tokens again (RFC7009-2.1-IMMEDIATE).",
+        applies_if=Feature.REVOCATION,
+    ),
+    Requirement(
+        "ROBUST-STATE-REVOKED-ACCESS",
+        SHOULD,
+        "In those programs, a revoked access token, and the access tokens of a grant whose live refresh"
+        " token was revoked, never reach the resource again (RFC7009-2-ACCESS, RFC7009-2.1-CASCADE).",
+        applies_if=Feature.REVOCATION,
+    ),
+    Requirement(
+        "ROBUST-STATE-RT-SUPERSEDED",
+        MUST,
+        "In those programs, a rotated-out refresh token never yields tokens again: at once, or once its"
+        " successor has been used when [policy] refresh_grace declares a grace period"
+        " (OAUTH21-4.3.1-RT-SUPERSEDED).",
+        applies_if=Feature.REFRESH,
+    ),
+    Requirement(
+        "ROBUST-STATE-AUDIENCE",
+        SHOULD,
+        "In those programs, an access token reaches only the resource it was issued for: another protected"
+        " resource ([robust] other_resource, or a second entry of protected_resources) refuses it"
+        " (RFC 8707 section 2, RFC 9700 section 2.3).",
+    ),
+    Requirement(
+        "ROBUST-STATE-SCOPE",
+        MUST,
+        "In those programs, no refresh issues a scope beyond the grant's, whatever scope it asks for"
+        " (OAUTH21-4.3.1-RT-SCOPE).",
+        applies_if=Feature.REFRESH,
+    ),
+)
+
+HOSTILE = (
+    Requirement(
+        "ROBUST-HOSTILE-BIG-BODY",
+        MUST,
+        "An 8 MiB body to the token, revocation or registration endpoint gets a 4xx within the timeout"
+        " (413 or 400, the server need not read it all; a revocation may answer 200, RFC 7009 section 2.2),"
+        " and the server works afterwards.",
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-BIG-HEADERS",
+        MUST,
+        "A 64 KiB Authorization header, or 400 extra headers, on a token request or a resource request gets"
+        " a 4xx within the timeout, and the server works afterwards.",
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-DEEP-JSON",
+        MUST,
+        "A registration whose JSON nests 100,000 (or 5,000) levels deep gets a 4xx within the timeout, and"
+        " the server works afterwards.",
+        applies_if=Feature.REGISTRATION,
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-HUGE-JSON",
+        MUST,
+        "A registration of absurd size (50,000 redirect URIs, or 100,000 members) gets a 4xx within the"
+        " timeout, and the server works afterwards.",
+        applies_if=Feature.REGISTRATION,
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-CONTENT-TYPE",
+        MUST,
+        "A token request that is JSON, text/plain or untyped, and a registration that is text/plain,"
+        " form-encoded or untyped, gets a 4xx (it is never processed as if well-typed); a revocation sent"
+        " as text/plain gets a 4xx or the 200 of an invalid token.",
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-DUPLICATE-PARAMS",
+        MUST,
+        "A token request repeating grant_type, code or client_id gets a 4xx, a revocation repeating token a"
+        " 4xx or the 200 of an invalid token (OAUTH21-3.2-NO-DUPLICATES asks for invalid_request).",
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-ENCODING",
+        MUST,
+        "Invalid UTF-8 (raw or percent-encoded) and control characters (NUL, CR LF) in token, revocation and"
+        " registration parameters get a 4xx, and the server works afterwards.",
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-LONG-VALUES",
+        MUST,
+        "A 64 KiB value in any one string parameter of the token, revocation or registration endpoint (60 KiB"
+        " in an authorization request's query) gets a 4xx within the timeout (RFC 7009 lets a revocation answer"
+        " 200 to an invalid token; an authorization endpoint may refuse by redirecting with error=), and the"
+        " server works afterwards.",
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-CONCURRENT-CODE",
+        MUST,
+        "[policy] concurrency simultaneous redemptions of one code: at most one gets tokens, the others get"
+        " a 4xx, none a 5xx or no answer, and the server works afterwards (OAUTH21-4.1.3-CODE-ONCE asks"
+        " for exactly one).",
+    ),
+)
+
+REQUIREMENTS = (*FUZZ, *STATE, *HOSTILE)

@@ -1,0 +1,77 @@
+"""Twins that break the iss authorization response parameter (RFC 9207), one behaviour each.
+
+The demo app sends the user agent back with a 302 (or 303 after the consent form); these twins
+rewrite the iss in that Location header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+from oauth_reference.asgi import ASGIApp
+
+from . import twin
+from .rewrite import Headers
+from .rewrite import edit_json
+from .rewrite import path_is
+from .rewrite import rewrite
+
+SPECS = ("rfc9207",)
+
+
+def redirects(app: ASGIApp, edit: Callable[[list[tuple[str, str]]], list[tuple[str, str]]]) -> ASGIApp:
+    """Rewrite the query of every redirect the authorization endpoint sends."""
+
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        out: Headers = []
+        for name, value in headers:
+            if name.lower() == b"location":
+                parts = urlsplit(value.decode("latin-1"))
+                query = urlencode(edit(parse_qsl(parts.query, keep_blank_values=True)))
+                value = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment)).encode("latin-1")
+            out.append((name, value))
+        return status, out, body
+
+    return rewrite(app, path_is("/authorize"), change)
+
+
+def is_error(pairs: list[tuple[str, str]]) -> bool:
+    return any(k == "error" for k, _ in pairs)
+
+
+@twin("issuer-missing-on-success", SPECS, {"RFC9207-2-SUCCESS"})
+def missing_on_success(app: ASGIApp) -> ASGIApp:
+    return redirects(app, lambda pairs: pairs if is_error(pairs) else [(k, v) for k, v in pairs if k != "iss"])
+
+
+@twin("issuer-missing-on-errors", SPECS, {"RFC9207-2-ERROR"})
+def missing_on_errors(app: ASGIApp) -> ASGIApp:
+    return redirects(app, lambda pairs: [(k, v) for k, v in pairs if k != "iss"] if is_error(pairs) else pairs)
+
+
+@twin("issuer-trailing-slash", SPECS, {"RFC9207-2.3-IDENTICAL"})
+def trailing_slash(app: ASGIApp) -> ASGIApp:
+    return redirects(app, lambda pairs: [(k, v + "/" if k == "iss" else v) for k, v in pairs])
+
+
+@twin(
+    "issuer-with-query",
+    SPECS,
+    {"RFC9207-2-FORM", "RFC9207-2.3-IDENTICAL"},
+    note="an iss with a query cannot be identical to an issuer, which never has one",
+)
+def with_query(app: ASGIApp) -> ASGIApp:
+    return redirects(app, lambda pairs: [(k, v + "?tenant=1" if k == "iss" else v) for k, v in pairs])
+
+
+@twin("issuer-sent-but-not-advertised", SPECS, {"RFC9207-2.3-ADVERTISED"})
+def sent_but_not_advertised(app: ASGIApp) -> ASGIApp:
+    def edit(doc: dict[str, object]) -> dict[str, object]:
+        doc.pop("authorization_response_iss_parameter_supported", None)
+        return doc
+
+    return rewrite(app, path_is("/.well-known/oauth-authorization-server"), edit_json(edit))

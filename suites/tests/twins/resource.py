@@ -1,0 +1,228 @@
+"""Twins that break the protected resource metadata (RFC 9728) and resource indicators (RFC 8707,
+MCP), one behaviour each."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from oauth_reference.asgi import ASGIApp
+from oauth_reference.asgi import Receive
+from oauth_reference.asgi import Scope
+from oauth_reference.asgi import Send
+
+from . import twin
+from .rewrite import Headers
+from .rewrite import edit_json
+from .rewrite import rewrite
+from .rewrite import set_header
+
+PRM = "/.well-known/oauth-protected-resource"
+SPECS = ("rfc9728",)
+METADATA_AND_MCP = ("rfc9728", "mcp")
+INDICATORS = ("rfc8707", "mcp")
+
+
+def on_prm(scope: Scope) -> bool:
+    return str(scope["path"]).startswith(PRM)
+
+
+def on_api(scope: Scope) -> bool:
+    return str(scope["path"]).startswith("/api/")
+
+
+def prm(app: ASGIApp, edit: Any) -> ASGIApp:
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        return edit_json(edit)(status, headers, body) if status == 200 else (status, headers, body)
+
+    return rewrite(app, on_prm, change)
+
+
+def challenge(app: ASGIApp, edit: Any) -> ASGIApp:
+    """Rewrite the WWW-Authenticate header of API responses."""
+
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        out = [
+            (k, edit(v.decode("latin-1")).encode("latin-1")) if k.lower() == b"www-authenticate" else (k, v)
+            for k, v in headers
+        ]
+        return status, out, body
+
+    return rewrite(app, on_api, change)
+
+
+def not_found(paths: tuple[str, ...]) -> Any:
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and scope["path"] in paths:
+                await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await app(scope, receive, send)
+
+        return wrapped
+
+    return wrap
+
+
+# ----------------------------------------------------------------------------------- RFC 9728
+@twin(
+    "resource-metadata-missing",
+    SPECS,
+    {"RFC9728-3-WELLKNOWN", "RFC9728-5.1-METADATA-URL"},
+    note="the challenge still names the (now missing) metadata URL",
+)
+def metadata_missing(app: ASGIApp) -> ASGIApp:
+    return not_found((f"{PRM}/api", f"{PRM}/api/whoami"))(app)
+
+
+@twin("resource-metadata-text-plain", SPECS, {"RFC9728-3.2-200-JSON"})
+def metadata_text_plain(app: ASGIApp) -> ASGIApp:
+    return rewrite(app, on_prm, set_header("content-type", "text/plain"))
+
+
+@twin("resource-metadata-empty-array", SPECS, {"RFC9728-3.2-NO-EMPTY"})
+def metadata_empty_array(app: ASGIApp) -> ASGIApp:
+    return prm(app, lambda doc: {**doc, "scopes_supported": []})
+
+
+@twin("resource-metadata-no-resource", SPECS, {"RFC9728-2-RESOURCE"})
+def metadata_no_resource(app: ASGIApp) -> ASGIApp:
+    return prm(app, lambda doc: {k: v for k, v in doc.items() if k != "resource"})
+
+
+@twin("resource-metadata-other-resource", SPECS, {"RFC9728-3.3-RESOURCE-MATCH"})
+def metadata_other_resource(app: ASGIApp) -> ASGIApp:
+    # Only the configured resource's document (at .../api) names something else.
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        return edit_json(lambda doc: {**doc, "resource": doc["resource"] + "/"})(status, headers, body)
+
+    return rewrite(app, lambda scope: scope["path"] == f"{PRM}/api", change)
+
+
+@twin("resource-challenge-names-the-parent-resource", SPECS, {"RFC9728-3.3-CHALLENGE-MATCH"})
+def challenge_names_the_parent_resource(app: ASGIApp) -> ASGIApp:
+    # What the seed library does: every path under the resource points to the resource's metadata.
+    return challenge(app, lambda value: re.sub(r"(oauth-protected-resource/api)[^\"]*", r"\1", value))
+
+
+@twin("resource-challenge-names-a-missing-document", SPECS, {"RFC9728-5.1-METADATA-URL"})
+def challenge_names_a_missing_document(app: ASGIApp) -> ASGIApp:
+    return challenge(app, lambda value: value.replace("oauth-protected-resource/", "oauth-protected-resource-gone/"))
+
+
+@twin("resource-metadata-foreign-issuer", SPECS, {"RFC9728-2-AS-ISSUERS"})
+def metadata_foreign_issuer(app: ASGIApp) -> ASGIApp:
+    return prm(app, lambda doc: {**doc, "authorization_servers": [s + "/" for s in doc["authorization_servers"]]})
+
+
+@twin("resource-metadata-signing-alg-none", SPECS, {"RFC9728-2-SIGNING-ALGS"})
+def metadata_signing_alg_none(app: ASGIApp) -> ASGIApp:
+    return prm(app, lambda doc: {**doc, "resource_signing_alg_values_supported": ["RS256", "none"]})
+
+
+@twin("resource-metadata-unsigned-signed-metadata", SPECS, {"RFC9728-2.2-SIGNED"})
+def metadata_unsigned_signed_metadata(app: ASGIApp) -> ASGIApp:
+    # {"alg":"none"} . {"resource":...} . (no signature): not signed, and no iss either
+    unsigned = "eyJhbGciOiJub25lIn0.eyJyZXNvdXJjZSI6Imh0dHBzOi8vZXhhbXBsZS5jb20ifQ."
+    return prm(app, lambda doc: {**doc, "signed_metadata": unsigned})
+
+
+@twin(
+    "resource-identifier-with-query",
+    SPECS,
+    set(),
+    options={"resource_metadata": {"resource": "/api?tenant=1", "resource_name": "twin"}},
+    warns={"RFC9728-1.2-NO-QUERY"},
+)
+def identifier_with_query(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+# -------------------------------------------------------------------------------------- MCP
+@twin("resource-metadata-without-authorization-servers", METADATA_AND_MCP, {"MCP-PRM-AS-LIST"})
+def metadata_without_authorization_servers(app: ASGIApp) -> ASGIApp:
+    return prm(app, lambda doc: {k: v for k, v in doc.items() if k != "authorization_servers"})
+
+
+@twin("resource-metadata-undiscoverable", METADATA_AND_MCP, {"MCP-PRM-DISCOVERY"})
+def metadata_undiscoverable(app: ASGIApp) -> ASGIApp:
+    # No resource_metadata in the challenge, nothing at the MCP server URL's well-known locations;
+    # only the configured resource (.../api) still has its document.
+    app = not_found((f"{PRM}/api/whoami", PRM))(app)
+    return challenge(app, lambda value: re.sub(r', resource_metadata="[^"]*"', "", value))
+
+
+# ----------------------------------------------------------------------------------- RFC 8707
+@twin("resource-refused-on-refresh", INDICATORS, {"MCP-RES-PARAM"})
+def refused_on_refresh(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import refresh_grant
+    from oauth_reference.errors import InvalidTargetError
+
+    resolve = refresh_grant.resolve_resource
+
+    def strict(request: Any, grant: Any) -> str:
+        if request.form.get_all("resource"):
+            raise InvalidTargetError("resource indicators are not supported when refreshing")
+        return resolve(request, grant)
+
+    refresh_grant.resolve_resource = strict
+    return app
+
+
+@twin(
+    "resource-any-resource-accepted",
+    INDICATORS,
+    set(),
+    warns={"RFC8707-2.1-INVALID-TARGET", "RFC8707-2.1-SYNTAX", "RFC8707-2.2-INVALID-TARGET"},
+)
+def any_resource_accepted(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import authorization
+    from oauth_reference import tokens
+
+    authorization.select_resource = lambda values, configured: None
+    tokens.select_resource = lambda values, configured: None
+    return app
+
+
+@twin("resource-upper-case-refused", INDICATORS, set(), warns={"MCP-RES-CANONICAL"})
+def upper_case_refused(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import authorization
+    from oauth_reference.errors import InvalidTargetError
+
+    select = authorization.select_resource
+
+    def strict(values: list[str], configured: str) -> str | None:
+        if any(re.match(r"^[a-z]+://[^/A-Z]*(/|$)", v) is None for v in values):
+            raise InvalidTargetError("the resource must be written in lower case")
+        return select(values, configured)
+
+    authorization.select_resource = strict
+    return app
+
+
+@twin(
+    "resource-tokens-for-another-audience",
+    ("rfc8707",),
+    set(),
+    warns={"RFC8707-2-AUDIENCE", "RFC6750-5.3-AUDIENCE"},
+    note="access tokens become JWTs (not usable anywhere) whose aud names another resource",
+)
+def tokens_for_another_audience(app: ASGIApp) -> ASGIApp:
+    import base64
+
+    import orjson
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
+
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        if "access_token" in doc:
+            claims = {"aud": "https://elsewhere.oauth-conformance.invalid/api", "sub": "twin"}
+            doc["access_token"] = f"{part({'alg': 'HS256'})}.{part(claims)}.c2lnbmF0dXJl"
+        return doc
+
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        return edit_json(edit)(status, headers, body) if status == 200 else (status, headers, body)
+
+    return rewrite(app, lambda scope: scope["path"] == "/oauth/token", change)
