@@ -1,4 +1,4 @@
-"""Development tasks: ``nox -s tests lint typecheck bench``."""
+"""Development tasks: ``nox -s tests lint typecheck bench``; ``nox -l`` lists them all."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
-    session.run("ruff", "check", "reference", "suites", "noxfile.py")
-    session.run("ruff", "format", "--check", "reference", "suites", "noxfile.py")
+    session.run("ruff", "check", "reference", "suites", "fixtures", "noxfile.py")
+    session.run("ruff", "format", "--check", "reference", "suites", "fixtures", "noxfile.py")
 
 
 @nox.session(python=False)
@@ -31,7 +31,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
-    """In-process benchmarks of the reference (pytest-benchmark); results in reports/bench/."""
+    """The served reference against Cloudflare's library in workerd and oidc-provider, one core
+    each for the generator and the servers: reports/bench/served.{json,md,svg}."""
+    session.run("python", "-m", "oauth_reference.testing.servedbench", "--out", "reports/bench", *session.posargs)
+
+
+@nox.session(python=False)
+def bench_inprocess(session: nox.Session) -> None:
+    """In-process benchmarks of the reference (pytest-benchmark): reports/bench/reference-inprocess.json."""
     Path("reports/bench").mkdir(parents=True, exist_ok=True)
     session.run(
         "python",

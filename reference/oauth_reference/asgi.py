@@ -37,7 +37,7 @@ class PayloadTooLargeError(InvalidRequestError):
 class Request:
     """What an endpoint needs from an HTTP request scope."""
 
-    __slots__ = ("_headers", "method", "path", "receive", "scope")
+    __slots__ = ("_headers", "_origin", "method", "path", "receive", "scope")
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self.scope = scope
@@ -45,6 +45,7 @@ class Request:
         self.method: str = scope["method"]
         self.path: str = scope["path"]
         self._headers: dict[str, str] | None = None
+        self._origin: str | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -79,7 +80,9 @@ class Request:
 
     @property
     def origin(self) -> str:
-        return f"{self.scope.get('scheme', 'http')}://{self.host}"
+        if self._origin is None:  # worked out once: the Host check is a regular expression
+            self._origin = f"{self.scope.get('scheme', 'http')}://{self.host}"
+        return self._origin
 
     @property
     def url(self) -> str:

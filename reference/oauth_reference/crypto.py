@@ -66,8 +66,14 @@ def decrypt_props(blob: str, key: bytes) -> Any:
     return orjson.loads(AESGCM(key).decrypt(raw[:12], raw[12:], None))
 
 
+# HMAC keyed with the (public) context, its key schedule computed once; copied for each token.
+_KEK_HMAC: Final = hmac.new(_WRAP_CONTEXT, digestmod=hashlib.sha256)
+
+
 def _kek(token: str) -> bytes:
-    return hmac.new(_WRAP_CONTEXT, token.encode("utf-8"), hashlib.sha256).digest()
+    mac = _KEK_HMAC.copy()
+    mac.update(token.encode("utf-8"))
+    return mac.digest()
 
 
 def wrap_key(key: bytes, token: str) -> str:

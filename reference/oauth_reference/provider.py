@@ -15,11 +15,14 @@ from dataclasses import fields
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from . import rfc6750
 from . import rfc7591
 from . import rfc8414
 from . import rfc9728
 from . import token
+from .asgi import JSON_TYPE
 from .asgi import NO_STORE
 from .asgi import ASGIApp
 from .asgi import Receive
@@ -49,6 +52,7 @@ from .storage.memory import MemoryStorage
 
 log = logging.getLogger("oauth_reference")
 _OPTION_NAMES = [f.name for f in fields(ProviderOptions)]
+METADATA_DOCUMENTS_KEPT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,18 @@ class OAuthProvider:
         registration = self.options.client_registration_endpoint
         self._registration_host = self._host_of(registration) if registration else None
         self.extra_routes: dict[str, ASGIApp] = {}  # exact paths answered before the default handler
+        # The RFC 8414 document, serialized once per issuer: it depends on the options and the
+        # issuer only (no secret, no store). Bounded, since the issuer may come from Host headers.
+        self._metadata_documents: dict[str, bytes] = {}
+
+    def _metadata_document(self, issuer: str) -> bytes:
+        document = self._metadata_documents.get(issuer)
+        if document is None:
+            if len(self._metadata_documents) >= METADATA_DOCUMENTS_KEPT:
+                self._metadata_documents.clear()
+            document = orjson.dumps(rfc8414.metadata(self.core, issuer))
+            self._metadata_documents[issuer] = document
+        return document
 
     @staticmethod
     def _host_of(endpoint: str) -> str | None:
@@ -179,7 +195,7 @@ class OAuthProvider:
             if path == rfc8414.WELL_KNOWN:
                 if request.method not in ("GET", "HEAD"):
                     return empty(405, [(b"allow", b"GET, HEAD, OPTIONS")])
-                return with_cors(json_response(rfc8414.metadata(core, issuer)), origin)
+                return with_cors(Response(200, self._metadata_document(issuer), [JSON_TYPE]), origin)
             if path.startswith(rfc9728.WELL_KNOWN):
                 served = rfc9728.served_resource(core, issuer, path)
                 if served is None:
@@ -213,8 +229,9 @@ class OAuthProvider:
         self, route: _ApiRoute, request: Request, scope: Scope, receive: Receive, send: Send
     ) -> Response | None:
         core = self.core
-        issuer = core.issuer(request.origin)
-        url = f"{request.origin}{request.path}"
+        origin = request.origin
+        issuer = core.issuer(origin)
+        url = f"{origin}{request.path}"
         try:
             token_value = rfc6750.extract(request.header("authorization"))
             context = await rfc6750.check(core, token_value, url)

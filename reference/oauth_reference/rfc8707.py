@@ -9,19 +9,40 @@ and treating an empty path as ``/``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 from .errors import InvalidTargetError
 
+# URIs are parsed once: the same few (the resource, the API URLs) come back on every request.
+# Only short ones are remembered, in a bounded cache, since request paths are the client's choice.
+_CACHED_LENGTH = 512
 
-def canonical(uri: str) -> str:
+
+def _canonical(uri: str) -> str:
     parts = urlsplit(uri)
     netloc = parts.netloc.lower()
     scheme = parts.scheme.lower()
     if (scheme, parts.port) in (("https", 443), ("http", 80)):
         netloc = netloc.rsplit(":", 1)[0]
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+_canonical_cached = lru_cache(maxsize=1024)(_canonical)
+
+
+def canonical(uri: str) -> str:
+    """Scheme and host lowercased, the default port dropped, an empty path as ``/``, no fragment."""
+    return _canonical_cached(uri) if len(uri) <= _CACHED_LENGTH else _canonical(uri)
+
+
+def _origin_and_path(uri: str) -> tuple[str, str, str]:
+    parts = urlsplit(canonical(uri))
+    return parts.scheme, parts.netloc, parts.path
+
+
+_origin_and_path_cached = lru_cache(maxsize=1024)(_origin_and_path)
 
 
 def parse_resource(value: str) -> str:
@@ -65,9 +86,13 @@ def within(resource: str, configured: str) -> bool:
 
 def covers(audience: str, url: str) -> bool:
     """Whether a token for ``audience`` may be used at ``url``: same origin, path at or below."""
-    a = urlsplit(canonical(audience))
-    u = urlsplit(canonical(url))
-    if (a.scheme, a.netloc) != (u.scheme, u.netloc):
+    a_scheme, a_netloc, a_path = _split(audience)
+    u_scheme, u_netloc, u_path = _split(url)
+    if (a_scheme, a_netloc) != (u_scheme, u_netloc):
         return False
-    base = a.path.rstrip("/")
-    return u.path == base or u.path.startswith(base + "/") or base == ""
+    base = a_path.rstrip("/")
+    return u_path == base or u_path.startswith(base + "/") or base == ""
+
+
+def _split(uri: str) -> tuple[str, str, str]:
+    return _origin_and_path_cached(uri) if len(uri) <= _CACHED_LENGTH else _origin_and_path(uri)

@@ -43,6 +43,8 @@ REGISTERED_ERRORS = frozenset(
     }
 )
 _ERROR_CHARS = frozenset(chr(c) for c in (0x20, 0x21, *range(0x23, 0x5C), *range(0x5D, 0x7F)))
+# RFC 7591 section 3.2.2 only says "ASCII text" of a registration error's error_description.
+_ASCII_TEXT = frozenset(chr(c) for c in (0x09, 0x0A, 0x0D, *range(0x20, 0x7F)))
 
 
 def json_body(response: httpx.Response) -> dict[str, Any]:
@@ -85,8 +87,9 @@ def assert_oauth_error(
     return body
 
 
-def assert_error_shape(response: httpx.Response) -> dict[str, Any]:
-    """OAUTH21-3.2.4-ERROR: a JSON object whose error is a registered code in the allowed characters."""
+def assert_error_shape(response: httpx.Response, *, registration: bool = False) -> dict[str, Any]:
+    """OAUTH21-3.2.4-ERROR: a JSON object whose error is a registered code in the allowed characters
+    (RFC 6749 section 5.2; for a ``registration`` error, RFC 7591 section 3.2.2's ASCII text)."""
     __tracebackhide__ = True
     body = json_body(response)
     code = body.get("error")
@@ -96,8 +99,12 @@ def assert_error_shape(response: httpx.Response) -> dict[str, Any]:
         value = body.get(name)
         if value is not None:
             assert isinstance(value, str), f"{name} is not a string"
-            bad = sorted({ch for ch in value if ch not in _ERROR_CHARS})
-            assert not bad, f"{name} contains characters RFC 6749 forbids: {bad!r}"
+            if registration and name == "error_description":
+                bad = sorted({ch for ch in value if ch not in _ASCII_TEXT})
+                assert not bad, f"{name} is not the ASCII text RFC 7591 asks for: {bad!r}"
+            else:
+                bad = sorted({ch for ch in value if ch not in _ERROR_CHARS})
+                assert not bad, f"{name} contains characters RFC 6749 forbids: {bad!r}"
     return body
 
 

@@ -107,6 +107,8 @@ class Clients:
 
     def confidential(self, auth_method: str | None = None, **extra: Any) -> Client:
         """A confidential client using ``auth_method`` (default: the first advertised secret method)."""
+        if auth_method is None and self.target.profile.request.auth_method:
+            auth_method = self.target.profile.request.auth_method
         if auth_method is None:
             auth_method = "client_secret_basic"
             if not self.target.supports(Feature.CLIENT_SECRET_BASIC) and self.target.supports(

@@ -37,7 +37,8 @@ _DESCRIPTIONS = {
     Feature.REFRESH: "refresh tokens (grant_types_supported does not list refresh_token)",
     Feature.REVOCATION: "token revocation (no revocation_endpoint in the metadata)",
     Feature.PROTECTED_RESOURCE: "a protected resource (none is known: set [resource] url in the profile)",
-    Feature.RESOURCE_METADATA: "protected resource metadata (RFC 9728)",
+    Feature.RESOURCE_METADATA: "protected resource metadata (RFC 9728): none was found; an MCP server must serve"
+    " it (set [resource] metadata = true to hold the target to it)",
     Feature.RESOURCE_INDICATORS: "resource indicators (RFC 8707)",
     Feature.ISS_PARAMETER: "the iss authorization response parameter (not advertised)",
     Feature.PLAIN_PKCE: "the plain PKCE method (not advertised)",

@@ -357,6 +357,13 @@ class Harness:
         specs = {rid.split("-")[0] for rid in tested} or {r.spec for r in registry().values()}
         return select(specs)
 
+    def _target_record(self) -> dict[str, Any]:
+        """The report's ``target``: what discovery found, and the profile's name for it if any."""
+        record: dict[str, Any] = self.target.as_dict()
+        if self.profile.target.name:
+            record["name"] = self.profile.target.name
+        return record
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker or self.target is None:
@@ -370,7 +377,7 @@ class Harness:
         self.report = build(
             tests,
             self._catalogue(),
-            target=self.target.as_dict(),
+            target=self._target_record(),
             started=self.started,
             finished=_now(),
             duration=time.monotonic() - self.t0,
@@ -438,8 +445,10 @@ class Harness:
         for r in self.report.failed_musts():
             label = "expected" if r.expected else "FAILED"
             tr.write_line(f"  {label} MUST {r.id}: {r.reason[:160]}", red=not r.expected)
+        verdicts = {r.id: r.verdict for r in self.report.requirements}
         for rid in self.gate.stale:
-            tr.write_line(f"  STALE baseline entry {rid}: it passes now; update the baseline", red=True)
+            now = verdicts[rid].value if rid in verdicts else "not in this run"
+            tr.write_line(f"  STALE baseline entry {rid}: it is {now} now; update the baseline", red=True)
         unlocks: dict[str, int] = {}
         for t in self.report.tests:
             if t.verdict == Verdict.NOT_TESTED and t.unlock:

@@ -56,6 +56,10 @@ class RequestSection:
     send_resource: bool = True
     redirect_uri: str = DEFAULT_REDIRECT_URI
     extra_params: Mapping[str, str] = field(default_factory=dict)
+    # The secret method a confidential test client uses when a test does not ask for one; default:
+    # client_secret_basic if advertised, else client_secret_post. Tests of the methods themselves
+    # (OAUTH21-3.2.2-AUTH-METHODS) try every advertised one whatever this says.
+    auth_method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,10 @@ class ClientSection:
 class ResourceSection:
     url: str | None = None
     method: str = "GET"
+    # Whether the resource serves RFC 9728 metadata: None finds out (the 401 challenge, the
+    # well-known URIs); true holds the target to RFC 9728 even when none is found (an MCP server
+    # must serve it); false leaves those requirements out.
+    metadata: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +145,9 @@ class FixtureHostSection:
     bind: str = "127.0.0.1"
     port: int = 0  # 0: any free port
     reachable: bool | None = None  # can the target fetch from it? default: yes for loopback targets
+    # The target's platform sends every outbound fetch to the host whatever its address (miniflare's
+    # outboundService): what the target does with a special-use address cannot be seen.
+    proxied: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +237,10 @@ class _Reader:
 
     def boolean(self, key: str, default: bool) -> bool:
         return bool(self._get(key, bool, default))
+
+    def optional_boolean(self, key: str) -> bool | None:
+        value = self._get(key, bool, None)
+        return None if value is None else bool(value)
 
     def number(self, key: str, default: float) -> float:
         return float(self._get(key, (int, float), default))
@@ -333,6 +348,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         send_resource=r.boolean("send_resource", True),
         redirect_uri=r.string("redirect_uri", DEFAULT_REDIRECT_URI),
         extra_params=r.string_map("extra_params"),
+        auth_method=r.string("auth_method", choices=("client_secret_basic", "client_secret_post")),
     )
     r.done()
     c = root.section("consent")
@@ -386,7 +402,11 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
             raise ProfileError(f"{cr.path}: a confidential client needs client_secret and a secret auth_method")
         clients.append(client)
     res = root.section("resource")
-    resource = ResourceSection(url=res.url("url"), method=res.string("method", "GET", choices=("GET", "POST")))
+    resource = ResourceSection(
+        url=res.url("url"),
+        method=res.string("method", "GET", choices=("GET", "POST")),
+        metadata=res.optional_boolean("metadata"),
+    )
     res.done()
     ck = root.section("clock")
     clock = ClockSection(
@@ -413,6 +433,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         bind=fh.string("bind", "127.0.0.1"),
         port=fh.integer("port", 0),
         reachable=reachable,
+        proxied=fh.boolean("proxied", False),
     )
     fh.done()
     ij = root.section("idjag")
@@ -466,6 +487,7 @@ allow_http_loopback = true              # an http://127.0.0.1 target: TLS rules 
 # resource = "https://api.example.com"  # RFC 8707 resource; default: from RFC 9728 metadata
 redirect_uri = "http://127.0.0.1:8976/callback"   # the test clients' redirect URI (never contacted)
 # extra_params = { prompt = "consent" }
+# auth_method = "client_secret_post"    # confidential clients' default method (else basic when advertised)
 
 [consent]
 # How the harness gets through the login and consent step:
@@ -511,6 +533,8 @@ concurrency = 8                         # simultaneous requests in race tests
 # public_base_url = "https://fixtures.example.com"
 https = true
 # port = 8443                           # a fixed port, for a target configured to forward to it
+# proxied = true                        # the platform sends every fetch here, whatever the address
+#                                       # (miniflare's outboundService): special-use address checks are not_tested
 
 [idjag]
 trusted = false                         # true once the target trusts the test IdP (oauth-conformance fixtures)

@@ -149,6 +149,9 @@ def discover(url: str, profile: Profile, http: httpx.Client, *, embedded: bool =
         raise TargetUnavailable(f"{url}: not an http(s) URL")
     profile = profile.expanded(url)
     found = _discover(url, profile, http, embedded)
+    features = found.features
+    if Feature.RESOURCE_METADATA not in features and _serves_resource_metadata(found, http):
+        features |= {Feature.RESOURCE_METADATA}
     return Target(
         found.url,
         found.metadata_url,
@@ -157,9 +160,40 @@ def discover(url: str, profile: Profile, http: httpx.Client, *, embedded: bool =
         found.attempts,
         found.via,
         found.embedded,
-        found.features,
+        features,
         spec or url,
     )
+
+
+def _serves_resource_metadata(target: Target, http: httpx.Client) -> bool:
+    """Whether the profile's protected resource shows RFC 9728 metadata: its challenge to a request
+    without a token names resource_metadata, or a well-known URI (section 3.1, or the root one MCP
+    clients also try) answers with a JSON object. Asked only when neither the authorization
+    server's metadata (protected_resources) nor the profile ([resource] metadata) settles it."""
+    resource = target.profile.resource
+    if resource.url is None or resource.metadata is not None:
+        return False
+    parts = urlsplit(resource.url)
+    path = "" if parts.path in ("", "/") else parts.path
+    candidates = [
+        f"{parts.scheme}://{parts.netloc}{PRM_WELL_KNOWN}{path}",
+        f"{parts.scheme}://{parts.netloc}{PRM_WELL_KNOWN}",
+    ]
+    try:
+        challenge = http.request(resource.method, resource.url)
+        if "resource_metadata=" in ",".join(challenge.headers.get_list("www-authenticate")):
+            return True
+        for url in dict.fromkeys(candidates):
+            response = http.get(url)
+            if response.status_code == 200:
+                try:
+                    if isinstance(orjson.loads(response.content), dict):
+                        return True
+                except orjson.JSONDecodeError:
+                    continue
+    except httpx.HTTPError:
+        return False
+    return False
 
 
 def _discover(url: str, profile: Profile, http: httpx.Client, embedded: bool) -> Target:
@@ -243,7 +277,8 @@ def features_of(target: Target) -> frozenset[Feature]:
         Feature.PUBLIC_CLIENTS: "none" in methods,
         Feature.TLS: not (target.is_loopback_http and target.profile.target.allow_http_loopback),
         Feature.PROTECTED_RESOURCE: target.profile.resource.url is not None,
-        Feature.RESOURCE_METADATA: bool(_list(m, "protected_resources")) or target.profile.resource.url is not None,
+        Feature.RESOURCE_METADATA: target.profile.resource.metadata is not False
+        and (bool(_list(m, "protected_resources")) or target.profile.resource.metadata is True),
         Feature.RESOURCE_INDICATORS: bool(_list(m, "protected_resources"))
         or target.profile.request.resource is not None,
     }

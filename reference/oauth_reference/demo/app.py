@@ -31,6 +31,10 @@ from starlette.responses import RedirectResponse
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..asgi import ASGIApp
+from ..asgi import Receive
+from ..asgi import Scope
+from ..asgi import Send
 from ..authorization import error_redirect_for
 from ..clock import Clock
 from ..errors import AccessDeniedError
@@ -45,6 +49,7 @@ from ..storage import StorageUnavailableError
 # Test-only credentials of the demo's login form (documented in reference/README.md).
 DEMO_USERS: Mapping[str, str] = {"alice": "wonderland", "bob": "builder"}
 AUTO_APPROVE_USER = "test-user"
+WHOAMI = "/api/whoami"
 _CSRF_COOKIE = "oauth_demo_csrf"
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -261,14 +266,34 @@ def build_demo_app(*, auto_approve: bool, secret: bytes | None = None) -> Starle
     )
 
 
-def build_api_app() -> Starlette:
-    async def whoami(request: Request) -> Response:
-        ctx = api_context(request.scope)
-        return JSONResponse(
-            {"props": ctx.props, "scope": ctx.scope, "client_id": ctx.client_id, "user_id": ctx.user_id}
-        )
+def _whoami(scope: Scope) -> dict[str, Any]:
+    ctx = api_context(scope)
+    return {"props": ctx.props, "scope": ctx.scope, "client_id": ctx.client_id, "user_id": ctx.user_id}
 
-    return Starlette(routes=[Route("/api/whoami", whoami, methods=["GET", "POST"])], exception_handlers=_HANDLERS)
+
+def build_api_app() -> ASGIApp:
+    """``/api/whoami``: what the access token's grant carries, as JSON (GET or POST).
+
+    The one route is answered directly (the same JSON and headers as Starlette's ``JSONResponse``,
+    without the routing and middleware layers, which cost more than the answer on this hot path);
+    every other request goes to the Starlette app, for its 404, 405 and HEAD answers.
+    """
+
+    async def whoami(request: Request) -> Response:
+        return JSONResponse(_whoami(request.scope))
+
+    routed = Starlette(routes=[Route(WHOAMI, whoami, methods=["GET", "POST"])], exception_handlers=_HANDLERS)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == WHOAMI and scope["method"] in ("GET", "POST"):
+            body = orjson.dumps(_whoami(scope))
+            headers = [(b"content-length", str(len(body)).encode("ascii")), (b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await routed(scope, receive, send)
+
+    return app
 
 
 def build_reference(

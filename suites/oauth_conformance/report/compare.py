@@ -34,6 +34,8 @@ def load_report(path: str | Path) -> dict[str, Any]:
 
 def target_name(report: dict[str, Any], path: str | Path) -> str:
     target = report.get("target", {})
+    if not target.get("name") and target.get("embedded"):
+        return "oauth-reference (embedded)"
     return str(target.get("name") or target.get("issuer") or target.get("url") or Path(path).parent.name)
 
 

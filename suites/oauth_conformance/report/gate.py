@@ -6,8 +6,9 @@ A baseline file lists expected failures (requirement id and reason) in TOML::
     id = "RFC7591-3.2.2-ERROR"
     reason = "answers invalid_client_metadata where RFC 7591 asks for invalid_redirect_uri"
 
-A run fails (exit 1) on a failure that is not expected, and on an expected failure that now
-passes (the entry is stale, so the baseline must be updated to keep gating meaningful).
+A run fails (exit 1) on a failure that is not expected, and on an expected failure that is no
+longer flagged (it passes, or was not tested or not applicable this time): the entry is stale, and the baseline must
+be updated to keep gating meaningful.
 """
 
 from __future__ import annotations
@@ -79,10 +80,12 @@ def evaluate(report: Report, baseline: dict[str, str], fail_on: str = "must") ->
     for r in report.requirements:
         failing = r.verdict in gated and (r.requirement.level == Level.MUST or fail_on == "should")
         if r.id in baseline:
-            if failing or r.verdict in (Verdict.FAIL, Verdict.WARN, Verdict.ERROR):
+            if r.verdict in (Verdict.FAIL, Verdict.WARN, Verdict.ERROR):
                 r.expected = baseline[r.id]
                 expected.append(r.id)
-            elif r.verdict == Verdict.PASS:
+            else:
+                # It passes now, or is no longer tested (not_tested, not_applicable): either way the
+                # run no longer flags the deviation the baseline records.
                 stale.append(r.id)
         elif failing:
             unexpected.append(r.id)

@@ -204,9 +204,9 @@ def render(report: Report) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>OAuth conformance: {_e(t.get('issuer') or t.get('url'))}</title><style>{CSS}</style></head><body>"
+        f"<title>OAuth conformance: {_e(t.get('name') or t.get('issuer') or t.get('url'))}</title><style>{CSS}</style></head><body>"
         f'<header><h1><span class="verdict" style="background:{status[1]}">{status[0]}</span>'
-        f"{_e(t.get('issuer') or t.get('url'))}</h1>"
+        f"{_e(t.get('name') or t.get('issuer') or t.get('url'))}</h1>"
         f'<div class="meta">target <code>{_e(t.get("url"))}</code> · metadata <code>{_e(t.get("metadata_url", ""))}</code>'
         f" · {_e(report.started)} · {report.duration:.1f} s · {_e(gate_note)}</div></header><main>"
         f'<div class="cards">{cards}</div>{_chart(report)}'

@@ -97,7 +97,7 @@ def write_markdown(report: Report, path: Path) -> None:
     t = report.target
     summary = report.summary()
     lines = [
-        f"# OAuth conformance report: {t.get('issuer') or t.get('url')}",
+        f"# OAuth conformance report: {t.get('name') or t.get('issuer') or t.get('url')}",
         "",
         f"- Target: `{t.get('url')}` (issuer `{t.get('issuer')}`)",
         f"- Run: {report.started} to {report.finished} ({report.duration:.1f} s), oauth-conformance",

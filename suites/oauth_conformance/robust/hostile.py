@@ -55,6 +55,9 @@ class Answer:
     also_ok: tuple[int, ...] = ()  # statuses owed besides a 4xx (RFC 7009: 200 for an invalid token)
     error_redirect_ok: bool = False  # an authorization endpoint may refuse by redirecting with error=
     approved: str = ""  # set when following the login and consent pages led to a code
+    # A registration: its 2xx is a question of limits (ROBUST-HOSTILE-REGISTRATION-LIMITS, a
+    # SHOULD), not a failure to survive the request.
+    registration: bool = False
 
     @property
     def status(self) -> int | None:
@@ -71,6 +74,8 @@ class Answer:
             return None
         if self.approved:
             return f"{self.what}: approved, a code was issued ({self.approved})"
+        if self.registration and 200 <= self.status < 300:
+            return None
         if not 400 <= self.status < 500 and self.status not in self.also_ok:
             wanted = " or ".join(["a 4xx", *map(str, self.also_ok)])
             return f"{self.what}: HTTP {self.status}, not {wanted}"
@@ -178,6 +183,13 @@ class Sender:
     def json(self, what: str, url: str, body: bytes | str, headers: Headers | None = None) -> Answer:
         content = body.encode("utf-8") if isinstance(body, str) else body
         return self.send(what, "POST", url, [("Content-Type", "application/json"), *(headers or [])], content)
+
+    def registration(self, what: str, url: str, body: bytes | str, headers: Headers) -> Answer:
+        """A registration request with exactly ``headers`` (its Content-Type, or none)."""
+        content = body.encode("utf-8") if isinstance(body, str) else body
+        answer = self.send(what, "POST", url, headers, content)
+        answer.registration = True
+        return answer
 
     def in_parallel(self, count: int, make: Callable[[int], Answer]) -> list[Answer]:
         with ThreadPoolExecutor(max_workers=count, thread_name_prefix="race") as pool:

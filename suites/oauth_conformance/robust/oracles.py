@@ -258,14 +258,16 @@ def error_shape(sent: Sent, knowledge: Knowledge) -> str | None:
         return None
     assert sent.response is not None
     try:
-        assert_error_shape(sent.response)
+        assert_error_shape(sent.response, registration=sent.endpoint.serves("registration"))
     except AssertionError as exc:
         return str(exc).splitlines()[0]
     return None
 
 
 def error_no_store(sent: Sent, knowledge: Knowledge) -> str | None:
-    if not _owes_oauth_error(sent):
+    # The token endpoint's errors stand in for its token responses (OAuth 2.1 section 3.2.4 shows
+    # them with no-store); RFC 7009 and RFC 7591 say nothing of caching their errors.
+    if not _owes_oauth_error(sent) or not sent.endpoint.serves("token"):
         return None
     assert sent.response is not None
     cache = sent.response.headers.get("cache-control", "")

@@ -192,14 +192,14 @@ def unregistered_error_code(app: ASGIApp) -> ASGIApp:
 
 @twin("robust-error-cacheable", FUZZ, set(), warns={"ROBUST-FUZZ-ERROR-NO-STORE"})
 def error_cacheable(app: ASGIApp) -> ASGIApp:
-    """Registration errors lose Cache-Control: no-store (a SHOULD: the run warns, and passes)."""
+    """Token endpoint errors lose Cache-Control: no-store (a SHOULD: the run warns, and passes)."""
 
     def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
         if status >= 400:
             headers = [(k, v) for k, v in headers if k.lower() not in (b"cache-control", b"pragma")]
         return status, headers, body
 
-    return rewrite(app, path_is(REGISTER, "POST"), change)
+    return rewrite(app, path_is(TOKEN, "POST"), change)
 
 
 @twin("robust-open-redirect", FUZZ, {"ROBUST-FUZZ-NO-OPEN-REDIRECT"})
@@ -307,13 +307,34 @@ def server_error_on_deep_json(app: ASGIApp) -> ASGIApp:
     return buffered(app, path_is(REGISTER, "POST"), handle)
 
 
-@twin("robust-registration-unbounded", HOSTILE, {"ROBUST-HOSTILE-HUGE-JSON"})
+@twin("robust-registration-unbounded", HOSTILE, set(), warns={"ROBUST-HOSTILE-REGISTRATION-LIMITS"})
 def registration_unbounded(app: ASGIApp) -> ASGIApp:
-    """The registration endpoint reads up to 16 MiB: tens of thousands of redirect URIs are registered."""
+    """The registration endpoint reads up to 16 MiB: tens of thousands of redirect URIs are registered
+    (a SHOULD: the run warns, and passes)."""
     from oauth_reference import rfc7591
 
     patch(rfc7591, "REGISTRATION_BODY_LIMIT", 16 << 20)
     return app
+
+
+@twin("robust-500-on-huge-registration", HOSTILE, {"ROBUST-HOSTILE-HUGE-JSON"})
+def server_error_on_huge_registration(app: ASGIApp) -> ASGIApp:
+    """A registration (under 4 MiB) with more than 1,000 redirect URIs or members crashes the server."""
+
+    async def handle(scope: Scope, body: bytes, receive: Receive, send: Send) -> bool:
+        if len(body) > 4 << 20:
+            return False
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        uris = doc.get("redirect_uris") if isinstance(doc, dict) else None
+        if isinstance(doc, dict) and (len(doc) > 1000 or (isinstance(uris, list) and len(uris) > 1000)):
+            await answer(send, 500, SERVER_ERROR)
+            return True
+        return False
+
+    return buffered(app, path_is(REGISTER, "POST"), handle)
 
 
 @twin("robust-500-without-content-type", HOSTILE, {"ROBUST-HOSTILE-CONTENT-TYPE"})

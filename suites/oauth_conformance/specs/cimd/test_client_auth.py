@@ -15,6 +15,7 @@ from oauth_conformance.specs.rfc7523.support import KeyClient
 from oauth_conformance.specs.rfc7523.support import describe
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
+from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
 
 from .support import Documents
@@ -22,6 +23,9 @@ from .support import Documents
 
 def key_document(documents: Documents, oauth: OAuth, target: Target) -> KeyClient:
     """A document declaring private_key_jwt with the harness's TEST-ONLY client key."""
+    methods = target.metadata.get("token_endpoint_auth_methods_supported")
+    if not isinstance(methods, list) or "private_key_jwt" not in methods:
+        not_applicable("the metadata does not list private_key_jwt in token_endpoint_auth_methods_supported")
     grants = ["authorization_code", *(["refresh_token"] if target.supports(Feature.REFRESH) else [])]
     members = {
         "token_endpoint_auth_method": "private_key_jwt",

@@ -78,7 +78,7 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         "MCP-PRM-AS-LIST",
         Level.MUST,
         "The MCP server's protected resource metadata lists at least one authorization server.",
-        applies_if=Feature.PROTECTED_RESOURCE,
+        applies_if=Feature.RESOURCE_METADATA,
         anchor="authorization-server-location",
     ),
     Requirement(
@@ -86,14 +86,14 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         Level.MUST,
         "MCP clients can find the resource metadata: the 401 challenge names resource_metadata, or it is served"
         " at the path-suffixed or the root well-known URI of the MCP server's URL.",
-        applies_if=Feature.PROTECTED_RESOURCE,
+        applies_if=Feature.RESOURCE_METADATA,
         anchor="protected-resource-metadata-discovery-requirements",
     ),
     Requirement(
         "MCP-PRM-SCOPE",
         Level.SHOULD,
         "The 401 challenge includes a scope parameter naming the scopes the request needs.",
-        applies_if=Feature.PROTECTED_RESOURCE,
+        applies_if=Feature.RESOURCE_METADATA,
         anchor="protected-resource-metadata-discovery-requirements",
     ),
     Requirement(

@@ -33,7 +33,8 @@ FUZZ = (
     Requirement(
         "ROBUST-FUZZ-ERROR-NO-STORE",
         SHOULD,
-        "Those error responses carry Cache-Control: no-store, like the token responses they stand in for.",
+        "The token endpoint's error responses carry Cache-Control: no-store, like the token responses they"
+        " stand in for (as OAuth 2.1 section 3.2.4 shows them).",
     ),
     Requirement(
         "ROBUST-FUZZ-MISSING-REQUIRED",
@@ -115,9 +116,9 @@ HOSTILE = (
     Requirement(
         "ROBUST-HOSTILE-BIG-BODY",
         MUST,
-        "An 8 MiB body to the token, revocation or registration endpoint gets a 4xx within the timeout"
-        " (413 or 400, the server need not read it all; a revocation may answer 200, RFC 7009 section 2.2),"
-        " and the server works afterwards.",
+        "An 8 MiB body to the token or revocation endpoint gets a 4xx within the timeout (413 or 400, the"
+        " server need not read it all; a revocation may answer 200, RFC 7009 section 2.2), one to the"
+        " registration endpoint an answer that is not a 5xx, and the server works afterwards.",
     ),
     Requirement(
         "ROBUST-HOSTILE-BIG-HEADERS",
@@ -128,23 +129,23 @@ HOSTILE = (
     Requirement(
         "ROBUST-HOSTILE-DEEP-JSON",
         MUST,
-        "A registration whose JSON nests 100,000 (or 5,000) levels deep gets a 4xx within the timeout, and"
-        " the server works afterwards.",
+        "A registration whose JSON nests 100,000 (or 5,000) levels deep gets an answer that is not a 5xx"
+        " within the timeout, and the server works afterwards.",
         applies_if=Feature.REGISTRATION,
     ),
     Requirement(
         "ROBUST-HOSTILE-HUGE-JSON",
         MUST,
-        "A registration of absurd size (50,000 redirect URIs, or 100,000 members) gets a 4xx within the"
-        " timeout, and the server works afterwards.",
+        "A registration of absurd size (50,000 redirect URIs, or 100,000 members) gets an answer that is"
+        " not a 5xx within the timeout, and the server works afterwards.",
         applies_if=Feature.REGISTRATION,
     ),
     Requirement(
         "ROBUST-HOSTILE-CONTENT-TYPE",
         MUST,
-        "A token request that is JSON, text/plain or untyped, and a registration that is text/plain,"
-        " form-encoded or untyped, gets a 4xx (it is never processed as if well-typed); a revocation sent"
-        " as text/plain gets a 4xx or the 200 of an invalid token.",
+        "A token request that is JSON, text/plain or untyped gets a 4xx (it is never processed as if"
+        " well-typed); a revocation sent as text/plain gets a 4xx or the 200 of an invalid token; a"
+        " registration that is text/plain, form-encoded or untyped gets an answer that is not a 5xx.",
     ),
     Requirement(
         "ROBUST-HOSTILE-DUPLICATE-PARAMS",
@@ -155,16 +156,17 @@ HOSTILE = (
     Requirement(
         "ROBUST-HOSTILE-ENCODING",
         MUST,
-        "Invalid UTF-8 (raw or percent-encoded) and control characters (NUL, CR LF) in token, revocation and"
-        " registration parameters get a 4xx, and the server works afterwards.",
+        "Invalid UTF-8 (raw or percent-encoded) and control characters (NUL, CR LF) in token parameters get a"
+        " 4xx, in registration metadata an answer that is not a 5xx, and the server works afterwards.",
     ),
     Requirement(
         "ROBUST-HOSTILE-LONG-VALUES",
         MUST,
-        "A 64 KiB value in any one string parameter of the token, revocation or registration endpoint (60 KiB"
-        " in an authorization request's query) gets a 4xx within the timeout (RFC 7009 lets a revocation answer"
-        " 200 to an invalid token; an authorization endpoint may refuse by redirecting with error=), and the"
-        " server works afterwards.",
+        "A 64 KiB value in any one string parameter of the token or revocation endpoint, or 60 KiB in an"
+        " authorization request's client_id, redirect_uri, response_type or resource, gets a 4xx within the"
+        " timeout (RFC 7009 lets a revocation answer 200 to an invalid token; an authorization endpoint may"
+        " refuse by redirecting with error=); 60 KiB in state, scope or code_challenge (which no spec bounds)"
+        " or in one registration member gets an answer that is not a 5xx; and the server works afterwards.",
     ),
     Requirement(
         "ROBUST-HOSTILE-CONCURRENT-CODE",
@@ -172,6 +174,16 @@ HOSTILE = (
         "[policy] concurrency simultaneous redemptions of one code: at most one gets tokens, the others get"
         " a 4xx, none a 5xx or no answer, and the server works afterwards (OAUTH21-4.1.3-CODE-ONCE asks"
         " for exactly one).",
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-REGISTRATION-LIMITS",
+        SHOULD,
+        "The registration endpoint refuses (400 invalid_client_metadata or invalid_redirect_uri) what no"
+        " client needs and no server should store: an 8 MiB body, 64 KiB members, 50,000 redirect URIs or"
+        " 100,000 members, JSON nested thousands deep, redirect URIs with NUL or CR LF (not URIs, RFC 3986),"
+        " invalid UTF-8, a body not sent as application/json (RFC 7591 section 3.1). RFC 7591 sets no"
+        " limits and section 2 lets a server replace or reject values, so this is hardening, not a MUST.",
+        applies_if=Feature.REGISTRATION,
     ),
 )
 
