@@ -12,6 +12,7 @@ from .callbacks import TokenExchangeCallbackResult
 from .clock import Clock
 from .clock import OffsetClock
 from .clock import SystemClock
+from .error_hook import ErrorEvent
 from .errors import AuthorizationError
 from .errors import ConfigurationError
 from .errors import OAuthError
@@ -39,6 +40,7 @@ __all__ = [
     "Clock",
     "CompletedAuthorization",
     "ConfigurationError",
+    "ErrorEvent",
     "GrantSummary",
     "ListResult",
     "OAuthError",

@@ -34,6 +34,15 @@ class PayloadTooLargeError(InvalidRequestError):
     status = 413
 
 
+class MethodNotAllowedError(InvalidRequestError):
+    """An endpoint of the provider called with a method it does not serve (405, with ``Allow``)."""
+
+    status = 405
+
+    def __init__(self, allow: str) -> None:
+        super().__init__("method not allowed", headers={"Allow": allow})
+
+
 class Request:
     """What an endpoint needs from an HTTP request scope."""
 
@@ -184,15 +193,6 @@ def error_response(error: OAuthError) -> Response:
 
 def empty(status: int, headers: Iterable[tuple[bytes, bytes]] = ()) -> Response:
     return Response(status, b"", headers)
-
-
-def method_not_allowed(allow: str) -> Response:
-    return json_response(
-        {"error": "invalid_request", "error_description": "method not allowed"},
-        405,
-        no_store=True,
-        headers=[(b"allow", allow.encode("ascii"))],
-    )
 
 
 def with_cors(response: Response, origin: str | None) -> Response:

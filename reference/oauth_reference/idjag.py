@@ -119,6 +119,10 @@ class EnterpriseManagedAuthorization:
     access_token_ttl: int | None = None
     _cache: JwksCache = field(default_factory=JwksCache, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # The issuers' key sets are kept for jwks_cache_ttl seconds (frozen: set through object).
+        object.__setattr__(self, "_cache", JwksCache(ttl=float(self.jwks_cache_ttl)))
+
     @classmethod
     def coerce(cls, value: object) -> EnterpriseManagedAuthorization | None:
         if value is None or isinstance(value, cls):

@@ -15,6 +15,7 @@ from dataclasses import field
 from typing import Any
 
 from .asgi import ASGIApp
+from .error_hook import OnErrorHook
 from .errors import ConfigurationError
 from .scopes import is_scope_token
 
@@ -93,7 +94,7 @@ class ProviderOptions:
     # used; OAuth 2.1 section 4.3.1 does not. Off by default (strict rotation).
     refresh_token_grace: bool = False
     issuer: str | None = None
-    on_error: Callable[[Any], Any] | None = None
+    on_error: OnErrorHook | None = None  # see error_hook.py
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -177,6 +178,8 @@ def check_options(o: ProviderOptions) -> None:
             raise ConfigurationError(f"{flag} must be true or false")
     if o.token_exchange_callback is not None and not callable(o.token_exchange_callback):
         raise ConfigurationError("token_exchange_callback must be callable")
+    if o.on_error is not None and not callable(o.on_error):
+        raise ConfigurationError("on_error must be callable")
     if o.enterprise_managed_authorization is not None:
         from .idjag import EnterpriseManagedAuthorization
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from . import error_hook
 from . import rfc6750
 from . import rfc7591
 from . import rfc8414
@@ -167,16 +168,21 @@ class OAuthProvider:
         try:
             response = await self._dispatch(request, scope, receive, send)
         except OAuthError as exc:
-            response = with_cors(error_response(exc), origin)
+            response = with_cors(await self._error(request, exc), origin)
         except StorageUnavailableError as exc:
             log.warning("store unavailable: %s", exc)
             error = TemporarilyUnavailableError("the store is unavailable; retry later", headers={"Retry-After": "5"})
-            response = with_cors(error_response(error), origin)
+            response = with_cors(await self._error(request, error), origin)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
-            response = error_response(ServerError("unexpected server error"))
+            response = await self._error(request, ServerError("unexpected server error"))
         if response is not None:
             await response(scope, receive, send)
+
+    async def _error(self, request: Request, error: OAuthError, default: Response | None = None) -> Response:
+        """The response for an OAuth error: ``default`` (or the standard one), unless ``on_error`` replaces it."""
+        response = default if default is not None else error_response(error)
+        return await error_hook.respond(self.options.on_error, error, response, request)
 
     async def _dispatch(self, request: Request, scope: Scope, receive: Receive, send: Send) -> Response | None:
         path = request.path
@@ -241,7 +247,7 @@ class OAuthProvider:
         except InvalidTokenError as exc:
             response = error_response(exc)
             response.set_header("www-authenticate", rfc6750.challenge(core, issuer, exc, url=url))
-            return with_cors(response, request.header("origin"))
+            return with_cors(await self._error(request, exc, response), request.header("origin"))
         scope["oauth"] = context
         scope["oauth_provider"] = self.helpers
         state = scope.setdefault("state", {})

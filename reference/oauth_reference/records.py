@@ -6,6 +6,8 @@ Key layout (the storage schema is documented in ``reference/README.md``)::
     grant:{user_id}:{grant_id}                  Grant (code, refresh tokens only as hashes; props encrypted)
     token:{user_id}:{grant_id}:{sha256(token)}  AccessToken (denormalized: one read per API check)
     client-grant:{client_id%}:{user_id}:{grant_id}   index: a client's grants, per user
+    idjag-jti:{sha256(iss, jti)}                ID-JAG replay marker (idjag.py)
+    client-jti:{sha256(client_id, jti)}         client assertion replay marker (client_auth.py)
 
 The index lets re-authorization revoke a user's grants for one client, and ``delete_client`` find
 a client's grants, by listing a prefix that grows with those grants, never with the store.

@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 
 from . import clients
+from .asgi import MethodNotAllowedError
 from .asgi import Request
 from .asgi import Response
 from .asgi import json_response
-from .asgi import method_not_allowed
 from .core import Core
 from .errors import InvalidClientMetadataError
 from .options import REGISTRATION_BODY_LIMIT
@@ -57,7 +57,7 @@ def client_information(client: ClientInfo) -> dict[str, Any]:
 
 async def register(core: Core, request: Request) -> Response:
     if request.method != "POST":
-        return method_not_allowed("POST, OPTIONS")
+        raise MethodNotAllowedError("POST, OPTIONS")
     if request.media_type() != "application/json":
         raise InvalidClientMetadataError("the registration request must be application/json")
     raw = await request.body(REGISTRATION_BODY_LIMIT)

@@ -14,10 +14,10 @@ from . import client_auth
 from . import code_grant
 from . import refresh_grant
 from . import rfc7009
+from .asgi import MethodNotAllowedError
 from .asgi import Request
 from .asgi import Response
 from .asgi import json_response
-from .asgi import method_not_allowed
 from .clients import JWT_BEARER
 from .clients import TOKEN_EXCHANGE
 from .core import Core
@@ -58,7 +58,7 @@ def client_may_use(client: ClientInfo, grant_type: str) -> bool:
 
 async def handle(core: Core, request: Request, grants: dict[str, GrantHandler], issuer: str) -> Response:
     if request.method != "POST":
-        return method_not_allowed("POST, OPTIONS")
+        raise MethodNotAllowedError("POST, OPTIONS")
     if request.media_type() != "application/x-www-form-urlencoded":
         raise InvalidRequestError("Content-Type must be application/x-www-form-urlencoded")
     form = parse_form(await request.body(TOKEN_BODY_LIMIT))

@@ -186,3 +186,11 @@ async def test_inline_jwks_and_a_custom_mapping(make_env: EnvFactory, host: Fixt
     assert (await env.api(ok.json()["access_token"])).json()["props"] == {"tenant": "acme"}
     denied = await env.token(grant(client, mint(host, client, subject="blocked@x")))
     assert denied.json()["error"] == "invalid_grant"
+
+
+def test_jwks_cache_ttl_sets_how_long_issuer_keys_are_kept() -> None:
+    from oauth_reference.idjag import EnterpriseManagedAuthorization
+
+    assert EnterpriseManagedAuthorization()._cache.ttl == 300
+    configured = EnterpriseManagedAuthorization.coerce({"trusted_issuers": [], "jwks_cache_ttl": 30})
+    assert configured is not None and configured._cache.ttl == 30

@@ -107,6 +107,28 @@ class FreezeClock(Clock):
         self._frozen.stop()
 
 
+CLOCK_NOTES = {
+    "header": "expiry tests move the target's clock per request (test-mode header)",
+    "hook": "expiry tests move the target's clock through the profile's hook",
+    "freeze": "expiry tests move the in-process target's clock (freezegun)",
+    "wait": "expiry tests wait for lifetimes within the profile's wait budget",
+    "none": "no clock control: expiry tests are not_tested",
+}
+
+
+def effective_mode(profile: Profile, *, in_process: bool = False) -> str:
+    """The clock mode a run actually uses (what :func:`make_clock` builds), for the report."""
+    mode = profile.clock.mode
+    if (
+        mode == "header"
+        or (mode == "hook" and profile.clock.hook)
+        or (mode == "wait" and profile.clock.wait_budget > 0)
+        or (mode == "freeze" and in_process)
+    ):
+        return mode
+    return "none"
+
+
 def make_clock(profile: Profile, http: httpx.Client, *, in_process: bool = False) -> Clock:
     mode = profile.clock.mode
     if mode == "header":

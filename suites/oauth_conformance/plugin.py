@@ -358,10 +358,13 @@ class Harness:
         return select(specs)
 
     def _target_record(self) -> dict[str, Any]:
-        """The report's ``target``: what discovery found, and the profile's name for it if any."""
+        """The report's ``target``: what discovery found, the profile's name for it, the clock mode used."""
+        from .clock import effective_mode
+
         record: dict[str, Any] = self.target.as_dict()
         if self.profile.target.name:
             record["name"] = self.profile.target.name
+        record["clock"] = effective_mode(self.profile, in_process=self.target.in_process)
         return record
 
     @pytest.hookimpl(tryfirst=True)

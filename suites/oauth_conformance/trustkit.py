@@ -60,6 +60,35 @@ def kit(profile: Profile) -> dict[str, Any]:
     }
 
 
+def reference_config(profile: Profile) -> str:
+    """A TOML config for ``oauth-reference serve`` that trusts the harness's test IdP and fetches
+    client ID metadata documents (``--test-mode`` lets it fetch from a loopback fixture host)."""
+    idp = kit(profile)["idp"]
+    return "\n".join(
+        [
+            "client_id_metadata_document_enabled = true",
+            "allow_token_exchange_grant = true",
+            "",
+            "[enterprise_managed_authorization]",
+            f'trusted_issuers = [{{ issuer = "{idp["issuer"]}", jwks_uri = "{idp["jwks_uri"]}" }}]',
+        ]
+    )
+
+
+def _tls_note(profile: Profile) -> list[str]:
+    if not profile.fixture_host.https:
+        return ["[fixture_host] https = false: the target fetches documents and keys over plain http."]
+    if profile.fixture_host.public_base_url:
+        return ["The target reaches the host at public_base_url: serve that name with a certificate it trusts."]
+    return [
+        "The host serves https with a certificate from a CA made for each run (in a temporary folder,",
+        "removed afterwards): a target cannot be told to trust it in advance. The reference, when the",
+        "harness starts it, trusts it through OAUTH_REFERENCE_TEST_CA.",
+        "For a target you start yourself, set [fixture_host] https = false (a loopback test target)",
+        "or public_base_url (a name you serve with a certificate the target trusts).",
+    ]
+
+
 def render(profile: Profile) -> str:
     data = kit(profile)
     idp = data["idp"]
@@ -81,9 +110,10 @@ def render(profile: Profile) -> str:
         f"  served under {data['documents']['client_id_prefix']}",
         "",
         "The bundled reference (oauth-reference serve --config FILE.toml --test-mode):",
-        "  [enterprise_managed_authorization]",
-        f'  trusted_issuers = [{{ issuer = "{idp["issuer"]}", jwks_uri = "{idp["jwks_uri"]}" }}]',
-        "  client_id_metadata_document_enabled = true   # at the top level",
+        *("  " + line for line in reference_config(profile).splitlines()),
+        "",
+        "TLS to the fixture host",
+        *("  " + line for line in _tls_note(profile)),
         "",
         "The Cloudflare test worker (fixtures/targets/cloudflare):",
         f"  IDJAG_ISSUER={idp['issuer']} IDJAG_JWKS_URI={idp['jwks_uri']} FIXTURE_HOST_URL=<the host's loopback URL>",

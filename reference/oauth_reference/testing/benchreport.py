@@ -77,7 +77,7 @@ def _rate(result: Mapping[str, Any] | None) -> str:
         return "n/a"
     latency = result["latency_ms"]
     errors = f", {result['errors']} errors" if result["errors"] else ""
-    return f"**{result['units_per_s']:,.0f}**/s<br>p50 {latency['p50']:.2f} / p99 {latency['p99']:.2f} ms{errors}"
+    return f"{result['units_per_s']:,.0f}/s<br>p50 {latency['p50']:.2f} / p99 {latency['p99']:.2f} ms{errors}"
 
 
 def _x(value: float | None, goal: float | None = None) -> str:

@@ -163,6 +163,7 @@ def _row(r: RequirementResult) -> str:
 
 def render(report: Report) -> str:
     t = report.target
+    clock_note = f" · clock <code>{_e(t['clock'])}</code>" if t.get("clock") else ""
     summary = report.summary()
     failed = report.gate.get("status", 0)
     status = ("FAILED", COLORS["fail"]) if failed else ("PASSED", COLORS["pass"])
@@ -208,7 +209,7 @@ def render(report: Report) -> str:
         f'<header><h1><span class="verdict" style="background:{status[1]}">{status[0]}</span>'
         f"{_e(t.get('name') or t.get('issuer') or t.get('url'))}</h1>"
         f'<div class="meta">target <code>{_e(t.get("url"))}</code> · metadata <code>{_e(t.get("metadata_url", ""))}</code>'
-        f" · {_e(report.started)} · {report.duration:.1f} s · {_e(gate_note)}</div></header><main>"
+        f"{clock_note} · {_e(report.started)} · {report.duration:.1f} s · {_e(gate_note)}</div></header><main>"
         f'<div class="cards">{cards}</div>{_chart(report)}'
         f'<div class="filters">{checks}<input id="q" type="search" placeholder="filter by id or text"></div>'
         f"{findings}{''.join(sections)}</main>"

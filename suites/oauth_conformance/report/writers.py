@@ -9,6 +9,7 @@ import orjson
 
 from ..catalogue import SPECS
 from ..catalogue import Level
+from ..clock import CLOCK_NOTES
 from ..verdicts import Verdict
 from .model import Report
 from .model import TestResult
@@ -100,6 +101,7 @@ def write_markdown(report: Report, path: Path) -> None:
         f"# OAuth conformance report: {t.get('name') or t.get('issuer') or t.get('url')}",
         "",
         f"- Target: `{t.get('url')}` (issuer `{t.get('issuer')}`)",
+        *([f"- Clock: `{t['clock']}`: {CLOCK_NOTES.get(t['clock'], '')}"] if t.get("clock") else []),
         f"- Run: {report.started} to {report.finished} ({report.duration:.1f} s), oauth-conformance",
         f"- Verdict: **{'FAILED' if report.gate.get('status') else 'PASSED'}** "
         f"({len(report.gate.get('unexpected_failures', []))} unexpected MUST failures,"

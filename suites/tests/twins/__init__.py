@@ -6,7 +6,9 @@ fail; it may also name SHOULD ids that must warn (at least those). A twin that b
 ``serve.py NAME`` serves the twin; :func:`start` does it from a test. A twin declared with
 ``features=True`` runs the reference with every feature on (token exchange, ID-JAG, metadata
 documents), trusting the fixture host described in ``$TWIN_FIXTURE_HOST`` (its IdP and its CA),
-as the embedded default of ``oauth-conformance run`` does.
+as the embedded default of ``oauth-conformance run`` does. A twin declared with ``host`` is served
+on that address instead of 127.0.0.1 (a plain-http target the profile's loopback allowance does not
+cover, for the TLS requirements).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Twin:
     note: str = ""
     warns: frozenset[str] = frozenset()
     features: bool = False  # every feature on, trusting the test run's fixture host (see serve.py)
+    host: str = "127.0.0.1"  # the address serve.py binds
 
 
 REGISTRY: dict[str, Twin] = {}
@@ -51,6 +54,7 @@ def twin(
     note: str = "",
     warns: set[str] | None = None,
     features: bool = False,
+    host: str = "127.0.0.1",
 ) -> Callable[[Callable[[ASGIApp], ASGIApp]], Callable[[ASGIApp], ASGIApp]]:
     def register(patch: Callable[[ASGIApp], ASGIApp]) -> Callable[[ASGIApp], ASGIApp]:
         if name in REGISTRY:
@@ -60,6 +64,8 @@ def twin(
         )
         if features:
             REGISTRY[name] = dataclasses.replace(REGISTRY[name], features=True)
+        if host != "127.0.0.1":
+            REGISTRY[name] = dataclasses.replace(REGISTRY[name], host=host)
         return patch
 
     return register
@@ -78,6 +84,7 @@ def load_all() -> dict[str, Twin]:
         "issuer",
         "extensions",
         "robust",
+        "tls",
     ):
         try:
             __import__(f"{__name__}.{module}")

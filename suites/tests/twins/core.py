@@ -1028,3 +1028,49 @@ def redirect_localhost_port_fixed(app: ASGIApp) -> ASGIApp:
         ),
     )
     return app
+
+
+@twin(
+    "pkce-optional-for-confidential-clients",
+    OAUTH21,
+    set(),
+    warns={"OAUTH21-7.5.2-PKCE-ALL"},
+    note="the reference's own behaviour (PKCE is required of public clients only), kept even if that changes",
+)
+def pkce_optional_for_confidential_clients(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import authorization
+    from oauth_reference import clients
+    from oauth_reference.errors import AuthorizationError
+
+    original = authorization.parse_auth_request
+
+    async def parse(core: Any, pairs: Pairs, origin: str) -> Any:
+        try:
+            return await original(core, pairs, origin)
+        except AuthorizationError as exc:
+            form = dict(pairs)
+            if "code_challenge" in form or "code_challenge" not in (exc.description or ""):
+                raise
+            client = await clients.lookup(core, form.get("client_id", ""))
+            if client is None or client.is_public:
+                raise
+            # A challenge nobody holds a verifier for stands in for the missing one.
+            dummy = s256(base64.urlsafe_b64encode(hashlib.sha256(origin.encode()).digest()).decode())
+            return await original(core, [*pairs, ("code_challenge", dummy), ("code_challenge_method", "S256")], origin)
+
+    patch(authorization, "parse_auth_request", parse)
+    return app
+
+
+@twin(
+    "code-replay-with-wrong-verifier-revokes",
+    OAUTH21,
+    set(),
+    warns={"OAUTH21-7.5.3-NO-DOS-REVOKE"},
+    note="any second presentation of a used code revokes its tokens, even one with a wrong code_verifier",
+)
+def code_replay_with_wrong_verifier_revokes(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import code_grant
+
+    patch(code_grant, "_valid_replay", lambda grant, verifier, redirect_uri: True)
+    return app

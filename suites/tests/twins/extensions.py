@@ -28,6 +28,7 @@ from oauth_reference.asgi import Scope
 from oauth_reference.asgi import Send
 
 from . import twin
+from .core import patch
 from .rewrite import edit_json
 from .rewrite import path_is
 from .rewrite import rewrite
@@ -888,3 +889,294 @@ def mcp_redirect_host_hidden(app: ASGIApp) -> ASGIApp:
         return status, headers, sentence.sub(b"", body)
 
     return rewrite(app, path_is("/authorize"), change)
+
+
+# --------------------------------------------------------------- SHOULDs and MAYs (warnings only)
+@twin(
+    "token-exchange-unknown-audience-invalid-request",
+    EXCHANGE,
+    set(),
+    warns={"RFC8693-2.2.2-INVALID-TARGET"},
+    features=True,
+    note="an audience the server does not serve is refused, but with invalid_request",
+)
+def exchange_unknown_audience_invalid_request(app: ASGIApp) -> ASGIApp:
+    def respond(pairs: Pairs, status: int, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("error") == "invalid_target" and "audience" in dict(pairs):
+            body["error"] = "invalid_request"
+        return body
+
+    return token_requests(app, TOKEN_EXCHANGE, respond=respond)
+
+
+@twin(
+    "token-exchange-without-client-authentication",
+    EXCHANGE,
+    set(),
+    warns={"RFC8693-2.1-CLIENT-AUTH"},
+    features=True,
+    note="a token exchange naming a confidential client_id is served without the client's credentials",
+)
+def exchange_without_client_authentication(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import client_auth
+    from oauth_reference import clients
+    from oauth_reference.errors import InvalidClientError
+
+    original = client_auth.authenticate
+
+    async def authenticate(core: Any, request: Any, form: Any) -> Any:
+        try:
+            return await original(core, request, form)
+        except InvalidClientError:
+            credentials = client_auth.read_credentials(request, form)
+            if form.get("grant_type") != TOKEN_EXCHANGE or credentials.method != "none":
+                raise
+            found = await clients.lookup(core, credentials.client_id or "")
+            if found is None:
+                raise
+            return found
+
+    patch(client_auth, "authenticate", authenticate)
+    return app
+
+
+# The ID-JAG grant's props key, and the refresh token the twin added to its grant (per request).
+_PROPS_KEY: contextvars.ContextVar[Any] = contextvars.ContextVar("twin_idjag_props_key", default=None)
+_REFRESH: contextvars.ContextVar[str | None] = contextvars.ContextVar("twin_idjag_refresh", default=None)
+
+
+@twin(
+    "idjag-refresh-token-issued",
+    RESPONSE,
+    set(),
+    warns={"IDJAG-4.4.3-NO-RT"},
+    features=True,
+    note="the ID-JAG grant gets a working refresh token (until the grant expires), as the code grant does",
+)
+def idjag_refresh_token_issued(app: ASGIApp) -> ASGIApp:
+    from types import SimpleNamespace
+
+    from oauth_reference import crypto
+    from oauth_reference import grants
+    from oauth_reference import idjag
+
+    def encrypt_new_props(props: Any) -> Any:
+        key, encrypted = grants.encrypt_new_props(props)
+        _PROPS_KEY.set(key)
+        return key, encrypted
+
+    def grant_writes(grant: Any) -> Any:
+        key = _PROPS_KEY.get()
+        if key is not None and grant.refresh_token_id is None:
+            _PROPS_KEY.set(None)
+            refresh_token = grants.new_token(grant.user_id, grant.id)
+            grant.refresh_token_id = crypto.sha256_hex(refresh_token)
+            grant.refresh_token_wrapped_key = crypto.wrap_key(key, refresh_token)
+            _REFRESH.set(refresh_token)
+        return grants.grant_writes(grant)
+
+    proxy = SimpleNamespace(**{name: getattr(grants, name) for name in dir(grants) if not name.startswith("__")})
+    proxy.encrypt_new_props = encrypt_new_props
+    proxy.grant_writes = grant_writes
+    patch(idjag, "grants", proxy)
+    original = vars(idjag)["token_response"]
+
+    def token_response(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        body: dict[str, Any] = original(*args, **kwargs)
+        refresh_token = _REFRESH.get()
+        if refresh_token is not None:
+            _REFRESH.set(None)
+            body["refresh_token"] = refresh_token
+        return body
+
+    patch(idjag, "token_response", token_response)
+    return app
+
+
+@twin(
+    "idjag-public-clients-allowed",
+    RESPONSE,
+    set(),
+    warns={"IDJAG-8.1-CONFIDENTIAL"},
+    options={"enterprise_managed_authorization": {"allow_public_clients": True}},
+    features=True,
+    note="the reference's allow_public_clients option on",
+)
+def idjag_public_clients_allowed(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+@twin(
+    "jwt-bearer-replay-not-recorded",
+    GRANT,
+    set(),
+    warns={"RFC7523-3-REPLAY"},
+    features=True,
+    note="the jti replay marker is never written, so the same assertion works again (a MAY: a warning)",
+)
+def jwt_bearer_replay_not_recorded(app: ASGIApp) -> ASGIApp:
+    import secrets
+
+    from oauth_reference import idjag
+    from oauth_reference.storage import Put
+
+    def put(key: str, *args: Any, **kwargs: Any) -> Put:
+        if key.startswith("idjag-jti:"):
+            key = f"twin-forgotten:{secrets.token_hex(16)}"  # written, but never where the check looks
+        return Put(key, *args, **kwargs)
+
+    patch(idjag, "Put", put)
+    return app
+
+
+@twin(
+    "cimd-cached-by-origin",
+    ("cimd.test_flow",),
+    set(),
+    warns={"CIMD-4-FETCH"},
+    features=True,
+    note="documents are cached per origin: a new URL on a known host is never fetched",
+)
+def cimd_cached_by_origin(app: ASGIApp) -> ASGIApp:
+    from urllib.parse import urlsplit
+
+    from oauth_reference import cimd
+
+    original = cimd.resolve
+    by_origin: dict[str, Any] = {}
+
+    async def resolve(core: Any, client_id: str) -> Any:
+        if cimd.client_id_problem(client_id) is not None:
+            return await original(core, client_id)
+        parts = urlsplit(client_id)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin in by_origin:
+            return dataclasses.replace(by_origin[origin], client_id=client_id)
+        client = await original(core, client_id)
+        by_origin[origin] = client
+        return client
+
+    patch(cimd, "resolve", resolve)
+    return app
+
+
+@twin(
+    "cimd-slow-fetch-awaited",
+    ("cimd.test_responses",),
+    set(),
+    warns={"CIMD-4.3-FETCH-FAIL"},
+    features=True,
+    note="a 30-second fetch timeout: a document that trickles in holds the authorization request",
+)
+def cimd_slow_fetch_awaited(app: ASGIApp) -> ASGIApp:
+    def wrap(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def fetch(url: str, **kwargs: Any) -> Any:
+            kwargs["policy"] = dataclasses.replace(kwargs["policy"], timeout=30.0)
+            return await original(url, **kwargs)
+
+        return fetch
+
+    fetches(wrap)
+    return app
+
+
+@twin(
+    "cimd-no-size-limit",
+    ("cimd.test_responses",),
+    set(),
+    warns={"CIMD-6.6-MAX-SIZE"},
+    features=True,
+    note="documents are read up to 100 MB",
+)
+def cimd_no_size_limit(app: ASGIApp) -> ASGIApp:
+    def wrap(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def fetch(url: str, **kwargs: Any) -> Any:
+            return await original(url, **{**kwargs, "limit": 100_000_000})
+
+        return fetch
+
+    fetches(wrap)
+    return app
+
+
+@twin(
+    "cimd-cache-control-ignored",
+    ("cimd.test_caching",),
+    set(),
+    warns={"CIMD-4.4-HTTP-CACHE"},
+    features=True,
+    note="every valid document is cached for a day, whatever its Cache-Control says",
+)
+def cimd_cache_control_ignored(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import cimd
+
+    patch(cimd, "cache_lifetime", lambda headers, cap: cap)
+    return app
+
+
+@twin(
+    "cimd-client-host-hidden",
+    ("cimd.test_client_auth",),
+    set(),
+    warns={"CIMD-6.4-HOST-DISPLAY"},
+    features=True,
+    note="the consent page names the client only by its (self-asserted) client_name",
+)
+def cimd_client_host_hidden(app: ASGIApp) -> ASGIApp:
+    client_id = re.compile(rb" \(client id <code>[^<]*</code>\)")
+
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        return status, headers, client_id.sub(b"", body)
+
+    return rewrite(app, path_is("/authorize"), change)
+
+
+@twin(
+    "cimd-registered-ids-look-like-urls",
+    ("cimd.test_flow",),
+    set(),
+    warns={"CIMD-6.9-NO-HTTPS-IDS"},
+    features=True,
+    note="dynamic registration hands out client ids such as https://clients.reference.invalid/<random>",
+)
+def cimd_registered_ids_look_like_urls(app: ASGIApp) -> ASGIApp:
+    from types import SimpleNamespace
+
+    from oauth_reference import clients
+    from oauth_reference import crypto
+    from oauth_reference import records
+    from oauth_reference.records import ClientInfo
+
+    def random_string(length: int) -> str:
+        value = crypto.random_string(length)
+        return f"https://clients.reference.invalid/{value}" if length == clients.CLIENT_ID_LENGTH else value
+
+    proxy = SimpleNamespace(**{name: getattr(crypto, name) for name in dir(crypto) if not name.startswith("__")})
+    proxy.random_string = random_string
+    patch(clients, "crypto", proxy)
+    original = clients.lookup
+
+    async def lookup(core: Any, client_id: str) -> Any:
+        # Registered clients first: their ids look like document URLs, but nothing is fetched for them.
+        entry = await core.storage.get(records.client_key(client_id))
+        if entry is None:
+            return await original(core, client_id)
+        client = records.load(ClientInfo, entry.value)
+        expires = client.registration_expires_at
+        return None if expires is not None and expires <= core.now() else client
+
+    patch(clients, "lookup", lookup)
+    return app
+
+
+@twin(
+    "mcp-cimd-unsupported",
+    MCP_CIMD,
+    set(),
+    warns={"MCP-CIMD-SUPPORT"},
+    options={"client_id_metadata_document_enabled": False},
+    features=True,
+    note="client ID metadata documents off (the reference's option)",
+)
+def mcp_cimd_unsupported(app: ASGIApp) -> ASGIApp:
+    return app

@@ -143,3 +143,141 @@ def only_openid_location(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return wrapped
+
+
+# ------------------------------------------------------------------------------- jwks_uri
+JWKS = "/.well-known/jwks.json"
+
+
+def _serve_json(app: ASGIApp, path: str, document: Any) -> ASGIApp:
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == path:
+            body = orjson.dumps(document)
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def _public_jwk(kind: str) -> dict[str, Any]:
+    from joserfc.jwk import ECKey
+    from joserfc.jwk import RSAKey
+
+    key = ECKey.generate_key("P-256") if kind == "EC" else RSAKey.generate_key(2048)
+    return dict(key.as_dict(private=False))
+
+
+@twin("metadata-jwks-uri-missing", SPECS, {"RFC8414-2-JWKS"}, note="jwks_uri is advertised but answers 404")
+def jwks_uri_missing(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("jwks_uri", lambda d: d["issuer"] + JWKS))
+
+
+@twin(
+    "metadata-jwks-key-without-use",
+    SPECS,
+    {"RFC8414-2-JWKS"},
+    note="the set holds a signing and an encryption key, and a third key with no use",
+)
+def jwks_key_without_use(app: ASGIApp) -> ASGIApp:
+    keys = [{**_public_jwk("EC"), "use": "sig"}, {**_public_jwk("RSA"), "use": "enc"}, _public_jwk("EC")]
+    return _serve_json(metadata(app, _with("jwks_uri", lambda d: d["issuer"] + JWKS)), JWKS, {"keys": keys})
+
+
+# -------------------------------------------------------------------------- signed_metadata
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _signed(header: dict[str, Any], claims: dict[str, Any], key: bytes | None) -> str:
+    import hashlib
+    import hmac
+
+    signing_input = f"{_b64(orjson.dumps(header))}.{_b64(orjson.dumps(claims))}"
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest() if key else b""
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def _claims(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"iss": doc["issuer"], **{k: v for k, v in doc.items() if k != "issuer"}}
+
+
+@twin("metadata-signed-alg-none", SPECS, {"RFC8414-2.1-SIGNED"}, note="signed_metadata is an unsecured JWT")
+def signed_alg_none(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("signed_metadata", lambda d: _signed({"alg": "none"}, _claims(d), None)))
+
+
+@twin(
+    "metadata-signed-disagrees",
+    SPECS,
+    {"RFC8414-2.1-SIGNED"},
+    note="signed_metadata is signed (HS256) but names another token_endpoint than the plain member",
+)
+def signed_disagrees(app: ASGIApp) -> ASGIApp:
+    import secrets
+
+    key = secrets.token_bytes(32)
+
+    def token(doc: dict[str, Any]) -> str:
+        claims = {**_claims(doc), "token_endpoint": doc["issuer"] + "/elsewhere/token"}
+        return _signed({"alg": "HS256", "typ": "JWT"}, claims, key)
+
+    return metadata(app, _with("signed_metadata", token))
+
+
+# ------------------------------------------------------------------------ SHOULDs (warnings only)
+@twin(
+    "metadata-offers-plain-pkce",
+    SPECS,
+    set(),
+    options={"allow_plain_pkce": True},
+    warns={"RFC8414-2-PKCE-NO-PLAIN"},
+    note="plain PKCE is on, and truthfully advertised next to S256",
+)
+def offers_plain_pkce(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+@twin(
+    "metadata-grant-types-omitted",
+    SPECS,
+    set(),
+    warns={"RFC8414-2-GRANTS-EXPLICIT"},
+    note="grant_types_supported left to its default (authorization_code and implicit)",
+)
+def grant_types_omitted(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _without("grant_types_supported"))
+
+
+@twin(
+    "metadata-grant-types-list-implicit",
+    SPECS,
+    set(),
+    warns={"RFC8414-2-GRANTS-EXPLICIT"},
+    note="implicit is listed; GRANTS-TRUTHFUL does not try implicit at the token endpoint",
+)
+def grant_types_list_implicit(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _with("grant_types_supported", lambda d: [*d["grant_types_supported"], "implicit"]))
+
+
+@twin(
+    "metadata-auth-methods-omitted",
+    SPECS,
+    set(),
+    warns={"RFC8414-2-AUTHMETHODS"},
+    note="token_endpoint_auth_methods_supported left to its client_secret_basic default",
+)
+def auth_methods_omitted(app: ASGIApp) -> ASGIApp:
+    return metadata(app, _without("token_endpoint_auth_methods_supported"))
+
+
+@twin("metadata-no-cors", SPECS, set(), warns={"RFC8414-3-CORS"}, note="no Access-Control-Allow-Origin on metadata")
+def no_cors(app: ASGIApp) -> ASGIApp:
+    def change(status: int, headers: Any, body: bytes) -> Any:
+        return status, [(k, v) for k, v in headers if not k.lower().startswith(b"access-control-")], body
+
+    return rewrite(app, path_is(AS), change)

@@ -37,14 +37,23 @@ def all_features() -> dict[str, Any]:
     return tomllib.loads(reference_config(host))  # type: ignore[arg-type]
 
 
+def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra``'s options over it; tables (dicts) are merged, not replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        old = out.get(key)
+        out[key] = merged(old, value) if isinstance(value, dict) and isinstance(old, dict) else value
+    return out
+
+
 def main(name: str) -> None:
     twin = load_all()[name]
     clock = OffsetClock()
     workdir = Path(tempfile.mkdtemp(prefix=f"twin-{name}-"))
-    options = {**all_features(), **dict(twin.options)} if twin.features else dict(twin.options)
+    options = merged(all_features(), dict(twin.options)) if twin.features else dict(twin.options)
     provider = build_reference(options, storage=SQLiteStorage(str(workdir / "store.sqlite3"), clock), clock=clock)
     app = testmode.install(provider, clock)
-    serve(twin.patch(app), bind("127.0.0.1", 0), log_requests=False)
+    serve(twin.patch(app), bind(twin.host, 0), log_requests=False)
 
 
 if __name__ == "__main__":

@@ -302,6 +302,7 @@ def test_every_discovery_document_names_the_same_issuer(target: Target, http: ht
 
 @requirement("RFC8414-6.1-TLS")
 def test_metadata_is_not_served_over_plain_http(target: Target, http: httpx.Client) -> None:
+    assert not target.metadata_url.startswith("http://"), f"metadata is served over plain http: {target.metadata_url}"
     plain = "http://" + target.metadata_url.removeprefix("https://")
     try:
         response = http.get(plain, timeout=5.0)
