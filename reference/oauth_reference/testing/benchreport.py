@@ -114,7 +114,9 @@ def markdown(document: Mapping[str, Any]) -> str:
         "(`oauth_conformance.rawload`: raw HTTP/1.1 keep-alive connections on uvloop) drives the same work "
         f"at every server on the same machine: {m['cpus']} CPUs, {where}. Each measurement is "
         f"{document['warmup_s']:g} s of warm-up then {document['duration_s']:g} s timed; for each row the "
-        "servers take turns, the order rotated from row to row, so each ratio compares runs seconds apart. "
+        "servers take turns, the order rotated from row to row, so each ratio compares runs seconds apart; "
+        "the servers not being measured are paused (SIGSTOP) meanwhile, so their background work is not "
+        "charged to the one measured. "
         f"Load average {m['load_average_at_start'][0]} at the start, {document['load_average_at_end'][0]} at "
         f"the end (the machine is shared). Python {m['python']}, Node {m['node']}; {packages}.",
         "",

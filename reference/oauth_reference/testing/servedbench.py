@@ -6,7 +6,9 @@ in-memory store and on its default embedded SQLite store; ``@cloudflare/workers-
 with its default local store. One load generator (:mod:`oauth_conformance.rawload`, raw HTTP/1.1
 on uvloop) drives the same work at each: metadata GETs, API checks, refreshes with rotation and
 whole authorize-plus-token flows, at several concurrencies. For every row the servers take turns
-(the order rotated from row to row), so ratios are measured seconds apart.
+(the order rotated from row to row), so ratios are measured seconds apart; while one server is
+measured the others are paused (SIGSTOP, then SIGCONT), so their background work is not charged
+to it.
 
 With two or more CPUs, the generator runs on core 0 and every server process and thread on
 core 1 (``sched_setaffinity``, as ``taskset`` would). The generator's ceiling is measured against
@@ -126,9 +128,11 @@ async def _run_rows(
             turn += 1
             for server in order:
                 cpu = proctree.CpuMeter(list(server.processes.values()))
-                result = await rawload.measure(
-                    server.clients[:concurrency], workload, duration=duration, warmup=warmup, on_window=cpu.mark
-                )
+                others = [s.pid for s in servers if s is not server]
+                with proctree.paused(others):
+                    result = await rawload.measure(
+                        server.clients[:concurrency], workload, duration=duration, warmup=warmup, on_window=cpu.mark
+                    )
                 result["server_cpu_cores"] = cpu.cores()
                 result["peak_rss_mib"] = {k: proctree.peak_rss_mib(p) for k, p in server.processes.items()}
                 row["results"][server.key] = result
