@@ -122,3 +122,29 @@ def test_compare_and_diff_from_report_files(tmp_path: Path) -> None:
     assert main(["diff", str(a), str(b)]) == 1  # a regression
     assert main(["diff", str(a), str(a)]) == 0
     assert main(["diff", str(a), str(tmp_path / "missing.json")]) == 2
+
+
+@pytest.mark.slow
+def test_the_cli_and_plain_pytest_give_the_same_verdicts(reference_url: str, tmp_path: Path) -> None:
+    """README: ``pytest --pyargs oauth_conformance --oauth-target URL`` gives ``run``'s verdicts."""
+    specs = ("RFC8414", "RFC7009", "RFC9207")
+    by_cli = cli("run", reference_url, *(f"--spec={s}" for s in specs), "--report-dir", str(tmp_path / "cli"), "-q")
+    plain = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "oauth_conformance", "--oauth-target", reference_url]
+        + [f"--oauth-spec={s}" for s in specs]
+        + ["--oauth-report-dir", str(tmp_path / "plain"), "-p", "no:xdist", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,  # no project configuration: what a user's own checkout would see
+        check=False,
+    )
+    assert by_cli.returncode == plain.returncode == 0, by_cli.stdout[-1500:] + plain.stdout[-1500:]
+
+    def verdicts(folder: str) -> dict[str, str]:
+        report = orjson.loads((tmp_path / folder / "report.json").read_bytes())
+        return {r["id"]: r["verdict"] for r in report["requirements"]}
+
+    from_cli, from_plain = verdicts("cli"), verdicts("plain")
+    assert from_cli == from_plain
+    assert sum(v == "pass" for v in from_cli.values()) >= 15

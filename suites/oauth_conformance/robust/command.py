@@ -1,4 +1,5 @@
-"""``oauth-conformance fuzz TARGET``: fuzz a target's OAuth endpoints and write a report.
+"""``oauth-conformance fuzz [TARGET]``: fuzz a target's OAuth endpoints (default: the bundled
+reference, in-process) and write a report.
 
 The report has the shape of ``run``'s (contract C3: one row per ``ROBUST-FUZZ-*`` requirement, the
 findings' exchanges as evidence), plus a ``fuzz`` member with the run's statistics and every
@@ -21,12 +22,18 @@ from urllib.parse import urlsplit
 import orjson
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+BUNDLED_REFERENCE = "asgi:oauth_reference.demo.testing:build_app"  # fuzzed when no target is given
 
 
 def add_parser(sub: Any) -> None:
     """The ``fuzz`` subcommand's arguments (``sub`` is the CLI's subparsers object)."""
     fuzz = sub.add_parser("fuzz", help="fuzz a target's OAuth endpoints (schemathesis, OAuth-aware checks)")
-    fuzz.add_argument("target", help="the authorization server's URL (or asgi:module:factory)")
+    fuzz.add_argument(
+        "target",
+        nargs="?",
+        default=BUNDLED_REFERENCE,
+        help="the authorization server's URL, or asgi:module:factory (default: the bundled reference, in-process)",
+    )
     fuzz.add_argument("--profile", help="target profile (TOML); [robust] sets the defaults below")
     fuzz.add_argument("--time-budget", type=float, metavar="S", help="seconds for the whole fuzzing run")
     fuzz.add_argument("--max-examples", type=int, metavar="N", help="generated requests per operation and mode")
