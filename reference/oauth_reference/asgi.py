@@ -106,7 +106,7 @@ class Request:
         return str(client[0]) if client else None
 
     def query_pairs(self) -> list[tuple[str, str]]:
-        """Query parameters; invalid UTF-8 after percent-decoding is a request error."""
+        """Query parameters; invalid UTF-8 after percent-decoding is a request error (ROBUST-HOSTILE-ENCODING)."""
         try:
             return parse_qsl(
                 self.scope.get("query_string", b"").decode("ascii"),
@@ -119,7 +119,10 @@ class Request:
             raise InvalidRequestError("the query string is not valid percent-encoded UTF-8") from exc
 
     async def body(self, limit: int) -> bytes:
-        """The whole body, refusing more than ``limit`` bytes (413) without reading past it."""
+        """The whole body, refusing more than ``limit`` bytes (413) without reading past it.
+
+        ROBUST-HOSTILE-BIG-BODY.
+        """
         declared = self.header("content-length")
         if declared is not None:
             try:
@@ -186,7 +189,10 @@ def json_response(
 
 
 def error_response(error: OAuthError) -> Response:
-    """RFC 6749 section 5.2: a JSON error object, never cached."""
+    """RFC 6749 section 5.2: a JSON error object, never cached.
+
+    OAUTH21-3.2.4-ERROR, RFC7009-2.2.1-ERROR-FORMAT, ROBUST-FUZZ-ERROR-SHAPE, ROBUST-FUZZ-ERROR-NO-STORE.
+    """
     extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()]
     return json_response(error.body(), error.status_code, no_store=True, headers=extra)
 
@@ -196,7 +202,7 @@ def empty(status: int, headers: Iterable[tuple[bytes, bytes]] = ()) -> Response:
 
 
 def with_cors(response: Response, origin: str | None) -> Response:
-    """Open CORS for the provider's own endpoints, so browser-based clients can use them."""
+    """Open CORS for the provider's own endpoints, so browser-based clients can use them (RFC8414-3-CORS)."""
     if origin:
         response.headers += [
             (b"access-control-allow-origin", origin.encode("latin-1")),

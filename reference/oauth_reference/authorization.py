@@ -49,6 +49,7 @@ def build_redirect(redirect_uri: str, params: Mapping[str, str | None], *, fragm
     ours = {k: v for k, v in params.items() if v is not None}
     if fragment:
         return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, urlencode(ours)))
+    # OAUTH21-2.3-QUERY, OAUTH21-4.1.2-RESPONSE: the registered query stays, no parameter twice
     kept = [piece for piece in parts.query.split("&") if piece and piece.split("=", 1)[0] not in ours]
     query = "&".join([*kept, urlencode(ours)]) if ours else "&".join(kept)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
@@ -61,7 +62,7 @@ def error_redirect(request_info: _Partial, error: OAuthError) -> str:
         {
             "error": error.error,
             "error_description": error.description,
-            "state": request_info.state or None,
+            "state": request_info.state or None,  # OAUTH21-4.1.2-STATE
             "iss": request_info.issuer,
         },
         fragment=request_info.fragment,
@@ -91,22 +92,24 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
     Errors found before the client and redirect URI are validated carry no ``redirect_to``
     (OAUTH21-4.1.2.1-NO-REDIRECT); later ones do, with ``state`` and ``iss``.
     """
-    issuer = core.issuer(origin)
+    issuer = core.issuer(origin)  # RFC9207-2.3-IDENTICAL: iss is the issuer the metadata names
     params: dict[str, str] = {}
     repeated: list[str] = []
     resources: list[str] = []
     for name, value in pairs:
-        if value == "":  # OAuth 2.1 section 3.1: a parameter without a value is omitted
+        if value == "":  # OAUTH21-3.1-EMPTY-PARAM: a parameter without a value is omitted
             continue
-        if len(value) > MAX_PARAMETER_LENGTH:
+        if len(value) > MAX_PARAMETER_LENGTH:  # ROBUST-HOSTILE-LONG-VALUES
             message = f"parameter {name[:40]!r} is longer than {MAX_PARAMETER_LENGTH} characters"
             raise AuthorizationError(InvalidRequestError(message))
         if name == "resource":
             resources.append(value)
-        elif name in params:
+        elif name in params:  # OAUTH21-3.1-NO-DUPLICATES
             repeated.append(name)
         else:
             params[name] = value
+    # OAUTH21-4.1.2.1-NO-REDIRECT, ROBUST-FUZZ-NO-OPEN-REDIRECT: until the client and its redirect
+    # URI are validated, errors carry no redirect.
     for name in _NOT_REDIRECTABLE:
         if name in repeated:
             raise AuthorizationError(InvalidRequestError(f'parameter "{name}" must not be repeated'))
@@ -126,6 +129,8 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
             raise AuthorizationError(InvalidRequestError("redirect_uri is required for this client"))
         redirect_uri = client.redirect_uris[0]
     else:
+        # OAUTH21-2.3.1-EXACT-MATCH, OAUTH21-8.4.2-LOOPBACK-PORT, OAUTH21-4.1.1-LOCALHOST-PORT,
+        # MCP-CIMD-REDIRECT-URIS (a metadata document's redirect_uris are the client's)
         if redirect_uri_problem(requested_uri) or find_registered(requested_uri, client.redirect_uris) is None:
             raise AuthorizationError(InvalidRequestError("redirect_uri is not registered for this client"))
         redirect_uri = requested_uri
@@ -138,8 +143,9 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
     def fail(error: OAuthError) -> AuthorizationError:
         return AuthorizationError(error, error_redirect(partial, error))
 
-    if repeated:
+    if repeated:  # OAUTH21-3.1-NO-DUPLICATES
         raise fail(InvalidRequestError(f'parameter "{repeated[0]}" must not be repeated'))
+    # OAUTH21-4.1.1-RESPONSE-TYPE, OAUTH21-4.1.1-NO-IMPLICIT: code only, token only if enabled
     if response_type is None:
         raise fail(InvalidRequestError("response_type is required"))
     if response_type != "code" and not implicit:
@@ -155,13 +161,14 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
         if method is not None:
             raise fail(InvalidRequestError("code_challenge_method was sent without code_challenge"))
         if client.is_public:
-            # OAUTH21-4.1.2.1-PKCE-PUBLIC, RFC7636-4.4.1-MISSING
+            # OAUTH21-4.1.2.1-PKCE-PUBLIC, RFC7636-4.4.1-MISSING, MCP-CODE-PKCE
             raise fail(InvalidRequestError("public clients must use PKCE: code_challenge is required"))
     else:
-        method = method or "plain"  # RFC 7636 section 4.3: the default method is plain
+        method = method or "plain"  # RFC7636-4.3-DEFAULT-PLAIN: the default method is plain
+        # RFC7636-4.4.1-METHOD: an unknown method, or plain when not enabled, is invalid_request
         if method not in rfc7636.METHODS or (method == "plain" and not core.options.allow_plain_pkce):
             raise fail(InvalidRequestError(f"code_challenge_method {method[:20]!r} is not supported"))
-        if not rfc7636.valid_challenge(challenge, method):
+        if not rfc7636.valid_challenge(challenge, method):  # RFC7636-4.2-CHALLENGE-SYNTAX
             raise fail(InvalidRequestError("code_challenge is malformed (RFC 7636 section 4.2)"))
 
     try:
@@ -171,7 +178,7 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
             unknown = [s for s in scope if s not in supported]
             if unknown:
                 raise InvalidScopeError(f"unknown scope: {' '.join(unknown)[:100]}")
-        resource = select_resource(resources, core.resource(issuer))
+        resource = select_resource(resources, core.resource(issuer))  # RFC8707-2.1-INVALID-TARGET
     except (InvalidScopeError, InvalidTargetError) as exc:
         raise fail(exc) from None
 
@@ -240,14 +247,17 @@ async def complete_authorization(
         redirect_uri=request.redirect_uri,
     )
     if request.response_type == "code":
+        # RFC7636-4.4-NO-LEAK: the code is random; nothing in it or beside it reveals the challenge
         code = grants.new_token(user_id, grant_id)
         grant.auth_code_id = crypto.sha256_hex(code)
         grant.auth_code_wrapped_key = crypto.wrap_key(props_key, code)
-        grant.code_expires_at = now + AUTHORIZATION_CODE_TTL
+        grant.code_expires_at = now + AUTHORIZATION_CODE_TTL  # OAUTH21-4.1.2-CODE-TTL-10MIN
         grant.expires_at = grant.code_expires_at
+        # RFC7636-4.4-BIND: the challenge and its method are bound to this code's grant
         grant.code_challenge = request.code_challenge
         grant.code_challenge_method = request.code_challenge_method
         writes = grants.grant_writes(grant)
+        # OAUTH21-4.1.2-RESPONSE, OAUTH21-4.1.2-STATE, RFC9207-2-SUCCESS: code, state and one iss
         params: dict[str, str | None] = {"code": code, "state": request.state or None, "iss": request.issuer}
     else:
         ttl = core.options.access_token_ttl

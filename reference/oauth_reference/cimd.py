@@ -31,7 +31,7 @@ from .records import ClientInfo
 from .uris import http_url_problem
 from .uris import redirect_uri_problem
 
-DOCUMENT_LIMIT = 5120
+DOCUMENT_LIMIT = 5120  # CIMD-6.6-MAX-SIZE
 CACHE_CAP = 86_400.0
 _SYMMETRIC = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
 
@@ -56,6 +56,7 @@ def is_document_id(client_id: str) -> bool:
 
 def client_id_problem(client_id: str) -> str | None:
     """Why ``client_id`` is not a usable document URL (checked before fetching), or ``None``."""
+    # CIMD-3-URL-RULES
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch == "\\" for ch in client_id):
         return "the client_id URL contains spaces, control characters or backslashes"
     try:
@@ -79,11 +80,11 @@ def client_id_problem(client_id: str) -> str | None:
 
 def document_client(doc: Any, url: str, options: ProviderOptions) -> ClientInfo:
     """Validate a metadata document and build the client it describes."""
-    if not isinstance(doc, dict):
+    if not isinstance(doc, dict):  # CIMD-4.1-JSON
         raise CimdError("the document is not a JSON object")
-    if doc.get("client_id") != url:
+    if doc.get("client_id") != url:  # CIMD-4.1-CLIENT-ID-MATCH, CIMD-4.1-JSON (client_id required)
         raise CimdError("the document's client_id is not the URL it was fetched from")
-    if "client_secret" in doc or "client_secret_expires_at" in doc:
+    if "client_secret" in doc or "client_secret_expires_at" in doc:  # CIMD-4.1-NO-SYMMETRIC
         raise CimdError("a metadata document must not carry a client secret")
     name = doc.get("client_name")
     if not isinstance(name, str) or not name.strip():
@@ -96,7 +97,7 @@ def document_client(doc: Any, url: str, options: ProviderOptions) -> ClientInfo:
         if problem:
             raise CimdError(f"redirect URI rejected: {problem}")
     method = doc.get("token_endpoint_auth_method", "none")
-    if method in _SYMMETRIC:
+    if method in _SYMMETRIC:  # CIMD-4.1-NO-SYMMETRIC
         raise CimdError("a metadata document cannot use a shared-secret authentication method")
     if method not in ("none", "private_key_jwt"):
         raise CimdError(f"unsupported token_endpoint_auth_method {str(method)[:40]!r}")
@@ -107,7 +108,7 @@ def document_client(doc: Any, url: str, options: ProviderOptions) -> ClientInfo:
         raise CimdError(f"jwks rejected: {public_jwks_problem(jwks)}")
     if jwks_uri is not None and (not isinstance(jwks_uri, str) or not jwks_uri.startswith("https://")):
         raise CimdError("jwks_uri must be an https URL")
-    if method == "private_key_jwt" and jwks is None and jwks_uri is None:
+    if method == "private_key_jwt" and jwks is None and jwks_uri is None:  # CIMD-6.2-PKJWT
         raise CimdError("private_key_jwt needs jwks or jwks_uri")
     fields: dict[str, Any] = {}
     for member in ("client_uri", "logo_uri", "policy_uri", "tos_uri"):
@@ -143,24 +144,25 @@ def document_client(doc: Any, url: str, options: ProviderOptions) -> ClientInfo:
 
 async def resolve(core: Core, client_id: str) -> ClientInfo:
     problem = client_id_problem(client_id)
-    if problem:
+    if problem:  # CIMD-3-URL-RULES: refused, never fetched
         raise CimdError(problem)
     now = core.now()
     cached = core.cimd_cache.get(client_id)
     if cached is not None and cached.until > now:
         return cached.client  # type: ignore[no-any-return]
     policy = FetchPolicy(allow_loopback=core.allow_loopback_fetch)
-    try:
+    try:  # CIMD-4-FETCH; a failed or too slow fetch aborts the request (CIMD-4.3-FETCH-FAIL)
         fetched = await fetch(client_id, limit=DOCUMENT_LIMIT, policy=policy)
     except FetchError as exc:
         raise CimdError(exc.reason) from None
-    if fetched.status != 200:
+    if fetched.status != 200:  # CIMD-4-ONLY-200
         raise CimdError(f"the document URL answered HTTP {fetched.status} (only 200 counts)")
     try:
         doc = orjson.loads(fetched.body)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError:  # CIMD-4.1-JSON
         raise CimdError("the document is not valid JSON") from None
     client = document_client(doc, client_id, core.options)
+    # Only a valid document is cached (CIMD-4.4-NO-ERROR-CACHE), as its headers allow (CIMD-4.4-HTTP-CACHE).
     lifetime = cache_lifetime(fetched.headers, CACHE_CAP)
     if lifetime > 0:
         core.cimd_cache[client_id] = _Cached(client, now + lifetime)

@@ -20,8 +20,10 @@ from .uris import redirect_uri_problem
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# Random ids over [A-Za-z0-9_-]: unique in practice (RFC7591-3.2.1-CLIENT-ID-UNIQUE), and never a URL
+# that could pose as a metadata document (CIMD-6.9-NO-HTTPS-IDS).
 CLIENT_ID_LENGTH = 16
-CLIENT_SECRET_LENGTH = 32
+CLIENT_SECRET_LENGTH = 32  # 192 random bits: OAUTH21-7.7-ENTROPY, RFC7591-3.2.1-SECRET-UNIQUE
 _URI_FIELDS = ("client_uri", "logo_uri", "policy_uri", "tos_uri", "jwks_uri")
 _STRING_FIELDS = ("client_name", "software_id", "software_version", "application_type")
 _LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
@@ -74,10 +76,12 @@ def validate_metadata(
     ``partial`` validates only the members present (for ``update_client``).
     """
     _refuse_absurd_lengths(meta)
+    # RFC7591-2-IGNORE-UNKNOWN: only the members read below are looked at.
     out: dict[str, Any] = {}
     method = meta.get("token_endpoint_auth_method")
     if method is not None or not partial:
-        method = "client_secret_basic" if method is None else method
+        method = "client_secret_basic" if method is None else method  # RFC7591-2-DEFAULTS
+        # RFC7591-2-UNSUPPORTED-METHOD: only advertised methods, and none only when public clients may register.
         if method not in AUTH_METHODS:
             raise InvalidClientMetadataError(f"token_endpoint_auth_method must be one of {', '.join(AUTH_METHODS)}")
         if registration and method == "none" and options.disallow_public_client_registration:
@@ -89,6 +93,7 @@ def validate_metadata(
     response_types = _string_list(meta, "response_types")
     if grant_types is not None or not partial:
         allowed = supported_grant_types(options)
+        # RFC7591-2-DEFAULTS: authorization_code (and response type code) when omitted.
         default = (
             ["authorization_code"]
             if registration
@@ -108,7 +113,7 @@ def validate_metadata(
                 raise InvalidClientMetadataError(f"unsupported response_type: {r}")
         out["response_types"] = response_types
     if "grant_types" in out and "response_types" in out:
-        # RFC 7591 section 2.1: code goes with authorization_code, token with implicit.
+        # RFC 7591 section 2.1: code goes with authorization_code, token with implicit (RFC7591-2.1-CONSISTENT).
         g, r = out["grant_types"], out["response_types"]
         if ("code" in r) != ("authorization_code" in g) or ("token" in r) != ("implicit" in g):
             raise InvalidClientMetadataError(
@@ -119,11 +124,11 @@ def validate_metadata(
     if redirect_uris is not None or not partial:
         grants = out.get("grant_types", ["authorization_code"])
         needs = "authorization_code" in grants or "implicit" in grants
-        if not redirect_uris:
+        if not redirect_uris:  # RFC7591-5-REDIRECT-REQUIRED
             if needs:
                 raise InvalidRedirectUriError("redirect_uris is required for the authorization code grant")
             redirect_uris = []
-        for uri in redirect_uris:
+        for uri in redirect_uris:  # RFC7591-5-REDIRECT-CLASS
             problem = redirect_uri_problem(uri)
             if problem:
                 raise InvalidRedirectUriError(f"{problem}: {uri[:200]}")
@@ -154,7 +159,7 @@ def validate_metadata(
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             raise InvalidClientMetadataError("jwks must be a JSON Web Key Set object")
         out["jwks"] = jwks
-    if meta.get("jwks") is not None and meta.get("jwks_uri") is not None:
+    if meta.get("jwks") is not None and meta.get("jwks_uri") is not None:  # RFC7591-2-JWKS-XOR
         raise InvalidClientMetadataError("jwks and jwks_uri must not both be present")
     return out
 
@@ -179,8 +184,9 @@ async def create(core: Core, fields: Mapping[str, Any], *, registration: bool) -
     ttl = core.options.client_registration_ttl if registration else None
     if ttl is not None:
         client.registration_expires_at = now + ttl
-    if not client.is_public:
+    if not client.is_public:  # RFC7591-3.2.1-SECRET-CONFIDENTIAL, RFC7591-2-PUBLIC-NO-SECRET
         client.client_secret, client.client_secret_hash = new_secret()
+        # RFC7591-3.2.1-SECRET-EXPIRES: the secret lives as long as the registration, 0 for never.
         client.client_secret_expires_at = client.registration_expires_at or 0
     await store(core, client)
     return client
@@ -188,6 +194,7 @@ async def create(core: Core, fields: Mapping[str, Any], *, registration: bool) -
 
 async def lookup(core: Core, client_id: str) -> ClientInfo | None:
     """The client, or ``None``; a metadata-document client that cannot be used raises ``CimdError``."""
+    # URL client ids are fetched and work exactly when the feature is on (CIMD-4-FETCH, CIMD-5-METADATA).
     if core.options.client_id_metadata_document_enabled:
         from . import cimd
 
@@ -197,6 +204,7 @@ async def lookup(core: Core, client_id: str) -> ClientInfo | None:
     if entry is None:
         return None
     client = records.load(ClientInfo, entry.value)
+    # RFC7591-3.2.1-SECRET-EXPIRY: an expired registration (and its secret) no longer exists.
     if client.registration_expires_at is not None and client.registration_expires_at <= core.now():
         return None
     return client

@@ -49,22 +49,23 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
             # code without its verifier must not be able to end the client's session.
             if not _valid_replay(grant, form.get("code_verifier"), form.get("redirect_uri")):
                 raise InvalidGrantError("the authorization code was already used")
-            await grants.revoke(core.storage, user_id, grant_id)
+            await grants.revoke(core.storage, user_id, grant_id)  # OAUTH21-4.1.3-REVOKE-ON-REUSE
             raise InvalidGrantError("the authorization code was already used; its tokens are revoked")
         now = core.now()
         if grant.code_expires_at is None or grant.code_expires_at <= now:
             raise InvalidGrantError("the authorization code has expired")  # OAUTH21-4.1.2-CODE-TTL
         redirect_uri = form.get("redirect_uri")
-        if redirect_uri is not None and redirect_uri != grant.redirect_uri:
+        if redirect_uri is not None and redirect_uri != grant.redirect_uri:  # OAUTH21-10.2-REDIRECT-URI
             raise InvalidGrantError("redirect_uri differs from the authorization request")
         verifier = form.get("code_verifier")
         if grant.code_challenge is not None:
             if verifier is None:
-                raise InvalidGrantError("code_verifier is required")
+                raise InvalidGrantError("code_verifier is required")  # OAUTH21-4.1.3-VERIFIER-REQUIRED
+            # RFC7636-4.4-BIND, RFC7636-4.5-METHOD-BOUND: this code's challenge, with the method bound to it
             if not rfc7636.verify(verifier, grant.code_challenge, grant.code_challenge_method or "plain"):
                 raise InvalidGrantError("code_verifier does not match the code_challenge")  # RFC7636-4.6-S256-VERIFY
         else:
-            if verifier is not None:
+            if verifier is not None:  # OAUTH21-4.1.3-PKCE-DOWNGRADE
                 raise InvalidGrantError("code_verifier sent for a code issued without a code_challenge")
             if redirect_uri is None:
                 raise InvalidRequestError("redirect_uri is required when PKCE was not used")
@@ -124,6 +125,8 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
             ttl=ttl,
         )
         key = records.grant_key(user_id, grant_id)
+        # OAUTH21-4.1.3-CODE-ONCE, ROBUST-STATE-CODE-ONCE, ROBUST-HOSTILE-CONCURRENT-CODE: one
+        # conditional commit on the grant's version, so at most one exchange writes tokens.
         if await core.storage.commit([*grants.grant_writes(grant), minted.write], expect={key: version}):
             return token_response(minted.token, ttl, scope, refresh_token, resource)
         # Someone else changed the grant since we read it. If they exchanged the code, this

@@ -28,6 +28,7 @@ _WRAP_CONTEXT: Final = hashlib.sha256(b"oauth-reference/props-key-wrap/v1").dige
 
 def random_string(length: int) -> str:
     """A random string over a 64-symbol alphabet: 6 bits of entropy per character, unbiased."""
+    # OAUTH21-7.7-ENTROPY: the callers' lengths give codes, tokens and secrets at least 128 bits.
     if length % 4 == 0:
         # base64url of 3n/4 random bytes is n characters over the same alphabet, 6 bits each.
         return base64.urlsafe_b64encode(os.urandom(length * 3 // 4)).decode("ascii")

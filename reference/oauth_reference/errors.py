@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-# RFC 6749 section 5.2: error and error_description use %x20-21 / %x23-5B / %x5D-7E only.
+# RFC 6749 section 5.2: error and error_description use %x20-21 / %x23-5B / %x5D-7E only
+# (OAUTH21-3.2.4-ERROR, OAUTH21-4.1.2.1-ERROR, RFC6750-3-ATTRIBUTE-CHARS).
 _ALLOWED = frozenset(chr(c) for c in (0x20, 0x21, *range(0x23, 0x5C), *range(0x5D, 0x7F)))
 
 
@@ -129,7 +130,7 @@ class InvalidTokenError(OAuthError):
     """The access token is missing, expired, revoked or malformed (RFC 6750 section 3.1)."""
 
     error = "invalid_token"
-    status = 401
+    status = 401  # MCP-TOKEN-INVALID-401, RFC6750-3.1-INVALID-TOKEN
 
 
 class InvalidRedirectUriError(OAuthError):
@@ -162,7 +163,7 @@ class AuthorizationError(Exception):
     """An authorization-endpoint error raised by :func:`parse_auth_request`.
 
     ``redirect_to`` is set only once the client and its redirect URI have been validated
-    (OAuth 2.1 section 4.1.2.1): only then may the error be sent back to the client. Without it,
+    (OAUTH21-4.1.2.1-NO-REDIRECT): only then may the error be sent back to the client. Without it,
     the application must show the error to the user and must not redirect.
     """
 

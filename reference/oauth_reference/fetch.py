@@ -72,6 +72,7 @@ def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
 
 def special_use(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """True for every address a server-side fetch must never reach (RFC 6890 and friends)."""
+    # CIMD-6.5-SSRF-CLIENT-ID, CIMD-6.5-SSRF-EMBEDDED
     if isinstance(address, ipaddress.IPv6Address):
         mapped = address.ipv4_mapped or address.sixtofour
         if mapped is not None:
@@ -108,7 +109,8 @@ async def resolve(host: str, port: int, policy: FetchPolicy) -> str:
     addresses = sorted({str(info[4][0]) for info in infos})
     if not addresses:
         raise FetchError(f"{host} has no address")
-    checked = [check_address(a, policy) for a in addresses]  # every answer must be acceptable
+    # Every answer must be acceptable (CIMD-6.5-SSRF-CLIENT-ID, CIMD-6.5-SSRF-EMBEDDED).
+    checked = [check_address(a, policy) for a in addresses]
     return str(checked[0])
 
 
@@ -142,7 +144,7 @@ async def fetch(url: str, *, limit: int, policy: FetchPolicy, accept: str = "app
     }
     deadline = time.monotonic() + policy.timeout
     try:
-        async with httpx.AsyncClient(
+        async with httpx.AsyncClient(  # follow_redirects=False: CIMD-4-NO-REDIRECTS
             verify=policy.ssl_context(), follow_redirects=False, timeout=policy.timeout, trust_env=False
         ) as client:
             request = client.build_request("GET", pinned, headers=headers, extensions={"sni_hostname": host})
@@ -152,9 +154,9 @@ async def fetch(url: str, *, limit: int, policy: FetchPolicy, accept: str = "app
                 size = 0
                 async for chunk in response.aiter_raw():
                     size += len(chunk)
-                    if size > limit:
+                    if size > limit:  # CIMD-6.6-MAX-SIZE
                         raise FetchError(f"the document is larger than {limit} bytes")
-                    if time.monotonic() > deadline:
+                    if time.monotonic() > deadline:  # CIMD-4.3-FETCH-FAIL: a trickle is cut off
                         raise FetchError("the fetch took too long")
                     chunks.append(chunk)
             finally:
@@ -168,6 +170,7 @@ async def fetch(url: str, *, limit: int, policy: FetchPolicy, accept: str = "app
 
 def cache_lifetime(headers: httpx.Headers, cap: float) -> float:
     """Seconds a response may be cached per its Cache-Control (0: not at all), at most ``cap``."""
+    # CIMD-4.4-HTTP-CACHE
     value = headers.get("cache-control", "").lower()
     directives: dict[str, str] = {}
     for part in value.split(","):

@@ -23,11 +23,11 @@ class FormParams:
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
         for name, value in pairs:
-            if value == "":
+            if value == "":  # OAUTH21-3.2-EMPTY-PARAM
                 continue
             if name in repeatable:
                 multi.setdefault(name, []).append(value)
-            elif name in single:
+            elif name in single:  # OAUTH21-3.2-NO-DUPLICATES, ROBUST-HOSTILE-DUPLICATE-PARAMS
                 raise InvalidRequestError(f'parameter "{name}" must not be repeated')
             else:
                 single[name] = value
@@ -54,6 +54,6 @@ def parse_pairs(text: str) -> list[tuple[str, str]]:
 def parse_form(body: bytes) -> FormParams:
     try:
         text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError as exc:  # ROBUST-HOSTILE-ENCODING
         raise InvalidRequestError("the body is not valid UTF-8") from exc
     return FormParams(parse_pairs(text))

@@ -29,7 +29,7 @@ def new_grant_id() -> str:
 
 
 def new_token(user_id: str, grant_id: str) -> str:
-    """A code or token in the seed's shape ``userId:grantId:secret`` (192 bits of secret)."""
+    """A code or token in the seed's shape ``userId:grantId:secret`` (192 bits: OAUTH21-7.7-ENTROPY)."""
     return f"{user_id}:{grant_id}:{crypto.random_string(SECRET_LENGTH)}"
 
 
@@ -74,7 +74,7 @@ def grant_writes(grant: Grant) -> list[Write]:
 def revoke_writes(grant: Grant) -> list[Write]:
     return [
         Delete(records.grant_key(grant.user_id, grant.id)),
-        DeletePrefix(records.grant_tokens_prefix(grant.user_id, grant.id)),
+        DeletePrefix(records.grant_tokens_prefix(grant.user_id, grant.id)),  # RFC7009-2.1-CASCADE
         Delete(records.client_grant_key(grant.client_id, grant.user_id, grant.id)),
     ]
 
@@ -126,8 +126,8 @@ def mint_access_token(
         user_id=grant.user_id,
         client_id=client_id,
         created_at=int(now),
-        expires_at=now + ttl,
-        audience=audience,
+        expires_at=now + ttl,  # RFC6750-5.2-LIFETIME
+        audience=audience,  # RFC8707-2-AUDIENCE, RFC6750-5.3-AUDIENCE
         scope=scope,
         wrapped_key=crypto.wrap_key(props_key, token),
         encrypted_props=encrypted_props,

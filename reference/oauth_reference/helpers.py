@@ -140,6 +140,8 @@ class OAuthHelpers:
         from .storage import Delete
 
         storage = self._core.storage
+        # What an RFC 7592 delete needs: the client stops authenticating (RFC7592-2.3-DELETE-INVALIDATES)
+        # and its grants and tokens end (RFC7592-2.3-DELETE-GRANTS).
         await storage.commit([Delete(records.client_key(client_id))])
         prefix = records.client_grants_prefix(client_id)
         while True:

@@ -157,27 +157,27 @@ class EnterpriseManagedAuthorization:
         return next((t for t in self.trusted_issuers if t.issuer == iss), None)
 
 
-def _fail(reason: str) -> InvalidGrantError:
+def _fail(reason: str) -> InvalidGrantError:  # RFC7523-3.1-INVALID-GRANT
     return InvalidGrantError(f"invalid assertion: {reason}")
 
 
 async def grant(request: TokenRequest) -> dict[str, Any]:
     core, form, client = request.core, request.form, request.client
     ema: EnterpriseManagedAuthorization = core.options.enterprise_managed_authorization
-    if client.is_public and not ema.allow_public_clients:
+    if client.is_public and not ema.allow_public_clients:  # IDJAG-8.1-CONFIDENTIAL
         raise InvalidClientError("this grant requires client authentication")
     assertion = form.get("assertion")
-    if assertion is None:
+    if assertion is None:  # RFC7523-2.1-ASSERTION (a repeated one is refused by forms.py)
         raise InvalidRequestError("assertion is required")
     try:
-        header, claims = unverified(assertion)
+        header, claims = unverified(assertion)  # RFC7523-3-VALID-JWT
     except JoseCheckError as exc:
         raise _fail(exc.reason) from None
-    if header.get("typ") != TYP:
+    if header.get("typ") != TYP:  # IDJAG-4.4.1-TYP
         raise _fail(f"typ must be {TYP}")
     iss = claims.get("iss")
     trusted = await ema.issuer(iss) if isinstance(iss, str) else None
-    if trusted is None:
+    if trusted is None:  # RFC7523-3-ISS, IDJAG-4.4.1-RFC7521
         raise _fail("the issuer is not trusted")
     if header.get("alg") not in trusted.algorithms:
         raise _fail("the algorithm is not allowed for this issuer")
@@ -188,14 +188,14 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
             if trusted.jwks is not None
             else await ema._cache.get(str(trusted.jwks_uri), policy, kid=header.get("kid"))
         )
-        verified = verify(assertion, keys, trusted.algorithms)
+        verified = verify(assertion, keys, trusted.algorithms)  # RFC7523-3-SIG, IDJAG-4.4.1-RFC7521
     except JoseCheckError as exc:
         raise _fail(exc.reason) from None
     now = core.now()
     checked = _check_claims(verified, trusted, ema, client.client_id, request.issuer, now)
     resource = core.resource(request.issuer)
     wanted = list(form.get_all("resource"))
-    claim_resource = verified.get("resource")
+    claim_resource = verified.get("resource")  # IDJAG-4.4.1-RESOURCE
     for value in [*wanted, *([claim_resource] if claim_resource is not None else [])]:
         if not isinstance(value, str) or parse_resource(value) != canonical(resource):
             raise InvalidTargetError("the resource is not served by this authorization server")
@@ -204,7 +204,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         not isinstance(claim_scope, str) or not all(is_scope_token(t) for t in claim_scope.split(" ") if t)
     ):
         raise _fail("the scope claim is malformed")
-    allowed = parse_scope(claim_scope) if isinstance(claim_scope, str) else None
+    allowed = parse_scope(claim_scope) if isinstance(claim_scope, str) else None  # IDJAG-4.4.1-SCOPE
     requested = parse_scope(form.get("scope")) or (allowed or [])
     if allowed is not None and [s for s in requested if s not in allowed]:
         raise InvalidScopeError("the requested scope exceeds the assertion's scope")
@@ -218,7 +218,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
     except ValueError:
         raise _fail("the mapped user id is invalid") from None
     scope = list(dict.fromkeys(mapped.scope))
-    if allowed is not None and [s for s in scope if s not in allowed]:
+    if allowed is not None and [s for s in scope if s not in allowed]:  # IDJAG-4.4.1-SCOPE
         raise _fail("the mapped scope exceeds the assertion's scope")
     ttl = min(ema.access_token_ttl or core.options.access_token_ttl, core.options.access_token_ttl)
     grant_id = grants.new_grant_id()
@@ -244,10 +244,13 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         now=now,
         ttl=ttl,
     )
+    # RFC7523-3-REPLAY: the jti marker and the grant are one atomic commit.
     marker = f"idjag-jti:{crypto.sha256_hex(str(verified['iss']) + chr(10) + str(verified['jti']))}"
     writes = [*grants.grant_writes(new), minted.write, Put(marker, b"1", checked + ema.clock_skew)]
     if not await core.storage.commit(writes, expect={marker: None}):
         raise _fail("the assertion was already used (jti replay)")
+    # RFC7523-2.1-GRANT, IDJAG-4.4-GRANT; granted scope and resource in the response
+    # (IDJAG-4.4.1-RESP-GRANTED); no refresh token (IDJAG-4.4.3-NO-RT).
     return token_response(minted.token, ttl, scope, None, resource)
 
 
@@ -260,21 +263,22 @@ def _check_claims(
     now: float,
 ) -> float:
     """Check the claims; returns ``exp`` (for the replay marker's lifetime)."""
-    for name in REQUIRED_CLAIMS:
+    for name in REQUIRED_CLAIMS:  # IDJAG-3.1-REQUIRED-CLAIMS, RFC7523-3-SUB, RFC7523-3-EXP
         value = claims.get(name)
         if value is None or value == "" or value == []:
             raise _fail(f"the {name} claim is missing")
     for name in ("sub", "jti", "client_id"):
         if not isinstance(claims[name], str):
             raise _fail(f"the {name} claim is not a string")
-    if claims["iss"] != trusted.issuer:
+    if claims["iss"] != trusted.issuer:  # RFC7523-3-ISS
         raise _fail("iss does not match the trusted issuer")
-    audiences = audience_list(claims["aud"])
+    audiences = audience_list(claims["aud"])  # IDJAG-4.4.1-AUD, RFC7523-3-AUD
     expected = trusted.audience or issuer
     if audiences is None or audiences != [expected]:
         raise _fail("aud must be exactly this authorization server")
-    if claims["client_id"] != client_id:
+    if claims["client_id"] != client_id:  # IDJAG-4.4.1-CLIENT-BIND
         raise _fail("client_id does not name the authenticated client")
+    # No key binding or RAR support: refused outright (IDJAG-8.6.1.2.2-CNF-NO-PROOF, IDJAG-4.4.1-RAR).
     if "cnf" in claims or "authorization_details" in claims:
         raise _fail("cnf and authorization_details are not supported")
     try:
@@ -283,11 +287,11 @@ def _check_claims(
         raise _fail(exc.reason) from None
     assert exp is not None and iat is not None
     skew = ema.clock_skew
-    if exp + skew <= now:
+    if exp + skew <= now:  # RFC7523-3-EXP, IDJAG-4.4.1-RFC7521
         raise _fail("the assertion has expired")
     if iat > now + skew:
         raise _fail("the assertion was issued in the future")
-    if nbf is not None and nbf > now + skew:
+    if nbf is not None and nbf > now + skew:  # RFC7523-3-NBF, IDJAG-4.4.1-RFC7521
         raise _fail("the assertion is not valid yet")
     if exp - iat > ema.max_assertion_lifetime + skew:
         raise _fail("the assertion lives too long")

@@ -21,6 +21,7 @@ from .fetch import FetchError
 from .fetch import FetchPolicy
 from .fetch import fetch
 
+# Never none, never a MAC (RFC7523-3-SIG).
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 JWKS_LIMIT = 64 * 1024
@@ -37,6 +38,7 @@ class JoseCheckError(Exception):
 
 def unverified(token: str, *, limit: int = 16384) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims of a compact JWS, not yet verified."""
+    # RFC7523-3-VALID-JWT: undecodable parts, non-object claims and critical extensions are refused.
     if len(token) > limit:
         raise JoseCheckError("the JWT is too large")
     if token.count(".") != 2 or not all(token.split(".")):
@@ -67,6 +69,7 @@ def public_jwks_problem(jwks: object) -> str | None:
 
 def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
     """Verify the signature; returns the claims."""
+    # RFC7523-3-SIG, RFC7523-3-CLIENT-SIG
     try:
         keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
         decoded = jwt.decode(token, keys, algorithms=[a for a in algorithms if a in ASYMMETRIC])
@@ -90,6 +93,8 @@ class JwksCache:
         self._sets: dict[str, _Cached] = {}
 
     async def get(self, uri: str, policy: FetchPolicy, kid: str | None = None) -> dict[str, Any]:
+        if kid is not None and not isinstance(kid, str):  # RFC 7515 section 4.1.4: a string
+            raise JoseCheckError("the kid header parameter is not a string")
         now = time.monotonic()
         cached = self._sets.get(uri)
         if cached is not None and cached.until > now:

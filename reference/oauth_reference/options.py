@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .asgi import ASGIApp
 from .error_hook import OnErrorHook
@@ -20,7 +21,11 @@ from .errors import ConfigurationError
 from .scopes import is_scope_token
 
 DAY = 86_400
-AUTHORIZATION_CODE_TTL = 600  # OAuth 2.1 section 4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED
+# OAuth 2.1 section 4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED (OAUTH21-4.1.2-CODE-TTL-10MIN).
+AUTHORIZATION_CODE_TTL = 600
+# Body limits (413): ROBUST-HOSTILE-BIG-BODY; a registration of 50,000 redirect URIs or 100,000 members
+# does not fit (ROBUST-HOSTILE-HUGE-JSON, ROBUST-HOSTILE-REGISTRATION-LIMITS), nor does a 64 KiB token
+# parameter (ROBUST-HOSTILE-LONG-VALUES).
 REGISTRATION_BODY_LIMIT = 1 << 20
 TOKEN_BODY_LIMIT = 64 << 10
 
@@ -166,6 +171,10 @@ def check_options(o: ProviderOptions) -> None:
         _endpoint("issuer", o.issuer)
         if not o.issuer.startswith(("http://", "https://")) or "?" in o.issuer or "#" in o.issuer:
             raise ConfigurationError("issuer must be an absolute http(s) URL without query or fragment")
+        if urlsplit(o.issuer).path not in ("", "/"):
+            # The provider serves its metadata and endpoints at the root of its host, so an issuer
+            # with a path would advertise URLs nothing answers (RFC8414-3-WELLKNOWN).
+            raise ConfigurationError("issuer must be an origin (https://host[:port]), without a path")
     for flag in (
         "allow_implicit_flow",
         "allow_plain_pkce",

@@ -173,7 +173,7 @@ class OAuthProvider:
             log.warning("store unavailable: %s", exc)
             error = TemporarilyUnavailableError("the store is unavailable; retry later", headers={"Retry-After": "5"})
             response = with_cors(await self._error(request, error), origin)
-        except Exception:
+        except Exception:  # ROBUST-FUZZ-NO-STACK-TRACE: logged, never shown to the client
             log.exception("unexpected error on %s %s", request.method, request.path)
             response = await self._error(request, ServerError("unexpected server error"))
         if response is not None:
@@ -198,18 +198,19 @@ class OAuthProvider:
             if request.header_count("host") > 1:
                 raise InvalidRequestError("more than one Host header")
             issuer = core.issuer(request.origin)
-            if path == rfc8414.WELL_KNOWN:
+            if path == rfc8414.WELL_KNOWN:  # RFC8414-3-WELLKNOWN, MCP-DISC-ORDER
                 if request.method not in ("GET", "HEAD"):
                     return empty(405, [(b"allow", b"GET, HEAD, OPTIONS")])
+                # RFC8414-3.2-200-JSON, RFC8414-3-CORS
                 return with_cors(Response(200, self._metadata_document(issuer), [JSON_TYPE]), origin)
-            if path.startswith(rfc9728.WELL_KNOWN):
+            if path.startswith(rfc9728.WELL_KNOWN):  # RFC9728-3-WELLKNOWN, MCP-PRM-DISCOVERY
                 served = rfc9728.served_resource(core, issuer, path)
                 if served is None:
                     await self._default(scope, receive, send)
                     return None
                 if request.method not in ("GET", "HEAD"):
                     return empty(405, [(b"allow", b"GET, HEAD, OPTIONS")])
-                return with_cors(json_response(rfc9728.metadata(core, issuer, served)), origin)
+                return with_cors(json_response(rfc9728.metadata(core, issuer, served)), origin)  # RFC9728-3.2-200-JSON
             if is_token:
                 return with_cors(await token.handle(core, request, self._grants, issuer), origin)
             return with_cors(await rfc7591.register(core, request), origin)
@@ -239,12 +240,12 @@ class OAuthProvider:
         issuer = core.issuer(origin)
         url = f"{origin}{request.path}"
         try:
-            token_value = rfc6750.extract(request.header("authorization"))
+            token_value = rfc6750.extract(request.header("authorization"))  # MCP-TOKEN-QUERY
             context = await rfc6750.check(core, token_value, url)
-        except rfc6750.MissingToken:
+        except rfc6750.MissingToken:  # MCP-ERR-401, RFC6750-3.1-NO-ERROR-ANON: 401, bare challenge
             headers = [(b"www-authenticate", rfc6750.challenge(core, issuer, url=url).encode("latin-1")), *NO_STORE]
             return with_cors(Response(401, b"", headers), request.header("origin"))
-        except InvalidTokenError as exc:
+        except InvalidTokenError as exc:  # MCP-TOKEN-INVALID-401, RFC6750-3.1-INVALID-TOKEN
             response = error_response(exc)
             response.set_header("www-authenticate", rfc6750.challenge(core, issuer, exc, url=url))
             return with_cors(await self._error(request, exc, response), request.header("origin"))

@@ -45,34 +45,36 @@ async def refresh(request: TokenRequest) -> dict[str, Any]:
     grace = core.options.refresh_token_grace
     for attempt in range(4):
         found = await grants.load(core.storage, user_id, grant_id)
-        if found is None:
+        if found is None:  # OAUTH21-4.3.1-GRANT-ACTIVE: a revoked grant is gone with its tokens
             raise InvalidGrantError("invalid refresh token")
         grant, version = found
         if grant.client_id != client.client_id:
             raise InvalidGrantError("the refresh token was issued to another client")  # OAUTH21-4.3-RT-CLIENT-BIND
         now = core.now()
-        if grant.expires_at is not None and grant.expires_at <= now:
+        if grant.expires_at is not None and grant.expires_at <= now:  # OAUTH21-4.3.1-GRANT-ACTIVE
             raise InvalidGrantError("the refresh token has expired")
         current = grant.refresh_token_id
         previous = grant.previous_refresh_token_id
         if current is not None and crypto.equal(presented_id, current):
             wrapped = grant.refresh_token_wrapped_key
-            retire = [previous] if grace else [presented_id]
+            retire = [previous] if grace else [presented_id]  # OAUTH21-4.3.1-RT-SUPERSEDED
         elif grace and previous is not None and crypto.equal(presented_id, previous):
             wrapped = grant.previous_refresh_token_wrapped_key
             retire = [current]  # its successor was never used; it dies now
         elif presented_id in grant.retired_refresh_token_ids or (previous and crypto.equal(presented_id, previous)):
+            # OAUTH21-4.3.1-RT-REUSE: a retired token presented again revokes the whole grant.
             if attempt:
                 raise InvalidGrantError("the refresh token was already used")  # lost a concurrent race
             await grants.revoke(core.storage, user_id, grant_id)
             raise InvalidGrantError("the refresh token was already used; the grant is revoked")
         else:
-            raise InvalidGrantError("invalid refresh token")
+            raise InvalidGrantError("invalid refresh token")  # OAUTH21-4.3-RT-INTEGRITY: no hash matches
         assert wrapped is not None
 
         resource = resolve_resource(request, grant)
         requested = parse_scope(form.get("scope"))
-        # OAUTH21-4.3.1-RT-SCOPE: narrowing is relative to the original grant, never wider.
+        # OAUTH21-4.3.1-RT-SCOPE, ROBUST-STATE-SCOPE: narrowing is relative to the original grant,
+        # never wider; the grant keeps its scope for the next refresh (OAUTH21-4.3.3-RT-SAME-SCOPE).
         scope = narrow(requested, grant.scope) if requested else list(grant.scope)
         props_key = crypto.unwrap_key(wrapped, presented)
         token_props_key, token_props = props_key, grant.encrypted_props
@@ -100,7 +102,8 @@ async def refresh(request: TokenRequest) -> dict[str, Any]:
             if result.access_token_scope is not None:
                 scope = narrow(result.access_token_scope, scope)
 
-        successor = grants.new_token(user_id, grant_id)
+        successor = grants.new_token(user_id, grant_id)  # OAUTH21-4.3.1-RT-ROTATE, MCP-SEC-RT-ROTATION
+        # OAUTH21-4.3.1-RT-SUPERSEDED, ROBUST-STATE-RT-SUPERSEDED: the presented token is retired
         grant.retired_refresh_token_ids = _retire(grant.retired_refresh_token_ids, *retire)
         if grace:
             grant.previous_refresh_token_id = presented_id

@@ -6,7 +6,7 @@ Served at the token endpoint, as the seed does: a POST with ``token`` and no ``g
 The client is authenticated first (RFC7009-2.1-CLIENT-AUTH). Revoking an access token ends that
 token; revoking a refresh token ends the whole grant with its access tokens
 (RFC7009-2.1-CASCADE). Unknown tokens and tokens of other clients get the same empty 200 and
-nothing is revoked (RFC7009-2.2-200-INVALID, RFC7009-2.1-OWNERSHIP).
+nothing is revoked (RFC7009-2.2-INVALID-200, RFC7009-2.1-OWNERSHIP).
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ async def revoke(core: Core, client: ClientInfo, form: FormParams) -> Response:
         user_id, grant_id = ids
         token_id = crypto.sha256_hex(token)
         # RFC7009-2.1-HINT-FALLBACK: the hint orders the search; both kinds are always tried.
+        # Any other hint, unknown ones too, is treated as no hint (RFC7009-2.2-BAD-HINT).
         if form.get("token_type_hint") == "refresh_token":
             done = await _revoke_refresh(core, client, user_id, grant_id, token_id)
             if not done:
                 await _revoke_access(core, client, user_id, grant_id, token_id)
         elif not await _revoke_access(core, client, user_id, grant_id, token_id):
             await _revoke_refresh(core, client, user_id, grant_id, token_id)
-    return Response(200, b"", [(b"cache-control", b"no-store")])
+    return Response(200, b"", [(b"cache-control", b"no-store")])  # RFC7009-2.2-INVALID-200
 
 
 async def _revoke_access(core: Core, client: ClientInfo, user_id: str, grant_id: str, token_id: str) -> bool:
@@ -44,8 +45,9 @@ async def _revoke_access(core: Core, client: ClientInfo, user_id: str, grant_id:
     if entry is None:
         return False
     record = records.load(AccessToken, entry.value)
-    if record.client_id != client.client_id:
+    if record.client_id != client.client_id:  # RFC7009-2.1-OWNERSHIP
         return True  # found, but not this client's: nothing to do, same answer
+    # RFC7009-2-ACCESS, RFC7009-2.1-IMMEDIATE, ROBUST-STATE-REVOKED-ACCESS
     await core.storage.commit([Delete(key)])
     return True
 
@@ -58,6 +60,8 @@ async def _revoke_refresh(core: Core, client: ClientInfo, user_id: str, grant_id
     known = [grant.refresh_token_id, grant.previous_refresh_token_id]
     if not any(k is not None and crypto.equal(token_id, k) for k in known):
         return False
-    if grant.client_id == client.client_id:
+    if grant.client_id == client.client_id:  # RFC7009-2.1-OWNERSHIP
+        # RFC7009-2-REFRESH, RFC7009-2.1-CASCADE, RFC7009-2.1-IMMEDIATE, ROBUST-STATE-REVOKED,
+        # ROBUST-STATE-REVOKED-ACCESS
         await grants.revoke(core.storage, user_id, grant_id)
     return True

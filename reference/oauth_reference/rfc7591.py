@@ -44,11 +44,15 @@ _ECHO = (
 
 def client_information(client: ClientInfo) -> dict[str, Any]:
     """RFC 7591 section 3.2.1: the client information response."""
+    # RFC7591-3.2.1-CLIENT-ID; no registration_client_uri nor registration_access_token, as no
+    # client configuration endpoint is served: neither, never one alone (RFC7592-3-BOTH-OR-NEITHER).
     body: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": client.registration_date}
+    # A secret only for a confidential client (RFC7591-3.2.1-SECRET-CONFIDENTIAL, RFC7591-2-PUBLIC-NO-SECRET),
+    # always with its expiry, 0 for never (RFC7591-3.2.1-SECRET-EXPIRES).
     if client.client_secret is not None:
         body["client_secret"] = client.client_secret
         body["client_secret_expires_at"] = client.client_secret_expires_at or 0
-    for name in _ECHO:
+    for name in _ECHO:  # RFC7591-3.2.1-ECHO
         value = getattr(client, name)
         if value is not None:
             body[name] = value
@@ -56,11 +60,15 @@ def client_information(client: ClientInfo) -> dict[str, Any]:
 
 
 async def register(core: Core, request: Request) -> Response:
+    # RFC7591-3-POST-JSON: a POST of a JSON object; any other body is a 400, never a 5xx
+    # (ROBUST-HOSTILE-CONTENT-TYPE, ROBUST-HOSTILE-REGISTRATION-LIMITS).
     if request.method != "POST":
         raise MethodNotAllowedError("POST, OPTIONS")
     if request.media_type() != "application/json":
         raise InvalidClientMetadataError("the registration request must be application/json")
     raw = await request.body(REGISTRATION_BODY_LIMIT)
+    # RFC7591-3.2.2-ERROR: undecodable JSON, too deep (orjson stops at 1,024 levels) or not UTF-8, is
+    # invalid_client_metadata (ROBUST-HOSTILE-DEEP-JSON, ROBUST-HOSTILE-ENCODING).
     try:
         meta = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -69,4 +77,4 @@ async def register(core: Core, request: Request) -> Response:
         raise InvalidClientMetadataError("client metadata must be a JSON object")
     fields = clients.validate_metadata(meta, core.options, registration=True)
     client = await clients.create(core, fields, registration=True)
-    return json_response(client_information(client), 201, no_store=True)
+    return json_response(client_information(client), 201, no_store=True)  # RFC7591-3.2.1-201

@@ -32,18 +32,18 @@ ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 MIN_LIFETIME = 1
 
 
-async def exchange(request: TokenRequest) -> dict[str, Any]:
+async def exchange(request: TokenRequest) -> dict[str, Any]:  # RFC8693-2.1-GRANT
     form = request.form
     subject_token = form.get("subject_token")
     subject_type = form.get("subject_token_type")
-    if subject_token is None or subject_type is None:
+    if subject_token is None or subject_type is None:  # RFC8693-2.1-SUBJECT-REQUIRED
         raise InvalidRequestError("subject_token and subject_token_type are required")
     actor_token, actor_type = form.get("actor_token"), form.get("actor_token_type")
-    if (actor_token is None) != (actor_type is None):
+    if (actor_token is None) != (actor_type is None):  # RFC8693-2.1-ACTOR-TYPE
         raise InvalidRequestError("actor_token and actor_token_type go together")
     if actor_token is not None:
         raise InvalidRequestError("delegation with an actor_token is not supported")
-    if subject_type != ACCESS_TOKEN_TYPE:
+    if subject_type != ACCESS_TOKEN_TYPE:  # RFC8693-2.1-TYPE-MISMATCH
         raise InvalidRequestError("only access tokens of this server can be exchanged")
     requested_type = form.get("requested_token_type")
     if requested_type is not None and requested_type != ACCESS_TOKEN_TYPE:
@@ -70,6 +70,8 @@ async def issue(
     resources: list[str],
     expires_in: int | None,
 ) -> dict[str, Any]:
+    # RFC8693-2.1-VALIDATE, RFC8693-2.1-TYPE-MISMATCH: a live access token record of this server (a
+    # refresh token has none), its grant still active; else invalid_request (RFC8693-2.2.2-ERROR).
     ids = grants.split_token(subject_token)
     if ids is None:
         raise InvalidRequestError("the subject token is not valid")
@@ -87,7 +89,7 @@ async def issue(
         raise InvalidRequestError("the subject token's grant was revoked")
     grant, _ = found
     # RFC 8693 section 2.1 leaves the target to the server: the resource and audience may only
-    # name the subject token's own resource.
+    # name the subject token's own resource (RFC8693-2.1-RESOURCE-URI, RFC8693-2.2.2-INVALID-TARGET).
     audience = subject.audience or core.resource(issuer)
     for value in resources:
         wanted = canonical(value) if value.startswith(("http://", "https://")) else value
@@ -95,7 +97,8 @@ async def issue(
             parse_resource(value)
         if wanted != canonical(audience):
             raise InvalidTargetError("the requested resource or audience differs from the subject token's")
-    new_scope = narrow(scope, subject.scope) if scope else list(subject.scope)  # never wider (section 5)
+    # Never wider (section 5): RFC8693-5-NO-ESCALATION, for the scope here and the lifetime below.
+    new_scope = narrow(scope, subject.scope) if scope else list(subject.scope)
     props_key = crypto.unwrap_key(subject.wrapped_key, subject_token)
     token_props_key, token_props = props_key, subject.encrypted_props
     ttl = min(expires_in or core.options.access_token_ttl, remaining)
@@ -144,6 +147,7 @@ async def issue(
             break
     else:
         raise InvalidRequestError("the subject token's grant kept changing; try again")
+    # RFC8693-2.2.1-RESPONSE; the issued scope always (RFC8693-2.2.1-SCOPE).
     return {
         "access_token": minted.token,
         "issued_token_type": ACCESS_TOKEN_TYPE,

@@ -33,7 +33,10 @@ _canonical_cached = lru_cache(maxsize=1024)(_canonical)
 
 
 def canonical(uri: str) -> str:
-    """Scheme and host lowercased, the default port dropped, an empty path as ``/``, no fragment."""
+    """Scheme and host lowercased, the default port dropped, an empty path as ``/``, no fragment.
+
+    MCP-RES-CANONICAL: an upper-case scheme or host names the same resource.
+    """
     return _canonical_cached(uri) if len(uri) <= _CACHED_LENGTH else _canonical(uri)
 
 
@@ -46,7 +49,10 @@ _origin_and_path_cached = lru_cache(maxsize=1024)(_origin_and_path)
 
 
 def parse_resource(value: str) -> str:
-    """A requested resource in canonical form; ``invalid_target`` if it is not an absolute URI."""
+    """A requested resource in canonical form; ``invalid_target`` if it is not an absolute URI.
+
+    RFC8707-2.1-SYNTAX: a relative reference or a fragment is refused.
+    """
     if any(ord(ch) < 0x21 or ch in '"\\<>' for ch in value) or "#" in value:
         raise InvalidTargetError("the resource must be an absolute URI without a fragment")
     try:
@@ -60,7 +66,7 @@ def parse_resource(value: str) -> str:
 
 
 def select_resource(values: list[str], configured: str) -> str | None:
-    """The one resource a request names (``None`` when it names none); RFC8707-2-INVALID-TARGET.
+    """The one resource a request names (``None`` when it names none); RFC8707-2.1-INVALID-TARGET.
 
     The configured resource or any resource below it (same origin, path at or under its path):
     RFC 9728 section 3.3 has a client that found the metadata through a challenge use the URL
@@ -72,7 +78,7 @@ def select_resource(values: list[str], configured: str) -> str | None:
     if len(chosen) > 1:
         raise InvalidTargetError("this server issues tokens for one resource at a time")
     (resource,) = chosen
-    if not within(resource, configured):
+    if not within(resource, configured):  # MCP-RES-PARAM: the configured resource is accepted
         raise InvalidTargetError("the requested resource is not served by this authorization server")
     return resource
 

@@ -30,6 +30,7 @@ def resource_at(core: Core, issuer: str, url: str) -> str | None:
     """``url`` as a resource of its own when it lies below the configured resource, else None."""
     configured = core.resource(issuer)
     parts = urlsplit(url)
+    # RFC9728-1.2-NO-QUERY: a URL with a query is not a resource of its own
     if parts.query or any(seg in (".", "..") for seg in parts.path.split("/")):
         return None
     candidate = canonical(url)
@@ -37,7 +38,10 @@ def resource_at(core: Core, issuer: str, url: str) -> str | None:
 
 
 def served_resource(core: Core, issuer: str, path: str) -> str | None:
-    """The resource whose metadata lives at ``path`` (under the well-known prefix), if any."""
+    """The resource whose metadata lives at ``path`` (under the well-known prefix), if any.
+
+    RFC9728-3-WELLKNOWN: the well-known path is inserted before the resource's path.
+    """
     if path == metadata_path(core, issuer):
         return core.resource(issuer)
     suffix = path[len(WELL_KNOWN) :]
@@ -48,18 +52,22 @@ def served_resource(core: Core, issuer: str, path: str) -> str | None:
 
 
 def challenge_metadata_url(core: Core, issuer: str, url: str) -> str:
-    """The metadata URL a 401 for a request to ``url`` names: that URL's own when it is a resource."""
+    """The metadata URL a 401 for a request to ``url`` names: that URL's own when it is a resource.
+
+    RFC9728-3.3-CHALLENGE-MATCH, RFC9728-5.1-METADATA-URL.
+    """
     return core.resource_metadata_url(issuer, resource_at(core, issuer, url))
 
 
 def metadata(core: Core, issuer: str, resource: str | None = None) -> dict[str, Any]:
     rm = core.options.resource_metadata
     doc: dict[str, Any] = {
-        "resource": resource or core.resource(issuer),
+        "resource": resource or core.resource(issuer),  # RFC9728-3.3-RESOURCE-MATCH, RFC9728-2-RESOURCE
+        # MCP-PRM-AS-LIST, RFC9728-2-AS-ISSUERS: at least this server's issuer, verbatim
         "authorization_servers": list(rm.authorization_servers or [issuer]),
     }
     scopes = rm.scopes_supported if rm.scopes_supported is not None else core.options.scopes_supported
-    if scopes:
+    if scopes:  # RFC9728-3.2-NO-EMPTY
         doc["scopes_supported"] = list(scopes)
     doc["bearer_methods_supported"] = list(rm.bearer_methods_supported)
     if rm.resource_name:

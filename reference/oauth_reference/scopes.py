@@ -6,6 +6,7 @@ import re
 
 from .errors import InvalidScopeError
 
+# Also the characters a Bearer challenge's scope may carry (RFC6750-3-ATTRIBUTE-CHARS).
 _TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 
 
@@ -32,5 +33,5 @@ def narrow(requested: list[str], granted: list[str]) -> list[str]:
     """OAuth 2.1 sections 4.1.3 and 4.3.1: a token request may narrow the scope, never widen it."""
     extra = [s for s in requested if s not in granted]
     if extra:
-        raise InvalidScopeError(f"scope exceeds what was granted: {' '.join(extra)}")
+        raise InvalidScopeError(f"scope exceeds what was granted: {' '.join(extra)}")  # OAUTH21-4.3.1-RT-SCOPE
     return requested

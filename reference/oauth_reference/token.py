@@ -33,6 +33,7 @@ GrantHandler = Callable[[TokenRequest], Awaitable[dict[str, Any]]]
 
 
 def grant_table(core: Core) -> dict[str, GrantHandler]:
+    # RFC8414-2-GRANTS-TRUTHFUL: the same options decide clients.supported_grant_types
     table: dict[str, GrantHandler] = {"authorization_code": code_grant.exchange}
     if core.options.refresh_tokens_enabled:
         table["refresh_token"] = refresh_grant.refresh
@@ -57,10 +58,13 @@ def client_may_use(client: ClientInfo, grant_type: str) -> bool:
 
 
 async def handle(core: Core, request: Request, grants: dict[str, GrantHandler], issuer: str) -> Response:
-    if request.method != "POST":
+    if request.method != "POST":  # OAUTH21-3.2-POST
         raise MethodNotAllowedError("POST, OPTIONS")
-    if request.media_type() != "application/x-www-form-urlencoded":
+    if request.media_type() != "application/x-www-form-urlencoded":  # ROBUST-HOSTILE-CONTENT-TYPE
         raise InvalidRequestError("Content-Type must be application/x-www-form-urlencoded")
+    # The bounded body only (ROBUST-HOSTILE-BIG-BODY): credentials in the query are never read
+    # (OAUTH21-2.4.1-NOT-IN-URI). The client is authenticated before anything, revocation too
+    # (RFC7009-2.1-CLIENT-AUTH).
     form = parse_form(await request.body(TOKEN_BODY_LIMIT))
     client = await client_auth.authenticate(core, request, form)
     grant_type = form.get("grant_type")
@@ -69,9 +73,9 @@ async def handle(core: Core, request: Request, grants: dict[str, GrantHandler], 
             return await rfc7009.revoke(core, client, form)
         raise InvalidRequestError("grant_type is required")
     handler = grants.get(grant_type)
-    if handler is None:
+    if handler is None:  # OAUTH21-3.2.4-UNSUPPORTED-GRANT
         raise UnsupportedGrantTypeError(f"grant_type {grant_type[:60]!r} is not supported")
-    if not client_may_use(client, grant_type):
+    if not client_may_use(client, grant_type):  # OAUTH21-3.2.4-UNAUTHORIZED-CLIENT
         raise UnauthorizedClientError(f"this client is not registered for grant_type {grant_type}")
     body = await handler(TokenRequest(core, form, client, issuer))
-    return json_response(body, no_store=True)
+    return json_response(body, no_store=True)  # OAUTH21-3.2.3-NO-STORE

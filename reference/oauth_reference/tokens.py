@@ -30,7 +30,7 @@ def resolve_resource(request: TokenRequest, grant: Grant) -> str:
     configured = request.core.resource(request.issuer)
     granted = grant.resource or configured
     chosen = select_resource(request.form.get_all("resource"), configured)
-    if chosen is not None and not within(chosen, granted):
+    if chosen is not None and not within(chosen, granted):  # RFC8707-2.2-INVALID-TARGET, OAUTH21-3.2.3-RT-BOUND
         raise InvalidTargetError("the requested resource was not granted")
     return chosen or granted
 
@@ -38,7 +38,7 @@ def resolve_resource(request: TokenRequest, grant: Grant) -> str:
 def token_response(
     access_token: str, expires_in: int, scope: list[str], refresh_token: str | None, resource: str | None
 ) -> dict[str, Any]:
-    """OAuth 2.1 section 3.2.3 (OAUTH21-3.2.3-RESPONSE)."""
+    """OAuth 2.1 section 3.2.3 (OAUTH21-3.2.3-RESPONSE, OAUTH21-3.2.3-EXPIRES-IN, OAUTH21-3.2.3-SCOPE)."""
     body: dict[str, Any] = {
         "access_token": access_token,
         "token_type": "Bearer",

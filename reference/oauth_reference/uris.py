@@ -55,7 +55,7 @@ def redirect_uri_problem(uri: str) -> str | None:
             return "a redirect URI must name a host"
         if "@" in parts.netloc:
             return "a redirect URI must not contain user information"
-        if scheme == "http" and not is_loopback_host(parts.hostname):
+        if scheme == "http" and not is_loopback_host(parts.hostname):  # MCP-COMM-REDIRECT
             return "http redirect URIs are allowed only for loopback hosts; use https"
         return None
     if "." not in scheme:
@@ -65,8 +65,9 @@ def redirect_uri_problem(uri: str) -> str | None:
 
 def redirect_uri_matches(requested: str, registered: str) -> bool:
     """Exact match, except that loopback ``http`` URIs may differ in port (OAuth 2.1 section 8.4.2)."""
-    if requested == registered:
+    if requested == registered:  # OAUTH21-2.3.1-EXACT-MATCH
         return True
+    # OAUTH21-8.4.2-LOOPBACK-PORT, OAUTH21-4.1.1-LOCALHOST-PORT: only a loopback port may differ
     want = _LOOPBACK.match(registered)
     got = _LOOPBACK.match(requested)
     if want is None or got is None:

@@ -217,3 +217,16 @@ async def test_reauthorization_revokes_only_grants_to_the_same_redirect_uri(cimd
         }
     )
     assert (await cimd.api(first["access_token"])).status_code == 200  # the first device keeps its grant
+
+
+async def test_basic_authentication_with_an_unusable_document_gets_the_basic_challenge(
+    cimd: Env, host: FixtureHost
+) -> None:
+    url = host.url("/clients/gone.json")
+    host.serve("/clients/gone.json", Route(404, {"Content-Type": "application/json"}, b"{}"))
+    response = await cimd.token(
+        {"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT},
+        auth=httpx.BasicAuth(url, "secret"),
+    )
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+    assert response.headers["www-authenticate"].lower().startswith("basic")  # OAUTH21-3.2.4-401-BASIC

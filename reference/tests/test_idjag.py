@@ -194,3 +194,13 @@ def test_jwks_cache_ttl_sets_how_long_issuer_keys_are_kept() -> None:
     assert EnterpriseManagedAuthorization()._cache.ttl == 300
     configured = EnterpriseManagedAuthorization.coerce({"trusted_issuers": [], "jwks_cache_ttl": 30})
     assert configured is not None and configured._cache.ttl == 30
+
+
+@pytest.mark.parametrize("kid", [["a"], {"a": 1}, 7])
+async def test_a_kid_that_is_not_a_string_is_a_jose_error_not_a_crash(kid: Any) -> None:
+    from oauth_reference.fetch import FetchPolicy
+    from oauth_reference.jose import JoseCheckError
+    from oauth_reference.jose import JwksCache
+
+    with pytest.raises(JoseCheckError):
+        await JwksCache().get("https://idp.invalid/jwks.json", FetchPolicy(), kid=kid)

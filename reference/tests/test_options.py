@@ -130,6 +130,7 @@ def test_a_missing_required_option_is_a_configuration_error() -> None:
         ({"scopes_supported": ["a", "a"]}, "must not repeat a scope"),
         ({"issuer": "https://as.example.com/?x=1"}, "issuer must be an absolute http"),
         ({"issuer": "/relative"}, "issuer must be an absolute http"),
+        ({"issuer": "https://as.example.com/tenant"}, "issuer must be an origin"),
         ({"allow_implicit_flow": "yes"}, "allow_implicit_flow must be true or false"),
         ({"allow_plain_pkce": 1}, "allow_plain_pkce must be true or false"),
         ({"disallow_public_client_registration": None}, "must be true or false"),

@@ -89,6 +89,8 @@ class Storage(Protocol):
     async def commit(self, writes: Sequence[Write], *, expect: Mapping[str, int | None] | None = None) -> bool:
         """Apply ``writes`` atomically if every key in ``expect`` has the given version.
 
+        Of concurrent redemptions of one code, this lets one win (ROBUST-HOSTILE-CONCURRENT-CODE).
+
         A version of ``None`` means the key must be absent (or expired). Returns ``False`` and
         writes nothing when a condition does not hold.
         """

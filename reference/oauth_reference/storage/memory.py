@@ -113,6 +113,7 @@ class MemoryStorage:
     async def commit(self, writes: Sequence[Write], *, expect: Mapping[str, int | None] | None = None) -> bool:
         with self._lock:
             now = self._clock.now()
+            # Check and write under one lock: ROBUST-HOSTILE-CONCURRENT-CODE
             for key, version in (expect or {}).items():
                 item = self._live(key, now)
                 if (None if item is None else item.version) != version:

@@ -354,6 +354,7 @@ class RedisStorage:
                 args += ["X", write.prefix]
             else:  # pragma: no cover - the Write union is closed
                 raise TypeError(f"unknown write {write!r}")
+        # Checks and writes in one script, run atomically: ROBUST-HOSTILE-CONCURRENT-CODE
         done = await self._run(lambda: self._commit_script(args=args))
         return bool(done)
 

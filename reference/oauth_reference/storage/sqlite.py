@@ -95,7 +95,7 @@ class SQLiteStorage:
         with self._lock:
             db = self._db
             try:
-                db.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE")  # write lock before the checks: ROBUST-HOSTILE-CONCURRENT-CODE
             except sqlite3.OperationalError as exc:
                 raise StorageUnavailableError(str(exc)) from exc
             try:
