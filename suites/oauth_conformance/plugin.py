@@ -387,15 +387,17 @@ class Harness:
         )
         baseline_path = self.config.getoption("oauth_baseline")
         baseline: dict[str, str] = {}
+        intermittent: frozenset[str] = frozenset()
         if baseline_path and Path(baseline_path).exists():
             try:
                 baseline = gate.load_baseline(baseline_path)
             except gate.BaselineError as exc:
                 raise pytest.UsageError(str(exc)) from None
+            intermittent = gate.load_intermittent(baseline_path)
             unknown = [rid for rid in baseline if rid not in registry()]
             if unknown:
                 raise pytest.UsageError(f"baseline: {unknown_id_message(unknown[0])}")
-        self.gate = gate.evaluate(self.report, baseline, self.config.getoption("oauth_fail_on"))
+        self.gate = gate.evaluate(self.report, baseline, self.config.getoption("oauth_fail_on"), intermittent)
         if self.config.getoption("oauth_update_baseline"):
             if not baseline_path:
                 raise pytest.UsageError(f"{options.UPDATE_BASELINE} needs {options.BASELINE} FILE")

@@ -227,3 +227,24 @@ def test_bad_baselines_are_refused(tmp_path: Path, text: str, message: str) -> N
     path.write_text(text, encoding="utf-8")
     with pytest.raises(gate.BaselineError, match=message):
         gate.load_baseline(path)
+
+
+def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_when_it_passes(
+    tmp_path: Path,
+) -> None:
+    baseline = tmp_path / "baseline.toml"
+    baseline.write_text(
+        '[[expected]]\nid = "RFC8414-3.2-200-JSON"\nreason = "a race it loses now and then"\nintermittent = true\n'
+        '[[expected]]\nid = "RFC8414-3.3-ISSUER-EXACT"\nreason = "trailing slash"\n',
+        encoding="utf-8",
+    )
+    entries, intermittent = gate.load_baseline(baseline), gate.load_intermittent(baseline)
+    assert intermittent == {"RFC8414-3.2-200-JSON"}
+    report = sample_report()  # RFC8414-3.2-200-JSON passes there, RFC8414-3.3-ISSUER-EXACT fails
+    result = gate.evaluate(report, entries, "must", intermittent)
+    assert result.stale == [] and result.expected == ["RFC8414-3.3-ISSUER-EXACT"]
+    assert "RFC8414-3.2-200-JSON" not in result.unexpected
+    assert gate.evaluate(sample_report(), entries).stale == ["RFC8414-3.2-200-JSON"]  # not marked: stale
+    baseline.write_text('[[expected]]\nid = "X"\nreason = "r"\nintermittent = "yes"\n', encoding="utf-8")
+    with pytest.raises(gate.BaselineError, match="intermittent must be true or false"):
+        gate.load_baseline(baseline)

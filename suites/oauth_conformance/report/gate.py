@@ -9,6 +9,10 @@ A baseline file lists expected failures (requirement id and reason) in TOML::
 A run fails (exit 1) on a failure that is not expected, and on an expected failure that is no
 longer flagged (it passes, or was not tested or not applicable this time): the entry is stale, and the baseline must
 be updated to keep gating meaningful.
+
+An entry with ``intermittent = true`` records a real deviation that shows only in some runs (a
+race the target loses now and then): when it fails it is expected, and when it passes the entry
+is not stale.
 """
 
 from __future__ import annotations
@@ -45,8 +49,17 @@ def load_baseline(path: str | Path) -> dict[str, str]:
             raise BaselineError(f"{path}: expected[{i}] needs id and reason strings")
         if not entry["reason"].strip():
             raise BaselineError(f"{path}: expected[{i}] ({entry['id']}) needs a reason")
+        if not isinstance(entry.get("intermittent", False), bool):
+            raise BaselineError(f"{path}: expected[{i}] ({entry['id']}): intermittent must be true or false")
         out[entry["id"]] = entry["reason"]
     return out
+
+
+def load_intermittent(path: str | Path) -> frozenset[str]:
+    """The ids of the entries marked ``intermittent = true`` (the file is checked by load_baseline)."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    entries = data.get("expected", [])
+    return frozenset(e["id"] for e in entries if isinstance(e, dict) and e.get("intermittent") is True)
 
 
 def write_baseline(path: str | Path, report: Report, previous: dict[str, str]) -> int:
@@ -74,7 +87,9 @@ class GateResult:
     expected: list[str]
 
 
-def evaluate(report: Report, baseline: dict[str, str], fail_on: str = "must") -> GateResult:
+def evaluate(
+    report: Report, baseline: dict[str, str], fail_on: str = "must", intermittent: frozenset[str] = frozenset()
+) -> GateResult:
     gated = {Verdict.FAIL, Verdict.ERROR} | ({Verdict.WARN} if fail_on == "should" else set())
     unexpected, expected, stale = [], [], []
     for r in report.requirements:
@@ -83,9 +98,9 @@ def evaluate(report: Report, baseline: dict[str, str], fail_on: str = "must") ->
             if r.verdict in (Verdict.FAIL, Verdict.WARN, Verdict.ERROR):
                 r.expected = baseline[r.id]
                 expected.append(r.id)
-            else:
+            elif r.id not in intermittent or r.verdict != Verdict.PASS:
                 # It passes now, or is no longer tested (not_tested, not_applicable): either way the
-                # run no longer flags the deviation the baseline records.
+                # run no longer flags the deviation the baseline records (an intermittent one may pass).
                 stale.append(r.id)
         elif failing:
             unexpected.append(r.id)
