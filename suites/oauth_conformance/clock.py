@@ -117,7 +117,7 @@ CLOCK_NOTES = {
 
 
 def effective_mode(profile: Profile, *, in_process: bool = False) -> str:
-    """The clock mode a run actually uses (what :func:`make_clock` builds), for the report."""
+    """The clock mode a run can use: the profile's, if what it needs is there, else ``none``."""
     mode = profile.clock.mode
     if (
         mode == "header"
@@ -130,13 +130,13 @@ def effective_mode(profile: Profile, *, in_process: bool = False) -> str:
 
 
 def make_clock(profile: Profile, http: httpx.Client, *, in_process: bool = False) -> Clock:
-    mode = profile.clock.mode
+    mode = effective_mode(profile, in_process=in_process)
     if mode == "header":
         return HeaderClock()
-    if mode == "hook" and profile.clock.hook:
+    if mode == "hook" and profile.clock.hook:  # effective_mode checked it; the test narrows the type
         return HookClock(profile.clock.hook, http)
-    if mode == "wait" and profile.clock.wait_budget > 0:
+    if mode == "wait":
         return WaitClock(profile.clock.wait_budget)
-    if mode == "freeze" and in_process:
+    if mode == "freeze":
         return FreezeClock()
     return Clock()
