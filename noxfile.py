@@ -27,13 +27,15 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=False)
 def typecheck(session: nox.Session) -> None:
     session.run("mypy")
+    # the bench package (not shipped) imports as reference.bench from the repository root
+    session.run("mypy", "-p", "reference.bench", "--exclude", "reference/bench/tests/")
 
 
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """The served reference against Cloudflare's library in workerd and oidc-provider, one core
     each for the generator and the servers: reports/bench/served.{json,md,svg}."""
-    session.run("python", "-m", "oauth_reference.testing.servedbench", "--out", "reports/bench", *session.posargs)
+    session.run("python", "-m", "reference.bench.servedbench", "--out", "reports/bench", *session.posargs)
 
 
 @nox.session(python=False)
@@ -63,7 +65,7 @@ def redis(session: nox.Session) -> None:
     session.run(
         "python",
         "-m",
-        "oauth_reference.testing.redis_server",
+        "reference.bench.redis_server",
         "--",
         "python",
         "-m",
@@ -79,19 +81,19 @@ def redis(session: nox.Session) -> None:
 @nox.session(python=False)
 def load(session: nox.Session) -> None:
     """Throughput and p50/p99 per backend, then an audit of the shared stores: reports/bench/load.*."""
-    session.run("python", "-m", "oauth_reference.testing.loadbench", "--out", "reports/bench", *session.posargs)
+    session.run("python", "-m", "reference.bench.loadbench", "--out", "reports/bench", *session.posargs)
 
 
 @nox.session(python=False)
 def fault(session: nox.Session) -> None:
     """Redis frozen, killed and restarted under load; SQLite processes killed: reports/bench/fault.*."""
-    session.run("python", "-m", "oauth_reference.testing.faultbench", "--out", "reports/bench", *session.posargs)
+    session.run("python", "-m", "reference.bench.faultbench", "--out", "reports/bench", *session.posargs)
 
 
 @nox.session(python=False)
 def growth(session: nox.Session) -> None:
     """Cost of the grant operations with 10, 1,000 and 100,000 grants: reports/bench/growth.*."""
-    session.run("python", "-m", "oauth_reference.testing.growth", "--out", "reports/bench", *session.posargs)
+    session.run("python", "-m", "reference.bench.growth", "--out", "reports/bench", *session.posargs)
 
 
 @nox.session(python=False)

@@ -7,30 +7,31 @@ implementation follows the standards rather than the library.
 
 from __future__ import annotations
 
-from .callbacks import TokenExchangeCallbackOptions
-from .callbacks import TokenExchangeCallbackResult
-from .clock import Clock
-from .clock import OffsetClock
-from .clock import SystemClock
-from .error_hook import ErrorEvent
-from .errors import AuthorizationError
-from .errors import ConfigurationError
-from .errors import OAuthError
-from .helpers import CompletedAuthorization
-from .helpers import OAuthHelpers
-from .options import ProviderOptions
-from .options import ResourceMetadata
-from .provider import OAuthProvider
-from .provider import api_context
-from .provider import provider_helpers
-from .records import AuthRequest
-from .records import ClientInfo
-from .records import GrantSummary
-from .records import ListResult
-from .records import TokenSummary
-from .rfc6750 import ApiContext
+from oauth_reference.callbacks import TokenExchangeCallbackOptions
+from oauth_reference.callbacks import TokenExchangeCallbackResult
+from oauth_reference.error_hook import ErrorEvent
+from oauth_reference.errors import AuthorizationError
+from oauth_reference.errors import ConfigurationError
+from oauth_reference.errors import OAuthError
+from oauth_reference.helpers import CompletedAuthorization
+from oauth_reference.helpers import OAuthHelpers
+from oauth_reference.machinery.clock import Clock
+from oauth_reference.machinery.clock import OffsetClock
+from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.machinery.records import AuthRequest
+from oauth_reference.machinery.records import ClientInfo
+from oauth_reference.machinery.records import GrantSummary
+from oauth_reference.machinery.records import ListResult
+from oauth_reference.machinery.records import TokenSummary
+from oauth_reference.options import ProviderOptions
+from oauth_reference.options import ResourceMetadata
+from oauth_reference.provider import OAuthProvider
+from oauth_reference.provider import api_context
+from oauth_reference.provider import provider_helpers
+from oauth_reference.specs.rfc6750 import ApiContext
+from oauth_reference.version import VERSION
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "ApiContext",

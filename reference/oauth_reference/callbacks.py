@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import grants
-from .core import Core
-from .errors import InvalidGrantError
-from .errors import InvalidRequestError
+from oauth_reference.core import Core
+from oauth_reference.errors import InvalidGrantError
+from oauth_reference.errors import InvalidRequestError
+from oauth_reference.machinery import grants
 
 _UNSET: Any = object()
 

@@ -8,10 +8,10 @@ from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .clock import Clock
-from .options import ProviderOptions
-from .rfc8707 import canonical
-from .storage import Storage
+from oauth_reference.machinery.clock import Clock
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.options import ProviderOptions
+from oauth_reference.specs.rfc8707 import canonical
 
 log = logging.getLogger("oauth_reference")
 

@@ -8,7 +8,7 @@ answers on API routes. A request to an API route with no credentials at all gets
 nor is it called for the 404/405 answers of the metadata documents, which are not OAuth errors.
 
 The hook receives an :class:`ErrorEvent` and returns ``None`` (send the default response) or a
-:class:`~oauth_reference.asgi.Response` to send instead. It may be a coroutine function. If it
+:class:`~oauth_reference.machinery.asgi.Response` to send instead. It may be a coroutine function. If it
 raises, or returns anything else, the provider logs that (the exception's type and where it was
 raised, never its message, which may quote request data) and sends the default response: the
 hook can never turn an OAuth error into a 500.
@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .asgi import Request
-from .asgi import Response
-from .errors import OAuthError
+from oauth_reference.errors import OAuthError
+from oauth_reference.machinery.asgi import Request
+from oauth_reference.machinery.asgi import Response
 
 log = logging.getLogger("oauth_reference")
 
@@ -99,7 +99,7 @@ async def respond(hook: OnErrorHook | None, error: OAuthError, default: Response
         return default
     if not isinstance(result, Response):
         log.error(
-            "the on_error hook returned %s, not an oauth_reference.asgi.Response or None; sending the default response",
+            "the on_error hook returned %s, not a Response or None; sending the default response",
             type(result).__name__,
         )
         return default

@@ -13,22 +13,22 @@ from typing import Any
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from . import authorization
-from . import clients
-from . import crypto
-from . import grants
-from . import records
-from .core import Core
-from .errors import InvalidRequestError
-from .forms import parse_pairs
-from .records import AccessToken
-from .records import AuthRequest
-from .records import ClientInfo
-from .records import Grant
-from .records import GrantSummary
-from .records import ListResult
-from .records import TokenSummary
-from .storage import check_limit
+from oauth_reference import client_store as clients
+from oauth_reference.core import Core
+from oauth_reference.errors import InvalidRequestError
+from oauth_reference.machinery import crypto
+from oauth_reference.machinery import grants
+from oauth_reference.machinery import records
+from oauth_reference.machinery.records import AccessToken
+from oauth_reference.machinery.records import AuthRequest
+from oauth_reference.machinery.records import ClientInfo
+from oauth_reference.machinery.records import Grant
+from oauth_reference.machinery.records import GrantSummary
+from oauth_reference.machinery.records import ListResult
+from oauth_reference.machinery.records import TokenSummary
+from oauth_reference.machinery.storage import check_limit
+from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
+from oauth_reference.specs.oauth21.forms import parse_pairs
 
 
 class HasURL(Protocol):
@@ -49,13 +49,13 @@ def _split_url(request: str | HasURL) -> tuple[str, list[tuple[str, str]]]:
     try:
         query = parts.query.encode("ascii").decode("ascii")
     except UnicodeError:
-        from .errors import AuthorizationError
+        from oauth_reference.errors import AuthorizationError
 
         raise AuthorizationError(InvalidRequestError("the query string must be percent-encoded")) from None
     try:
         pairs = parse_pairs(query)
     except InvalidRequestError as exc:
-        from .errors import AuthorizationError
+        from oauth_reference.errors import AuthorizationError
 
         raise AuthorizationError(exc) from None
     return f"{parts.scheme}://{parts.netloc}", pairs
@@ -137,7 +137,7 @@ class OAuthHelpers:
 
     async def delete_client(self, client_id: str) -> None:
         """Delete a client and revoke every grant and token it holds, for every user."""
-        from .storage import Delete
+        from oauth_reference.machinery.storage import Delete
 
         storage = self._core.storage
         # What an RFC 7592 delete needs: the client stops authenticating (RFC7592-2.3-DELETE-INVALIDATES)
@@ -201,7 +201,7 @@ class OAuthHelpers:
         expires_in: int | None = None,
     ) -> Mapping[str, Any]:
         """RFC 8693 token exchange on the application's behalf, as the subject token's own client."""
-        from . import rfc8693
+        from oauth_reference.specs import rfc8693
 
         summary = await self.unwrap_token(subject_token)
         if summary is None:

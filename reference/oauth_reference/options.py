@@ -6,6 +6,7 @@ Where an option of the seed has no Python spelling (``undefined``), ``None`` tak
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -13,12 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from urllib.parse import quote
 from urllib.parse import urlsplit
 
-from .asgi import ASGIApp
-from .error_hook import OnErrorHook
-from .errors import ConfigurationError
-from .scopes import is_scope_token
+from oauth_reference.error_hook import OnErrorHook
+from oauth_reference.errors import ConfigurationError
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.jose import ASYMMETRIC
+from oauth_reference.machinery.jose import JwksCache
+from oauth_reference.machinery.jose import public_jwks_problem
+from oauth_reference.specs.oauth21.scopes import is_scope_token
 
 DAY = 86_400
 # OAuth 2.1 section 4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED (OAUTH21-4.1.2-CODE-TTL-10MIN).
@@ -72,6 +77,107 @@ class ResourceMetadata:
 TokenExchangeCallback = Callable[[Any], Awaitable[Any] | Any]
 
 
+# ------------------------------------------------------------------ ID-JAG (enterprise_managed_authorization)
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    """An IdP whose ID-JAGs this server accepts."""
+
+    issuer: str
+    jwks_uri: str | None = None
+    jwks: Mapping[str, Any] | None = None
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+    audience: str | None = None  # default: this server's issuer
+
+    def __post_init__(self) -> None:
+        if (self.jwks_uri is None) == (self.jwks is None):
+            raise ConfigurationError(f"trusted issuer {self.issuer}: give exactly one of jwks_uri and jwks")
+        if self.jwks is not None and public_jwks_problem(dict(self.jwks)):
+            raise ConfigurationError(f"trusted issuer {self.issuer}: {public_jwks_problem(dict(self.jwks))}")
+        bad = [a for a in self.algorithms if a not in ASYMMETRIC]
+        if bad:
+            raise ConfigurationError(f"trusted issuer {self.issuer}: algorithms {bad} are not allowed")
+
+
+@dataclass(frozen=True, slots=True)
+class IdJagClaims:
+    """What the claims mapper receives."""
+
+    claims: Mapping[str, Any]
+    client_id: str
+    requested_scope: list[str]
+    resource: str
+
+
+@dataclass(frozen=True, slots=True)
+class MappedGrant:
+    """What the claims mapper returns: who the grant is for and what it carries."""
+
+    user_id: str
+    scope: list[str]
+    props: Any
+    metadata: Any = None
+
+
+ClaimsMapper = Callable[[IdJagClaims], "MappedGrant | Awaitable[MappedGrant | None] | None"]
+IssuerResolver = Callable[[str], "TrustedIssuer | Awaitable[TrustedIssuer | None] | None"]
+
+
+def default_mapping(data: IdJagClaims) -> MappedGrant:
+    """User ``idjag.<sub>`` (percent-encoded), the requested scope, and the IdP's identity as props."""
+    claims = data.claims
+    props = {k: claims[k] for k in ("iss", "sub", "email", "name") if k in claims}
+    return MappedGrant(user_id="idjag." + quote(str(claims["sub"]), safe=""), scope=data.requested_scope, props=props)
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseManagedAuthorization:
+    trusted_issuers: tuple[TrustedIssuer, ...] | IssuerResolver = ()
+    map_claims: ClaimsMapper = default_mapping
+    jwks_cache_ttl: int = 300
+    clock_skew: int = 60
+    max_assertion_lifetime: int = 300
+    allow_public_clients: bool = False
+    access_token_ttl: int | None = None
+    _cache: JwksCache = field(default_factory=JwksCache, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The issuers' key sets are kept for jwks_cache_ttl seconds (frozen: set through object).
+        object.__setattr__(self, "_cache", JwksCache(ttl=float(self.jwks_cache_ttl)))
+
+    @classmethod
+    def coerce(cls, value: object) -> EnterpriseManagedAuthorization | None:
+        if value is None or isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigurationError("enterprise_managed_authorization must be a table of options")
+        args = dict(value)
+        issuers = args.pop("trusted_issuers", [])
+        if isinstance(issuers, list):
+            made = []
+            for entry in issuers:
+                if not isinstance(entry, Mapping) or "issuer" not in entry:
+                    raise ConfigurationError("every trusted issuer needs an issuer")
+                entry = dict(entry)
+                if "algorithms" in entry:
+                    entry["algorithms"] = tuple(entry["algorithms"])
+                made.append(TrustedIssuer(**entry))
+            args["trusted_issuers"] = tuple(made)
+        else:
+            args["trusted_issuers"] = issuers
+        try:
+            return cls(**args)
+        except TypeError as exc:
+            raise ConfigurationError(f"enterprise_managed_authorization: {exc}") from None
+
+    async def issuer(self, iss: str) -> TrustedIssuer | None:
+        if callable(self.trusted_issuers):
+            found = self.trusted_issuers(iss)
+            if inspect.isawaitable(found):
+                found = await found
+            return found if isinstance(found, TrustedIssuer) and found.issuer == iss else None
+        return next((t for t in self.trusted_issuers if t.issuer == iss), None)
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderOptions:
     """All options of :class:`~oauth_reference.OAuthProvider`; see ``reference/README.md``."""
@@ -93,7 +199,7 @@ class ProviderOptions:
     resource_metadata: ResourceMetadata = field(default_factory=ResourceMetadata)
     allow_token_exchange_grant: bool = False
     token_exchange_callback: TokenExchangeCallback | None = None
-    enterprise_managed_authorization: Any = None
+    enterprise_managed_authorization: EnterpriseManagedAuthorization | None = None
     client_id_metadata_document_enabled: bool = False
     # Deviation switch: the seed keeps the previous refresh token valid until its successor is
     # used; OAuth 2.1 section 4.3.1 does not. Off by default (strict rotation).
@@ -189,11 +295,9 @@ def check_options(o: ProviderOptions) -> None:
         raise ConfigurationError("token_exchange_callback must be callable")
     if o.on_error is not None and not callable(o.on_error):
         raise ConfigurationError("on_error must be callable")
-    if o.enterprise_managed_authorization is not None:
-        from .idjag import EnterpriseManagedAuthorization
-
-        if not isinstance(o.enterprise_managed_authorization, EnterpriseManagedAuthorization):
-            raise ConfigurationError("enterprise_managed_authorization must be EnterpriseManagedAuthorization options")
+    ema = o.enterprise_managed_authorization
+    if ema is not None and not isinstance(ema, EnterpriseManagedAuthorization):
+        raise ConfigurationError("enterprise_managed_authorization must be EnterpriseManagedAuthorization options")
     rm = o.resource_metadata
     if rm.bearer_methods_supported and set(rm.bearer_methods_supported) - {"header"}:
         raise ConfigurationError("the provider reads bearer tokens from the Authorization header only")

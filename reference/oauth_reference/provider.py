@@ -17,39 +17,40 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from . import error_hook
-from . import rfc6750
-from . import rfc7591
-from . import rfc8414
-from . import rfc9728
-from . import token
-from .asgi import JSON_TYPE
-from .asgi import NO_STORE
-from .asgi import ASGIApp
-from .asgi import Receive
-from .asgi import Request
-from .asgi import Response
-from .asgi import Scope
-from .asgi import Send
-from .asgi import empty
-from .asgi import error_response
-from .asgi import json_response
-from .asgi import with_cors
-from .clock import Clock
-from .clock import SystemClock
-from .core import Core
-from .errors import ConfigurationError
-from .errors import InvalidRequestError
-from .errors import InvalidTokenError
-from .errors import OAuthError
-from .errors import ServerError
-from .errors import TemporarilyUnavailableError
-from .helpers import OAuthHelpers
-from .options import ProviderOptions
-from .options import ResourceMetadata
-from .storage import Storage
-from .storage import StorageUnavailableError
-from .storage.memory import MemoryStorage
+from oauth_reference import error_hook
+from oauth_reference.core import Core
+from oauth_reference.errors import ConfigurationError
+from oauth_reference.errors import InvalidRequestError
+from oauth_reference.errors import InvalidTokenError
+from oauth_reference.errors import OAuthError
+from oauth_reference.errors import ServerError
+from oauth_reference.errors import TemporarilyUnavailableError
+from oauth_reference.helpers import OAuthHelpers
+from oauth_reference.machinery.asgi import JSON_TYPE
+from oauth_reference.machinery.asgi import NO_STORE
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Request
+from oauth_reference.machinery.asgi import Response
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from oauth_reference.machinery.asgi import empty
+from oauth_reference.machinery.asgi import error_response
+from oauth_reference.machinery.asgi import json_response
+from oauth_reference.machinery.asgi import with_cors
+from oauth_reference.machinery.clock import Clock
+from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.machinery.storage import StorageUnavailableError
+from oauth_reference.machinery.storage.memory import MemoryStorage
+from oauth_reference.options import EnterpriseManagedAuthorization
+from oauth_reference.options import ProviderOptions
+from oauth_reference.options import ResourceMetadata
+from oauth_reference.specs import rfc6750
+from oauth_reference.specs import rfc7591
+from oauth_reference.specs import rfc8414
+from oauth_reference.specs import rfc9728
+from oauth_reference.specs.oauth21 import token_endpoint as token
 
 log = logging.getLogger("oauth_reference")
 _OPTION_NAMES = [f.name for f in fields(ProviderOptions)]
@@ -96,7 +97,7 @@ class OAuthProvider:
     """An OAuth 2.1 authorization server wrapped around an ASGI application.
 
     Options are the seed's, in snake_case (see :class:`ProviderOptions`); ``storage`` is any
-    :class:`~oauth_reference.storage.Storage` (in-memory by default) and ``clock`` where the
+    :class:`~oauth_reference.machinery.storage.Storage` (in-memory by default) and ``clock`` where the
     provider reads the time.
     """
 
@@ -109,8 +110,6 @@ class OAuthProvider:
             )
         options["resource_metadata"] = ResourceMetadata.coerce(options.get("resource_metadata"))
         if options.get("enterprise_managed_authorization") is not None:
-            from .idjag import EnterpriseManagedAuthorization
-
             options["enterprise_managed_authorization"] = EnterpriseManagedAuthorization.coerce(
                 options["enterprise_managed_authorization"]
             )

@@ -17,13 +17,13 @@ import httpx
 import pytest
 
 from oauth_reference import OAuthProvider
-from oauth_reference import records
-from oauth_reference.clock import OffsetClock
-from oauth_reference.demo import build_reference
-from oauth_reference.demo.app import build_api_app
-from oauth_reference.demo.app import build_demo_app
-from oauth_reference.records import Grant
-from oauth_reference.storage import Storage
+from oauth_reference.machinery import records
+from oauth_reference.machinery.clock import OffsetClock
+from oauth_reference.machinery.records import Grant
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.serving.demo import build_reference
+from oauth_reference.serving.demo.app import build_api_app
+from oauth_reference.serving.demo.app import build_demo_app
 
 ORIGIN = "http://127.0.0.1:8000"
 REDIRECT = "http://127.0.0.1:9/cb"

@@ -8,11 +8,10 @@ from oauth_reference import ApiContext
 from oauth_reference import OAuthHelpers
 from oauth_reference import api_context
 from oauth_reference import provider_helpers
-
-from .conftest import ORIGIN
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import tagged_app
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import tagged_app
 
 pytestmark = pytest.mark.anyio
 

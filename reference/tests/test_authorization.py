@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from oauth_reference import rfc7636
-
-from .conftest import ORIGIN
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import pkce_pair
-from .conftest import query_of
+from oauth_reference.specs import rfc7636
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
 
 pytestmark = pytest.mark.anyio
 

@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import REDIRECT
-from .conftest import TOKEN
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import basic
-from .conftest import dump_store
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import TOKEN
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import basic
+from reference.tests.conftest import dump_store
 
 pytestmark = pytest.mark.anyio
 

@@ -11,11 +11,10 @@ from oauth_reference import TokenExchangeCallbackOptions
 from oauth_reference import TokenExchangeCallbackResult
 from oauth_reference.errors import AccessDeniedError
 from oauth_reference.errors import InvalidGrantError
-
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import bare_provider
-from .conftest import load_grant
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import bare_provider
+from reference.tests.conftest import load_grant
 
 pytestmark = pytest.mark.anyio
 

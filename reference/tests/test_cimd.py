@@ -11,17 +11,16 @@ import httpx
 import pytest
 import respx
 
-from oauth_conformance.assertions import client_assertion
-from oauth_conformance.fixture_host import FixtureHost
-from oauth_conformance.fixture_host import Route
-from oauth_conformance.testkeys import CLIENT_RS256
-from oauth_conformance.testkeys import jwks
-from oauth_reference.fetch import TEST_CA_ENV
-
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import pkce_pair
+from oauth_conformance.support.jwts import client_assertion
+from oauth_conformance.trust.host import FixtureHost
+from oauth_conformance.trust.host import Route
+from oauth_conformance.trust.keys import CLIENT_RS256
+from oauth_conformance.trust.keys import jwks
+from oauth_reference.machinery.fetch import TEST_CA_ENV
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import pkce_pair
 
 pytestmark = pytest.mark.anyio
 OPTIONS = {"client_id_metadata_document_enabled": True}

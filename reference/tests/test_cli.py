@@ -15,18 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from oauth_reference import cli
-from oauth_reference import testmode
-from oauth_reference.clock import OffsetClock
-from oauth_reference.config import load_config
-from oauth_reference.demo import build_reference
 from oauth_reference.errors import ConfigurationError
-from oauth_reference.process import Served
-from oauth_reference.process import start
-
-from .conftest import REDIRECT
-from .conftest import pkce_pair
-from .conftest import query_of
+from oauth_reference.machinery.clock import OffsetClock
+from oauth_reference.serving import cli
+from oauth_reference.serving import testmode
+from oauth_reference.serving.config import load_config
+from oauth_reference.serving.demo import build_reference
+from oauth_reference.serving.process import Served
+from oauth_reference.serving.process import start
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
 
 pytestmark = pytest.mark.anyio
 
@@ -197,7 +196,7 @@ def test_a_bad_config_file_exits_2_from_the_command_line(tmp_path: Path) -> None
     config = tmp_path / "options.toml"
     config.write_text("no_such_option = 1\n")
     result = subprocess.run(
-        [sys.executable, "-m", "oauth_reference.cli", "serve", "--port", "0", "--config", str(config)],
+        [sys.executable, "-m", "oauth_reference.serving.cli", "serve", "--port", "0", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=60,

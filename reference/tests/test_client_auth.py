@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Env
-from .conftest import basic
+from reference.tests.conftest import Env
+from reference.tests.conftest import basic
 
 pytestmark = pytest.mark.anyio
 

@@ -21,26 +21,25 @@ import anyio
 import httpx
 import pytest
 
-from oauth_reference import crypto
-from oauth_reference import records
-from oauth_reference.clock import SystemClock
-from oauth_reference.process import Served
-from oauth_reference.process import start
-from oauth_reference.storage import Entry
-from oauth_reference.storage import Page
-from oauth_reference.storage import Storage
-from oauth_reference.storage import Write
-from oauth_reference.storage.memory import MemoryStorage
-from oauth_reference.storage.sqlite import SQLiteStorage
-
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import ids_of
-from .conftest import load_grant
-from .conftest import pkce_pair
-from .conftest import query_of
-from .conftest import token_keys
+from oauth_reference.machinery import crypto
+from oauth_reference.machinery import records
+from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.machinery.storage import Entry
+from oauth_reference.machinery.storage import Page
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.machinery.storage import Write
+from oauth_reference.machinery.storage.memory import MemoryStorage
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
+from oauth_reference.serving.process import Served
+from oauth_reference.serving.process import start
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import ids_of
+from reference.tests.conftest import load_grant
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
+from reference.tests.conftest import token_keys
 
 pytestmark = pytest.mark.anyio
 

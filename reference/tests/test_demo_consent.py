@@ -9,14 +9,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from oauth_reference.demo.app import DEMO_USERS
-
-from .conftest import ORIGIN
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import pkce_pair
-from .conftest import query_of
+from oauth_reference.serving.demo.app import DEMO_USERS
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
 
 pytestmark = pytest.mark.anyio
 

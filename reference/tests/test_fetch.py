@@ -8,11 +8,11 @@ import httpx
 import pytest
 import respx
 
-from oauth_reference.fetch import FetchError
-from oauth_reference.fetch import FetchPolicy
-from oauth_reference.fetch import cache_lifetime
-from oauth_reference.fetch import fetch
-from oauth_reference.fetch import special_use
+from oauth_reference.machinery.fetch import FetchError
+from oauth_reference.machinery.fetch import FetchPolicy
+from oauth_reference.machinery.fetch import cache_lifetime
+from oauth_reference.machinery.fetch import fetch
+from oauth_reference.machinery.fetch import special_use
 
 pytestmark = pytest.mark.anyio
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from oauth_reference.process import served
-from oauth_reference.selfcheck import run_flow
-
-from .conftest import Env
+from oauth_reference.serving.process import served
+from oauth_reference.serving.selfcheck import run_flow
+from reference.tests.conftest import Env
 
 pytestmark = pytest.mark.anyio
 

@@ -11,16 +11,15 @@ from oauth_reference import AuthorizationError
 from oauth_reference import AuthRequest
 from oauth_reference import OAuthHelpers
 from oauth_reference import TokenSummary
-from oauth_reference import authorization
 from oauth_reference.errors import InvalidRedirectUriError
-
-from .conftest import ORIGIN
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import dump_store
-from .conftest import pkce_pair
-from .conftest import query_of
+from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import dump_store
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
 
 pytestmark = pytest.mark.anyio
 

@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 
-from oauth_conformance import assertions
-from oauth_conformance import testkeys
-from oauth_conformance.fixture_host import FixtureHost
-from oauth_reference.fetch import TEST_CA_ENV
-
-from .conftest import ORIGIN
-from .conftest import Env
-from .conftest import EnvFactory
+from oauth_conformance.support import jwts as assertions
+from oauth_conformance.trust import keys as testkeys
+from oauth_conformance.trust.host import FixtureHost
+from oauth_reference.machinery.fetch import TEST_CA_ENV
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
 
 pytestmark = pytest.mark.anyio
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -169,7 +168,7 @@ async def test_scope_cannot_exceed_the_assertions_scope(idp: Env, host: FixtureH
 
 
 async def test_inline_jwks_and_a_custom_mapping(make_env: EnvFactory, host: FixtureHost) -> None:
-    from oauth_reference.idjag import MappedGrant
+    from oauth_reference.specs.idjag import MappedGrant
 
     def mapping(data: Any) -> MappedGrant | None:
         if data.claims["sub"].startswith("blocked"):
@@ -189,7 +188,7 @@ async def test_inline_jwks_and_a_custom_mapping(make_env: EnvFactory, host: Fixt
 
 
 def test_jwks_cache_ttl_sets_how_long_issuer_keys_are_kept() -> None:
-    from oauth_reference.idjag import EnterpriseManagedAuthorization
+    from oauth_reference.specs.idjag import EnterpriseManagedAuthorization
 
     assert EnterpriseManagedAuthorization()._cache.ttl == 300
     configured = EnterpriseManagedAuthorization.coerce({"trusted_issuers": [], "jwks_cache_ttl": 30})
@@ -198,9 +197,9 @@ def test_jwks_cache_ttl_sets_how_long_issuer_keys_are_kept() -> None:
 
 @pytest.mark.parametrize("kid", [["a"], {"a": 1}, 7])
 async def test_a_kid_that_is_not_a_string_is_a_jose_error_not_a_crash(kid: Any) -> None:
-    from oauth_reference.fetch import FetchPolicy
-    from oauth_reference.jose import JoseCheckError
-    from oauth_reference.jose import JwksCache
+    from oauth_reference.machinery.fetch import FetchPolicy
+    from oauth_reference.machinery.jose import JoseCheckError
+    from oauth_reference.machinery.jose import JwksCache
 
     with pytest.raises(JoseCheckError):
         await JwksCache().get("https://idp.invalid/jwks.json", FetchPolicy(), kid=kid)

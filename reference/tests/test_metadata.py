@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .conftest import ORIGIN
-from .conftest import TOKEN
-from .conftest import Env
-from .conftest import EnvFactory
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import TOKEN
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -8,13 +8,12 @@ import pytest
 
 from oauth_reference import ConfigurationError
 from oauth_reference import ErrorEvent
-from oauth_reference.asgi import Response
 from oauth_reference.error_hook import OnErrorHook
-
-from .conftest import TOKEN
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import bare_provider
+from oauth_reference.machinery.asgi import Response
+from reference.tests.conftest import TOKEN
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import bare_provider
 
 pytestmark = pytest.mark.anyio
 

@@ -15,17 +15,16 @@ from oauth_reference import ConfigurationError
 from oauth_reference import OAuthProvider
 from oauth_reference import ResourceMetadata
 from oauth_reference.options import DAY
-
-from .conftest import ORIGIN
-from .conftest import REDIRECT
-from .conftest import TOKEN
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import bare_provider
-from .conftest import fragment_of
-from .conftest import pkce_pair
-from .conftest import query_of
-from .conftest import tagged_app
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import TOKEN
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import bare_provider
+from reference.tests.conftest import fragment_of
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
+from reference.tests.conftest import tagged_app
 
 pytestmark = pytest.mark.anyio
 

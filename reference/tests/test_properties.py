@@ -22,26 +22,25 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from oauth_reference import crypto
-from oauth_reference import records
-from oauth_reference import rfc7636
-from oauth_reference.clock import OffsetClock
 from oauth_reference.errors import InvalidScopeError
-from oauth_reference.records import ClientInfo
-from oauth_reference.records import Grant
-from oauth_reference.scopes import narrow
-from oauth_reference.scopes import parse_scope
-from oauth_reference.storage import DeletePrefix
-from oauth_reference.storage import Put
-from oauth_reference.storage import Storage
-from oauth_reference.storage.memory import MemoryStorage
-from oauth_reference.storage.sqlite import SQLiteStorage
-
-from .conftest import ORIGIN
-from .conftest import Env
-from .conftest import bare_provider
-from .conftest import query_of
-from .conftest import s256
+from oauth_reference.machinery import crypto
+from oauth_reference.machinery import records
+from oauth_reference.machinery.clock import OffsetClock
+from oauth_reference.machinery.records import ClientInfo
+from oauth_reference.machinery.records import Grant
+from oauth_reference.machinery.storage import DeletePrefix
+from oauth_reference.machinery.storage import Put
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.machinery.storage.memory import MemoryStorage
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
+from oauth_reference.specs import rfc7636
+from oauth_reference.specs.oauth21.scopes import narrow
+from oauth_reference.specs.oauth21.scopes import parse_scope
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import Env
+from reference.tests.conftest import bare_provider
+from reference.tests.conftest import query_of
+from reference.tests.conftest import s256
 
 pytestmark = pytest.mark.anyio
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import REDIRECT
-from .conftest import pkce_pair
-from .conftest import query_of
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
 
 pytestmark = pytest.mark.anyio
 

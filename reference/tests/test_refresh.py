@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ORIGIN
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import load_grant
-from .conftest import token_keys
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import load_grant
+from reference.tests.conftest import token_keys
 
 pytestmark = pytest.mark.anyio
 

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 
-from oauth_reference import crypto
-
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import dump_store
+from oauth_reference.machinery import crypto
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import dump_store
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ORIGIN
-from .conftest import Env
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import Env
 
 pytestmark = pytest.mark.anyio
 

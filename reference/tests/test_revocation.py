@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Env
-from .conftest import basic
-from .conftest import load_grant
+from reference.tests.conftest import Env
+from reference.tests.conftest import basic
+from reference.tests.conftest import load_grant
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 
 from oauth_reference import TokenExchangeCallbackResult
-
-from .conftest import ORIGIN
-from .conftest import Env
-from .conftest import EnvFactory
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
 
 pytestmark = pytest.mark.anyio
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"

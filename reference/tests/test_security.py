@@ -10,19 +10,18 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap
 
-from oauth_reference import crypto
-from oauth_reference import rfc7636
-from oauth_reference.process import start
-from oauth_reference.selfcheck import run_flow
-
-from .conftest import ORIGIN
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import basic
-from .conftest import dump_store
-from .conftest import pkce_pair
-from .conftest import query_of
+from oauth_reference.machinery import crypto
+from oauth_reference.serving.process import start
+from oauth_reference.serving.selfcheck import run_flow
+from oauth_reference.specs import rfc7636
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import basic
+from reference.tests.conftest import dump_store
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
 
 pytestmark = pytest.mark.anyio
 

@@ -6,17 +6,16 @@ from typing import Any
 
 import pytest
 
-from oauth_reference import crypto
-
-from .conftest import ORIGIN
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import basic
-from .conftest import load_grant
-from .conftest import pkce_pair
-from .conftest import query_of
-from .conftest import token_keys
+from oauth_reference.machinery import crypto
+from reference.tests.conftest import ORIGIN
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import basic
+from reference.tests.conftest import load_grant
+from reference.tests.conftest import pkce_pair
+from reference.tests.conftest import query_of
+from reference.tests.conftest import token_keys
 
 pytestmark = pytest.mark.anyio
 

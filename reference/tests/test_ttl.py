@@ -14,14 +14,13 @@ import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
-from oauth_reference.clock import SystemClock
+from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
 from oauth_reference.options import DAY
-from oauth_reference.storage.sqlite import SQLiteStorage
-
-from .conftest import REDIRECT
-from .conftest import Env
-from .conftest import EnvFactory
-from .conftest import load_grant
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import Env
+from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import load_grant
 
 pytestmark = pytest.mark.anyio
 

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import pytest
 
-from .catalogue import Level
-from .catalogue import Requirement
-from .features import Feature
-from .verdicts import NotApplicable
-from .verdicts import NotTested
-from .verdicts import Verdict
-from .verdicts import not_applicable
-from .verdicts import not_tested
+from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Requirement
+from oauth_conformance.catalogue import lookup
+from oauth_conformance.features import Feature
+from oauth_conformance.verdicts import NotApplicable
+from oauth_conformance.verdicts import NotTested
+from oauth_conformance.verdicts import Verdict
+from oauth_conformance.verdicts import not_applicable
+from oauth_conformance.verdicts import not_tested
+from oauth_conformance.version import VERSION
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 
 def requirement(*ids: str) -> pytest.MarkDecorator:
-    """Mark a test with the catalogue requirements it verifies (ids are checked at import)."""
-    from .plugin import requirement as _requirement
-
-    return _requirement(*ids)
+    """Mark a test with the catalogue requirements it verifies (an unknown id fails at import)."""
+    for rid in ids:
+        lookup(rid)
+    return pytest.mark.requirement(*ids)
 
 
 __all__ = [

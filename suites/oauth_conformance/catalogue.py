@@ -1,7 +1,7 @@
 """The requirement catalogue: every requirement the suites can verify, as data.
 
 A requirement id is ``<SPEC>-<section>-<SLUG>`` (contract C5), the spec token being the same
-string as the suite package (``specs/rfc8414``) and the reference module (``rfc8414.py``).
+string as the suite package (``specs/rfc8414``) and the reference module (``specs/rfc8414.py``).
 Each spec package holds its requirements in ``requirements.py``; :data:`REGISTRY` joins them.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from .features import Feature
+from oauth_conformance.features import Feature
 
 
 class Level(enum.StrEnum):

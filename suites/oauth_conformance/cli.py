@@ -1,8 +1,10 @@
 """``oauth-conformance``: run the suites against a target, inspect the catalogue, compare runs.
 
 Exit status of ``run`` (contract C2): 0 no unexpected MUST failure; 1 at least one (or a stale
-baseline entry); 2 usage or profile error; 3 target unreachable or not an OAuth server.
-``fuzz`` (robust/command.py) exits 0 when nothing is found and 1 with findings, else the same.
+baseline entry); 2 usage or profile error; 3 target unreachable or not an OAuth server;
+4 the harness itself broke (a suite that cannot be collected, an internal error: a bug to
+report, never a verdict on the target). ``fuzz`` (robust/command.py) exits 0 when nothing is
+found and 1 with findings, else the same.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from . import __version__
+from oauth_conformance.version import VERSION
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_HARNESS_ERROR = 0, 1, 2, 3, 4
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -22,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oauth-conformance", description="Conformance suites for OAuth 2.1 authorization servers."
     )
-    parser.add_argument("--version", action="version", version=f"oauth-conformance {__version__}")
+    parser.add_argument("--version", action="version", version=f"oauth-conformance {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="test a target (no target: the bundled reference)")
@@ -51,11 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("old", metavar="OLD.json")
     dif.add_argument("new", metavar="NEW.json")
 
-    from .robust.command import add_parser as add_fuzz_parser
+    from oauth_conformance.robust.command import add_parser as add_fuzz_parser
 
     add_fuzz_parser(sub)  # oauth-conformance fuzz TARGET (robust/command.py)
 
-    fix = sub.add_parser("fixtures", help="print what a target must trust for the ID-JAG and CIMD suites")
+    fix = sub.add_parser(
+        "trust", aliases=["fixtures"], help="print what a target must trust for the ID-JAG and CIMD suites"
+    )
     fix.add_argument("--profile", help="target profile (for the fixture host's port or public URL)")
     fix.add_argument("--format", choices=["text", "json"], default="text")
 
@@ -68,6 +73,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the output was piped into a reader that stopped (head): not an error of ours
+        _quiet_stdout()
+        return EXIT_OK
+
+
+def _quiet_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
     if "--" in argv:  # everything after -- goes to pytest as it is
@@ -85,10 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return diff(args)
     if args.command == "profile":
         return profile_init(args)
-    if args.command == "fixtures":
-        return fixtures(args)
+    if args.command in ("trust", "fixtures"):
+        return trust(args)
     if args.command == "fuzz":
-        from .robust.command import main as fuzz_main
+        from oauth_conformance.robust.command import main as fuzz_main
 
         return fuzz_main(args)
     return EXIT_USAGE
@@ -98,21 +118,28 @@ def _error(message: str) -> None:
     print(f"oauth-conformance: {message}", file=sys.stderr)
 
 
+class _RunObserver:
+    """Keeps the pytest config of the in-process run, to read the run's own exit status after it."""
+
+    config: Any = None
+
+    def pytest_configure(self, config: Any) -> None:
+        self.config = config
+
+
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    from . import http
-    from .profile import Profile
-    from .profile import ProfileError
-    from .profile import load_profile
-    from .report.gate import BaselineError
-    from .report.gate import load_baseline
-    from .target import TargetUnavailable
-    from .target import discover
+    from oauth_conformance.plugin import RUN_KEY
+    from oauth_conformance.profile import ProfileError
+    from oauth_conformance.profile import load_profile
+    from oauth_conformance.report.baseline import BaselineError
+    from oauth_conformance.report.baseline import load_baseline
 
-    try:
-        profile = load_profile(args.profile) if args.profile else Profile()
-        if args.baseline and Path(args.baseline).exists():
+    try:  # read both once here too, so a mistake is one line and exit 2 before anything starts
+        if args.profile:
+            load_profile(args.profile)
+        if args.baseline:
             load_baseline(args.baseline)
     except (ProfileError, BaselineError) as exc:
         _error(str(exc))
@@ -120,37 +147,14 @@ def run(args: argparse.Namespace) -> int:
     if args.update_baseline and not args.baseline:
         _error("--update-baseline needs --baseline FILE")
         return EXIT_USAGE
-    url = args.target or profile.target.url
-    name = profile.target.name or "oauth-reference (embedded)"
-    if url is not None:
-        # Discover once here, so an unreachable target ends with one line and exit 3.
-        transport = None
-        discover_url = url
-        if url.startswith("asgi:"):
-            from .inprocess import BASE_URL
-            from .inprocess import transport_for
-
-            transport, discover_url = transport_for(url), BASE_URL
-        try:
-            with http.client(transport=transport) as client:
-                target = discover(discover_url, profile, client, spec=url)
-        except TargetUnavailable as exc:
-            _error(str(exc))
-            return EXIT_UNREACHABLE
-        print(f"target {target.url}: issuer {target.issuer}, metadata at {target.metadata_url}")
-        name = profile.target.name or target.issuer or url
     pytest_args = ["-c", str(_PACKAGE / "run.ini"), "--rootdir", str(_PACKAGE), "--pyargs", "oauth_conformance.specs"]
     pytest_args += ["--oauth-fail-on", args.fail_on, "-p", "no:cacheprovider"]
-    if url is not None:
-        pytest_args += ["--oauth-target", url]
+    if args.target:
+        pytest_args += ["--oauth-target", args.target]
     if args.profile:
         pytest_args += ["--oauth-profile", str(Path(args.profile).resolve())]
     if args.report_dir:
         pytest_args += ["--oauth-report-dir", str(Path(args.report_dir).resolve())]
-    else:
-        from .plugin import _slug
-
-        pytest_args += ["--oauth-report-dir", str(_default_dir(_slug(name)))]
     for spec in args.spec:
         pytest_args += ["--oauth-spec", spec]
     if args.baseline:
@@ -161,31 +165,20 @@ def run(args: argparse.Namespace) -> int:
     if args.keyword:
         pytest_args += ["-k", args.keyword]
     pytest_args += ["-q", "-rN"] if args.quiet else ["-rN"]
-    code = pytest.main([*pytest_args, *args.pytest_args])
-    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        return int(code)
-    if code == 3:  # the harness's own exit for an unreachable target (a started reference that failed)
+    observer = _RunObserver()
+    code = pytest.main([*pytest_args, *args.pytest_args], plugins=[observer])
+    harness_run = observer.config.stash.get(RUN_KEY, None) if observer.config is not None else None
+    if harness_run is not None and harness_run.status is not None:
+        return int(harness_run.status)  # the run finished: its gate decided
+    if code == EXIT_UNREACHABLE:  # the plugin's own exit: the target (or the bundled reference) is down
         return EXIT_UNREACHABLE
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return EXIT_USAGE
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         _error("no test matched the selection")
-    return EXIT_USAGE
-
-
-def _default_dir(slug: str) -> Path:
-    from datetime import UTC
-    from datetime import datetime
-
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    directory = Path("reports") / slug / stamp
-    directory.mkdir(parents=True, exist_ok=True)
-    latest = directory.parent / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(directory.name)
-    except OSError:
-        (directory.parent / "LATEST").write_text(directory.name + "\n", encoding="utf-8")
-    return directory.resolve()
+        return EXIT_USAGE
+    _error(f"the harness itself failed (pytest exit status {int(code)}); the output above says where")
+    return EXIT_HARNESS_ERROR
 
 
 def coverage() -> dict[str, list[str]]:
@@ -194,7 +187,7 @@ def coverage() -> dict[str, list[str]]:
     import inspect
     import pkgutil
 
-    from . import specs
+    from oauth_conformance import specs
 
     found: dict[str, list[str]] = {}
     for module_info in pkgutil.walk_packages(specs.__path__, "oauth_conformance.specs."):
@@ -218,7 +211,7 @@ def coverage() -> dict[str, list[str]]:
 def catalogue(args: argparse.Namespace) -> int:
     import orjson
 
-    from .catalogue import select
+    from oauth_conformance.catalogue import select
 
     chosen = select(args.spec or None, args.level or None)
     covered = coverage()
@@ -268,10 +261,10 @@ def catalogue(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from .report.compare import ReportFileError
-    from .report.compare import load_report
-    from .report.compare import matrix
-    from .report.compare import write_matrix
+    from oauth_conformance.report.compare import ReportFileError
+    from oauth_conformance.report.compare import load_report
+    from oauth_conformance.report.compare import matrix
+    from oauth_conformance.report.compare import write_matrix
 
     try:
         reports = [(path, load_report(path)) for path in args.reports]
@@ -286,10 +279,10 @@ def compare(args: argparse.Namespace) -> int:
 
 
 def diff(args: argparse.Namespace) -> int:
-    from .report.compare import ReportFileError
-    from .report.compare import diff as compute
-    from .report.compare import format_diff
-    from .report.compare import load_report
+    from oauth_conformance.report.compare import ReportFileError
+    from oauth_conformance.report.compare import diff as compute
+    from oauth_conformance.report.compare import format_diff
+    from oauth_conformance.report.compare import load_report
 
     try:
         result = compute(load_report(args.old), load_report(args.new))
@@ -300,12 +293,12 @@ def diff(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.regressions else EXIT_OK
 
 
-def fixtures(args: argparse.Namespace) -> int:
-    from .profile import Profile
-    from .profile import ProfileError
-    from .profile import load_profile
-    from .trustkit import kit
-    from .trustkit import render
+def trust(args: argparse.Namespace) -> int:
+    from oauth_conformance.profile import Profile
+    from oauth_conformance.profile import ProfileError
+    from oauth_conformance.profile import load_profile
+    from oauth_conformance.trust.kit import kit
+    from oauth_conformance.trust.kit import render
 
     try:
         profile = load_profile(args.profile) if args.profile else Profile()
@@ -322,7 +315,7 @@ def fixtures(args: argparse.Namespace) -> int:
 
 
 def profile_init(args: argparse.Namespace) -> int:
-    from .profile import STARTER
+    from oauth_conformance.profile import STARTER
 
     path = Path(args.path)
     if path.exists() and not args.force:

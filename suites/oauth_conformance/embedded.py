@@ -1,39 +1,36 @@
-"""The embedded default: with no target at all, the harness serves the bundled reference on a
-free loopback port with every feature on (token exchange, ID-JAG trusting the harness's test
-IdP, client ID metadata documents from the fixture host), in test mode, tests it, and stops it."""
+"""The harness's one door into the bundled reference.
+
+With no target at all, ``oauth-conformance run`` serves the reference on a free loopback port
+with every feature on (token exchange, ID-JAG trusting the harness's test IdP, client ID metadata
+documents from the fixture host), in test mode, tests it, and stops it. Everything the harness
+needs from :mod:`oauth_reference` comes through this module (an import-linter contract keeps it so).
+"""
 
 from __future__ import annotations
 
 import atexit
-import json
 import shutil
 import tempfile
 from pathlib import Path
 
-from oauth_reference.fetch import TEST_CA_ENV
-from oauth_reference.process import Served
-from oauth_reference.process import start
+from oauth_conformance.trust.host import FixtureHost
+from oauth_conformance.trust.host import RemoteFixtureHost
+from oauth_reference.machinery.fetch import TEST_CA_ENV
+from oauth_reference.serving.all_features import FIXTURE_HOST_ENV
+from oauth_reference.serving.all_features import all_features
+from oauth_reference.serving.all_features import as_toml
+from oauth_reference.serving.process import Served
+from oauth_reference.serving.process import start
 
-from .fixture_host import FixtureHost
+__all__ = ["BUNDLED_IN_PROCESS", "FIXTURE_HOST_ENV", "Served", "embedded_profile", "reference_config", "start_embedded"]
+
+# The reference as an in-process target (``asgi:``), what ``oauth-conformance fuzz`` tests by default.
+BUNDLED_IN_PROCESS = "asgi:oauth_reference.serving.demo.testing:build_app"
 
 
-def reference_config(host: FixtureHost | None) -> str:
+def reference_config(idp_issuer: str | None = None, idp_jwks_uri: str | None = None) -> str:
     """The reference's options with every feature on (TOML, as ``--config`` reads it)."""
-    lines = [
-        "# The bundled reference with every feature on (the embedded default of oauth-conformance run).",
-        "allow_plain_pkce = false",
-        "allow_token_exchange_grant = true",
-    ]
-    if host is not None:
-        lines += [
-            "client_id_metadata_document_enabled = true",
-            "",
-            "[enterprise_managed_authorization]",
-            "trusted_issuers = [",
-            f"  {{ issuer = {json.dumps(host.idp_issuer)}, jwks_uri = {json.dumps(host.idp_jwks_uri)} }},",
-            "]",
-        ]
-    return "\n".join(lines) + "\n"
+    return as_toml(all_features(idp_issuer, idp_jwks_uri))
 
 
 def embedded_profile(url: str, clock: str = "header", *, fixture_host: bool = True) -> str:
@@ -64,12 +61,13 @@ reachable = true
 """
 
 
-def start_embedded(host: FixtureHost | None = None) -> tuple[Served, str]:
+def start_embedded(host: FixtureHost | RemoteFixtureHost | None = None) -> tuple[Served, str]:
     """Start the reference; returns it and the profile that describes it (TOML)."""
     workdir = Path(tempfile.mkdtemp(prefix="oauth-conformance-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     config = workdir / "reference.toml"
-    config.write_text(reference_config(host), encoding="utf-8")
+    idp = (host.idp_issuer, host.idp_jwks_uri) if host is not None else (None, None)
+    config.write_text(reference_config(*idp), encoding="utf-8")
     env = {TEST_CA_ENV: str(host.ca_file)} if host is not None and host.ca_file else {}
     args = ["--config", str(config), "--store", f"sqlite:{workdir / 'store.sqlite3'}", "--test-mode"]
     served = start(args, env=env)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from . import __version__
-from .evidence import Recorder
+from oauth_conformance.evidence import Recorder
+from oauth_conformance.version import VERSION
 
-USER_AGENT = f"oauth-conformance/{__version__}"
+USER_AGENT = f"oauth-conformance/{VERSION}"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 

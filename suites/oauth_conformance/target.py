@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from .features import Feature
-from .profile import Profile
+from oauth_conformance.features import Feature
+from oauth_conformance.profile import Profile
 
 OAUTH_WELL_KNOWN = "/.well-known/oauth-authorization-server"
 OIDC_WELL_KNOWN = "/.well-known/openid-configuration"
@@ -60,7 +60,7 @@ class Target:
         """The transport that reaches an in-process target (None: the network)."""
         if not self.in_process:
             return None
-        from .inprocess import transport_for
+        from oauth_conformance.inprocess import transport_for
 
         return transport_for(self.spec)
 

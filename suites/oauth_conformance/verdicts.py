@@ -13,6 +13,9 @@ A test signals the last three by raising :class:`NotApplicable` or :class:`NotTe
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
 from typing import NoReturn
 
 
@@ -75,3 +78,56 @@ class PrerequisiteFailed(NotTested):
 
 def worst(verdicts: list[Verdict]) -> Verdict:
     return max(verdicts, key=SEVERITY.__getitem__)
+
+
+@dataclass
+class TestResult:
+    """One test's verdict, the record that travels from the test to report.json.
+
+    Built once in the pytest hook that sees the outcome; it crosses pytest-xdist as
+    :meth:`as_dict` (JSON) and comes back with :meth:`from_dict`; the report lists it as it is.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    name: str
+    requirements: list[str]
+    verdict: Verdict
+    reason: str = ""
+    unlock: str | None = None
+    duration: float = 0.0
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "nodeid": self.nodeid,
+            "name": self.name,
+            "requirements": self.requirements,
+            "verdict": self.verdict.value,
+            "duration": round(self.duration, 4),
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        if self.unlock:
+            out["unlock"] = self.unlock
+        if self.evidence:
+            out["evidence"] = self.evidence
+        if self.findings:
+            out["findings"] = self.findings
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestResult:
+        return cls(
+            nodeid=data["nodeid"],
+            name=data["name"],
+            requirements=list(data["requirements"]),
+            verdict=Verdict(data["verdict"]),
+            reason=data.get("reason", ""),
+            unlock=data.get("unlock"),
+            duration=float(data.get("duration", 0.0)),
+            evidence=list(data.get("evidence", [])),
+            findings=list(data.get("findings", [])),
+        )

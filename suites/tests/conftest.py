@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oauth_reference.process import start
+from oauth_reference.serving.process import start
 
 pytest_plugins = ["pytester"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from oauth_conformance.checks import bearer_param
-from oauth_conformance.checks import parse_challenges
-from oauth_conformance.checks import resource_refused
+from oauth_conformance.support.checks import bearer_param
+from oauth_conformance.support.checks import parse_challenges
+from oauth_conformance.support.checks import resource_refused
 
 
 def test_parameters_keep_their_order_and_repetitions() -> None:

@@ -108,7 +108,7 @@ def test_every_test_in_the_suites_names_a_known_requirement() -> None:
 
 
 def test_compare_and_diff_from_report_files(tmp_path: Path) -> None:
-    from .test_reports import sample_report
+    from suites.tests.test_reports import sample_report
 
     a = tmp_path / "a.json"
     a.write_bytes(orjson.dumps(sample_report().as_dict()))

@@ -8,13 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from oauth_conformance.clients import Client
 from oauth_conformance.drivers import DriverStopped
 from oauth_conformance.drivers import make_driver
 from oauth_conformance.drivers.browser import browser_available
-from oauth_conformance.flows import pkce_pair
 from oauth_conformance.profile import parse_profile
-from oauth_reference.process import served
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.flows import pkce_pair
+from oauth_reference.serving.process import served
 
 REDIRECT = "http://127.0.0.1:9/callback"
 

@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 
 from oauth_conformance.profile import Profile
 from oauth_conformance.profile import RequestSection
-from oauth_conformance.specs.oauth21.support import escaped
-from oauth_conformance.specs.oauth21.support import is_loopback
-from oauth_conformance.specs.oauth21.support import scope_to_narrow
-from oauth_conformance.specs.oauth21.support import without_port
 from oauth_conformance.specs.oauth21.test_redirect_uris import HTTPS_REDIRECT
 from oauth_conformance.specs.oauth21.test_redirect_uris import redirect_variants
 from oauth_conformance.specs.oauth21.test_refresh_grant import altered
 from oauth_conformance.specs.oauth21.test_token_endpoint import bits_of_capacity
+from oauth_conformance.support.attempts import escaped
+from oauth_conformance.support.attempts import is_loopback
+from oauth_conformance.support.attempts import scope_to_narrow
+from oauth_conformance.support.attempts import without_port
 from oauth_conformance.target import Target
 
 LOOPBACK = "http://127.0.0.1:8976/callback"

@@ -14,7 +14,7 @@ CONFTEST = "from oauth_conformance.specs.conftest import *  # noqa: F403\n"
 
 @pytest.fixture
 def harness(pytester: pytest.Pytester, reference_url: str) -> pytest.Pytester:
-    pytester.makeconftest(CONFTEST + "from oauth_conformance.fixtures import _applicability, target\n")
+    pytester.makeconftest(CONFTEST)
     (pytester.path / "profile.toml").write_text(embedded_profile(reference_url), encoding="utf-8")
     return pytester
 
@@ -71,7 +71,8 @@ def test_outcomes_become_verdicts_and_levels(harness: pytest.Pytester, reference
     harness.makepyfile(
         """
         import pytest
-        from oauth_conformance import not_applicable, not_tested
+        from oauth_conformance import not_applicable
+        from oauth_conformance import not_tested
 
         @pytest.mark.requirement("RFC8414-3.2-200-JSON")
         def test_pass():

@@ -10,16 +10,20 @@ import pytest
 
 from oauth_conformance.catalogue import lookup
 from oauth_conformance.report import gate
+from oauth_conformance.report.baseline import Baseline
+from oauth_conformance.report.baseline import BaselineError
+from oauth_conformance.report.baseline import load_baseline
+from oauth_conformance.report.baseline import write_baseline
 from oauth_conformance.report.compare import diff
 from oauth_conformance.report.compare import matrix
 from oauth_conformance.report.compare import write_matrix
 from oauth_conformance.report.html import render
 from oauth_conformance.report.model import Report
-from oauth_conformance.report.model import TestResult
 from oauth_conformance.report.model import build
 from oauth_conformance.report.writers import write_json
 from oauth_conformance.report.writers import write_junit
 from oauth_conformance.report.writers import write_markdown
+from oauth_conformance.verdicts import TestResult
 from oauth_conformance.verdicts import Verdict
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -102,8 +106,8 @@ def sample_report() -> Report:
         finished="2026-01-01T00:00:05Z",
         duration=5.0,
     )
-    gate.evaluate(report, {"MCP-DISC-ORDER": "the target is behind a flaky proxy"})
-    return report
+    baseline = Baseline({"MCP-DISC-ORDER": "the target is behind a flaky proxy"})
+    return gate.gated(report, gate.evaluate(report, baseline), baseline)
 
 
 def check_golden(name: str, text: str) -> None:
@@ -207,11 +211,11 @@ def test_diff_sorts_regressions_fixes_and_new_requirements() -> None:
 def test_baseline_round_trip(tmp_path: Path) -> None:
     report = sample_report()
     path = tmp_path / "baseline.toml"
-    count = gate.write_baseline(path, report, {"MCP-DISC-ORDER": "the target is behind a flaky proxy"})
-    loaded = gate.load_baseline(path)
-    assert count == 3
-    assert loaded["MCP-DISC-ORDER"] == "the target is behind a flaky proxy"
-    assert set(loaded) == {"RFC8414-3.3-ISSUER-EXACT", "RFC8414-2-PKCE-NO-PLAIN", "MCP-DISC-ORDER"}
+    written = write_baseline(path, report, Baseline({"MCP-DISC-ORDER": "the target is behind a flaky proxy"}))
+    loaded = load_baseline(path)
+    assert loaded == written
+    assert loaded.reasons["MCP-DISC-ORDER"] == "the target is behind a flaky proxy"
+    assert set(loaded.reasons) == {"RFC8414-3.3-ISSUER-EXACT", "RFC8414-2-PKCE-NO-PLAIN", "MCP-DISC-ORDER"}
 
 
 @pytest.mark.parametrize(
@@ -225,8 +229,8 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
 def test_bad_baselines_are_refused(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "b.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(gate.BaselineError, match=message):
-        gate.load_baseline(path)
+    with pytest.raises(BaselineError, match=message):
+        load_baseline(path)
 
 
 def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_when_it_passes(
@@ -238,13 +242,33 @@ def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_
         '[[expected]]\nid = "RFC8414-3.3-ISSUER-EXACT"\nreason = "trailing slash"\n',
         encoding="utf-8",
     )
-    entries, intermittent = gate.load_baseline(baseline), gate.load_intermittent(baseline)
-    assert intermittent == {"RFC8414-3.2-200-JSON"}
+    entries = load_baseline(baseline)
+    assert entries.intermittent == {"RFC8414-3.2-200-JSON"}
     report = sample_report()  # RFC8414-3.2-200-JSON passes there, RFC8414-3.3-ISSUER-EXACT fails
-    result = gate.evaluate(report, entries, "must", intermittent)
-    assert result.stale == [] and result.expected == ["RFC8414-3.3-ISSUER-EXACT"]
+    result = gate.evaluate(report, entries, "must")
+    assert result.stale == [] and list(result.expected) == ["RFC8414-3.3-ISSUER-EXACT"]
     assert "RFC8414-3.2-200-JSON" not in result.unexpected
-    assert gate.evaluate(sample_report(), entries).stale == ["RFC8414-3.2-200-JSON"]  # not marked: stale
-    baseline.write_text('[[expected]]\nid = "X"\nreason = "r"\nintermittent = "yes"\n', encoding="utf-8")
-    with pytest.raises(gate.BaselineError, match="intermittent must be true or false"):
-        gate.load_baseline(baseline)
+    not_marked = Baseline(entries.reasons)
+    assert gate.evaluate(sample_report(), not_marked).stale == ["RFC8414-3.2-200-JSON"]  # not marked: stale
+    baseline.write_text(
+        '[[expected]]\nid = "RFC8414-3.2-200-JSON"\nreason = "r"\nintermittent = "yes"\n', encoding="utf-8"
+    )
+    with pytest.raises(BaselineError, match="intermittent must be true or false"):
+        load_baseline(baseline)
+
+
+def test_gating_leaves_the_report_it_reads_unchanged() -> None:
+    report = sample_report()
+    before = report.as_dict()
+    result = gate.evaluate(report, Baseline({"RFC8414-3.3-ISSUER-EXACT": "known"}), "must")
+    assert report.as_dict() == before
+    gated_report = gate.gated(report, result)
+    assert gated_report.gate["status"] == result.status
+    assert {r.id: r.expected for r in gated_report.requirements}["RFC8414-3.3-ISSUER-EXACT"] == "known"
+
+
+def test_an_unknown_id_in_a_baseline_is_refused_naming_the_nearest(tmp_path: Path) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text('[[expected]]\nid = "RFC8414-3.3-ISSUER-EXAKT"\nreason = "r"\n', encoding="utf-8")
+    with pytest.raises(BaselineError, match=r"did you mean RFC8414-3\.3-ISSUER-EXACT"):
+        load_baseline(path)

@@ -11,8 +11,7 @@ import pytest
 
 from oauth_conformance.cli import main
 from oauth_conformance.robust.oracles import REQUIREMENTS
-
-from .twins import start
+from suites.tests.twins import start
 
 QUICK = ["--time-budget", "20", "--max-examples", "10"]
 
@@ -86,7 +85,7 @@ def test_fuzz_fail_on_must_ignores_findings_on_a_should(tmp_path: Path) -> None:
 def test_fuzz_without_a_target_fuzzes_the_bundled_reference_in_process(tmp_path: Path) -> None:
     status, report = fuzz(None, tmp_path, "--time-budget", "8")
     assert status == 0, [r for r in report["requirements"] if r["verdict"] != "pass"]
-    assert report["target"]["spec"] == "asgi:oauth_reference.demo.testing:build_app"
+    assert report["target"]["spec"] == "asgi:oauth_reference.serving.demo.testing:build_app"
 
 
 def test_fuzz_usage_errors_exit_2(tmp_path: Path) -> None:

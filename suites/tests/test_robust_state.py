@@ -12,19 +12,18 @@ import orjson
 import pytest
 
 from oauth_conformance import http as http_module
-from oauth_conformance.clients import Clients
 from oauth_conformance.drivers import make_driver
 from oauth_conformance.embedded import embedded_profile
-from oauth_conformance.flows import OAuth
 from oauth_conformance.profile import parse_profile
 from oauth_conformance.robust.stateful import CODE_ONCE
 from oauth_conformance.robust.stateful import INVARIANTS
 from oauth_conformance.robust.stateful import SUPERSEDED
 from oauth_conformance.robust.stateful import MachineResult
 from oauth_conformance.robust.stateful import run_machine
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import discover
-
-from .twins import start
+from suites.tests.twins import start
 
 SEPARATE_RESOURCES = """
 [request]

@@ -10,8 +10,7 @@ import orjson
 import pytest
 
 from oauth_conformance.catalogue import select
-
-from .test_cli import cli
+from suites.tests.test_cli import cli
 
 ROBUST_BUDGET = 120  # seconds for the whole run, startup included (the suite itself takes about 30)
 

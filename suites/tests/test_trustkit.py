@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import tomllib
 
-from oauth_conformance import testkeys
 from oauth_conformance.cli import main
 from oauth_conformance.profile import FixtureHostSection
 from oauth_conformance.profile import Profile
-from oauth_conformance.trustkit import kit
-from oauth_conformance.trustkit import reference_config
-from oauth_conformance.trustkit import render
-from oauth_reference.config import load_config
-from oauth_reference.demo import build_reference
+from oauth_conformance.trust import keys as testkeys
+from oauth_conformance.trust.kit import kit
+from oauth_conformance.trust.kit import reference_settings
+from oauth_conformance.trust.kit import render
+from oauth_reference.serving.config import load_config
+from oauth_reference.serving.demo import build_reference
 
 
 def pinned(**fixture_host: object) -> Profile:
@@ -33,7 +33,8 @@ def test_a_free_port_is_flagged_as_unstable() -> None:
 
 
 def test_the_reference_snippet_is_a_config_the_reference_accepts(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    text = reference_config(pinned())
+    text = reference_settings(pinned())
+    assert "allow_plain_pkce = false" in text  # the same options as the embedded default
     parsed = tomllib.loads(text)
     assert parsed["client_id_metadata_document_enabled"] is True
     assert parsed["enterprise_managed_authorization"]["trusted_issuers"][0]["issuer"].endswith("/idp")

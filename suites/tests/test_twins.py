@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
 
-from oauth_conformance import fixture_host
 from oauth_conformance.embedded import embedded_profile
-from oauth_conformance.fixture_host import FixtureHost
-
-from .twins import FIXTURE_HOST_ENV
-from .twins import load_all
-from .twins import start
+from oauth_conformance.trust import host as fixture_host
+from oauth_conformance.trust.host import FixtureHost
+from suites.tests.twins import FIXTURE_HOST_ENV
+from suites.tests.twins import load_all
+from suites.tests.twins import start
 
 TWINS = load_all()
 
@@ -27,29 +25,11 @@ def twin_fixture_host() -> Iterator[FixtureHost]:
         yield host
 
 
-class _SharedHost:
-    """Stands in for the FixtureHost the harness starts in the inner run: it hands over the
-    session's host (already trusted by the twin) and leaves stopping it to the session."""
-
-    def __init__(self, host: FixtureHost) -> None:
-        self._host = host
-
-    def start(self, port: int = 0) -> FixtureHost:
-        return self._host
-
-    def stop(self) -> None:
-        return None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._host, name)
-
-
-def feature_twin_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """What a twin with every feature on needs: the shared host for the twin and for the inner run."""
+def feature_twin_env(request: pytest.FixtureRequest) -> tuple[dict[str, str], list[str]]:
+    """What a twin with every feature on needs: the shared host, trusted by the twin and used by the inner run."""
     host: FixtureHost = request.getfixturevalue("twin_fixture_host")
-    monkeypatch.setattr(fixture_host, "FixtureHost", lambda *args, **kwargs: _SharedHost(host))
-    monkeypatch.delenv(fixture_host.FIXTURE_HOST_ENV, raising=False)  # the inner run sets it; restore it after
-    return {FIXTURE_HOST_ENV: orjson.dumps(fixture_host.describe(host)).decode()}
+    described = orjson.dumps(fixture_host.describe(host)).decode()
+    return {FIXTURE_HOST_ENV: described}, ["--oauth-shared-fixture-host", described]
 
 
 @pytest.mark.slow
@@ -59,15 +39,15 @@ def test_twin_fails_exactly_its_requirements(
     pytester: pytest.Pytester,
     tmp_path: Path,
     request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     twin = TWINS[name]
-    served = start(name, env=feature_twin_env(request, monkeypatch) if twin.features else None)
+    env, shared = feature_twin_env(request) if twin.features else (None, [])
+    served = start(name, env=env)
     try:
         profile = tmp_path / "profile.toml"
         profile.write_text(embedded_profile(served.url), encoding="utf-8")
         args = ["-p", "no:xdist", "-p", "no:cacheprovider", "--oauth-target", served.url]
-        args += ["--oauth-profile", str(profile), "--oauth-report-dir", str(tmp_path / "report")]
+        args += ["--oauth-profile", str(profile), "--oauth-report-dir", str(tmp_path / "report"), *shared]
         for spec in twin.specs:
             args += ["--pyargs", f"oauth_conformance.specs.{spec}"]
         result = pytester.runpytest_inprocess(*args)

@@ -19,11 +19,10 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from oauth_reference import OAuthProvider
-from oauth_reference.clock import SystemClock
-from oauth_reference.demo import build_reference
-
-from ..conftest import REDIRECT
-from ..conftest import pkce_pair
+from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.serving.demo import build_reference
+from reference.tests.conftest import REDIRECT
+from reference.tests.conftest import pkce_pair
 
 HOST = b"127.0.0.1:8000"
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from oauth_reference.storage import Storage
-from oauth_reference.storage.memory import MemoryStorage
-from oauth_reference.storage.redis import RedisStorage
-from oauth_reference.storage.sqlite import SQLiteStorage
-from oauth_reference.testing import redis_server
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.machinery.storage.memory import MemoryStorage
+from oauth_reference.machinery.storage.redis import RedisStorage
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
+from reference.bench import redis_server
 
 BACKENDS = ["memory", "sqlite", "redis"]
 

@@ -12,17 +12,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from oauth_reference import records
-from oauth_reference.demo import build_reference
-from oauth_reference.records import Grant
-from oauth_reference.storage import Delete
-from oauth_reference.storage import Put
-from oauth_reference.storage import Storage
-from oauth_reference.storage.redis import RedisStorage
-from oauth_reference.testing.audit import audit_store
-
-from .conftest import Backend
-from .conftest import ManualClock
+from oauth_reference.machinery import records
+from oauth_reference.machinery.records import Grant
+from oauth_reference.machinery.storage import Delete
+from oauth_reference.machinery.storage import Put
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.machinery.storage.redis import RedisStorage
+from oauth_reference.serving.demo import build_reference
+from reference.bench.audit import audit_store
+from reference.tests.storage.conftest import Backend
+from reference.tests.storage.conftest import ManualClock
 
 pytestmark = pytest.mark.anyio
 

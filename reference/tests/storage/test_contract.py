@@ -8,13 +8,12 @@ import threading
 
 import pytest
 
-from oauth_reference.storage import MAX_PAGE
-from oauth_reference.storage import Delete
-from oauth_reference.storage import DeletePrefix
-from oauth_reference.storage import Put
-from oauth_reference.storage import Storage
-
-from .conftest import Backend
+from oauth_reference.machinery.storage import MAX_PAGE
+from oauth_reference.machinery.storage import Delete
+from oauth_reference.machinery.storage import DeletePrefix
+from oauth_reference.machinery.storage import Put
+from oauth_reference.machinery.storage import Storage
+from reference.tests.storage.conftest import Backend
 
 pytestmark = pytest.mark.anyio
 

@@ -22,16 +22,15 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from oauth_reference import records
-from oauth_reference.clock import SystemClock
-from oauth_reference.process import Served
-from oauth_reference.process import start
-from oauth_reference.records import Grant
-from oauth_reference.storage import Storage
-from oauth_reference.storage import open_store
-from oauth_reference.testing import redis_server
-
-from .conftest import worker_db
+from oauth_reference.machinery import records
+from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.machinery.records import Grant
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.machinery.storage.opener import open_store
+from oauth_reference.serving.process import Served
+from oauth_reference.serving.process import start
+from reference.bench import redis_server
+from reference.tests.storage.conftest import worker_db
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -7,9 +7,8 @@ import socket
 
 import pytest
 
-from oauth_reference.testing import redis_server
-
-from .conftest import require_redis
+from reference.bench import redis_server
+from reference.tests.storage.conftest import require_redis
 
 
 def test_missing_redis_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:

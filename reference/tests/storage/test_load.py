@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from oauth_conformance import load
-from oauth_reference import records
-from oauth_reference.clock import SystemClock
-from oauth_reference.process import Served
-from oauth_reference.process import served
-from oauth_reference.storage import Delete
-from oauth_reference.storage.sqlite import SQLiteStorage
-from oauth_reference.testing.audit import audit_store
+from oauth_reference.machinery import records
+from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.machinery.storage import Delete
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
+from oauth_reference.serving.process import Served
+from oauth_reference.serving.process import served
+from reference.bench import load
+from reference.bench.audit import audit_store
 
 pytestmark = pytest.mark.slow
 

@@ -17,13 +17,12 @@ from hypothesis.stateful import invariant
 from hypothesis.stateful import rule
 from hypothesis.stateful import run_state_machine_as_test
 
-from oauth_reference.storage import Delete
-from oauth_reference.storage import DeletePrefix
-from oauth_reference.storage import Put
-from oauth_reference.storage import Storage
-from oauth_reference.storage import Write
-
-from .conftest import Backend
+from oauth_reference.machinery.storage import Delete
+from oauth_reference.machinery.storage import DeletePrefix
+from oauth_reference.machinery.storage import Put
+from oauth_reference.machinery.storage import Storage
+from oauth_reference.machinery.storage import Write
+from reference.tests.storage.conftest import Backend
 
 # A small alphabet with a separator and characters of 2 and 4 UTF-8 bytes, so that prefixes
 # overlap often and key order (code points) must agree with byte order (SQLite, Redis).

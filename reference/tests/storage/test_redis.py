@@ -10,17 +10,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from oauth_reference.demo import build_reference
-from oauth_reference.storage import DeletePrefix
-from oauth_reference.storage import Put
-from oauth_reference.storage import StorageUnavailableError
-from oauth_reference.storage import open_store
-from oauth_reference.storage.redis import RedisStorage
-from oauth_reference.testing import redis_server
-
-from .conftest import ManualClock
-from .conftest import require_redis
-from .conftest import worker_db
+from oauth_reference.machinery.storage import DeletePrefix
+from oauth_reference.machinery.storage import Put
+from oauth_reference.machinery.storage import StorageUnavailableError
+from oauth_reference.machinery.storage.opener import open_store
+from oauth_reference.machinery.storage.redis import RedisStorage
+from oauth_reference.serving.demo import build_reference
+from reference.bench import redis_server
+from reference.tests.storage.conftest import ManualClock
+from reference.tests.storage.conftest import require_redis
+from reference.tests.storage.conftest import worker_db
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 

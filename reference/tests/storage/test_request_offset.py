@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from oauth_reference.clock import request_offset
-from oauth_reference.storage import Put
-
-from .conftest import Backend
-from .conftest import ManualClock
+from oauth_reference.machinery.clock import request_offset
+from oauth_reference.machinery.storage import Put
+from reference.tests.storage.conftest import Backend
+from reference.tests.storage.conftest import ManualClock
 
 pytestmark = pytest.mark.anyio
 

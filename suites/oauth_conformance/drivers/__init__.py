@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..profile import Profile
+from oauth_conformance.profile import Profile
 
 
 class DriverStopped(Exception):
@@ -120,10 +120,10 @@ class Walker:
         raise DriverStopped(f"more than {self.profile.consent.max_redirects} redirects", response)
 
 
-from .browser import BrowserDriver  # noqa: E402
-from .form import FormDriver  # noqa: E402
-from .python import PythonDriver  # noqa: E402
-from .redirect import RedirectDriver  # noqa: E402
+from oauth_conformance.drivers.browser import BrowserDriver  # noqa: E402
+from oauth_conformance.drivers.form import FormDriver  # noqa: E402
+from oauth_conformance.drivers.python import PythonDriver  # noqa: E402
+from oauth_conformance.drivers.redirect import RedirectDriver  # noqa: E402
 
 
 def make_driver(

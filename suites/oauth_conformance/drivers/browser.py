@@ -9,14 +9,14 @@ from __future__ import annotations
 import importlib.util
 import os
 
-from ..profile import BrowserStep
-from ..profile import Profile
-from ..profile import Secret
-from . import Callback
-from . import DriverStopped
-from . import is_callback
-from . import origin
-from . import parse_callback
+from oauth_conformance.drivers import Callback
+from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.drivers import is_callback
+from oauth_conformance.drivers import origin
+from oauth_conformance.drivers import parse_callback
+from oauth_conformance.profile import BrowserStep
+from oauth_conformance.profile import Profile
+from oauth_conformance.profile import Secret
 
 _CHROMIUM_ARGS = [
     "--headless",

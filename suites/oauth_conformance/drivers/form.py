@@ -10,13 +10,13 @@ from urllib.parse import urljoin
 
 import httpx
 
-from ..profile import ButtonSpec
-from ..profile import Profile
-from ..profile import Secret
-from . import Callback
-from . import DriverStopped
-from . import Hooks
-from . import Walker
+from oauth_conformance.drivers import Callback
+from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.drivers import Hooks
+from oauth_conformance.drivers import Walker
+from oauth_conformance.profile import ButtonSpec
+from oauth_conformance.profile import Profile
+from oauth_conformance.profile import Secret
 
 _APPROVE_WORDS = (
     "approve",

@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 
-from ..profile import Profile
-from . import Callback
-from . import DriverStopped
-from . import Hooks
-from . import Walker
-from . import is_callback
-from . import parse_callback
+from oauth_conformance.drivers import Callback
+from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.drivers import Hooks
+from oauth_conformance.drivers import Walker
+from oauth_conformance.drivers import is_callback
+from oauth_conformance.drivers import parse_callback
+from oauth_conformance.profile import Profile
 
 
 def load_callable(path: str) -> Callable[..., Any]:

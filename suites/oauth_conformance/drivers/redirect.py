@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 
-from ..profile import Profile
-from . import Callback
-from . import DriverStopped
-from . import Hooks
-from . import Walker
+from oauth_conformance.drivers import Callback
+from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.drivers import Hooks
+from oauth_conformance.drivers import Walker
+from oauth_conformance.profile import Profile
 
 
 class RedirectDriver:

@@ -9,10 +9,10 @@ from typing import Any
 
 import orjson
 
-from .html import COLORS
-from .html import CSS
-from .html import LABELS
-from .writers import ICON
+from oauth_conformance.report.html import COLORS
+from oauth_conformance.report.html import CSS
+from oauth_conformance.report.html import LABELS
+from oauth_conformance.report.writers import ICON
 
 RANK = {"fail": 0, "error": 1, "warn": 2, "not_tested": 3, "not_applicable": 4, "pass": 5}
 BAD = {"fail", "error", "warn"}

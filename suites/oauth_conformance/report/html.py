@@ -13,11 +13,11 @@ from typing import Any
 
 import orjson
 
-from ..catalogue import SPECS
-from ..verdicts import Verdict
-from .model import VERDICT_ORDER
-from .model import Report
-from .model import RequirementResult
+from oauth_conformance.catalogue import SPECS
+from oauth_conformance.report.model import VERDICT_ORDER
+from oauth_conformance.report.model import Report
+from oauth_conformance.report.model import RequirementResult
+from oauth_conformance.verdicts import Verdict
 
 COLORS = {
     "pass": "#2e7d32",

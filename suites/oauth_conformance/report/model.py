@@ -13,48 +13,18 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from .. import __version__
-from ..catalogue import SPECS
-from ..catalogue import Level
-from ..catalogue import Requirement
-from ..verdicts import Verdict
+from oauth_conformance.catalogue import SPECS
+from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Requirement
+from oauth_conformance.verdicts import TestResult
+from oauth_conformance.verdicts import Verdict
+from oauth_conformance.version import VERSION
 
 SCHEMA_VERSION = 1
 VERDICT_ORDER = [
     v.value
     for v in (Verdict.FAIL, Verdict.ERROR, Verdict.WARN, Verdict.NOT_TESTED, Verdict.NOT_APPLICABLE, Verdict.PASS)
 ]
-
-
-@dataclass
-class TestResult:
-    __test__ = False  # not a pytest test class
-
-    nodeid: str
-    name: str
-    requirements: list[str]
-    verdict: Verdict
-    reason: str = ""
-    unlock: str | None = None
-    duration: float = 0.0
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    findings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "nodeid": self.nodeid,
-            "name": self.name,
-            "requirements": self.requirements,
-            "verdict": self.verdict.value,
-            "duration": round(self.duration, 4),
-        }
-        if self.reason:
-            out["reason"] = self.reason
-        if self.unlock:
-            out["unlock"] = self.unlock
-        if self.evidence:
-            out["evidence"] = self.evidence
-        return out
 
 
 @dataclass
@@ -154,7 +124,7 @@ class Report:
         return {
             "schema_version": SCHEMA_VERSION,
             "harness": {
-                "version": __version__,
+                "version": VERSION,
                 "started": self.started,
                 "finished": self.finished,
                 "duration_seconds": round(self.duration, 3),

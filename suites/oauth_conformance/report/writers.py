@@ -7,12 +7,12 @@ from xml.etree import ElementTree as ET
 
 import orjson
 
-from ..catalogue import SPECS
-from ..catalogue import Level
-from ..clock import CLOCK_NOTES
-from ..verdicts import Verdict
-from .model import Report
-from .model import TestResult
+from oauth_conformance.catalogue import SPECS
+from oauth_conformance.catalogue import Level
+from oauth_conformance.report.model import Report
+from oauth_conformance.time_travel import CLOCK_NOTES
+from oauth_conformance.verdicts import TestResult
+from oauth_conformance.verdicts import Verdict
 
 ICON = {
     "pass": "✅",
@@ -154,3 +154,14 @@ def write_markdown(report: Report, path: Path) -> None:
                 f" {ICON[r.verdict.value]} {r.verdict.value}{partial} | {_cell(r.reason)[:300]} |"
             )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_all(report: Report, directory: Path) -> None:
+    """report.json, report.xml (JUnit), report.md and report.html in ``directory`` (created)."""
+    from oauth_conformance.report.html import write_html
+
+    directory.mkdir(parents=True, exist_ok=True)
+    write_json(report, directory / "report.json")
+    write_junit(report, directory / "report.xml")
+    write_markdown(report, directory / "report.md")
+    write_html(report, directory / "report.html")

@@ -21,8 +21,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from oauth_conformance.embedded import BUNDLED_IN_PROCESS
+from oauth_conformance.report import directory as report_directory
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-BUNDLED_REFERENCE = "asgi:oauth_reference.demo.testing:build_app"  # fuzzed when no target is given
 
 
 def add_parser(sub: Any) -> None:
@@ -31,7 +33,7 @@ def add_parser(sub: Any) -> None:
     fuzz.add_argument(
         "target",
         nargs="?",
-        default=BUNDLED_REFERENCE,
+        default=BUNDLED_IN_PROCESS,
         help="the authorization server's URL, or asgi:module:factory (default: the bundled reference, in-process)",
     )
     fuzz.add_argument("--profile", help="target profile (TOML); [robust] sets the defaults below")
@@ -44,12 +46,12 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .. import http
-    from ..profile import Profile
-    from ..profile import ProfileError
-    from ..profile import load_profile
-    from ..target import TargetUnavailable
-    from ..target import discover
+    from oauth_conformance import http
+    from oauth_conformance.profile import Profile
+    from oauth_conformance.profile import ProfileError
+    from oauth_conformance.profile import load_profile
+    from oauth_conformance.target import TargetUnavailable
+    from oauth_conformance.target import discover
 
     if (args.time_budget is not None and args.time_budget <= 0) or (
         args.max_examples is not None and args.max_examples < 1
@@ -65,8 +67,8 @@ def main(args: argparse.Namespace) -> int:
     transport = None
     discover_url = url
     if url.startswith("asgi:"):
-        from ..inprocess import BASE_URL
-        from ..inprocess import transport_for
+        from oauth_conformance.inprocess import BASE_URL
+        from oauth_conformance.inprocess import transport_for
 
         try:
             transport, discover_url = transport_for(url), BASE_URL
@@ -85,12 +87,14 @@ def main(args: argparse.Namespace) -> int:
         result = _fuzz(target, args)
     finally:
         if url.startswith("asgi:"):
-            from ..inprocess import shutdown_all
+            from oauth_conformance.inprocess import shutdown_all
 
             shutdown_all()
     name = profile.target.name or target.issuer or url
-    directory = Path(args.report_dir) if args.report_dir else _default_dir(name)
+    directory = Path(args.report_dir) if args.report_dir else report_directory.default_directory(name, kind="fuzz")
     status = write_reports(result, target, directory, started=started, duration=time.monotonic() - t0, args=args)
+    if not args.report_dir:
+        report_directory.publish(directory)
     print(result.summary())
     for note in result.notes:
         print(f"  note: {note}")
@@ -102,11 +106,11 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _fuzz(target: Any, args: argparse.Namespace) -> Any:
-    from .. import http
-    from ..clients import Clients
-    from ..drivers import make_driver
-    from ..flows import OAuth
-    from .fuzz import fuzz
+    from oauth_conformance import http
+    from oauth_conformance.drivers import make_driver
+    from oauth_conformance.robust.fuzz import fuzz
+    from oauth_conformance.support.clients import Clients
+    from oauth_conformance.support.flows import OAuth
 
     allowed = {_origin(target.url), _origin(target.issuer or target.url)}
     endpoint = target.endpoint("authorization_endpoint")
@@ -130,15 +134,15 @@ def write_reports(
     result: Any, target: Any, directory: Path, *, started: str, duration: float, args: argparse.Namespace
 ) -> int:
     """Write report.json/.xml/.md/.html and openapi.json; return the exit status."""
-    from ..catalogue import lookup
-    from ..report import gate
-    from ..report.html import write_html
-    from ..report.model import TestResult
-    from ..report.model import build
-    from ..report.writers import write_junit
-    from ..report.writers import write_markdown
-    from ..verdicts import Verdict
-    from .oracles import REQUIREMENTS
+    from oauth_conformance.catalogue import lookup
+    from oauth_conformance.report import gate
+    from oauth_conformance.report.html import write_html
+    from oauth_conformance.report.model import build
+    from oauth_conformance.report.writers import write_junit
+    from oauth_conformance.report.writers import write_markdown
+    from oauth_conformance.robust.oracles import REQUIREMENTS
+    from oauth_conformance.verdicts import TestResult
+    from oauth_conformance.verdicts import Verdict
 
     tests = []
     for rid in REQUIREMENTS:
@@ -165,7 +169,9 @@ def write_reports(
         duration=duration,
     )
     # run's gate: "any" is its fail-on-should (a finding on a SHOULD is a warn), "must" its default
-    status = gate.evaluate(report, {}, "must" if args.fail_on == "must" else "should").status
+    result_of_gate = gate.evaluate(report, None, "must" if args.fail_on == "must" else "should")
+    report = gate.gated(report, result_of_gate)
+    status = result_of_gate.status
     directory.mkdir(parents=True, exist_ok=True)
     data = report.as_dict()
     data["fuzz"] = {
@@ -207,13 +213,6 @@ def _origin(url: str) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _default_dir(name: str) -> Path:
-    from ..plugin import _slug
-
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("reports") / _slug(name) / "fuzz" / stamp
 
 
 def _error(message: str) -> None:

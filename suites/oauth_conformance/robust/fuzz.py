@@ -31,25 +31,25 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
-from ..clients import Client
-from ..clients import Clients
-from ..evidence import Exchange
-from ..evidence import Recorder
-from ..evidence import record
-from ..evidence import redact_body
-from ..evidence import redact_header
-from ..evidence import redact_url
-from ..flows import OAuth
-from ..flows import pkce_pair
-from ..target import Target
-from ..verdicts import Outcome
-from . import openapi
-from .openapi import Endpoint
-from .openapi import Seeds
-from .oracles import Knowledge
-from .oracles import Sent
-from .oracles import origin_of
-from .oracles import run_checks
+from oauth_conformance.evidence import Exchange
+from oauth_conformance.evidence import Recorder
+from oauth_conformance.evidence import record
+from oauth_conformance.evidence import redact_body
+from oauth_conformance.evidence import redact_header
+from oauth_conformance.evidence import redact_url
+from oauth_conformance.robust import openapi
+from oauth_conformance.robust.openapi import Endpoint
+from oauth_conformance.robust.openapi import Seeds
+from oauth_conformance.robust.oracles import Knowledge
+from oauth_conformance.robust.oracles import Sent
+from oauth_conformance.robust.oracles import origin_of
+from oauth_conformance.robust.oracles import run_checks
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import pkce_pair
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import Outcome
 
 EXAMPLES_KEPT = 3  # exchanges kept as evidence per (requirement, endpoint)
 HANGS_PER_OPERATION = 2  # after this many hangs, the operation is not fuzzed further

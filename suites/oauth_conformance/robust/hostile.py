@@ -24,13 +24,13 @@ from urllib.parse import urlsplit
 import h11
 import httpx
 
-from .. import __version__
-from ..evidence import Exchange
-from ..evidence import record
-from ..evidence import redact_body
-from ..evidence import redact_header
-from ..evidence import redact_url
-from ..target import Target
+from oauth_conformance.evidence import Exchange
+from oauth_conformance.evidence import record
+from oauth_conformance.evidence import redact_body
+from oauth_conformance.evidence import redact_header
+from oauth_conformance.evidence import redact_url
+from oauth_conformance.target import Target
+from oauth_conformance.version import VERSION
 
 CHUNK = 1 << 14
 EARLY_ANSWER_WAIT = 0.25  # seconds an oversized request waits after its first chunk
@@ -208,7 +208,7 @@ def raw_exchange(method: str, url: str, headers: Headers, body: bytes, timeout: 
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
         conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=READ_LIMIT)  # a huge Location is an answer
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        sent_headers = [("Host", parts.netloc), ("User-Agent", f"oauth-conformance/{__version__}")]
+        sent_headers = [("Host", parts.netloc), ("User-Agent", f"oauth-conformance/{VERSION}")]
         sent_headers += [("Content-Length", str(len(body))), ("Connection", "close"), *headers]
         head = conn.send(h11.Request(method=method, target=target, headers=sent_headers))
         # The body goes out as raw bytes (Content-Length framing adds nothing), so that sending can

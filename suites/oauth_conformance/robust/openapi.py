@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..target import JWT_BEARER
-from ..target import TOKEN_EXCHANGE
+from oauth_conformance.target import JWT_BEARER
+from oauth_conformance.target import TOKEN_EXCHANGE
 
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"

@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from ..checks import assert_error_shape
-from .openapi import GRANT_PARAMETERS
-from .openapi import Endpoint
+from oauth_conformance.robust.openapi import GRANT_PARAMETERS
+from oauth_conformance.robust.openapi import Endpoint
+from oauth_conformance.support.checks import assert_error_shape
 
 NO_5XX = "ROBUST-FUZZ-NO-5XX"
 NO_HANG = "ROBUST-FUZZ-NO-HANG"

@@ -48,17 +48,17 @@ from hypothesis.stateful import precondition
 from hypothesis.stateful import rule
 from hypothesis.stateful import run_state_machine_as_test
 
-from ..checks import resource_refused
-from ..clients import Client
-from ..clients import Clients
-from ..evidence import Recorder
-from ..evidence import record
-from ..features import Feature
-from ..flows import Authorization
-from ..flows import OAuth
-from ..flows import Tokens
-from ..target import Target
-from ..verdicts import Outcome
+from oauth_conformance.evidence import Recorder
+from oauth_conformance.evidence import record
+from oauth_conformance.features import Feature
+from oauth_conformance.support.checks import resource_refused
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import Authorization
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import Tokens
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import Outcome
 
 CODE_ONCE = "ROBUST-STATE-CODE-ONCE"
 REVOKED = "ROBUST-STATE-REVOKED"
@@ -667,7 +667,7 @@ def _tokens(response: httpx.Response) -> Tokens | None:
 
 def _authorization_exchange(authorization: Authorization) -> dict[str, Any]:
     """The front-channel step as one exchange: the request URL and where the user agent came back."""
-    from ..evidence import redact_url
+    from oauth_conformance.evidence import redact_url
 
     callback = authorization.callback
     return {

@@ -1,12 +1,136 @@
-"""Makes the harness's fixtures available to the suites (and only to them)."""
+"""The suites' pytest fixtures: the target, a test's HTTP client and evidence recorder, its
+consent driver, clients, clock and the fixture host. They live here, in the suites' own conftest,
+so they exist only where the suites run and never leak into a user's own test session."""
 
-from oauth_conformance.fixtures import _applicability  # noqa: F401
-from oauth_conformance.fixtures import clients  # noqa: F401
-from oauth_conformance.fixtures import clock  # noqa: F401
-from oauth_conformance.fixtures import driver  # noqa: F401
-from oauth_conformance.fixtures import finding  # noqa: F401
-from oauth_conformance.fixtures import fixture_host  # noqa: F401
-from oauth_conformance.fixtures import http  # noqa: F401
-from oauth_conformance.fixtures import oauth  # noqa: F401
-from oauth_conformance.fixtures import recorder  # noqa: F401
-from oauth_conformance.fixtures import target  # noqa: F401
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from oauth_conformance import http as http_module
+from oauth_conformance.drivers import ConsentDriver
+from oauth_conformance.drivers import make_driver
+from oauth_conformance.evidence import Recorder
+from oauth_conformance.plugin import RECORDER_KEY
+from oauth_conformance.plugin import REQUIREMENTS_KEY
+from oauth_conformance.plugin import RUN_KEY
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.target import Target
+from oauth_conformance.time_travel import Clock
+from oauth_conformance.time_travel import FreezeClock
+from oauth_conformance.time_travel import HeaderClock
+from oauth_conformance.time_travel import make_clock
+from oauth_conformance.verdicts import NotApplicable
+from oauth_conformance.verdicts import NotTested
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    run = request.config.stash.get(RUN_KEY, None)
+    if run is None or run.target is None:
+        raise NotTested("no target: run with --oauth-target URL or through oauth-conformance run")
+    return run.target
+
+
+@pytest.fixture(autouse=True)
+def _applicability(request: pytest.FixtureRequest, target: Target) -> None:
+    """A test whose requirements all concern a feature the target does not offer is not_applicable."""
+    from oauth_conformance.catalogue import registry
+
+    ids = request.node.stash.get(REQUIREMENTS_KEY, None)
+    if not ids:
+        return
+    features = [registry()[rid].applies_if for rid in ids if rid in registry()]
+    if features and all(f is not None and not target.supports(f) for f in features):
+        missing = features[0]
+        assert missing is not None
+        raise NotApplicable(f"the target does not offer {missing.description}")
+
+
+@pytest.fixture
+def recorder(request: pytest.FixtureRequest) -> Recorder:
+    rec = Recorder()
+    request.node.stash[RECORDER_KEY] = rec
+    return rec
+
+
+@pytest.fixture
+def clock(target: Target, recorder: Recorder) -> Iterator[Clock]:
+    with http_module.client(recorder, transport=target.transport()) as client:
+        made = make_clock(target.profile, client, in_process=target.in_process)
+        yield made
+        if isinstance(made, FreezeClock):
+            made.stop()
+
+
+def _hooks(recorder: Recorder, clock: Clock) -> dict[str, list[Callable[..., None]]]:
+    """Event hooks shared by the test's client and its consent driver."""
+
+    def on_response(response: httpx.Response) -> None:
+        response.read()
+        recorder.add(response)
+
+    request_hooks: list[Callable[..., None]] = [clock.apply] if isinstance(clock, HeaderClock) else []
+    return {"request": request_hooks, "response": [on_response]}
+
+
+@pytest.fixture
+def http(target: Target, recorder: Recorder, clock: Clock) -> Iterator[httpx.Client]:
+    """The test's HTTP client: no redirects followed, every exchange kept as evidence."""
+    with http_module.client(transport=target.transport()) as client:
+        client.event_hooks = _hooks(recorder, clock)
+        yield client
+
+
+@pytest.fixture
+def driver(target: Target, recorder: Recorder, clock: Clock) -> ConsentDriver:
+    allowed = {_origin(target.url), _origin(target.issuer or target.url)}
+    endpoint = target.endpoint("authorization_endpoint")
+    if endpoint:
+        allowed.add(_origin(endpoint))
+    return make_driver(target.profile, allowed, _hooks(recorder, clock), target.transport())
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@pytest.fixture
+def clients(target: Target, http: httpx.Client, request: pytest.FixtureRequest) -> Clients:
+    return Clients(target, http, request.node.name)
+
+
+@pytest.fixture
+def oauth(target: Target, http: httpx.Client, driver: ConsentDriver) -> OAuth:
+    return OAuth(target, http, driver)
+
+
+@pytest.fixture(scope="session")
+def fixture_host(request: pytest.FixtureRequest, target: Target) -> Any:
+    """The harness's fixture host (documents, the test IdP's keys), if the target can reach it."""
+    run = request.config.stash.get(RUN_KEY, None)
+    host = run.fixture_host if run is not None else None
+    if host is None:
+        raise NotTested("the fixture host is disabled", unlock="[fixture_host] enabled")
+    reachable = target.profile.fixture_host.reachable
+    if reachable is None:
+        reachable = target.in_process or target.is_loopback_http
+    if not reachable:
+        raise NotTested(
+            "the target cannot reach the harness's fixture host on loopback",
+            unlock="[fixture_host] public_base_url (or reachable = true)",
+        )
+    return host
+
+
+@pytest.fixture
+def finding(recorder: Recorder) -> Callable[[str], None]:
+    """Report something worth knowing that is not a verdict (a feature working but not advertised)."""
+    return recorder.findings.append

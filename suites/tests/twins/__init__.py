@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.process import Served
-from oauth_reference.process import ServeError
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.serving.process import Served
+from oauth_reference.serving.process import ServeError
 
 SERVE = Path(__file__).with_name("serve.py")
 FIXTURE_HOST_ENV = "TWIN_FIXTURE_HOST"  # JSON: fixture_host.describe() of the host the twin trusts
@@ -72,7 +72,7 @@ def twin(
 
 
 def load_all() -> dict[str, Twin]:
-    from . import metadata  # noqa: F401  (registers its twins)
+    from suites.tests.twins import metadata  # noqa: F401  (registers its twins)
 
     for module in (
         "core",
@@ -97,7 +97,7 @@ def load_all() -> dict[str, Twin]:
 def start(name: str, timeout: float = 30.0, env: dict[str, str] | None = None) -> Served:
     """Serve the twin on a free loopback port in test mode; stop it with ``.stop()``. ``env`` adds
     environment variables (``TWIN_FIXTURE_HOST`` for twins with every feature on)."""
-    from oauth_reference import process
+    from oauth_reference.serving import process
 
     command = [sys.executable, str(SERVE), name]
     environment = {**os.environ, **env} if env else None

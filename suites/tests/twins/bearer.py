@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.asgi import Receive
-from oauth_reference.asgi import Scope
-from oauth_reference.asgi import Send
-
-from . import twin
-from .rewrite import Headers
-from .rewrite import rewrite
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import twin
+from suites.tests.twins.rewrite import Headers
+from suites.tests.twins.rewrite import rewrite
 
 SPECS = ("rfc6750", "mcp")
 API = "/api/"
@@ -41,8 +40,8 @@ def challenges(edit: Any) -> Any:
 
 @twin("bearer-header-refused", SPECS, {"RFC6750-2.1-HEADER"})
 def header_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import rfc6750
     from oauth_reference.errors import InvalidTokenError
+    from oauth_reference.specs import rfc6750
 
     async def refuse(core: Any, token: str, url: str) -> Any:
         raise InvalidTokenError("this resource takes no tokens at all")
@@ -55,7 +54,7 @@ def header_refused(app: ASGIApp) -> ASGIApp:
 def scheme_case_sensitive(app: ASGIApp) -> ASGIApp:
     import re
 
-    from oauth_reference import rfc6750
+    from oauth_reference.specs import rfc6750
 
     rfc6750._BEARER = re.compile(r"^Bearer[ \t]+([^\s,]+)[ \t]*$")
     return app
@@ -100,7 +99,7 @@ def error_on_anonymous_requests(app: ASGIApp) -> ASGIApp:
 )
 def expired_tokens_accepted(app: ASGIApp) -> ASGIApp:
     """Token responses still state the configured expires_in; the tokens live a thousand times longer."""
-    from oauth_reference import grants
+    from oauth_reference.machinery import grants
 
     mint = grants.mint_access_token
 
@@ -143,7 +142,7 @@ def invalid_token_400(app: ASGIApp) -> ASGIApp:
 
 @twin("bearer-any-jwt-accepted", SPECS, {"MCP-TOKEN-OWN-ONLY"})
 def any_jwt_accepted(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import rfc6750
+    from oauth_reference.specs import rfc6750
 
     check = rfc6750.check
 

@@ -25,17 +25,16 @@ from urllib.parse import urlencode
 
 import orjson
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.asgi import Message
-from oauth_reference.asgi import Receive
-from oauth_reference.asgi import Scope
-from oauth_reference.asgi import Send
-
-from . import twin
-from .rewrite import Headers
-from .rewrite import edit_json
-from .rewrite import path_is
-from .rewrite import rewrite
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Message
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import twin
+from suites.tests.twins.rewrite import Headers
+from suites.tests.twins.rewrite import edit_json
+from suites.tests.twins.rewrite import path_is
+from suites.tests.twins.rewrite import rewrite
 
 OAUTH21 = ("oauth21",)
 MCP_ROWS = "mcp.test_oauth21_rows"
@@ -125,7 +124,7 @@ def on_token_requests(
 
 def wrap_parse(transform: Callable[[Pairs], Pairs]) -> None:
     """Rewrite the authorization request's parameters before the reference parses them."""
-    from oauth_reference import authorization
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     original = authorization.parse_auth_request
 
@@ -137,8 +136,8 @@ def wrap_parse(transform: Callable[[Pairs], Pairs]) -> None:
 
 def wrap_token_form(transform: Callable[[Pairs], Pairs]) -> None:
     """Rewrite the token endpoint's form before the reference reads it."""
-    from oauth_reference import forms
-    from oauth_reference import token
+    from oauth_reference.specs.oauth21 import forms
+    from oauth_reference.specs.oauth21 import token_endpoint as token
 
     def parse_form(body: bytes) -> Any:
         return forms.FormParams(transform(forms.parse_pairs(body.decode("utf-8"))))
@@ -163,7 +162,7 @@ CURRENT_FORM: contextvars.ContextVar[Any] = contextvars.ContextVar("twin_form", 
 
 
 def remember_client() -> None:
-    from oauth_reference import client_auth
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.authenticate
 
@@ -178,7 +177,7 @@ def remember_client() -> None:
 
 def grants_proxy(module: Any, **overrides: Any) -> None:
     """Give ``module`` (code_grant, refresh_grant) a ``grants`` whose named functions are replaced."""
-    from oauth_reference import grants
+    from oauth_reference.machinery import grants
 
     proxy = SimpleNamespace(**{name: getattr(grants, name) for name in dir(grants) if not name.startswith("__")})
     for name, value in overrides.items():
@@ -282,9 +281,9 @@ def authorize_cors(app: ASGIApp) -> ASGIApp:
     note="the demo application in auto-approve mode: no user is ever authenticated",
 )
 def authorize_approves_without_login(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import testmode
-    from oauth_reference.clock import OffsetClock
-    from oauth_reference.demo import build_reference
+    from oauth_reference.machinery.clock import OffsetClock
+    from oauth_reference.serving import testmode
+    from oauth_reference.serving.demo import build_reference
 
     clock = OffsetClock()
     return testmode.install(build_reference({"allow_plain_pkce": False}, clock=clock, auto_approve=True), clock)
@@ -331,7 +330,7 @@ def metadata_advertises_unsupported_response_type(app: ASGIApp) -> ASGIApp:
 
 
 def _matching(broken: Callable[[str, str], bool]) -> None:
-    from oauth_reference import uris
+    from oauth_reference.specs.oauth21 import redirect_uris as uris
 
     original = uris.redirect_uri_matches
     patch(
@@ -361,7 +360,7 @@ def redirect_query_ignored(app: ASGIApp) -> ASGIApp:
 
 @twin("redirect-loopback-port-fixed", OAUTH21, {"OAUTH21-8.4.2-LOOPBACK-PORT"}, warns={"OAUTH21-4.1.1-LOCALHOST-PORT"})
 def redirect_loopback_port_fixed(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import uris
+    from oauth_reference.specs.oauth21 import redirect_uris as uris
 
     patch(uris, "redirect_uri_matches", lambda requested, registered: requested == registered)
     return app
@@ -370,7 +369,7 @@ def redirect_loopback_port_fixed(app: ASGIApp) -> ASGIApp:
 def _wrap_build_redirect(
     change: Callable[[str, dict[str, str | None], bool], tuple[str, dict[str, str | None], bool]],
 ) -> None:
-    from oauth_reference import authorization
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     original = authorization.build_redirect
 
@@ -394,8 +393,8 @@ def redirect_registered_query_dropped(app: ASGIApp) -> ASGIApp:
     note="refusals of an unknown client or unregistered redirect URI are sent to that URI (after sign-in)",
 )
 def redirect_invalid_client_bounced(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
     from oauth_reference.errors import AuthorizationError
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     original = authorization.parse_auth_request
 
@@ -432,8 +431,8 @@ def response_state_plus_decoded(app: ASGIApp) -> ASGIApp:
 
 @twin("deny-unregistered-error-code", OAUTH21, {"OAUTH21-4.1.2.1-ERROR"})
 def deny_unregistered_error_code(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.demo import app as demo
     from oauth_reference.errors import AccessDeniedError
+    from oauth_reference.serving.demo import app as demo
 
     class UserDenied(AccessDeniedError):
         error = "user_denied"
@@ -443,8 +442,8 @@ def deny_unregistered_error_code(app: ASGIApp) -> ASGIApp:
 
 
 def _skip_public_pkce() -> None:
-    from oauth_reference import authorization
     from oauth_reference.errors import AuthorizationError
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     original = authorization.parse_auth_request
 
@@ -473,7 +472,7 @@ def pkce_optional_for_public_clients(app: ASGIApp) -> ASGIApp:
 
 @twin("code-lifetime-unlimited", OAUTH21, {"OAUTH21-4.1.2-CODE-TTL"}, warns={"OAUTH21-4.1.2-CODE-TTL-10MIN"})
 def code_lifetime_unlimited(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     patch(authorization, "AUTHORIZATION_CODE_TTL", 10**8)
     return app
@@ -585,8 +584,8 @@ def basic_failure_without_challenge(app: ASGIApp) -> ASGIApp:
 
 @twin("unknown-grant-invalid-request", OAUTH21, {"OAUTH21-3.2.4-UNSUPPORTED-GRANT"})
 def unknown_grant_invalid_request(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import token
     from oauth_reference.errors import InvalidRequestError
+    from oauth_reference.specs.oauth21 import token_endpoint as token
 
     patch(token, "UnsupportedGrantTypeError", InvalidRequestError)
     return app
@@ -594,9 +593,9 @@ def unknown_grant_invalid_request(app: ASGIApp) -> ASGIApp:
 
 def _let_through(condition: Callable[[Any, str], bool]) -> None:
     """client_auth.authenticate lets a confidential client without its secret through when ``condition``."""
-    from oauth_reference import client_auth
-    from oauth_reference import clients
+    from oauth_reference import client_store as clients
     from oauth_reference.errors import InvalidClientError
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.authenticate
 
@@ -640,8 +639,8 @@ def refresh_confidential_unauthenticated(app: ASGIApp) -> ASGIApp:
 
 @twin("client-secret-post-refused", OAUTH21, {"OAUTH21-2.4.1-SECRET-POST"})
 def client_secret_post_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
     from oauth_reference.errors import InvalidClientError
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.read_credentials
 
@@ -657,7 +656,7 @@ def client_secret_post_refused(app: ASGIApp) -> ASGIApp:
 
 @twin("basic-credentials-not-form-decoded", OAUTH21, {"OAUTH21-2.4.1-BASIC-ENCODING"})
 def basic_credentials_not_form_decoded(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
+    from oauth_reference.specs.oauth21 import client_auth
 
     patch(client_auth, "unquote_plus", lambda value: value)
     return app
@@ -666,8 +665,8 @@ def basic_credentials_not_form_decoded(app: ASGIApp) -> ASGIApp:
 @twin("basic-authentication-broken", OAUTH21, {"OAUTH21-3.2.2-AUTH-METHODS"})
 def basic_authentication_broken(app: ASGIApp) -> ASGIApp:
     """client_secret_basic is advertised, but every Basic header fails."""
-    from oauth_reference import client_auth
     from oauth_reference.errors import InvalidClientError
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.read_credentials
 
@@ -696,9 +695,9 @@ def token_credentials_from_query(app: ASGIApp) -> ASGIApp:
 
 @twin("two-auth-methods-accepted", OAUTH21, {"OAUTH21-2.4-ONE-METHOD"})
 def two_auth_methods_accepted(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
-    from oauth_reference import forms
     from oauth_reference.errors import InvalidRequestError
+    from oauth_reference.specs.oauth21 import client_auth
+    from oauth_reference.specs.oauth21 import forms
 
     original = client_auth.read_credentials
 
@@ -715,8 +714,8 @@ def two_auth_methods_accepted(app: ASGIApp) -> ASGIApp:
 
 @twin("credentials-too-short", OAUTH21, {"OAUTH21-7.7-ENTROPY"})
 def credentials_too_short(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import clients
-    from oauth_reference import grants
+    from oauth_reference import client_store as clients
+    from oauth_reference.machinery import grants
 
     patch(grants, "GRANT_ID_LENGTH", 4)
     patch(grants, "SECRET_LENGTH", 4)
@@ -746,9 +745,9 @@ def code_replay_returns_tokens_again(app: ASGIApp) -> ASGIApp:
 @twin("code-redemption-not-atomic", OAUTH21, {"OAUTH21-4.1.3-CODE-ONCE"})
 def code_redemption_not_atomic(app: ASGIApp) -> ASGIApp:
     """Read, check, write without a condition: simultaneous redemptions all see an unused code."""
-    from oauth_reference import code_grant
-    from oauth_reference import grants
-    from oauth_reference.storage.sqlite import SQLiteStorage
+    from oauth_reference.machinery import grants
+    from oauth_reference.machinery.storage.sqlite import SQLiteStorage
+    from oauth_reference.specs.oauth21 import code_grant
 
     async def slow_load(storage: Any, user_id: str, grant_id: str) -> Any:
         found = await grants.load(storage, user_id, grant_id)
@@ -767,7 +766,7 @@ def code_redemption_not_atomic(app: ASGIApp) -> ASGIApp:
 
 def _grant_seen_by(module: Any, change: Callable[[Any], Any]) -> None:
     """``module``'s grants.load returns the grant as ``change`` rewrites it (per request)."""
-    from oauth_reference import grants
+    from oauth_reference.machinery import grants
 
     async def load(storage: Any, user_id: str, grant_id: str) -> Any:
         found = await grants.load(storage, user_id, grant_id)
@@ -782,7 +781,7 @@ def _grant_seen_by(module: Any, change: Callable[[Any], Any]) -> None:
 
 @twin("code-client-binding-ignored", OAUTH21, {"OAUTH21-4.1.3-CLIENT-BIND"})
 def code_client_binding_ignored(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import code_grant
+    from oauth_reference.specs.oauth21 import code_grant
 
     _grant_seen_by(code_grant, lambda grant: replace(grant, client_id=CURRENT_CLIENT.get().client_id))
     return app
@@ -791,10 +790,10 @@ def code_client_binding_ignored(app: ASGIApp) -> ASGIApp:
 @twin("code-exchange-without-client-id", OAUTH21, {"OAUTH21-4.1.3-PUBLIC-CLIENT-ID"})
 def code_exchange_without_client_id(app: ASGIApp) -> ASGIApp:
     """The client is taken from the code when the request names none."""
-    from oauth_reference import client_auth
-    from oauth_reference import clients
-    from oauth_reference import grants
+    from oauth_reference import client_store as clients
     from oauth_reference.errors import InvalidClientError
+    from oauth_reference.machinery import grants
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.authenticate
 
@@ -817,7 +816,7 @@ def code_exchange_without_client_id(app: ASGIApp) -> ASGIApp:
 
 @twin("code-verifier-optional", OAUTH21, {"OAUTH21-4.1.3-VERIFIER-REQUIRED"})
 def code_verifier_optional(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import code_grant
+    from oauth_reference.specs.oauth21 import code_grant
 
     def change(grant: Any) -> Any:
         if CURRENT_FORM.get().get("code_verifier") is None:
@@ -830,7 +829,7 @@ def code_verifier_optional(app: ASGIApp) -> ASGIApp:
 
 @twin("code-pkce-downgrade-accepted", OAUTH21, {"OAUTH21-4.1.3-PKCE-DOWNGRADE"})
 def code_pkce_downgrade_accepted(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import code_grant
+    from oauth_reference.specs.oauth21 import code_grant
 
     def change(grant: Any) -> Any:
         verifier = CURRENT_FORM.get().get("code_verifier")
@@ -883,7 +882,7 @@ def client_credentials_unauthenticated(app: ASGIApp) -> ASGIApp:
 # -------------------------------------------------------------------------------- refresh grant
 @twin("refresh-client-binding-ignored", OAUTH21, {"OAUTH21-4.3-RT-CLIENT-BIND"})
 def refresh_client_binding_ignored(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import refresh_grant
+    from oauth_reference.specs.oauth21 import refresh_grant
 
     _grant_seen_by(refresh_grant, lambda grant: replace(grant, client_id=CURRENT_CLIENT.get().client_id))
     return app
@@ -891,7 +890,7 @@ def refresh_client_binding_ignored(app: ASGIApp) -> ASGIApp:
 
 @twin("refresh-token-hash-truncated", OAUTH21, {"OAUTH21-4.3-RT-INTEGRITY"}, note="like bcrypt's 72-byte limit")
 def refresh_token_hash_truncated(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import crypto
+    from oauth_reference.machinery import crypto
 
     crypto.sha256_hex = lambda value: hashlib.sha256(value[:40].encode("utf-8")).hexdigest()
     return app
@@ -899,7 +898,7 @@ def refresh_token_hash_truncated(app: ASGIApp) -> ASGIApp:
 
 @twin("refresh-scope-widened", OAUTH21, {"OAUTH21-4.3.1-RT-SCOPE"})
 def refresh_scope_widened(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import refresh_grant
+    from oauth_reference.specs.oauth21 import refresh_grant
 
     patch(refresh_grant, "narrow", lambda requested, granted: list(requested))
     return app
@@ -935,7 +934,7 @@ def refresh_grace_undeclared(app: ASGIApp) -> ASGIApp:
 
 @twin("refresh-reuse-not-detected", OAUTH21, {"OAUTH21-4.3.1-RT-REUSE"})
 def refresh_reuse_not_detected(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import refresh_grant
+    from oauth_reference.specs.oauth21 import refresh_grant
 
     async def revoke(storage: Any, user_id: str, grant_id: str) -> bool:
         return False
@@ -947,8 +946,8 @@ def refresh_reuse_not_detected(app: ASGIApp) -> ASGIApp:
 @twin("refresh-narrowing-sticks", OAUTH21, {"OAUTH21-4.3.3-RT-SAME-SCOPE"})
 def refresh_narrowing_sticks(app: ASGIApp) -> ASGIApp:
     """The refresh token issued by a narrowed refresh carries the narrowed scope."""
-    from oauth_reference import grants
-    from oauth_reference import refresh_grant
+    from oauth_reference.machinery import grants
+    from oauth_reference.specs.oauth21 import refresh_grant
 
     def mint(grant: Any, **kwargs: Any) -> Any:
         grant.scope = list(kwargs["scope"])
@@ -960,7 +959,7 @@ def refresh_narrowing_sticks(app: ASGIApp) -> ASGIApp:
 
 @twin("refresh-resource-unbound", OAUTH21, {"OAUTH21-3.2.3-RT-BOUND"})
 def refresh_resource_unbound(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import refresh_grant
+    from oauth_reference.specs.oauth21 import refresh_grant
 
     patch(
         refresh_grant,
@@ -973,7 +972,7 @@ def refresh_resource_unbound(app: ASGIApp) -> ASGIApp:
 # ------------------------------------------------------------------------ SHOULDs (warnings only)
 @twin("code-lifetime-fifteen-minutes", OAUTH21, set(), warns={"OAUTH21-4.1.2-CODE-TTL-10MIN"})
 def code_lifetime_fifteen_minutes(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     patch(authorization, "AUTHORIZATION_CODE_TTL", 900)
     return app
@@ -1006,7 +1005,7 @@ def token_without_expires_in(app: ASGIApp) -> ASGIApp:
 
 @twin("code-replay-keeps-tokens", OAUTH21, set(), warns={"OAUTH21-4.1.3-REVOKE-ON-REUSE"})
 def code_replay_keeps_tokens(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import code_grant
+    from oauth_reference.specs.oauth21 import code_grant
 
     async def revoke(storage: Any, user_id: str, grant_id: str) -> bool:
         return False
@@ -1017,7 +1016,7 @@ def code_replay_keeps_tokens(app: ASGIApp) -> ASGIApp:
 
 @twin("redirect-localhost-port-fixed", OAUTH21, set(), warns={"OAUTH21-4.1.1-LOCALHOST-PORT"})
 def redirect_localhost_port_fixed(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import uris
+    from oauth_reference.specs.oauth21 import redirect_uris as uris
 
     original = uris.redirect_uri_matches
     patch(
@@ -1038,9 +1037,9 @@ def redirect_localhost_port_fixed(app: ASGIApp) -> ASGIApp:
     note="the reference's own behaviour (PKCE is required of public clients only), kept even if that changes",
 )
 def pkce_optional_for_confidential_clients(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
-    from oauth_reference import clients
+    from oauth_reference import client_store as clients
     from oauth_reference.errors import AuthorizationError
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     original = authorization.parse_auth_request
 
@@ -1070,7 +1069,7 @@ def pkce_optional_for_confidential_clients(app: ASGIApp) -> ASGIApp:
     note="any second presentation of a used code revokes its tokens, even one with a wrong code_verifier",
 )
 def code_replay_with_wrong_verifier_revokes(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import code_grant
+    from oauth_reference.specs.oauth21 import code_grant
 
     patch(code_grant, "_valid_replay", lambda grant, verifier, redirect_uri: True)
     return app

@@ -21,17 +21,16 @@ from urllib.parse import urlencode
 
 import orjson
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.asgi import Message
-from oauth_reference.asgi import Receive
-from oauth_reference.asgi import Scope
-from oauth_reference.asgi import Send
-
-from . import twin
-from .core import patch
-from .rewrite import edit_json
-from .rewrite import path_is
-from .rewrite import rewrite
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Message
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import twin
+from suites.tests.twins.core import patch
+from suites.tests.twins.rewrite import edit_json
+from suites.tests.twins.rewrite import path_is
+from suites.tests.twins.rewrite import rewrite
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -144,7 +143,7 @@ ClaimsEdit = Callable[[dict[str, Any], str, str, float], tuple[str, float]]
 def idjag_claims(edit: ClaimsEdit) -> None:
     """Patch the ID-JAG claim checks: ``edit(claims, issuer, client_id, now)`` may change the claims
     (the grant goes on with them) and returns the client_id and time the checks then use."""
-    from oauth_reference import idjag
+    from oauth_reference.specs import idjag
 
     original = idjag._check_claims
 
@@ -277,8 +276,8 @@ def exchange_resource_ignored(app: ASGIApp) -> ASGIApp:
 # ----------------------------------------------------------- JWT bearer grant and ID-JAG twins
 @twin("jwt-bearer-refuses-every-assertion", GRANT + ASSERTION, {"RFC7523-2.1-GRANT", "IDJAG-4.4-GRANT"}, features=True)
 def jwt_bearer_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import idjag
-    from oauth_reference.jose import JoseCheckError
+    from oauth_reference.machinery.jose import JoseCheckError
+    from oauth_reference.specs import idjag
 
     def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
         raise JoseCheckError("the twin trusts no key")
@@ -305,7 +304,7 @@ def jwt_bearer_repeated_assertion(app: ASGIApp) -> ASGIApp:
 
 @twin("jwt-bearer-issuer-trailing-slash-accepted", GRANT, {"RFC7523-3-ISS"}, features=True)
 def jwt_bearer_issuer_slash(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import idjag
+    from oauth_reference.specs import idjag
 
     original = idjag.EnterpriseManagedAuthorization.issuer
 
@@ -391,8 +390,8 @@ def jwt_bearer_nbf_ignored(app: ASGIApp) -> ASGIApp:
     features=True,
 )
 def jwt_bearer_signature_unverified(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import idjag
-    from oauth_reference.jose import unverified
+    from oauth_reference.machinery.jose import unverified
+    from oauth_reference.specs import idjag
 
     def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
         return unverified(token)[1]
@@ -407,8 +406,8 @@ def jwt_bearer_crit_ignored(app: ASGIApp) -> ASGIApp:
     from joserfc.jwk import KeySet
     from joserfc.registry import HeaderParameter
 
-    from oauth_reference import idjag
-    from oauth_reference.jose import JoseCheckError
+    from oauth_reference.machinery.jose import JoseCheckError
+    from oauth_reference.specs import idjag
 
     def unverified(token: str, *, limit: int = 16384) -> tuple[dict[str, Any], dict[str, Any]]:
         try:
@@ -438,9 +437,9 @@ def jwt_bearer_crit_ignored(app: ASGIApp) -> ASGIApp:
 
 @twin("jwt-bearer-client-secret-unchecked", GRANT, {"RFC7523-3.1-CLIENT-CREDS"}, features=True)
 def jwt_bearer_client_secret_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
-    from oauth_reference import clients
+    from oauth_reference import client_store as clients
     from oauth_reference.errors import InvalidClientError
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.authenticate
 
@@ -462,8 +461,8 @@ def jwt_bearer_client_secret_unchecked(app: ASGIApp) -> ASGIApp:
 
 @twin("jwt-bearer-invalid-request-not-invalid-grant", GRANT, {"RFC7523-3.1-INVALID-GRANT"}, features=True)
 def jwt_bearer_invalid_request(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import idjag
     from oauth_reference.errors import InvalidRequestError
+    from oauth_reference.specs import idjag
 
     idjag._fail = lambda reason: InvalidRequestError(f"invalid assertion: {reason}")  # type: ignore[assignment,return-value]
     return app
@@ -471,7 +470,7 @@ def jwt_bearer_invalid_request(app: ASGIApp) -> ASGIApp:
 
 @twin("idjag-typ-unchecked", ASSERTION + EMA, {"IDJAG-4.4.1-TYP", "MCP-EMA-TYP"}, features=True)
 def idjag_typ_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import idjag
+    from oauth_reference.specs import idjag
 
     original = idjag.unverified
 
@@ -501,7 +500,7 @@ def idjag_scope_unbounded(app: ASGIApp) -> ASGIApp:
 
 @twin("idjag-resource-unbounded", RESPONSE, {"IDJAG-4.4.1-RESOURCE"}, features=True)
 def idjag_resource_unbounded(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import idjag
+    from oauth_reference.specs import idjag
 
     idjag.parse_resource = lambda value: "any"
     idjag.canonical = lambda value: "any"
@@ -510,7 +509,7 @@ def idjag_resource_unbounded(app: ASGIApp) -> ASGIApp:
 
 @twin("idjag-response-silent", RESPONSE, {"IDJAG-4.4.1-RESP-GRANTED"}, features=True)
 def idjag_response_silent(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import idjag
+    from oauth_reference.specs import idjag
 
     original = idjag.token_response
 
@@ -538,7 +537,7 @@ def idjag_cnf_ignored(app: ASGIApp) -> ASGIApp:
 
 @twin("idjag-token-unusable", EMA, {"MCP-EMA-RESOURCE"}, features=True)
 def idjag_token_unusable(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import idjag
+    from oauth_reference.specs import idjag
 
     original = idjag.token_response
 
@@ -590,7 +589,7 @@ def idjag_profiles_disclose(app: ASGIApp) -> ASGIApp:
 # ---------------------------------------------------------------- client assertion twins
 def client_assertion_claims(edit: Callable[[dict[str, Any]], None]) -> None:
     """Patch the claims a verified client assertion yields (the checks then see the edited ones)."""
-    from oauth_reference import client_auth
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.verify
 
@@ -604,8 +603,8 @@ def client_assertion_claims(edit: Callable[[dict[str, Any]], None]) -> None:
 
 @twin("client-assertion-always-refused", CLIENT_ASSERTION, {"RFC7523-2.2-CLIENT-AUTH"}, features=True)
 def client_assertion_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
-    from oauth_reference.jose import JoseCheckError
+    from oauth_reference.machinery.jose import JoseCheckError
+    from oauth_reference.specs.oauth21 import client_auth
 
     def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
         raise JoseCheckError("the twin trusts no client key")
@@ -635,8 +634,8 @@ def client_assertion_expiry_unchecked(app: ASGIApp) -> ASGIApp:
 
 @twin("client-assertion-signature-unverified", CLIENT_ASSERTION, {"RFC7523-3-CLIENT-SIG"}, features=True)
 def client_assertion_signature_unverified(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
-    from oauth_reference.jose import unverified
+    from oauth_reference.machinery.jose import unverified
+    from oauth_reference.specs.oauth21 import client_auth
 
     def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
         return unverified(token)[1]
@@ -647,8 +646,8 @@ def client_assertion_signature_unverified(app: ASGIApp) -> ASGIApp:
 
 @twin("client-assertion-invalid-request", CLIENT_ASSERTION, {"RFC7523-3.2-INVALID-CLIENT"}, features=True)
 def client_assertion_invalid_request(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
     from oauth_reference.errors import InvalidRequestError
+    from oauth_reference.specs.oauth21 import client_auth
 
     client_auth.InvalidClientError = InvalidRequestError  # type: ignore[misc]
     return app
@@ -656,20 +655,20 @@ def client_assertion_invalid_request(app: ASGIApp) -> ASGIApp:
 
 # --------------------------------------------------------------------------------- CIMD twins
 def document_clients(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    from oauth_reference import cimd
+    from oauth_reference.specs import cimd
 
     cimd.document_client = wrap(cimd.document_client)
 
 
 def fetches(wrap: Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]) -> None:
-    from oauth_reference import cimd
+    from oauth_reference.specs import cimd
 
     cimd.fetch = wrap(cimd.fetch)
 
 
 @twin("cimd-documents-refused", ("cimd.test_flow",), {"CIMD-5-METADATA", "CIMD-4-CODE-FLOW"}, features=True)
 def cimd_documents_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.cimd import CimdError
+    from oauth_reference.specs.cimd import CimdError
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def document_client(doc: Any, url: str, options: Any) -> Any:
@@ -692,7 +691,7 @@ def cimd_flag_missing(app: ASGIApp) -> ASGIApp:
 
 @twin("cimd-code-not-bound-to-its-client", ("cimd.test_flow",), {"CIMD-4-CODE-BINDING"}, features=True)
 def cimd_code_unbound(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import grants
+    from oauth_reference.machinery import grants
 
     original = grants.load
 
@@ -709,7 +708,7 @@ def cimd_code_unbound(app: ASGIApp) -> ASGIApp:
 
 @twin("cimd-url-rules-unchecked", ("cimd.test_client_ids",), {"CIMD-3-URL-RULES"}, features=True)
 def cimd_url_rules_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import cimd
+    from oauth_reference.specs import cimd
 
     cimd.client_id_problem = lambda client_id: None if client_id.startswith("https://") else "https only"
     return app
@@ -717,7 +716,7 @@ def cimd_url_rules_unchecked(app: ASGIApp) -> ASGIApp:
 
 @twin("cimd-unspecified-address-fetched", ("cimd.test_client_ids",), {"CIMD-6.5-SSRF-CLIENT-ID"}, features=True)
 def cimd_unspecified_fetched(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import fetch
+    from oauth_reference.machinery import fetch
 
     original = fetch.special_use
     fetch.special_use = lambda address: not address.is_unspecified and original(address)
@@ -798,7 +797,7 @@ def cimd_broken_documents(app: ASGIApp) -> ASGIApp:
 
 @twin("cimd-shared-secret-accepted", ("cimd.test_document_content",), {"CIMD-4.1-NO-SYMMETRIC"}, features=True)
 def cimd_shared_secret(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import crypto
+    from oauth_reference.machinery import crypto
 
     secret_members = ("client_secret", "client_secret_expires_at", "token_endpoint_auth_method")
 
@@ -826,7 +825,7 @@ def cimd_shared_secret(app: ASGIApp) -> ASGIApp:
 
 @twin("cimd-errors-cached", ("cimd.test_caching",), {"CIMD-4.4-NO-ERROR-CACHE"}, features=True)
 def cimd_errors_cached(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import cimd
+    from oauth_reference.specs import cimd
 
     original = cimd.resolve
     failures: dict[str, Exception] = {}
@@ -851,7 +850,7 @@ def cimd_errors_cached(app: ASGIApp) -> ASGIApp:
     features=True,
 )
 def cimd_redirect_uri_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     authorization.find_registered = lambda requested, registered: requested if registered else None
     return app
@@ -859,9 +858,9 @@ def cimd_redirect_uri_unchecked(app: ASGIApp) -> ASGIApp:
 
 @twin("cimd-private-key-jwt-unenforced", ("cimd.test_client_auth",), {"CIMD-6.2-PKJWT"}, features=True)
 def cimd_private_key_jwt_unenforced(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
-    from oauth_reference import clients
+    from oauth_reference import client_store as clients
     from oauth_reference.errors import InvalidClientError
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.authenticate
 
@@ -918,9 +917,9 @@ def exchange_unknown_audience_invalid_request(app: ASGIApp) -> ASGIApp:
     note="a token exchange naming a confidential client_id is served without the client's credentials",
 )
 def exchange_without_client_authentication(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
-    from oauth_reference import clients
+    from oauth_reference import client_store as clients
     from oauth_reference.errors import InvalidClientError
+    from oauth_reference.specs.oauth21 import client_auth
 
     original = client_auth.authenticate
 
@@ -956,9 +955,9 @@ _REFRESH: contextvars.ContextVar[str | None] = contextvars.ContextVar("twin_idja
 def idjag_refresh_token_issued(app: ASGIApp) -> ASGIApp:
     from types import SimpleNamespace
 
-    from oauth_reference import crypto
-    from oauth_reference import grants
-    from oauth_reference import idjag
+    from oauth_reference.machinery import crypto
+    from oauth_reference.machinery import grants
+    from oauth_reference.specs import idjag
 
     def encrypt_new_props(props: Any) -> Any:
         key, encrypted = grants.encrypt_new_props(props)
@@ -1017,8 +1016,8 @@ def idjag_public_clients_allowed(app: ASGIApp) -> ASGIApp:
 def jwt_bearer_replay_not_recorded(app: ASGIApp) -> ASGIApp:
     import secrets
 
-    from oauth_reference import idjag
-    from oauth_reference.storage import Put
+    from oauth_reference.machinery.storage import Put
+    from oauth_reference.specs import idjag
 
     def put(key: str, *args: Any, **kwargs: Any) -> Put:
         if key.startswith("idjag-jti:"):
@@ -1040,7 +1039,7 @@ def jwt_bearer_replay_not_recorded(app: ASGIApp) -> ASGIApp:
 def cimd_cached_by_origin(app: ASGIApp) -> ASGIApp:
     from urllib.parse import urlsplit
 
-    from oauth_reference import cimd
+    from oauth_reference.specs import cimd
 
     original = cimd.resolve
     by_origin: dict[str, Any] = {}
@@ -1108,7 +1107,7 @@ def cimd_no_size_limit(app: ASGIApp) -> ASGIApp:
     note="every valid document is cached for a day, whatever its Cache-Control says",
 )
 def cimd_cache_control_ignored(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import cimd
+    from oauth_reference.specs import cimd
 
     patch(cimd, "cache_lifetime", lambda headers, cap: cap)
     return app
@@ -1142,10 +1141,10 @@ def cimd_client_host_hidden(app: ASGIApp) -> ASGIApp:
 def cimd_registered_ids_look_like_urls(app: ASGIApp) -> ASGIApp:
     from types import SimpleNamespace
 
-    from oauth_reference import clients
-    from oauth_reference import crypto
-    from oauth_reference import records
-    from oauth_reference.records import ClientInfo
+    from oauth_reference import client_store as clients
+    from oauth_reference.machinery import crypto
+    from oauth_reference.machinery import records
+    from oauth_reference.machinery.records import ClientInfo
 
     def random_string(length: int) -> str:
         value = crypto.random_string(length)

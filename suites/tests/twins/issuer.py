@@ -12,13 +12,12 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
-from oauth_reference.asgi import ASGIApp
-
-from . import twin
-from .rewrite import Headers
-from .rewrite import edit_json
-from .rewrite import path_is
-from .rewrite import rewrite
+from oauth_reference.machinery.asgi import ASGIApp
+from suites.tests.twins import twin
+from suites.tests.twins.rewrite import Headers
+from suites.tests.twins.rewrite import edit_json
+from suites.tests.twins.rewrite import path_is
+from suites.tests.twins.rewrite import rewrite
 
 SPECS = ("rfc9207",)
 

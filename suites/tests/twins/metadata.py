@@ -6,16 +6,15 @@ from typing import Any
 
 import orjson
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.asgi import Receive
-from oauth_reference.asgi import Scope
-from oauth_reference.asgi import Send
-
-from . import twin
-from .rewrite import edit_json
-from .rewrite import path_is
-from .rewrite import rewrite
-from .rewrite import set_header
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import twin
+from suites.tests.twins.rewrite import edit_json
+from suites.tests.twins.rewrite import path_is
+from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.rewrite import set_header
 
 AS = "/.well-known/oauth-authorization-server"
 SPECS = ("rfc8414", "mcp")

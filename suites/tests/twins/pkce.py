@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from oauth_reference.asgi import ASGIApp
-
-from . import twin
-from .core import Pairs
-from .core import metadata_edit
-from .core import patch
-from .core import s256
-from .core import wrap_parse
+from oauth_reference.machinery.asgi import ASGIApp
+from suites.tests.twins import twin
+from suites.tests.twins.core import Pairs
+from suites.tests.twins.core import metadata_edit
+from suites.tests.twins.core import patch
+from suites.tests.twins.core import s256
+from suites.tests.twins.core import wrap_parse
 
 RFC7636 = ("rfc7636",)
 
 
 def _verify(broken: Any) -> None:
     """rfc7636.verify, as the token endpoint calls it, accepts what ``broken(verifier, challenge, method)`` does."""
-    from oauth_reference import rfc7636
+    from oauth_reference.specs import rfc7636
 
     original = rfc7636.verify
     patch(rfc7636, "verify", lambda verifier, challenge, method: broken(verifier, challenge, method, original))
@@ -44,7 +43,7 @@ def verifier_ignored(app: ASGIApp) -> ASGIApp:
 @twin("pkce-challenge-not-bound-to-code", RFC7636, {"RFC7636-4.4-BIND"})
 def challenge_not_bound(app: ASGIApp) -> ASGIApp:
     """A verifier is accepted if it fits any challenge the server has seen, not the code's own."""
-    from oauth_reference import rfc7636
+    from oauth_reference.specs import rfc7636
 
     seen: set[str] = set()
     valid_challenge = rfc7636.valid_challenge
@@ -66,7 +65,7 @@ def falls_back_to_plain(app: ASGIApp) -> ASGIApp:
 
 @twin("pkce-challenge-leaked", RFC7636, {"RFC7636-4.4-NO-LEAK"})
 def challenge_leaked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     original = authorization.complete_authorization
 
@@ -80,8 +79,8 @@ def challenge_leaked(app: ASGIApp) -> ASGIApp:
 
 @twin("pkce-missing-challenge-wrong-error", RFC7636, {"RFC7636-4.4.1-MISSING"})
 def missing_challenge_wrong_error(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
     from oauth_reference.errors import AuthorizationError
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     original = authorization.parse_auth_request
 
@@ -149,7 +148,7 @@ def verifier_syntax_unchecked(app: ASGIApp) -> ASGIApp:
 
 @twin("pkce-challenge-syntax-unchecked", RFC7636, set(), warns={"RFC7636-4.2-CHALLENGE-SYNTAX"})
 def challenge_syntax_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import rfc7636
+    from oauth_reference.specs import rfc7636
 
     patch(rfc7636, "valid_challenge", lambda challenge, method: bool(challenge))
     return app

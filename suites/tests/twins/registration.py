@@ -17,18 +17,17 @@ from typing import Any
 
 import orjson
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.asgi import Message
-from oauth_reference.asgi import Receive
-from oauth_reference.asgi import Scope
-from oauth_reference.asgi import Send
 from oauth_reference.core import Core
-
-from . import twin
-from .rewrite import Headers
-from .rewrite import edit_json
-from .rewrite import path_is
-from .rewrite import rewrite
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Message
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import twin
+from suites.tests.twins.rewrite import Headers
+from suites.tests.twins.rewrite import edit_json
+from suites.tests.twins.rewrite import path_is
+from suites.tests.twins.rewrite import rewrite
 
 REGISTER = "/oauth/register"
 AS_METADATA = "/.well-known/oauth-authorization-server"
@@ -48,7 +47,7 @@ def registration(app: ASGIApp, edit: Callable[[dict[str, Any]], dict[str, Any]])
 
 def wrap_validation(wrapper: Callable[[Callable[..., dict[str, Any]], dict[str, Any], Any], dict[str, Any]]) -> None:
     """Replace clients.validate_metadata for registrations (in the twin's process only)."""
-    from oauth_reference import clients
+    from oauth_reference import client_store as clients
 
     original = clients.validate_metadata
 
@@ -90,8 +89,8 @@ def secret_without_expiry(app: ASGIApp) -> ASGIApp:
 
 @twin("registration-shared-secret", SPECS, {"RFC7591-3.2.1-SECRET-UNIQUE"})
 def shared_secret(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import clients
-    from oauth_reference import crypto
+    from oauth_reference import client_store as clients
+    from oauth_reference.machinery import crypto
 
     secret = "the-same-secret-for-every-client-0123456789"
     clients.new_secret = lambda: (secret, crypto.sha256_hex(secret))
@@ -139,8 +138,8 @@ def rejects_omitted_auth_method(app: ASGIApp) -> ASGIApp:
 
 @twin("registration-rejects-unknown-metadata", SPECS, {"RFC7591-2-IGNORE-UNKNOWN"})
 def rejects_unknown_metadata(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import rfc7591
     from oauth_reference.errors import InvalidClientMetadataError
+    from oauth_reference.specs import rfc7591
 
     known = {*rfc7591._ECHO, "software_statement"}
 
@@ -186,7 +185,7 @@ def code_client_without_redirect_uris(app: ASGIApp) -> ASGIApp:
     {"RFC7591-5-REDIRECT-CLASS", "MCP-COMM-REDIRECT"},
 )
 def remote_http_redirect_uri(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import clients
+    from oauth_reference import client_store as clients
 
     original = clients.redirect_uri_problem
     clients.redirect_uri_problem = lambda uri: None if uri.startswith("http://") else original(uri)
@@ -246,9 +245,9 @@ def inconsistent_types_registered(app: ASGIApp) -> ASGIApp:
 @twin("registration-secrets-never-expire", SPECS, set(), warns={"RFC7591-3.2.1-SECRET-EXPIRY"})
 def secrets_never_expire(app: ASGIApp) -> ASGIApp:
     """The registration response still states when the secret expires; nothing enforces it."""
-    from oauth_reference import clients
-    from oauth_reference import records
-    from oauth_reference.storage import Put
+    from oauth_reference import client_store as clients
+    from oauth_reference.machinery import records
+    from oauth_reference.machinery.storage import Put
 
     async def store(core: Core, client: Any) -> None:  # kept forever, whatever its stated expiry
         await core.storage.commit([Put(records.client_key(client.client_id), records.dump(client.stored()), None)])
@@ -296,7 +295,7 @@ class Management:
         self.tokens: dict[str, str] = {}  # client_id -> sha256 of its registration access token
         self.cached: dict[str, dict[str, Any]] = {}  # the last information returned, per client
         self.core: Core | None = None
-        from oauth_reference import rfc7591
+        from oauth_reference.specs import rfc7591
 
         register = rfc7591.register
 
@@ -336,7 +335,7 @@ class Management:
 
     # ------------------------------------------------------------- client configuration endpoint
     async def _configure(self, scope: Scope, receive: Receive, send: Send, client_id: str) -> None:
-        from oauth_reference import clients
+        from oauth_reference import client_store as clients
 
         token = bearer(scope)
         known = self.tokens.get(client_id)
@@ -371,7 +370,7 @@ class Management:
             await json_reply(send, 405, {"error": "invalid_request"}, [(b"allow", b"GET, PUT, DELETE")])
 
     def _information(self, scope: Scope, client: Any, token: str | None) -> dict[str, Any]:
-        from oauth_reference import rfc7591
+        from oauth_reference.specs import rfc7591
 
         info = rfc7591.client_information(client)
         info["registration_client_uri"] = f"{origin(scope)}{REGISTER}/{client.client_id}"
@@ -381,9 +380,9 @@ class Management:
         return info
 
     async def _update(self, scope: Scope, receive: Receive, send: Send, client: Any, token: str | None) -> None:
-        from oauth_reference import clients
-        from oauth_reference import crypto
+        from oauth_reference import client_store as clients
         from oauth_reference.errors import OAuthError
+        from oauth_reference.machinery import crypto
 
         assert self.core is not None
         try:
@@ -431,8 +430,8 @@ class Management:
 
         assert self.core is not None
         if self.broken == "delete-keeps-grants":
-            from oauth_reference import records
-            from oauth_reference.storage import Delete
+            from oauth_reference.machinery import records
+            from oauth_reference.machinery.storage import Delete
 
             await self.core.storage.commit([Delete(records.client_key(client_id))])  # its tokens live on
         elif self.broken != "delete-keeps-client":

@@ -6,16 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.asgi import Receive
-from oauth_reference.asgi import Scope
-from oauth_reference.asgi import Send
-
-from . import twin
-from .rewrite import Headers
-from .rewrite import edit_json
-from .rewrite import rewrite
-from .rewrite import set_header
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import twin
+from suites.tests.twins.rewrite import Headers
+from suites.tests.twins.rewrite import edit_json
+from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.rewrite import set_header
 
 PRM = "/.well-known/oauth-protected-resource"
 SPECS = ("rfc9728",)
@@ -156,8 +155,8 @@ def metadata_undiscoverable(app: ASGIApp) -> ASGIApp:
 # ----------------------------------------------------------------------------------- RFC 8707
 @twin("resource-refused-on-refresh", INDICATORS, {"MCP-RES-PARAM"})
 def refused_on_refresh(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import refresh_grant
     from oauth_reference.errors import InvalidTargetError
+    from oauth_reference.specs.oauth21 import refresh_grant
 
     resolve = refresh_grant.resolve_resource
 
@@ -177,8 +176,8 @@ def refused_on_refresh(app: ASGIApp) -> ASGIApp:
     warns={"RFC8707-2.1-INVALID-TARGET", "RFC8707-2.1-SYNTAX", "RFC8707-2.2-INVALID-TARGET"},
 )
 def any_resource_accepted(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
-    from oauth_reference import tokens
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
+    from oauth_reference.specs.oauth21 import token_request as tokens
 
     authorization.select_resource = lambda values, configured: None
     tokens.select_resource = lambda values, configured: None
@@ -187,8 +186,8 @@ def any_resource_accepted(app: ASGIApp) -> ASGIApp:
 
 @twin("resource-upper-case-refused", INDICATORS, set(), warns={"MCP-RES-CANONICAL"})
 def upper_case_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import authorization
     from oauth_reference.errors import InvalidTargetError
+    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
     select = authorization.select_resource
 

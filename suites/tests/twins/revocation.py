@@ -1,22 +1,21 @@
 """Twins that break token revocation (RFC 7009), one behaviour each.
 
 The reference revokes at its token endpoint (a POST with ``token`` and no ``grant_type``), so
-most twins replace a piece of ``oauth_reference.rfc7009`` in the twin's process.
+most twins replace a piece of ``oauth_reference.specs.rfc7009`` in the twin's process.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from oauth_reference.asgi import ASGIApp
-
-from . import twin
+from oauth_reference.machinery.asgi import ASGIApp
+from suites.tests.twins import twin
 
 SPECS = ("rfc7009",)
 
 
 def unsupported_token_type() -> Any:
-    from oauth_reference.asgi import json_response
+    from oauth_reference.machinery.asgi import json_response
 
     body = {"error": "unsupported_token_type", "error_description": "not revocable here"}
     return json_response(body, 400, no_store=True)
@@ -29,9 +28,9 @@ def unsupported_token_type() -> Any:
     note="every test that needs a working refresh-token revocation is not_tested instead",
 )
 def refresh_tokens_unsupported(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import crypto
-    from oauth_reference import grants
-    from oauth_reference import rfc7009
+    from oauth_reference.machinery import crypto
+    from oauth_reference.machinery import grants
+    from oauth_reference.specs import rfc7009
 
     revoke = rfc7009.revoke
 
@@ -49,8 +48,8 @@ def refresh_tokens_unsupported(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-revokes-nothing", SPECS, {"RFC7009-2.1-IMMEDIATE"}, warns={"RFC7009-2-ACCESS", "RFC7009-2.1-CASCADE"})
 def revokes_nothing(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import rfc7009
-    from oauth_reference.asgi import Response
+    from oauth_reference.machinery.asgi import Response
+    from oauth_reference.specs import rfc7009
 
     async def accept(core: Any, client: Any, form: Any) -> Any:
         return Response(200, b"", [(b"cache-control", b"no-store")])
@@ -61,7 +60,7 @@ def revokes_nothing(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-hint-is-authoritative", SPECS, {"RFC7009-2.1-HINT-FALLBACK"})
 def hint_is_authoritative(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import rfc7009
+    from oauth_reference.specs import rfc7009
 
     revoke = rfc7009.revoke
     refresh = rfc7009._revoke_refresh
@@ -84,7 +83,7 @@ def hint_is_authoritative(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-unknown-hint-refused", SPECS, {"RFC7009-2.2-BAD-HINT"})
 def unknown_hint_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import rfc7009
+    from oauth_reference.specs import rfc7009
 
     revoke = rfc7009.revoke
 
@@ -99,9 +98,9 @@ def unknown_hint_refused(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-unknown-token-refused", SPECS, {"RFC7009-2.2-INVALID-200"})
 def unknown_token_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import grants
-    from oauth_reference import rfc7009
-    from oauth_reference.asgi import json_response
+    from oauth_reference.machinery import grants
+    from oauth_reference.machinery.asgi import json_response
+    from oauth_reference.specs import rfc7009
 
     revoke = rfc7009.revoke
 
@@ -116,9 +115,9 @@ def unknown_token_refused(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-skips-client-authentication", SPECS, {"RFC7009-2.1-CLIENT-AUTH"})
 def skips_client_authentication(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_auth
-    from oauth_reference import clients
+    from oauth_reference import client_store as clients
     from oauth_reference.errors import InvalidClientError
+    from oauth_reference.specs.oauth21 import client_auth
 
     authenticate = client_auth.authenticate
 
@@ -140,8 +139,8 @@ def skips_client_authentication(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-ignores-ownership", SPECS, {"RFC7009-2.1-OWNERSHIP"})
 def ignores_ownership(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import grants
-    from oauth_reference import rfc7009
+    from oauth_reference.machinery import grants
+    from oauth_reference.specs import rfc7009
 
     revoke = rfc7009.revoke
 
@@ -158,10 +157,10 @@ def ignores_ownership(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-errors-not-json", SPECS, {"RFC7009-2.2.1-ERROR-FORMAT"})
 def errors_not_json(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import token
-    from oauth_reference.asgi import Response
-    from oauth_reference.forms import parse_form
+    from oauth_reference.machinery.asgi import Response
     from oauth_reference.options import TOKEN_BODY_LIMIT
+    from oauth_reference.specs.oauth21 import token_endpoint as token
+    from oauth_reference.specs.oauth21.forms import parse_form
 
     handle = token.handle
 
@@ -184,10 +183,10 @@ def errors_not_json(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-refresh-keeps-access-tokens", SPECS, set(), warns={"RFC7009-2.1-CASCADE"})
 def refresh_keeps_access_tokens(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import grants
-    from oauth_reference import records
-    from oauth_reference import rfc7009
-    from oauth_reference.storage import Delete
+    from oauth_reference.machinery import grants
+    from oauth_reference.machinery import records
+    from oauth_reference.machinery.storage import Delete
+    from oauth_reference.specs import rfc7009
 
     async def grant_only(core: Any, client: Any, user_id: str, grant_id: str, token_id: str) -> bool:
         found = await grants.load(core.storage, user_id, grant_id)
@@ -203,7 +202,7 @@ def refresh_keeps_access_tokens(app: ASGIApp) -> ASGIApp:
 
 @twin("revocation-access-tokens-unsupported", SPECS, set(), warns={"RFC7009-2-ACCESS"})
 def access_tokens_unsupported(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import rfc7009
+    from oauth_reference.specs import rfc7009
 
     async def never(*args: Any) -> bool:
         return False

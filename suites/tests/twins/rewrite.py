@@ -7,11 +7,11 @@ from typing import Any
 
 import orjson
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.asgi import Message
-from oauth_reference.asgi import Receive
-from oauth_reference.asgi import Scope
-from oauth_reference.asgi import Send
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Message
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
 
 Headers = list[tuple[bytes, bytes]]
 Rewrite = Callable[[int, Headers, bytes], tuple[int, Headers, bytes]]

@@ -15,16 +15,15 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from oauth_reference.asgi import ASGIApp
-from oauth_reference.asgi import Message
-from oauth_reference.asgi import Receive
-from oauth_reference.asgi import Scope
-from oauth_reference.asgi import Send
-
-from . import twin
-from .rewrite import Headers
-from .rewrite import path_is
-from .rewrite import rewrite
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Message
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import twin
+from suites.tests.twins.rewrite import Headers
+from suites.tests.twins.rewrite import path_is
+from suites.tests.twins.rewrite import rewrite
 
 FUZZ = ("robust.test_fuzz",)
 HOSTILE = ("robust.test_hostile",)
@@ -144,7 +143,7 @@ def server_error_on_unknown_parameter(app: ASGIApp) -> ASGIApp:
 @twin("robust-reflects-markup", FUZZ, {"ROBUST-FUZZ-NO-REFLECTION"})
 def reflects_markup(app: ASGIApp) -> ASGIApp:
     """The demo application's pages stop escaping what they show (a client's name, above all)."""
-    from oauth_reference.demo import app as demo
+    from oauth_reference.serving.demo import app as demo
 
     patch(demo, "html", types.SimpleNamespace(escape=lambda text, quote=True: text))
     return app
@@ -258,8 +257,8 @@ def hangs_on_non_ascii(app: ASGIApp) -> ASGIApp:
 @twin("robust-500-on-malformed-body", HOSTILE, {"ROBUST-HOSTILE-ENCODING", "ROBUST-HOSTILE-DUPLICATE-PARAMS"})
 def server_error_on_malformed_body(app: ASGIApp) -> ASGIApp:
     """A token request body the form parser refuses (bad UTF-8, a repeated parameter) crashes."""
-    from oauth_reference import token
     from oauth_reference.errors import InvalidRequestError
+    from oauth_reference.specs.oauth21 import token_endpoint as token
 
     parse = token.parse_form  # type: ignore[attr-defined]
 
@@ -311,7 +310,7 @@ def server_error_on_deep_json(app: ASGIApp) -> ASGIApp:
 def registration_unbounded(app: ASGIApp) -> ASGIApp:
     """The registration endpoint reads up to 16 MiB: tens of thousands of redirect URIs are registered
     (a SHOULD: the run warns, and passes)."""
-    from oauth_reference import rfc7591
+    from oauth_reference.specs import rfc7591
 
     patch(rfc7591, "REGISTRATION_BODY_LIMIT", 16 << 20)
     return app
@@ -458,8 +457,8 @@ def code_reusable(app: ASGIApp) -> ASGIApp:
 )
 def revocation_ignored(app: ASGIApp) -> ASGIApp:
     """Revocation answers 200 and revokes nothing."""
-    from oauth_reference import rfc7009
-    from oauth_reference.asgi import Response
+    from oauth_reference.machinery.asgi import Response
+    from oauth_reference.specs import rfc7009
 
     async def revoke(core: Any, client: Any, form: Any) -> Response:
         return Response(200, b"", [(b"cache-control", b"no-store")])
@@ -482,7 +481,7 @@ def refresh_grace_undeclared(app: ASGIApp) -> ASGIApp:
 @twin("robust-refresh-widens-scope", STATE, {"ROBUST-STATE-SCOPE", "OAUTH21-4.3.1-RT-SCOPE"})
 def refresh_widens_scope(app: ASGIApp) -> ASGIApp:
     """A refresh issues whatever scope it asks for, the grant's or not."""
-    from oauth_reference import refresh_grant
+    from oauth_reference.specs.oauth21 import refresh_grant
 
     patch(refresh_grant, "narrow", lambda requested, granted: list(requested))
     return app

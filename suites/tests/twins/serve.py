@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +12,15 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for suites.tests
 
-from oauth_conformance.embedded import reference_config
-from oauth_conformance.fixture_host import RemoteFixtureHost
-from oauth_reference import testmode
-from oauth_reference.clock import OffsetClock
-from oauth_reference.demo import build_reference
-from oauth_reference.fetch import TEST_CA_ENV
-from oauth_reference.server import bind
-from oauth_reference.server import serve
-from oauth_reference.storage.sqlite import SQLiteStorage
+from oauth_conformance.trust.host import RemoteFixtureHost
+from oauth_reference.machinery.clock import OffsetClock
+from oauth_reference.machinery.fetch import TEST_CA_ENV
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
+from oauth_reference.serving import testmode
+from oauth_reference.serving.all_features import all_features as every_feature
+from oauth_reference.serving.demo import build_reference
+from oauth_reference.serving.server import bind
+from oauth_reference.serving.server import serve
 from suites.tests.twins import FIXTURE_HOST_ENV
 from suites.tests.twins import load_all
 
@@ -34,7 +33,7 @@ def all_features() -> dict[str, Any]:
     host = RemoteFixtureHost(**orjson.loads(described))
     if host.ca_file is not None:
         os.environ[TEST_CA_ENV] = str(host.ca_file)
-    return tomllib.loads(reference_config(host))  # type: ignore[arg-type]
+    return every_feature(host.idp_issuer, host.idp_jwks_uri)
 
 
 def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from oauth_reference.asgi import ASGIApp
-
-from . import twin
-from .resource import prm
+from oauth_reference.machinery.asgi import ASGIApp
+from suites.tests.twins import twin
+from suites.tests.twins.resource import prm
 
 PLAIN = "127.0.0.2"
 TLS_MUSTS = {

@@ -8,11 +8,10 @@ from collections.abc import Callable
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.clock import Clock
+from oauth_conformance.support.metadata_documents import Documents
+from oauth_conformance.time_travel import Clock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
-
-from .support import Documents
 
 Finding = Callable[[str], None]
 

@@ -6,19 +6,18 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from oauth_conformance import requirement
-from oauth_conformance import testkeys
-from oauth_conformance.checks import assert_oauth_error
 from oauth_conformance.evidence import Recorder
 from oauth_conformance.features import Feature
-from oauth_conformance.flows import OAuth
-from oauth_conformance.specs.rfc7523.support import KeyClient
-from oauth_conformance.specs.rfc7523.support import describe
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.jwt_bearer import KeyClient
+from oauth_conformance.support.jwt_bearer import describe
+from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.target import Target
+from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
-
-from .support import Documents
 
 
 def key_document(documents: Documents, oauth: OAuth, target: Target) -> KeyClient:

@@ -8,10 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from oauth_conformance import requirement
+from oauth_conformance.support.metadata_documents import Documents
+from oauth_conformance.support.metadata_documents import assert_stopped
 from oauth_conformance.verdicts import not_tested
-
-from .support import Documents
-from .support import assert_stopped
 
 
 def _url_variants(url: str) -> dict[str, tuple[str, list[str]]]:

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from oauth_conformance import requirement
-
-from .support import Documents
-from .support import assert_not_proceeded
-from .support import assert_stopped
+from oauth_conformance.support.metadata_documents import Documents
+from oauth_conformance.support.metadata_documents import assert_not_proceeded
+from oauth_conformance.support.metadata_documents import assert_stopped
 
 Finding = Callable[[str], None]
 

@@ -4,16 +4,15 @@ announces them. Every negative test first shows that a valid document works for 
 from __future__ import annotations
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.checks import json_body
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
-
-from .support import Documents
 
 
 def driver_works(oauth: OAuth, clients: Clients) -> None:

@@ -8,9 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from oauth_conformance import requirement
-
-from .support import Documents
-from .support import assert_not_proceeded
+from oauth_conformance.support.metadata_documents import Documents
+from oauth_conformance.support.metadata_documents import assert_not_proceeded
 
 Finding = Callable[[str], None]
 PROMPT = 15.0  # seconds: longer than any sensible fetch timeout, shorter than the harness's own

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oauth_conformance.flows import OAuth
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
 

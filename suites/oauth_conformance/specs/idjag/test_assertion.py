@@ -12,17 +12,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from oauth_conformance import assertions
 from oauth_conformance import requirement
-from oauth_conformance import testkeys
-from oauth_conformance.checks import json_body
-from oauth_conformance.clients import Clients
-from oauth_conformance.specs.rfc7523.support import OMIT
-from oauth_conformance.specs.rfc7523.support import JwtBearer
-from oauth_conformance.specs.rfc7523.support import assert_invalid_grant
-from oauth_conformance.specs.rfc7523.support import describe
-from oauth_conformance.specs.rfc7523.support import grant_client
+from oauth_conformance.support import jwts as assertions
+from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.jwt_bearer import OMIT
+from oauth_conformance.support.jwt_bearer import JwtBearer
+from oauth_conformance.support.jwt_bearer import assert_invalid_grant
+from oauth_conformance.support.jwt_bearer import describe
+from oauth_conformance.support.jwt_bearer import grant_client
 from oauth_conformance.target import Target
+from oauth_conformance.trust import keys as testkeys
 
 
 @requirement("IDJAG-4.4-GRANT")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from oauth_conformance import requirement
-from oauth_conformance.specs.rfc7523.support import JWT_BEARER
-from oauth_conformance.specs.rfc7523.support import JwtBearer
-from oauth_conformance.specs.rfc7523.support import granted
+from oauth_conformance.support.jwt_bearer import JWT_BEARER
+from oauth_conformance.support.jwt_bearer import JwtBearer
+from oauth_conformance.support.jwt_bearer import granted
 from oauth_conformance.target import IDJAG_PROFILE
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import not_applicable

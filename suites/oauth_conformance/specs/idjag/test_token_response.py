@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from oauth_conformance import requirement
-from oauth_conformance import testkeys
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.checks import json_body
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
-from oauth_conformance.specs.rfc7523.support import JWT_BEARER
-from oauth_conformance.specs.rfc7523.support import JwtBearer
-from oauth_conformance.specs.rfc7523.support import assert_invalid_grant
-from oauth_conformance.specs.rfc7523.support import assert_refused
-from oauth_conformance.specs.rfc7523.support import granted
+from oauth_conformance.specs.idjag.support import known_resource
+from oauth_conformance.specs.idjag.support import scopes
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.jwt_bearer import JWT_BEARER
+from oauth_conformance.support.jwt_bearer import JwtBearer
+from oauth_conformance.support.jwt_bearer import assert_invalid_grant
+from oauth_conformance.support.jwt_bearer import assert_refused
+from oauth_conformance.support.jwt_bearer import granted
 from oauth_conformance.target import Target
+from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.verdicts import PrerequisiteFailed
-
-from .support import known_resource
-from .support import scopes
 
 HAPPY = "IDJAG-4.4-GRANT"
 

@@ -13,10 +13,10 @@ import pytest
 from oauth_conformance import requirement
 from oauth_conformance.drivers import ConsentDriver
 from oauth_conformance.evidence import Recorder
-from oauth_conformance.flows import OAuth
-from oauth_conformance.specs.cimd.support import Documents
-from oauth_conformance.specs.cimd.support import assert_not_proceeded
-from oauth_conformance.specs.cimd.support import assert_stopped
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.metadata_documents import Documents
+from oauth_conformance.support.metadata_documents import assert_not_proceeded
+from oauth_conformance.support.metadata_documents import assert_stopped
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested

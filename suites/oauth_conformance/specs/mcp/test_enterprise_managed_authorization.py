@@ -9,16 +9,16 @@ import time
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance import testkeys
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
-from oauth_conformance.specs.rfc7523.support import JwtBearer
-from oauth_conformance.specs.rfc7523.support import assert_refused
-from oauth_conformance.specs.rfc7523.support import grant_client
-from oauth_conformance.specs.rfc7523.support import granted
-from oauth_conformance.specs.rfc7523.support import new_bearer
-from oauth_conformance.specs.rfc7523.support import prove_bearer
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.jwt_bearer import JwtBearer
+from oauth_conformance.support.jwt_bearer import assert_refused
+from oauth_conformance.support.jwt_bearer import grant_client
+from oauth_conformance.support.jwt_bearer import granted
+from oauth_conformance.support.jwt_bearer import new_bearer
+from oauth_conformance.support.jwt_bearer import prove_bearer
 from oauth_conformance.target import Target
+from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.verdicts import not_tested
 
 

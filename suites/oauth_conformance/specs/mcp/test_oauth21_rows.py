@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
-from oauth_conformance.specs.oauth21.support import attempt
-from oauth_conformance.specs.oauth21.support import body_of
-from oauth_conformance.specs.oauth21.support import describe_error
-from oauth_conformance.specs.oauth21.support import refresh_of
+from oauth_conformance.support.attempts import attempt
+from oauth_conformance.support.attempts import body_of
+from oauth_conformance.support.attempts import describe_error
+from oauth_conformance.support.attempts import refresh_of
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 

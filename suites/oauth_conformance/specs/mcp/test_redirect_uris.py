@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.clients import Clients
-from oauth_conformance.specs.rfc7591.registration import method_for
-from oauth_conformance.specs.rfc7591.registration import registered
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.registration import method_for
+from oauth_conformance.support.registration import registered
 
 REMOTE_HTTP = "http://mcp-client.oauth-conformance.example/callback"
 

@@ -6,12 +6,12 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_resource_accepts
-from oauth_conformance.checks import error_code
-from oauth_conformance.clients import Clients
 from oauth_conformance.features import Feature
-from oauth_conformance.flows import OAuth
-from oauth_conformance.flows import Tokens
+from oauth_conformance.support.checks import assert_resource_accepts
+from oauth_conformance.support.checks import error_code
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import Tokens
 from oauth_conformance.verdicts import not_tested
 
 

@@ -14,15 +14,15 @@ import httpx
 import orjson
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import bearer_param
-from oauth_conformance.checks import resource_refused
-from oauth_conformance.clients import Clients
-from oauth_conformance.clock import Clock
-from oauth_conformance.flows import OAuth
-from oauth_conformance.specs.rfc9728.documents import json_object
-from oauth_conformance.specs.rfc9728.documents import metadata_url
-from oauth_conformance.specs.rfc9728.documents import root_metadata_url
+from oauth_conformance.support.checks import bearer_param
+from oauth_conformance.support.checks import resource_refused
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.resource_metadata import json_object
+from oauth_conformance.support.resource_metadata import metadata_url
+from oauth_conformance.support.resource_metadata import root_metadata_url
 from oauth_conformance.target import Target
+from oauth_conformance.time_travel import Clock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
 

@@ -11,29 +11,28 @@ import httpx
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import location
-from oauth_conformance.clients import Clients
 from oauth_conformance.drivers import Callback
 from oauth_conformance.evidence import Recorder
-from oauth_conformance.flows import OAuth
-from oauth_conformance.flows import pkce_pair
+from oauth_conformance.support.attempts import AUTHORIZATION_ERRORS
+from oauth_conformance.support.attempts import REDIRECTS
+from oauth_conformance.support.attempts import as_origins
+from oauth_conformance.support.attempts import attempt
+from oauth_conformance.support.attempts import bad_error_characters
+from oauth_conformance.support.attempts import callback_pairs
+from oauth_conformance.support.attempts import first_page
+from oauth_conformance.support.attempts import is_registered_destination
+from oauth_conformance.support.attempts import land
+from oauth_conformance.support.attempts import require_code
+from oauth_conformance.support.attempts import require_error_redirect
+from oauth_conformance.support.attempts import tricky_state
+from oauth_conformance.support.checks import location
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import pkce_pair
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
-
-from .support import AUTHORIZATION_ERRORS
-from .support import REDIRECTS
-from .support import as_origins
-from .support import attempt
-from .support import bad_error_characters
-from .support import callback_pairs
-from .support import first_page
-from .support import is_registered_destination
-from .support import land
-from .support import require_code
-from .support import require_error_redirect
-from .support import tricky_state
 
 UNKNOWN_RESPONSE_TYPE = "oauth-conformance-unknown"
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.clients import Client
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
+from oauth_conformance.support.attempts import body_of
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
-
-from .support import body_of
 
 CLIENT_CREDENTIALS = "client_credentials"
 

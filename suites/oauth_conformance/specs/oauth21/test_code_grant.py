@@ -8,23 +8,22 @@ from dataclasses import replace
 import httpx
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.clients import Clients
-from oauth_conformance.clock import Clock
-from oauth_conformance.flows import OAuth
-from oauth_conformance.flows import pkce_pair
+from oauth_conformance.support.attempts import attempt
+from oauth_conformance.support.attempts import body_of
+from oauth_conformance.support.attempts import describe_error
+from oauth_conformance.support.attempts import exchange_pairs
+from oauth_conformance.support.attempts import post_form
+from oauth_conformance.support.attempts import require_front_channel
+from oauth_conformance.support.attempts import tokens_from
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import pkce_pair
 from oauth_conformance.target import Target
+from oauth_conformance.time_travel import Clock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
-
-from .support import attempt
-from .support import body_of
-from .support import describe_error
-from .support import exchange_pairs
-from .support import post_form
-from .support import require_front_channel
-from .support import tokens_from
 
 TEN_MINUTES = 600
 

@@ -20,20 +20,19 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from oauth_conformance import requirement
-from oauth_conformance.clients import Client
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
-from oauth_conformance.flows import pkce_pair
+from oauth_conformance.support.attempts import Undecided
+from oauth_conformance.support.attempts import attempt
+from oauth_conformance.support.attempts import destination
+from oauth_conformance.support.attempts import escaped
+from oauth_conformance.support.attempts import is_loopback
+from oauth_conformance.support.attempts import require_code
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import pkce_pair
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
-
-from .support import Undecided
-from .support import attempt
-from .support import destination
-from .support import escaped
-from .support import is_loopback
-from .support import require_code
 
 HTTPS_REDIRECT = "https://app.oauth-conformance.example/oauth/callback"
 ATTACKER = "attacker.oauth-conformance.example"

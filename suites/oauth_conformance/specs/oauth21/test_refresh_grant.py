@@ -10,19 +10,18 @@ from __future__ import annotations
 import string
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
-from oauth_conformance.flows import Tokens
+from oauth_conformance.support.attempts import body_of
+from oauth_conformance.support.attempts import granted_scope
+from oauth_conformance.support.attempts import refresh_of
+from oauth_conformance.support.attempts import scope_not_in
+from oauth_conformance.support.attempts import scope_to_narrow
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import Tokens
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
-
-from .support import body_of
-from .support import granted_scope
-from .support import refresh_of
-from .support import scope_not_in
-from .support import scope_to_narrow
 
 
 def refresh_token_of(tokens: Tokens, step: str) -> str:

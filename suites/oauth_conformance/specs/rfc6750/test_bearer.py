@@ -13,13 +13,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_resource_accepts
-from oauth_conformance.checks import bearer_challenges
-from oauth_conformance.checks import bearer_param
-from oauth_conformance.checks import resource_refused
-from oauth_conformance.clients import Clients
-from oauth_conformance.clock import Clock
-from oauth_conformance.flows import OAuth
+from oauth_conformance.support.checks import assert_resource_accepts
+from oauth_conformance.support.checks import bearer_challenges
+from oauth_conformance.support.checks import bearer_param
+from oauth_conformance.support.checks import resource_refused
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.time_travel import Clock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
 

@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_error_shape
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.checks import error_code
-from oauth_conformance.checks import resource_refused
-from oauth_conformance.clients import Client
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
+from oauth_conformance.support.checks import assert_error_shape
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.checks import error_code
+from oauth_conformance.support.checks import resource_refused
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 

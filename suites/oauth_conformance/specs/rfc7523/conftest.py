@@ -1,7 +1,7 @@
 """The RFC 7523 suite's fixtures."""
 
-from oauth_conformance.specs.cimd.support import documents  # noqa: F401
-from oauth_conformance.specs.rfc7523.support import bearer  # noqa: F401
-from oauth_conformance.specs.rfc7523.support import fresh_bearer  # noqa: F401
-from oauth_conformance.specs.rfc7523.support import fresh_key_client  # noqa: F401
-from oauth_conformance.specs.rfc7523.support import key_client  # noqa: F401
+from oauth_conformance.support.jwt_bearer import bearer  # noqa: F401
+from oauth_conformance.support.jwt_bearer import fresh_bearer  # noqa: F401
+from oauth_conformance.support.jwt_bearer import fresh_key_client  # noqa: F401
+from oauth_conformance.support.jwt_bearer import key_client  # noqa: F401
+from oauth_conformance.support.metadata_documents import documents  # noqa: F401

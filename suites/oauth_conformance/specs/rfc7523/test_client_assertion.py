@@ -11,13 +11,12 @@ from __future__ import annotations
 import time
 
 from oauth_conformance import requirement
-from oauth_conformance import testkeys
-from oauth_conformance.checks import assert_oauth_error
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.jwt_bearer import KeyClient
+from oauth_conformance.support.jwt_bearer import assert_client_refused
+from oauth_conformance.support.jwt_bearer import describe
+from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.verdicts import not_tested
-
-from .support import KeyClient
-from .support import assert_client_refused
-from .support import describe
 
 
 @requirement("RFC7523-2.2-CLIENT-AUTH")

@@ -13,18 +13,17 @@ from collections.abc import Callable
 
 import orjson
 
-from oauth_conformance import assertions
 from oauth_conformance import requirement
-from oauth_conformance import testkeys
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.checks import json_body
+from oauth_conformance.support import jwts as assertions
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.jwt_bearer import OMIT
+from oauth_conformance.support.jwt_bearer import JwtBearer
+from oauth_conformance.support.jwt_bearer import assert_invalid_grant
+from oauth_conformance.support.jwt_bearer import assert_refused
+from oauth_conformance.support.jwt_bearer import describe
+from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.verdicts import not_tested
-
-from .support import OMIT
-from .support import JwtBearer
-from .support import assert_invalid_grant
-from .support import assert_refused
-from .support import describe
 
 
 def _b64(data: bytes) -> str:

@@ -15,23 +15,22 @@ import httpx
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.checks import error_code
-from oauth_conformance.checks import json_body
-from oauth_conformance.clients import Clients
-from oauth_conformance.clock import Clock
 from oauth_conformance.features import Feature
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.checks import error_code
+from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.registration import SECRET_METHODS
+from oauth_conformance.support.registration import authenticates
+from oauth_conformance.support.registration import effective_method
+from oauth_conformance.support.registration import issued_secret
+from oauth_conformance.support.registration import method_for
+from oauth_conformance.support.registration import registered
+from oauth_conformance.support.registration import secret_method
 from oauth_conformance.target import Target
+from oauth_conformance.time_travel import Clock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
-
-from .registration import SECRET_METHODS
-from .registration import authenticates
-from .registration import effective_method
-from .registration import issued_secret
-from .registration import method_for
-from .registration import registered
-from .registration import secret_method
 
 BEHAVIOUR_MEMBERS = ("redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types")
 REGISTRATION_ERRORS = ("invalid_redirect_uri", "invalid_client_metadata")

@@ -9,19 +9,19 @@ import httpx
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import bearer_challenges
-from oauth_conformance.checks import error_code
-from oauth_conformance.checks import json_body
-from oauth_conformance.checks import resource_refused
-from oauth_conformance.clients import Client
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
-from oauth_conformance.specs.rfc7591.registration import SECRET_METHODS
-from oauth_conformance.specs.rfc7591.registration import authenticates
-from oauth_conformance.specs.rfc7591.registration import effective_method
-from oauth_conformance.specs.rfc7591.registration import issued_secret
-from oauth_conformance.specs.rfc7591.registration import method_for
-from oauth_conformance.specs.rfc7591.registration import registered
+from oauth_conformance.support.checks import bearer_challenges
+from oauth_conformance.support.checks import error_code
+from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.checks import resource_refused
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.registration import SECRET_METHODS
+from oauth_conformance.support.registration import authenticates
+from oauth_conformance.support.registration import effective_method
+from oauth_conformance.support.registration import issued_secret
+from oauth_conformance.support.registration import method_for
+from oauth_conformance.support.registration import registered
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable

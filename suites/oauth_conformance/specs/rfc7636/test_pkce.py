@@ -11,18 +11,18 @@ from urllib.parse import unquote
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.clients import Client
-from oauth_conformance.clients import Clients
-from oauth_conformance.flows import OAuth
-from oauth_conformance.flows import pkce_pair
-from oauth_conformance.flows import s256
-from oauth_conformance.specs.oauth21.support import Attempt
-from oauth_conformance.specs.oauth21.support import attempt
-from oauth_conformance.specs.oauth21.support import body_of
-from oauth_conformance.specs.oauth21.support import describe_error
-from oauth_conformance.specs.oauth21.support import require_error_redirect
-from oauth_conformance.specs.oauth21.support import require_front_channel
+from oauth_conformance.support.attempts import Attempt
+from oauth_conformance.support.attempts import attempt
+from oauth_conformance.support.attempts import body_of
+from oauth_conformance.support.attempts import describe_error
+from oauth_conformance.support.attempts import require_error_redirect
+from oauth_conformance.support.attempts import require_front_channel
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import pkce_pair
+from oauth_conformance.support.flows import s256
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable

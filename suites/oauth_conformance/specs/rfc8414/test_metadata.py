@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.clients import Clients
+from oauth_conformance.support.clients import Clients
 from oauth_conformance.target import OAUTH_WELL_KNOWN
 from oauth_conformance.target import OIDC_WELL_KNOWN
 from oauth_conformance.target import Target
@@ -173,7 +173,7 @@ def test_every_advertised_grant_type_is_accepted_by_the_token_endpoint(
     if not token_endpoint:
         not_tested("no token_endpoint to try the grants on")
     client = clients.confidential() if "client_credentials" in grants else clients.public()
-    from oauth_conformance.flows import basic_auth
+    from oauth_conformance.support.flows import basic_auth
 
     refused = []
     for grant in grants:

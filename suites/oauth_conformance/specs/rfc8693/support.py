@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from oauth_conformance.checks import error_code
-from oauth_conformance.clients import Client
-from oauth_conformance.clients import Clients
 from oauth_conformance.features import Feature
-from oauth_conformance.flows import OAuth
-from oauth_conformance.flows import Tokens
+from oauth_conformance.support.checks import error_code
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import Tokens
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 

@@ -10,24 +10,23 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from oauth_conformance import requirement
-from oauth_conformance.checks import assert_oauth_error
-from oauth_conformance.checks import error_code
-from oauth_conformance.checks import json_body
-from oauth_conformance.clock import Clock
 from oauth_conformance.features import Feature
-from oauth_conformance.flows import OAuth
+from oauth_conformance.specs.rfc8693.support import ACCESS_TOKEN
+from oauth_conformance.specs.rfc8693.support import ID_TOKEN
+from oauth_conformance.specs.rfc8693.support import SUBJECT_ERRORS
+from oauth_conformance.specs.rfc8693.support import Exchanger
+from oauth_conformance.specs.rfc8693.support import assert_refused
+from oauth_conformance.specs.rfc8693.support import describe
+from oauth_conformance.specs.rfc8693.support import issued
+from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.checks import error_code
+from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
+from oauth_conformance.time_travel import Clock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
-
-from .support import ACCESS_TOKEN
-from .support import ID_TOKEN
-from .support import SUBJECT_ERRORS
-from .support import Exchanger
-from .support import assert_refused
-from .support import describe
-from .support import issued
 
 
 def tampered(token: str) -> str:

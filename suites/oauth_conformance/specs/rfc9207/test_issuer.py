@@ -5,11 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from oauth_conformance import requirement
-from oauth_conformance.clients import Clients
 from oauth_conformance.drivers import Callback
 from oauth_conformance.features import Feature
-from oauth_conformance.flows import Authorization
-from oauth_conformance.flows import OAuth
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import Authorization
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable

@@ -13,18 +13,17 @@ import pytest
 
 from oauth_conformance import requirement
 from oauth_conformance.features import Feature
-from oauth_conformance.flows import OAuth
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.resource_metadata import challenged_metadata_url
+from oauth_conformance.support.resource_metadata import document
+from oauth_conformance.support.resource_metadata import metadata_url
+from oauth_conformance.support.resource_metadata import resource_identifier
 from oauth_conformance.target import OAUTH_WELL_KNOWN
 from oauth_conformance.target import OIDC_WELL_KNOWN
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
-
-from .documents import challenged_metadata_url
-from .documents import document
-from .documents import metadata_url
-from .documents import resource_identifier
 
 LIST_PARAMETERS = (
     "authorization_servers",

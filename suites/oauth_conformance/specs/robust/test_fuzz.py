@@ -9,12 +9,12 @@ import pytest
 
 from oauth_conformance import http as http_module
 from oauth_conformance import requirement
-from oauth_conformance.clients import Clients
 from oauth_conformance.evidence import Recorder
-from oauth_conformance.flows import OAuth
 from oauth_conformance.robust import oracles
 from oauth_conformance.robust.fuzz import FuzzResult
 from oauth_conformance.robust.fuzz import fuzz
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import Outcome

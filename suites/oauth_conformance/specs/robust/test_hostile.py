@@ -16,17 +16,17 @@ import orjson
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.clients import Clients
 from oauth_conformance.drivers import DriverStopped
 from oauth_conformance.evidence import Recorder
 from oauth_conformance.features import Feature
-from oauth_conformance.flows import OAuth
-from oauth_conformance.flows import basic_auth
-from oauth_conformance.flows import pkce_pair
 from oauth_conformance.robust.hostile import Answer
 from oauth_conformance.robust.hostile import Headers
 from oauth_conformance.robust.hostile import Sender
 from oauth_conformance.robust.hostile import healthy
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import basic_auth
+from oauth_conformance.support.flows import pkce_pair
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import Outcome

@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.clients import Clients
 from oauth_conformance.evidence import Recorder
-from oauth_conformance.flows import OAuth
 from oauth_conformance.robust import stateful
 from oauth_conformance.robust.stateful import MachineResult
 from oauth_conformance.robust.stateful import run_machine
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import not_tested
 

@@ -1,0 +1,84 @@
+"""``oauth-reference``: serve the reference provider (contract C1 in the project's design)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from oauth_reference.errors import ConfigurationError
+from oauth_reference.machinery.clock import OffsetClock
+from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.machinery.storage.opener import open_store
+from oauth_reference.serving.config import load_config
+from oauth_reference.specs.oauth21.redirect_uris import is_loopback_host
+
+DEFAULT_STORE = "sqlite:.oauth-reference/store.sqlite3"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oauth-reference", description="The OAuth 2.1 reference provider.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the reference provider with its demo application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--config", help="TOML file of provider options in snake_case")
+    serve.add_argument("--store", default=DEFAULT_STORE, help="memory | sqlite:PATH | redis://HOST:PORT/DB")
+    serve.add_argument("--auto-approve", action="store_true", help="approve every valid request for a test user")
+    serve.add_argument("--test-mode", action="store_true", help="add loopback-only test hooks (a movable clock)")
+    serve.add_argument("--issuer", help="fix the issuer (behind a proxy); default: the request's origin")
+    serve.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
+    sub.add_parser("check", help="serve the reference and walk a client's whole flow over HTTP")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        from oauth_reference.serving.selfcheck import main as check
+
+        return check()
+    if args.test_mode and not is_loopback_host(args.host):
+        print("oauth-reference: --test-mode serves on loopback addresses only", file=sys.stderr)
+        return 2
+    try:
+        options = load_config(args.config) if args.config else {}
+        if args.issuer:
+            options["issuer"] = args.issuer
+        clock = OffsetClock() if args.test_mode else SystemClock()
+        storage = open_store(args.store, clock)
+        from oauth_reference.serving.demo import build_reference
+
+        secret = os.environ.get("OAUTH_REFERENCE_DEMO_SECRET")
+        provider = build_reference(
+            options,
+            storage=storage,
+            clock=clock,
+            auto_approve=args.auto_approve,
+            demo_secret=secret.encode() if secret else None,
+        )
+        app: Any = provider
+        if args.test_mode:
+            from oauth_reference.serving import testmode
+
+            assert isinstance(clock, OffsetClock)
+            app = testmode.install(provider, clock)
+    except (ConfigurationError, ValueError) as exc:
+        print(f"oauth-reference: {exc}", file=sys.stderr)
+        return 2
+    from oauth_reference.serving.server import bind
+    from oauth_reference.serving.server import serve
+
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"oauth-reference: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    serve(app, sock, log_requests=not args.no_access_log)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""The refresh token grant (OAuth 2.1 section 4.3) with rotation and reuse detection.
+
+Each refresh issues a new refresh token and retires the presented one (section 4.3.1). A retired
+token presented again means it leaked: the grant and all its tokens are revoked
+(OAUTH21-4.3.1-RT-REUSE). A request that loses a race to a concurrent refresh with the same token
+is refused without revoking, so concurrent retries yield one live token family.
+
+With ``refresh_token_grace`` (the seed library's behaviour, a documented deviation) the previous
+token stays usable until its successor is first used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oauth_reference import callbacks
+from oauth_reference.errors import InvalidGrantError
+from oauth_reference.errors import InvalidRequestError
+from oauth_reference.machinery import crypto
+from oauth_reference.machinery import grants
+from oauth_reference.machinery import records
+from oauth_reference.specs.oauth21.scopes import narrow
+from oauth_reference.specs.oauth21.scopes import parse_scope
+from oauth_reference.specs.oauth21.token_request import RETIRED_KEEP
+from oauth_reference.specs.oauth21.token_request import TokenRequest
+from oauth_reference.specs.oauth21.token_request import resolve_resource
+from oauth_reference.specs.oauth21.token_request import token_response
+
+
+def _retire(grant_ids: list[str], *ids: str | None) -> list[str]:
+    kept = [*grant_ids, *(i for i in ids if i)]
+    return kept[-RETIRED_KEEP:]
+
+
+async def refresh(request: TokenRequest) -> dict[str, Any]:
+    core, form, client = request.core, request.form, request.client
+    presented = form.get("refresh_token")
+    if presented is None:
+        raise InvalidRequestError("refresh_token is required")
+    ids = grants.split_token(presented)
+    if ids is None:
+        raise InvalidGrantError("invalid refresh token")
+    user_id, grant_id = ids
+    presented_id = crypto.sha256_hex(presented)
+    grace = core.options.refresh_token_grace
+    for attempt in range(4):
+        found = await grants.load(core.storage, user_id, grant_id)
+        if found is None:  # OAUTH21-4.3.1-GRANT-ACTIVE: a revoked grant is gone with its tokens
+            raise InvalidGrantError("invalid refresh token")
+        grant, version = found
+        if grant.client_id != client.client_id:
+            raise InvalidGrantError("the refresh token was issued to another client")  # OAUTH21-4.3-RT-CLIENT-BIND
+        now = core.now()
+        if grant.expires_at is not None and grant.expires_at <= now:  # OAUTH21-4.3.1-GRANT-ACTIVE
+            raise InvalidGrantError("the refresh token has expired")
+        current = grant.refresh_token_id
+        previous = grant.previous_refresh_token_id
+        if current is not None and crypto.equal(presented_id, current):
+            wrapped = grant.refresh_token_wrapped_key
+            retire = [previous] if grace else [presented_id]  # OAUTH21-4.3.1-RT-SUPERSEDED
+        elif grace and previous is not None and crypto.equal(presented_id, previous):
+            wrapped = grant.previous_refresh_token_wrapped_key
+            retire = [current]  # its successor was never used; it dies now
+        elif presented_id in grant.retired_refresh_token_ids or (previous and crypto.equal(presented_id, previous)):
+            # OAUTH21-4.3.1-RT-REUSE: a retired token presented again revokes the whole grant.
+            if attempt:
+                raise InvalidGrantError("the refresh token was already used")  # lost a concurrent race
+            await grants.revoke(core.storage, user_id, grant_id)
+            raise InvalidGrantError("the refresh token was already used; the grant is revoked")
+        else:
+            raise InvalidGrantError("invalid refresh token")  # OAUTH21-4.3-RT-INTEGRITY: no hash matches
+        assert wrapped is not None
+
+        resource = resolve_resource(request, grant)
+        requested = parse_scope(form.get("scope"))
+        # OAUTH21-4.3.1-RT-SCOPE, ROBUST-STATE-SCOPE: narrowing is relative to the original grant,
+        # never wider; the grant keeps its scope for the next refresh (OAUTH21-4.3.3-RT-SAME-SCOPE).
+        scope = narrow(requested, grant.scope) if requested else list(grant.scope)
+        props_key = crypto.unwrap_key(wrapped, presented)
+        token_props_key, token_props = props_key, grant.encrypted_props
+        access_ttl = core.options.access_token_ttl
+        if core.options.token_exchange_callback is not None:
+            result = await callbacks.run(
+                core,
+                callbacks.TokenExchangeCallbackOptions(
+                    grant_type="refresh_token",
+                    client_id=client.client_id,
+                    user_id=user_id,
+                    grant_id=grant_id,
+                    scope=list(grant.scope),
+                    requested_scope=scope,
+                    props=crypto.decrypt_props(grant.encrypted_props, props_key),
+                    subject_client_id=client.client_id,
+                ),
+            )
+            if result.has_new_props:
+                props_key, grant.encrypted_props = grants.encrypt_new_props(result.new_props)
+                token_props_key, token_props = props_key, grant.encrypted_props
+            if result.has_access_token_props:
+                token_props_key, token_props = grants.encrypt_new_props(result.access_token_props)
+            access_ttl = result.access_token_ttl or access_ttl
+            if result.access_token_scope is not None:
+                scope = narrow(result.access_token_scope, scope)
+
+        successor = grants.new_token(user_id, grant_id)  # OAUTH21-4.3.1-RT-ROTATE, MCP-SEC-RT-ROTATION
+        # OAUTH21-4.3.1-RT-SUPERSEDED, ROBUST-STATE-RT-SUPERSEDED: the presented token is retired
+        grant.retired_refresh_token_ids = _retire(grant.retired_refresh_token_ids, *retire)
+        if grace:
+            grant.previous_refresh_token_id = presented_id
+            grant.previous_refresh_token_wrapped_key = crypto.wrap_key(props_key, presented)
+        else:
+            grant.previous_refresh_token_id = grant.previous_refresh_token_wrapped_key = None
+        grant.refresh_token_id = crypto.sha256_hex(successor)
+        grant.refresh_token_wrapped_key = crypto.wrap_key(props_key, successor)
+        ttl = grants.token_lifetime(access_ttl, grant, now)
+        minted = grants.mint_access_token(
+            grant,
+            client_id=client.client_id,
+            props_key=token_props_key,
+            encrypted_props=token_props,
+            scope=scope,
+            audience=resource,
+            now=now,
+            ttl=ttl,
+        )
+        key = records.grant_key(user_id, grant_id)
+        if await core.storage.commit([*grants.grant_writes(grant), minted.write], expect={key: version}):
+            return token_response(minted.token, ttl, scope, successor, resource)
+    raise InvalidGrantError("the refresh token could not be used; try again")

@@ -1,0 +1,422 @@
+"""Helpers the OAuth 2.1 and PKCE suites share.
+
+- :func:`attempt` sends an authorization request through the consent driver and reports where it
+  ended: back at the client (a callback with a code or an error) or on a page the server showed (an
+  error page), so a test can tell "refused" from "the harness could not get through";
+- :func:`destination` follows an authorization request as far as the server sends it and returns
+  the first place off the server's own origins, for the redirect-URI attack tests;
+- :func:`post_form` sends a token request built from raw pairs (repeated parameters, extra ones);
+- scope helpers pick scopes to narrow and widen from the profile and the metadata.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+
+import httpx
+
+from oauth_conformance.drivers import Callback
+from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.support.checks import location
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.flows import Authorization
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.flows import Tokens
+from oauth_conformance.support.flows import basic_auth
+from oauth_conformance.support.flows import pkce_pair
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import NotTested
+from oauth_conformance.verdicts import PrerequisiteFailed
+
+REDIRECTS = (301, 302, 303, 307, 308)
+STATE_SPECIALS = "-._~+/="
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+# Scopes that change what a flow returns rather than what a token may do: never narrowed away.
+STRUCTURAL_SCOPES = frozenset({"openid", "offline_access"})
+
+
+def tricky_state() -> str:
+    """A state value with every character that URL encoding and decoding tend to mangle."""
+    return f"{secrets.token_urlsafe(12)}{STATE_SPECIALS}{secrets.token_hex(4)}"
+
+
+# ------------------------------------------------------------------------------ front channel
+@dataclass
+class Attempt:
+    """An authorization request and where it ended: the callback, or the page the server showed."""
+
+    authorization: Authorization
+    page: httpx.Response | None = None
+
+    @property
+    def callback(self) -> Callback | None:
+        return self.authorization.callback
+
+    @property
+    def code(self) -> str | None:
+        return self.authorization.code
+
+    @property
+    def error(self) -> str | None:
+        return self.authorization.error
+
+    @property
+    def refused(self) -> bool:
+        """No code: the server redirected back with an error or showed an error page."""
+        return self.code is None and (self.error is not None or self.page is not None)
+
+    def describe(self) -> str:
+        if self.page is not None:
+            return f"an error page (HTTP {self.page.status_code})"
+        if self.code is not None:
+            return "a redirect back to the client with a code"
+        return f"a redirect back to the client with error={self.error}"
+
+
+def land(oauth: OAuth, url: str, redirect_uri: str, *, approve: bool = True) -> Callback | httpx.Response:
+    """Drive the front channel: the redirect back to ``redirect_uri``, or the error page it ended on."""
+    try:
+        return oauth.driver.complete(url, redirect_uri, approve=approve)
+    except DriverStopped as exc:
+        page = exc.response
+        if page is not None and not exc.unlock and page.status_code >= 400 and page.status_code != 401:
+            return page
+        detail = exc.reason
+        if page is not None:
+            detail += f" (last response: HTTP {page.status_code} from {page.url})"
+        if exc.unlock:
+            raise NotTested(f"the consent driver stopped: {detail}", unlock=exc.unlock) from None
+        raise PrerequisiteFailed(f"the authorization request did not come back to the client: {detail}") from None
+
+
+def attempt(
+    oauth: OAuth, client: Client, *, approve: bool = True, pkce: str | None = "S256", **params: str | None
+) -> Attempt:
+    """Like ``oauth.authorize``, but a refusal shown as an error page is a result, not a failed step."""
+    verifier = challenge = None
+    if pkce == "S256":
+        verifier, challenge = pkce_pair()
+        params.setdefault("code_challenge", challenge)
+        params.setdefault("code_challenge_method", "S256")
+    url, query = oauth.authorization_url(client, **params)
+    redirect_uri = query.get("redirect_uri") or client.redirect_uri
+    authorization = Authorization(client, url, redirect_uri, query.get("state"), verifier, challenge, params=query)
+    landing = land(oauth, url, redirect_uri, approve=approve)
+    if isinstance(landing, Callback):
+        authorization.callback = landing
+        return Attempt(authorization)
+    return Attempt(authorization, landing)
+
+
+def as_origins(target: Target) -> set[str]:
+    """The origins the authorization server's own pages live on."""
+    found = {_origin(target.url), _origin(target.issuer or target.url)}
+    endpoint = target.endpoint("authorization_endpoint")
+    if endpoint:
+        found.add(_origin(endpoint))
+    return found | {o.lower() for o in target.profile.consent.allowed_origins}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class Undecided(Exception):
+    """The harness could not follow the front channel far enough to see where it leads."""
+
+
+def destination(oauth: OAuth, http: httpx.Client, url: str, redirect_uri: str) -> str | None:
+    """Where the server sends the user agent off its own origins for this request (None: nowhere).
+
+    The first response is read directly; only when the server shows a page (login, consent) does the
+    consent driver approve, so a server that validates the redirect URI after login is caught too.
+    """
+    first = http.get(url)
+    if first.status_code >= 400 and first.status_code != 401:
+        return None
+    if first.status_code in REDIRECTS:
+        target = location(first)
+        if target is None:
+            return None
+        if _origin(target) not in as_origins(oauth.target):
+            return target
+    try:
+        return oauth.driver.complete(url, redirect_uri, approve=True).location
+    except DriverStopped as exc:
+        page = exc.response
+        if page is not None and page.status_code in REDIRECTS:
+            return location(page)
+        if page is not None and page.status_code >= 400 and page.status_code != 401 and not exc.unlock:
+            return None
+        raise Undecided(exc.reason) from None
+
+
+def uri_base(uri: str) -> str:
+    """The URI up to its query or fragment, as sent (no case folding, no decoding)."""
+    return uri.split("#", 1)[0].split("?", 1)[0]
+
+
+def is_loopback(uri: str) -> bool:
+    """An http URI on a loopback host (no userinfo: ``http://127.0.0.1@evil`` is evil's)."""
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or "@" in parts.netloc:
+        return False
+    try:
+        host = parts.hostname
+        parts.port  # noqa: B018  (a port that is not a number is no loopback port)
+    except ValueError:
+        return False
+    return host is not None and (f"[{host}]" if ":" in host else host) in LOOPBACK_HOSTS
+
+
+def without_port(uri: str) -> str:
+    """``uri`` up to its path, without the port (userinfo and odd hosts are kept as sent)."""
+    parts = urlsplit(uri)
+    netloc = parts.netloc
+    if "@" not in netloc:
+        try:
+            host = parts.hostname or netloc
+        except ValueError:
+            host = netloc
+        netloc = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{netloc}{parts.path}"
+
+
+RESPONSE_PARAMETERS = frozenset({"code", "state", "iss", "error", "error_description", "error_uri"})
+
+
+def carries_code(target: str) -> bool:
+    parts = urlsplit(target)
+    names = {n for n, _ in parse_qsl(parts.query)} | {n for n, _ in parse_qsl(parts.fragment)}
+    return "code" in names or "access_token" in names
+
+
+def escaped(target: str, registered: Sequence[str]) -> str | None:
+    """Why sending the user agent to ``target`` answers a request whose redirect URI was not registered
+    (a code means the server accepted the URI; anything but a registered URI means it trusted it)."""
+    if carries_code(target):
+        return "the server accepted it and issued a code"
+    if not is_registered_destination(target, registered):
+        return "the server redirected to it"
+    return None
+
+
+def is_registered_destination(target: str, registered: Sequence[str]) -> bool:
+    """Is ``target`` one of the registered redirect URIs (plus response parameters)?"""
+    base = uri_base(target)
+    parts = urlsplit(target)
+    for uri in registered:
+        same = base == uri_base(uri) or (
+            # section 8.4.2: any port for loopback redirect URIs
+            is_loopback(uri) and is_loopback(base) and without_port(base) == without_port(uri_base(uri))
+        )
+        own = {n for n, _ in parse_qsl(urlsplit(uri).query, keep_blank_values=True)}
+        added = {n for n, _ in parse_qsl(parts.query, keep_blank_values=True)} - own - RESPONSE_PARAMETERS
+        if same and not added and not parts.fragment:
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------------ token endpoint
+def exchange_pairs(oauth: OAuth, authorization: Authorization, **overrides: str | None) -> list[tuple[str, str]]:
+    """The form ``oauth.exchange`` would send, as pairs (without client authentication)."""
+    data: dict[str, str | None] = {
+        "grant_type": "authorization_code",
+        "code": authorization.code,
+        "redirect_uri": authorization.redirect_uri,
+        "code_verifier": authorization.verifier,
+    }
+    if oauth.target.profile.request.send_resource and oauth.resource:
+        data["resource"] = oauth.resource
+    data.update(overrides)
+    return [(k, v) for k, v in data.items() if v is not None]
+
+
+def post_form(
+    oauth: OAuth,
+    client: Client,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    authenticate: bool = True,
+    url: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST ``pairs`` as they are (repeats kept) to the token endpoint, authenticating as the client does."""
+    endpoint = url or oauth.target.endpoint("token_endpoint")
+    if endpoint is None:
+        raise PrerequisiteFailed("the metadata has no token_endpoint")
+    body = list(pairs)
+    sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    if authenticate:
+        if client.auth_method == "client_secret_basic" and client.client_secret:
+            sent["Authorization"] = basic_auth(client.client_id, client.client_secret)
+        elif client.auth_method == "client_secret_post" and client.client_secret:
+            body += [("client_id", client.client_id), ("client_secret", client.client_secret)]
+        else:
+            body += [("client_id", client.client_id)]
+    return oauth.http.post(endpoint, content=urlencode(body), headers=sent)
+
+
+def tokens_from(response: httpx.Response, step: str) -> Tokens:
+    """The tokens of a successful response; a failed step makes the test not_tested."""
+    if response.status_code != 200:
+        raise PrerequisiteFailed(f"{step} failed with HTTP {response.status_code}: {describe_error(response)}")
+    try:
+        return Tokens.from_response(response)
+    except (ValueError, KeyError, TypeError):
+        raise PrerequisiteFailed(f"{step} returned no access_token") from None
+
+
+def describe_error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:120]
+    if isinstance(body, dict):
+        return f"{body.get('error')} {body.get('error_description') or ''}".strip()
+    return str(body)[:120]
+
+
+def body_of(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def refresh_of(oauth: OAuth, client: Client, refresh_token: str, step: str, **extra: str | None) -> Tokens:
+    """A refresh that must succeed for the test to go on."""
+    return tokens_from(oauth.refresh(client, refresh_token, **extra), step)
+
+
+# ------------------------------------------------------------------------------------ scopes
+def profile_scopes(target: Target) -> list[str]:
+    return (target.profile.request.scope or "").split()
+
+
+def scope_to_narrow(target: Target) -> tuple[str, str] | None:
+    """A scope of at least two tokens and a narrower one inside it, or None when none is known.
+
+    The profile's scope is kept whole (it may hold what the flow needs, offline_access say); the
+    narrowing drops a scope taken from scopes_supported.
+    """
+    base = profile_scopes(target)
+    supported = target.metadata.get("scopes_supported")
+    extra = [
+        s
+        for s in (supported if isinstance(supported, list) else [])
+        if isinstance(s, str) and s not in base and s not in STRUCTURAL_SCOPES
+    ]
+    if extra and len(base) + len(extra) >= 2:
+        added = extra[:1] if base else extra[:2]
+        full = [*base, *added]
+        return " ".join(full), " ".join(full[:-1])
+    droppable = [s for s in base if s not in STRUCTURAL_SCOPES]
+    if len(base) >= 2 and droppable:
+        return " ".join(base), " ".join(s for s in base if s != droppable[-1])
+    return None
+
+
+def granted_scope(tokens: Tokens, requested: str | None) -> set[str]:
+    """The scope the token response says it granted (no scope member: what was requested)."""
+    if isinstance(tokens.scope, str):
+        return set(tokens.scope.split())
+    return set((requested or "").split())
+
+
+def scope_not_in(target: Target, granted: set[str]) -> str:
+    """A scope the grant does not hold: a supported one when possible, else a made-up one."""
+    supported = target.metadata.get("scopes_supported")
+    for s in supported if isinstance(supported, list) else []:
+        if isinstance(s, str) and s not in granted and s not in STRUCTURAL_SCOPES:
+            return s
+    return "oauth-conformance-never-granted"
+
+
+# ---------------------------------------------------------------------------------- callbacks
+def callback_pairs(callback: Callback) -> list[tuple[str, str]]:
+    parts = urlsplit(callback.location)
+    return parse_qsl(parts.query, keep_blank_values=True)
+
+
+# ------------------------------------------------------------------------------------ errors
+# Section 4.1.2.1: the error codes an authorization error response may carry.
+AUTHORIZATION_ERRORS = frozenset(
+    {
+        "invalid_request",
+        "unauthorized_client",
+        "access_denied",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+    }
+)
+# Sections 3.2.4 and 4.1.2.1: error and error_description use %x20-21 / %x23-5B / %x5D-7E;
+# error_uri the same without the space.
+ERROR_CHARS = frozenset(chr(c) for c in (0x20, 0x21, *range(0x23, 0x5C), *range(0x5D, 0x7F)))
+ERROR_URI_CHARS = ERROR_CHARS - {" "}
+
+
+def bad_error_characters(params: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Characters outside the allowed sets, per error parameter (decoded values)."""
+    found: dict[str, list[str]] = {}
+    for name, allowed in (("error", ERROR_CHARS), ("error_description", ERROR_CHARS), ("error_uri", ERROR_URI_CHARS)):
+        for value in params.get(name, []):
+            bad = sorted({ch for ch in value if ch not in allowed})
+            if bad:
+                found[name] = bad
+    return found
+
+
+def require_code(oauth: OAuth, client: Client, result: Attempt, change: str) -> None:
+    """Fail when ``result`` (a request with ``change``) got no code although the plain request gets one."""
+    __tracebackhide__ = True
+    if result.code is not None:
+        return
+    baseline = attempt(oauth, client)
+    if baseline.code is None:
+        raise PrerequisiteFailed(f"even the plain authorization request ended in {baseline.describe()}")
+    raise AssertionError(f"with {change} the request ended in {result.describe()}; without it a code came back")
+
+
+def first_page(http: httpx.Client, url: str, origins: set[str], *, hops: int = 10) -> httpx.Response | None:
+    """The first HTML page the server shows for ``url``, following its redirects on its own origins."""
+    response = http.get(url)
+    for _ in range(hops):
+        if response.status_code not in REDIRECTS:
+            break
+        target = location(response)
+        if target is None or _origin(target) not in origins:
+            return None
+        response = http.get(target)
+    if response.status_code in (200, 401) and "html" in response.headers.get("content-type", ""):
+        return response
+    return None
+
+
+def require_front_channel(oauth: OAuth, client: Client) -> None:
+    """Before failing a test over how a request ended: does a plain request for the client work at all?"""
+    baseline = attempt(oauth, client)
+    if baseline.code is None:
+        raise PrerequisiteFailed(f"even a plain authorization request ended in {baseline.describe()}")
+
+
+def require_error_redirect(oauth: OAuth, client: Client, result: Attempt, what: str) -> Callback:
+    """The error redirect ``result`` must have ended in; an error page fails only if plain requests work."""
+    __tracebackhide__ = True
+    if result.callback is not None:
+        return result.callback
+    require_front_channel(oauth, client)
+    status = result.page.status_code if result.page is not None else "?"
+    raise AssertionError(
+        f"{what}: the server showed an error page (HTTP {status}) instead of the error response at the redirect URI"
+    )

@@ -1,0 +1,281 @@
+"""OAuth flows as a client performs them, for the suites to build on.
+
+Each step returns the raw response (tests assert on it); the ``tokens``/``code`` shortcuts
+assert success and raise :class:`PrerequisiteFailed` otherwise, so a test about refresh tokens
+is ``not_tested`` (pointing at the failed step) rather than failed when the code exchange
+itself is broken: that break is reported by the code-exchange tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+
+import httpx
+
+from oauth_conformance.drivers import Callback
+from oauth_conformance.drivers import ConsentDriver
+from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.features import Feature
+from oauth_conformance.support.clients import Client
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import NotTested
+from oauth_conformance.verdicts import PrerequisiteFailed
+
+
+def pkce_pair(length: int = 64) -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(length)[:length]
+    return verifier, s256(verifier)
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def basic_auth(client_id: str, secret: str) -> str:
+    """OAuth 2.1 section 2.4.1: form-urlencode id and secret, then Basic-encode them."""
+    from urllib.parse import quote_plus
+
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+@dataclass
+class Authorization:
+    """One authorization request and where the user agent ended up."""
+
+    client: Client
+    url: str
+    redirect_uri: str
+    state: str | None
+    verifier: str | None
+    challenge: str | None
+    callback: Callback | None = None
+    params: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str | None:
+        return self.callback.first("code") if self.callback else None
+
+    @property
+    def error(self) -> str | None:
+        return self.callback.first("error") if self.callback else None
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    token_type: str
+    raw: dict[str, Any]
+    refresh_token: str | None = None
+    expires_in: int | None = None
+    scope: str | None = None
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> Tokens:
+        body = response.json()
+        return cls(
+            access_token=body["access_token"],
+            token_type=str(body.get("token_type", "")),
+            raw=body,
+            refresh_token=body.get("refresh_token"),
+            expires_in=body.get("expires_in") if isinstance(body.get("expires_in"), int) else None,
+            scope=body.get("scope"),
+        )
+
+
+class OAuth:
+    """A client's view of the target: requests built per the specs, responses returned raw."""
+
+    def __init__(self, target: Target, http: httpx.Client, driver: ConsentDriver) -> None:
+        self.target = target
+        self.http = http
+        self.driver = driver
+
+    # ------------------------------------------------------------------ authorization endpoint
+    @property
+    def resource(self) -> str | None:
+        """The RFC 8707 resource this run asks for (profile, else the AS metadata's first resource)."""
+        request = self.target.profile.request
+        if request.resource:
+            return request.resource
+        listed = self.target.metadata.get("protected_resources")
+        if isinstance(listed, list) and listed and isinstance(listed[0], str):
+            return listed[0]
+        return None
+
+    def authorization_url(self, client: Client, **params: str | None) -> tuple[str, dict[str, str | None]]:
+        endpoint = self.target.endpoint("authorization_endpoint")
+        if endpoint is None:
+            raise PrerequisiteFailed("the metadata has no authorization_endpoint")
+        profile = self.target.profile
+        query: dict[str, str | None] = {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": client.redirect_uri,
+            "state": secrets.token_urlsafe(16),
+            "scope": profile.request.scope,
+        }
+        if profile.request.send_resource and self.resource:
+            query["resource"] = self.resource
+        query.update(profile.request.extra_params)
+        query.update(params)
+        sent = {k: v for k, v in query.items() if v is not None}
+        separator = "&" if urlsplit(endpoint).query else "?"
+        return endpoint + separator + urlencode(sent), query
+
+    def authorize(
+        self,
+        client: Client,
+        *,
+        approve: bool = True,
+        pkce: str | None = "S256",
+        **params: str | None,
+    ) -> Authorization:
+        """Send an authorization request through the consent driver; return where it led."""
+        verifier = challenge = None
+        if pkce == "S256":
+            verifier, challenge = pkce_pair()
+            params.setdefault("code_challenge", challenge)
+            params.setdefault("code_challenge_method", "S256")
+        elif pkce == "plain":
+            verifier, _ = pkce_pair()
+            challenge = verifier
+            params.setdefault("code_challenge", challenge)
+            params.setdefault("code_challenge_method", "plain")
+        if not approve:
+            for name, value in self.target.profile.consent.deny_params.items():
+                params.setdefault(name, value)
+        url, query = self.authorization_url(client, **params)
+        redirect_uri = query.get("redirect_uri") or client.redirect_uri
+        result = Authorization(client, url, redirect_uri, query.get("state"), verifier, challenge, params=query)
+        try:
+            result.callback = self.driver.complete(url, redirect_uri, approve=approve)
+        except DriverStopped as exc:
+            detail = exc.reason
+            if exc.response is not None:
+                detail += f" (last response: HTTP {exc.response.status_code} from {exc.response.url})"
+            if exc.unlock:
+                raise NotTested(f"the consent driver stopped: {detail}", unlock=exc.unlock) from None
+            raise PrerequisiteFailed(f"the authorization request did not come back to the client: {detail}") from None
+        return result
+
+    def code(self, client: Client, **kwargs: Any) -> Authorization:
+        """An approved authorization that returned a code (else the test is not_tested)."""
+        result = self.authorize(client, **kwargs)
+        if result.code is None:
+            error = result.error or "no code"
+            raise PrerequisiteFailed(f"the authorization request returned {error} instead of a code")
+        return result
+
+    # ----------------------------------------------------------------------- token endpoint
+    def token_request(
+        self, client: Client, data: dict[str, str | None], *, authenticate: bool = True, endpoint: str | None = None
+    ) -> httpx.Response:
+        """POST a form to the token endpoint, authenticating as the client's method says."""
+        url = endpoint or self.target.endpoint("token_endpoint")
+        if url is None:
+            raise PrerequisiteFailed("the metadata has no token_endpoint")
+        form = {k: v for k, v in data.items() if v is not None}
+        headers = {}
+        if authenticate:
+            if client.auth_method == "client_secret_basic" and client.client_secret:
+                headers["Authorization"] = basic_auth(client.client_id, client.client_secret)
+            elif client.auth_method == "client_secret_post" and client.client_secret:
+                form.setdefault("client_id", client.client_id)
+                form.setdefault("client_secret", client.client_secret)
+            else:
+                form.setdefault("client_id", client.client_id)
+        return self.http.post(url, data=form, headers=headers)
+
+    def exchange(self, authorization: Authorization, **overrides: str | None) -> httpx.Response:
+        data: dict[str, str | None] = {
+            "grant_type": "authorization_code",
+            "code": authorization.code,
+            "redirect_uri": authorization.redirect_uri,
+            "code_verifier": authorization.verifier,
+        }
+        if self.target.profile.request.send_resource and self.resource:
+            data["resource"] = self.resource
+        data.update(overrides)
+        return self.token_request(authorization.client, data)
+
+    def tokens(self, client: Client, **kwargs: Any) -> Tokens:
+        """A full code flow with PKCE; the test is not_tested if any step fails."""
+        authorization = self.code(client, **kwargs)
+        response = self.exchange(authorization)
+        if response.status_code != 200:
+            raise PrerequisiteFailed(f"exchanging the code failed with HTTP {response.status_code}: {_error(response)}")
+        try:
+            return Tokens.from_response(response)
+        except (ValueError, KeyError):
+            raise PrerequisiteFailed("the token response has no access_token") from None
+
+    def refresh(self, client: Client, refresh_token: str, **extra: str | None) -> httpx.Response:
+        return self.token_request(client, {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra})
+
+    def revoke(self, client: Client, token: str, hint: str | None = None) -> httpx.Response:
+        endpoint = self.target.endpoint("revocation_endpoint")
+        if endpoint is None:
+            raise NotTested("the target has no revocation endpoint")
+        return self.token_request(client, {"token": token, "token_type_hint": hint}, endpoint=endpoint)
+
+    def refreshable(self, client: Client, **kwargs: Any) -> Tokens:
+        if not self.target.supports(Feature.REFRESH):
+            raise NotTested("the target does not advertise refresh tokens")
+        tokens = self.tokens(client, **kwargs)
+        if tokens.refresh_token is None:
+            raise PrerequisiteFailed(
+                "the token response has no refresh_token", unlock="[request] scope (some servers need offline_access)"
+            )
+        return tokens
+
+    # --------------------------------------------------------------------- protected resource
+    @property
+    def resource_url(self) -> str:
+        url = self.target.profile.resource.url
+        if url is None:
+            raise NotTested("no protected resource is known", unlock="[resource] url")
+        return url
+
+    def call_resource(
+        self, access_token: str | None, *, scheme: str = "Bearer", url: str | None = None
+    ) -> httpx.Response:
+        headers = {} if access_token is None else {"Authorization": f"{scheme} {access_token}"}
+        method = self.target.profile.resource.method
+        return self.http.request(method, url or self.resource_url, headers=headers)
+
+    def expect_accepted(self, access_token: str) -> None:
+        """The resource accepts this token now; otherwise the test is not_tested (see RFC6750-2.1-HEADER)."""
+        from oauth_conformance.support.checks import resource_refused
+
+        response = self.call_resource(access_token)
+        if resource_refused(response) or response.status_code >= 500:
+            raise PrerequisiteFailed(
+                f"the protected resource refused a fresh access token with HTTP {response.status_code}"
+                " (see RFC6750-2.1-HEADER)"
+            )
+
+    def usable_tokens(self, client: Client, **kwargs: Any) -> Tokens:
+        """A code flow whose access token the protected resource accepts (else the test is not_tested)."""
+        self.resource_url  # noqa: B018  (not_tested with its unlock before any flow runs)
+        tokens = self.tokens(client, **kwargs)
+        self.expect_accepted(tokens.access_token)
+        return tokens
+
+
+def _error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:120]
+    if isinstance(body, dict):
+        return f"{body.get('error')} {body.get('error_description') or ''}".strip()
+    return str(body)[:120]
