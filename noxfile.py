@@ -22,6 +22,29 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "reference", "suites", "fixtures", "noxfile.py")
     session.run("ruff", "format", "--check", "reference", "suites", "fixtures", "noxfile.py")
+    session.run("lint-imports")  # the layers of docs/architecture.md (contracts in pyproject.toml)
+
+
+@nox.session(python="3.11", venv_backend="venv")
+def lowest(session: nox.Session) -> None:
+    """The dependency floors resolve together and work: the lowest allowed versions, then the tests
+    that exercise the installed package (uv's lowest-direct resolution)."""
+    session.install("uv")
+    session.run(
+        "uv", "pip", "install", "--python", session.virtualenv.location, "--resolution", "lowest-direct", "-e", ".[dev]"
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:xdist",
+        "suites/tests/test_cli.py",
+        "suites/tests/test_plugin.py",
+        "reference/tests/test_flow.py",
+        "reference/tests/test_readme.py",
+        *session.posargs,
+    )
 
 
 @nox.session(python=False)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from oauth_conformance.version import VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_HARNESS_ERROR = 0, 1, 2, 3, 4
@@ -119,26 +121,39 @@ def _error(message: str) -> None:
 
 
 class _RunObserver:
-    """Keeps the pytest config of the in-process run, to read the run's own exit status after it."""
+    """Hands the target discovered here to the in-process run, and keeps the run to read its status."""
 
-    config: Any = None
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.config: Any = None
 
+    @pytest.hookimpl(trylast=True)  # after the plugin's own pytest_configure has made the run
     def pytest_configure(self, config: Any) -> None:
+        from oauth_conformance.plugin import RUN_KEY
+
         self.config = config
+        run = config.stash.get(RUN_KEY, None)
+        if run is not None and self.target is not None:
+            run.preset_target(self.target)
+        # Progress lines name the suites' own paths (specs/rfc8414/...), wherever the package is installed.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and hasattr(reporter, "startpath"):
+            reporter.startpath = config.rootpath
 
 
 def run(args: argparse.Namespace) -> int:
-    import pytest
-
+    from oauth_conformance import http
     from oauth_conformance.plugin import RUN_KEY
+    from oauth_conformance.profile import Profile
     from oauth_conformance.profile import ProfileError
     from oauth_conformance.profile import load_profile
     from oauth_conformance.report.baseline import BaselineError
     from oauth_conformance.report.baseline import load_baseline
+    from oauth_conformance.target import TargetUnavailable
+    from oauth_conformance.target import discover
 
-    try:  # read both once here too, so a mistake is one line and exit 2 before anything starts
-        if args.profile:
-            load_profile(args.profile)
+    try:  # checked here, so a mistake is one line and exit 2 before anything starts
+        profile = load_profile(args.profile) if args.profile else Profile()
         if args.baseline:
             load_baseline(args.baseline)
     except (ProfileError, BaselineError) as exc:
@@ -147,8 +162,19 @@ def run(args: argparse.Namespace) -> int:
     if args.update_baseline and not args.baseline:
         _error("--update-baseline needs --baseline FILE")
         return EXIT_USAGE
+    url = args.target or profile.target.url
+    target = None
+    if url is not None and not url.startswith("asgi:"):
+        # Discovered here, so an unreachable target ends with one line and exit 3; the run uses it.
+        try:
+            with http.client() as client:
+                target = discover(url, profile, client, spec=url)
+        except TargetUnavailable as exc:
+            _error(str(exc))
+            return EXIT_UNREACHABLE
     pytest_args = ["-c", str(_PACKAGE / "run.ini"), "--rootdir", str(_PACKAGE), "--pyargs", "oauth_conformance.specs"]
-    pytest_args += ["--oauth-fail-on", args.fail_on, "-p", "no:cacheprovider"]
+    # no cache, no benchmark plugin: a run leaves nothing in the working directory but its reports
+    pytest_args += ["--oauth-fail-on", args.fail_on, "-p", "no:cacheprovider", "-p", "no:benchmark"]
     if args.target:
         pytest_args += ["--oauth-target", args.target]
     if args.profile:
@@ -165,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     if args.keyword:
         pytest_args += ["-k", args.keyword]
     pytest_args += ["-q", "-rN"] if args.quiet else ["-rN"]
-    observer = _RunObserver()
+    observer = _RunObserver(target)
     code = pytest.main([*pytest_args, *args.pytest_args], plugins=[observer])
     harness_run = observer.config.stash.get(RUN_KEY, None) if observer.config is not None else None
     if harness_run is not None and harness_run.status is not None:

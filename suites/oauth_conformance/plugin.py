@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 import pytest
 
-from oauth_conformance import options
+from oauth_conformance import plugin_options as options
+from oauth_conformance.catalogue import Level
 from oauth_conformance.catalogue import registry
 from oauth_conformance.catalogue import unknown_id_message
 from oauth_conformance.evidence import Recorder
@@ -40,6 +41,7 @@ REQUIREMENTS_KEY = pytest.StashKey[list[str]]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
 RUN_KEY = pytest.StashKey[Run]()
 RESULT_PROPERTY = "oauth_result"
+WARNING_PROPERTY = "oauth_warning"
 EXIT_UNREACHABLE = 3  # contract C2: the target is down or is not an OAuth server
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -146,6 +148,11 @@ def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Ve
     return Verdict.ERROR, f"{report.when} error: {type(exc).__name__}: {_message(exc)}", None
 
 
+def _only_recommended(ids: list[str]) -> bool:
+    """Are all of a test's requirements SHOULD or MAY (so that its failure is a warning)?"""
+    return all(registry()[rid].level != Level.MUST for rid in ids if rid in registry())
+
+
 def _message(exc: BaseException | None) -> str:
     text = str(exc) if exc is not None else ""
     lines = [line for line in text.splitlines() if line.strip()]
@@ -218,6 +225,12 @@ class Hooks:
             report.outcome = "skipped"
             location = report.location
             report.longrepr = (str(location[0]), (location[1] or 0) + 1, f"{verdict.value}: {reason}")
+        elif verdict == Verdict.FAIL and _only_recommended(ids):
+            # A SHOULD (or MAY) not met is a warning: reported as such, never as a failed test
+            # with a traceback (the report and the gate still see it).
+            report.outcome = "passed"
+            report.longrepr = None
+            report.user_properties.append((WARNING_PROPERTY, reason))
         elif report.failed and report.longrepr is not None:
             report.longrepr = scrub_text(str(report.longrepr), recorder)
         result = TestResult(
@@ -235,6 +248,11 @@ class Hooks:
         report.user_properties += [("requirement", rid) for rid in ids]
         report.user_properties.append(("verdict", verdict.value))
         return report
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, tuple[str, Any]] | None:
+        if report.when == "call" and any(k == WARNING_PROPERTY for k, _ in report.user_properties):
+            return "warned (SHOULD)", "w", ("WARN", {"yellow": True})
+        return None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.run.is_worker:

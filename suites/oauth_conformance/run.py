@@ -98,6 +98,7 @@ class Run:
         self.report_dir: Path | None = None
         self.status: int | None = None  # the exit status, once decided
         self._cleanups: list[Any] = []
+        self._preset: Target | None = None
         self.profile = self._load_profile()
         known = {r.spec for r in registry().values()}
         unknown = [s for s in settings.specs if s not in known]
@@ -127,8 +128,13 @@ class Run:
         return load_baseline(self.settings.baseline_path)  # BaselineError: a usage error
 
     # ------------------------------------------------------------------------------- start
+    def preset_target(self, target: Target) -> None:
+        """Use a target discovered before the run (the command line discovers first, to fail fast)."""
+        self._preset = target
+
     def start(self, say: Any = print) -> None:
         """Controller: fixture host, bundled reference if needed, discovery. Worker: rebuild both."""
+        self._keep_hypothesis_out_of_the_working_directory()
         if self.worker_input is not None:
             self.target = target_from_dict(orjson.loads(self.worker_input["oauth_target"]), self.profile)
             described = self.worker_input.get("oauth_fixture_host")
@@ -161,12 +167,36 @@ class Run:
                 raise TargetDown(f"cannot build the in-process target {url}: {exc}") from None
             self._cleanups.append(shutdown_all)
             url = BASE_URL
-        with http.client(transport=transport) as client:
-            try:
-                self.target = discover(url, self.profile, client, embedded=self.embedded is not None, spec=spec)
-            except TargetUnavailable as exc:
-                raise TargetDown(str(exc)) from None
+        preset = self._preset
+        if preset is not None and preset.spec == spec and preset.profile == self.profile:
+            self.target = preset
+        else:
+            with http.client(transport=transport) as client:
+                try:
+                    self.target = discover(url, self.profile, client, embedded=self.embedded is not None, spec=spec)
+                except TargetUnavailable as exc:
+                    raise TargetDown(str(exc)) from None
         say(f"target {self.target.url}: issuer {self.target.issuer}, metadata at {self.target.metadata_url}")
+
+    def _keep_hypothesis_out_of_the_working_directory(self) -> None:
+        """Hypothesis keeps its caches in ./.hypothesis by default; a run leaves nothing there.
+
+        The examples database is off anyway (every property test here runs derandomized against a
+        live target); the caches go to a temporary folder removed when the run stops.
+        """
+        import shutil
+        import tempfile
+
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        home = tempfile.mkdtemp(prefix="oauth-conformance-hypothesis-")
+        set_hypothesis_home_dir(home)
+
+        def forget() -> None:
+            set_hypothesis_home_dir(None)
+            shutil.rmtree(home, ignore_errors=True)
+
+        self._cleanups.append(forget)
 
     def _start_fixture_host(self) -> None:
         settings = self.profile.fixture_host

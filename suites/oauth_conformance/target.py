@@ -32,7 +32,7 @@ class TargetUnavailable(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Attempt:
+class DiscoveryAttempt:
     url: str
     outcome: str  # "200 JSON", "404", "connection refused", ...
 
@@ -46,7 +46,7 @@ class Target:
     metadata_url: str
     metadata: dict[str, Any]
     profile: Profile
-    attempts: tuple[Attempt, ...] = ()
+    attempts: tuple[DiscoveryAttempt, ...] = ()
     via: str = "oauth"  # oauth | openid | resource
     embedded: bool = False
     features: frozenset[Feature] = field(default_factory=frozenset)
@@ -120,27 +120,27 @@ def candidate_urls(url: str) -> list[tuple[str, str]]:
     return found
 
 
-def _fetch_json(http: httpx.Client, url: str, attempts: list[Attempt]) -> dict[str, Any] | None:
+def _fetch_json(http: httpx.Client, url: str, attempts: list[DiscoveryAttempt]) -> dict[str, Any] | None:
     try:
         response = http.get(url, headers={"Accept": "application/json"})
     except httpx.ConnectError as exc:
-        attempts.append(Attempt(url, f"connection failed: {exc}"))
+        attempts.append(DiscoveryAttempt(url, f"connection failed: {exc}"))
         raise
     except httpx.HTTPError as exc:
-        attempts.append(Attempt(url, f"{type(exc).__name__}: {exc}"))
+        attempts.append(DiscoveryAttempt(url, f"{type(exc).__name__}: {exc}"))
         return None
     if response.status_code != 200:
-        attempts.append(Attempt(url, f"HTTP {response.status_code}"))
+        attempts.append(DiscoveryAttempt(url, f"HTTP {response.status_code}"))
         return None
     try:
         data = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        attempts.append(Attempt(url, "HTTP 200, not JSON"))
+        attempts.append(DiscoveryAttempt(url, "HTTP 200, not JSON"))
         return None
     if not isinstance(data, dict) or not isinstance(data.get("issuer"), str):
-        attempts.append(Attempt(url, "HTTP 200, JSON without an issuer"))
+        attempts.append(DiscoveryAttempt(url, "HTTP 200, JSON without an issuer"))
         return None
-    attempts.append(Attempt(url, "HTTP 200 JSON"))
+    attempts.append(DiscoveryAttempt(url, "HTTP 200 JSON"))
     return data
 
 
@@ -197,7 +197,7 @@ def _serves_resource_metadata(target: Target, http: httpx.Client) -> bool:
 
 
 def _discover(url: str, profile: Profile, http: httpx.Client, embedded: bool) -> Target:
-    attempts: list[Attempt] = []
+    attempts: list[DiscoveryAttempt] = []
     try:
         for candidate, via in candidate_urls(url):
             data = _fetch_json(http, candidate, attempts)
@@ -211,7 +211,7 @@ def _discover(url: str, profile: Profile, http: httpx.Client, embedded: bool) ->
             prm = orjson.loads(response.content) if response.status_code == 200 else None
         except (httpx.HTTPError, orjson.JSONDecodeError):
             prm = None
-        attempts.append(Attempt(prm_url, "HTTP 200 JSON" if isinstance(prm, dict) else "no resource metadata"))
+        attempts.append(DiscoveryAttempt(prm_url, "HTTP 200 JSON" if isinstance(prm, dict) else "no resource metadata"))
         servers = prm.get("authorization_servers") if isinstance(prm, dict) else None
         if isinstance(servers, list) and servers and isinstance(servers[0], str):
             for candidate, _ in candidate_urls(servers[0]):
@@ -236,7 +236,7 @@ def _target(
     metadata_url: str,
     data: dict[str, Any],
     profile: Profile,
-    attempts: list[Attempt],
+    attempts: list[DiscoveryAttempt],
     via: str,
     embedded: bool,
 ) -> Target:
@@ -293,7 +293,7 @@ def target_from_dict(data: dict[str, Any], profile: Profile) -> Target:
         metadata_url=data["metadata_url"],
         metadata=data["metadata"],
         profile=profile.expanded(data["url"]),
-        attempts=tuple(Attempt(a["url"], a["outcome"]) for a in data["discovery"]),
+        attempts=tuple(DiscoveryAttempt(a["url"], a["outcome"]) for a in data["discovery"]),
         via=data["discovered_via"],
         embedded=data["embedded"],
         features=frozenset(Feature(f) for f in data["features"]),

@@ -24,7 +24,7 @@ _budget_lock = threading.Lock()
 _budget_used = 0.0
 
 
-class Clock:
+class TargetClock:
     mode = "none"
 
     def __init__(self) -> None:
@@ -37,7 +37,7 @@ class Clock:
         )
 
 
-class HeaderClock(Clock):
+class HeaderClock(TargetClock):
     """Per-test virtual time: the test's HTTP client sends the accumulated offset with each request."""
 
     mode = "header"
@@ -50,7 +50,7 @@ class HeaderClock(Clock):
             request.headers[OFFSET_HEADER] = str(self.offset)
 
 
-class HookClock(Clock):
+class HookClock(TargetClock):
     mode = "hook"
 
     def __init__(self, hook: str, http: httpx.Client) -> None:
@@ -65,7 +65,7 @@ class HookClock(Clock):
         self.offset += seconds
 
 
-class WaitClock(Clock):
+class WaitClock(TargetClock):
     mode = "wait"
 
     def __init__(self, budget: float) -> None:
@@ -85,7 +85,7 @@ class WaitClock(Clock):
         self.offset += seconds
 
 
-class FreezeClock(Clock):
+class FreezeClock(TargetClock):
     """For in-process targets: freezegun moves the whole process's time."""
 
     mode = "freeze"
@@ -129,7 +129,7 @@ def effective_mode(profile: Profile, *, in_process: bool = False) -> str:
     return "none"
 
 
-def make_clock(profile: Profile, http: httpx.Client, *, in_process: bool = False) -> Clock:
+def make_clock(profile: Profile, http: httpx.Client, *, in_process: bool = False) -> TargetClock:
     mode = effective_mode(profile, in_process=in_process)
     if mode == "header":
         return HeaderClock()
@@ -139,4 +139,4 @@ def make_clock(profile: Profile, http: httpx.Client, *, in_process: bool = False
         return WaitClock(profile.clock.wait_budget)
     if mode == "freeze":
         return FreezeClock()
-    return Clock()
+    return TargetClock()

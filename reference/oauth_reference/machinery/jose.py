@@ -79,7 +79,7 @@ def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dic
 
 
 @dataclass
-class _Cached:
+class _CachedKeys:
     jwks: dict[str, Any]
     until: float
     fetched_at: float
@@ -90,7 +90,7 @@ class JwksCache:
 
     def __init__(self, ttl: float = 300.0) -> None:
         self.ttl = ttl
-        self._sets: dict[str, _Cached] = {}
+        self._sets: dict[str, _CachedKeys] = {}
 
     async def get(self, uri: str, policy: FetchPolicy, kid: str | None = None) -> dict[str, Any]:
         if kid is not None and not isinstance(kid, str):  # RFC 7515 section 4.1.4: a string
@@ -114,7 +114,7 @@ class JwksCache:
         problem = public_jwks_problem(jwks)
         if problem:
             raise JoseCheckError(f"the JWK Set is not acceptable: {problem}")
-        self._sets[uri] = _Cached(jwks, now + self.ttl, now)
+        self._sets[uri] = _CachedKeys(jwks, now + self.ttl, now)
         return jwks  # type: ignore[no-any-return]
 
 

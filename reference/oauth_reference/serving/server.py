@@ -1,8 +1,10 @@
 """Serving an ASGI app with uvicorn on a socket we bind ourselves (so port 0 works).
 
-uvicorn runs on uvloop with the httptools parser when they are installed (they come with
-``uvicorn[standard]``, a dependency), and its HTTP protocol is given :class:`BatchedWrites`:
-a response's head and body leave in one ``send`` instead of two.
+uvicorn runs on uvloop with the httptools parser (both dependencies of this package), and its
+HTTP protocol is given :class:`BatchedWrites`: a response's head and body leave in one ``send``
+instead of two. That tuning subclasses a uvicorn class that is not part of uvicorn's public API,
+so the dependency on uvicorn is bounded, and when the class is missing or its shape changed the
+server falls back to uvicorn's stock protocol (slower, never broken).
 """
 
 from __future__ import annotations
@@ -114,12 +116,21 @@ class BatchedWrites:
         return getattr(self._transport, name)
 
 
-def batched_protocol() -> type[asyncio.Protocol]:
-    """uvicorn's HTTP/1.1 protocol (httptools when installed, else h11) on :class:`BatchedWrites`."""
+def batched_protocol() -> type[asyncio.Protocol] | str:
+    """uvicorn's HTTP/1.1 protocol on :class:`BatchedWrites`, or the name of the stock one.
+
+    The stock protocol (``"auto"``) is returned when uvicorn's protocol classes cannot be
+    imported or no longer have the ``connection_made(transport)`` this relies on.
+    """
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
-    except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]
-        from uvicorn.protocols.http.h11_impl import H11Protocol as Base  # type: ignore[assignment]
+    except ImportError:
+        try:
+            from uvicorn.protocols.http.h11_impl import H11Protocol as Base  # type: ignore[assignment]
+        except ImportError:
+            return "auto"
+    if not _accepts_a_transport(getattr(Base, "connection_made", None)):
+        return "auto"
 
     class BatchedProtocol(Base):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -127,6 +138,19 @@ def batched_protocol() -> type[asyncio.Protocol]:
             super().connection_made(cast(asyncio.Transport, batched))
 
     return BatchedProtocol
+
+
+def _accepts_a_transport(method: object) -> bool:
+    """Is ``method`` a ``connection_made(self, transport)``, the one hook the tuning overrides?"""
+    import inspect
+
+    if not callable(method):
+        return False
+    try:
+        parameters = list(inspect.signature(method).parameters)
+    except (TypeError, ValueError):
+        return False
+    return parameters[:2] == ["self", "transport"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -145,7 +169,7 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-class _Server(uvicorn.Server):
+class _AnnouncingServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, url: str) -> None:
         super().__init__(config)
         self._url = url
@@ -168,4 +192,4 @@ def serve(app: ASGIApp, sock: socket.socket, *, log_requests: bool = True, **uvi
         server_header=False,
         **uvicorn_options,
     )
-    _Server(config, base_url(sock)).run(sockets=[sock])
+    _AnnouncingServer(config, base_url(sock)).run(sockets=[sock])

@@ -45,7 +45,7 @@ class CimdError(Exception):
 
 
 @dataclass(slots=True)
-class _Cached:
+class _CachedDocument:
     client: ClientInfo
     until: float
 
@@ -165,7 +165,7 @@ async def resolve(core: Core, client_id: str) -> ClientInfo:
     # Only a valid document is cached (CIMD-4.4-NO-ERROR-CACHE), as its headers allow (CIMD-4.4-HTTP-CACHE).
     lifetime = cache_lifetime(fetched.headers, CACHE_CAP)
     if lifetime > 0:
-        core.cimd_cache[client_id] = _Cached(client, now + lifetime)
+        core.cimd_cache[client_id] = _CachedDocument(client, now + lifetime)
     else:
         core.cimd_cache.pop(client_id, None)
     return client

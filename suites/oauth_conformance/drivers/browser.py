@@ -9,11 +9,11 @@ from __future__ import annotations
 import importlib.util
 import os
 
-from oauth_conformance.drivers import Callback
-from oauth_conformance.drivers import DriverStopped
-from oauth_conformance.drivers import is_callback
-from oauth_conformance.drivers import origin
-from oauth_conformance.drivers import parse_callback
+from oauth_conformance.drivers.base import Callback
+from oauth_conformance.drivers.base import DriverStopped
+from oauth_conformance.drivers.base import is_callback
+from oauth_conformance.drivers.base import origin
+from oauth_conformance.drivers.base import parse_callback
 from oauth_conformance.profile import BrowserStep
 from oauth_conformance.profile import Profile
 from oauth_conformance.profile import Secret

@@ -10,10 +10,10 @@ from urllib.parse import urljoin
 
 import httpx
 
-from oauth_conformance.drivers import Callback
-from oauth_conformance.drivers import DriverStopped
-from oauth_conformance.drivers import Hooks
-from oauth_conformance.drivers import Walker
+from oauth_conformance.drivers.base import Callback
+from oauth_conformance.drivers.base import DriverStopped
+from oauth_conformance.drivers.base import Hooks
+from oauth_conformance.drivers.base import Walker
 from oauth_conformance.profile import ButtonSpec
 from oauth_conformance.profile import Profile
 from oauth_conformance.profile import Secret

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 
-from oauth_conformance.drivers import Callback
-from oauth_conformance.drivers import DriverStopped
-from oauth_conformance.drivers import Hooks
-from oauth_conformance.drivers import Walker
-from oauth_conformance.drivers import is_callback
-from oauth_conformance.drivers import parse_callback
+from oauth_conformance.drivers.base import Callback
+from oauth_conformance.drivers.base import DriverStopped
+from oauth_conformance.drivers.base import Hooks
+from oauth_conformance.drivers.base import Walker
+from oauth_conformance.drivers.base import is_callback
+from oauth_conformance.drivers.base import parse_callback
 from oauth_conformance.profile import Profile
 
 

@@ -78,7 +78,7 @@ MAX_CLIENTS = 3
 class Credential:
     kind: str  # code | refresh | access
     value: str
-    grant: Grant
+    grant: ModelGrant
     label: str
     state: str = LIVE
     dead_for: str | None = None  # the requirement that demands it stay dead
@@ -96,7 +96,7 @@ class Credential:
 
 
 @dataclass(eq=False)
-class Grant:
+class ModelGrant:
     number: int
     client: Client
     authorization: Authorization
@@ -177,7 +177,7 @@ class MachineResult:
         )
 
 
-class Run:
+class MachineRun:
     """What one state-machine run shares across its programs: the target, the budget, the findings."""
 
     def __init__(
@@ -297,12 +297,12 @@ class Run:
 class OAuthMachine(RuleBasedStateMachine):
     """One program: a fresh model over the shared live target."""
 
-    run: ClassVar[Run]
+    run: ClassVar[MachineRun]
 
     def __init__(self) -> None:
         super().__init__()
         self.clients: list[Client] = []
-        self.grants: list[Grant] = []
+        self.grants: list[ModelGrant] = []
         self.steps: list[Step] = []
         self.breaches: list[tuple[str, str]] = []
         self.just_revoked: list[Credential] = []  # refresh tokens revoked in this step
@@ -340,7 +340,7 @@ class OAuthMachine(RuleBasedStateMachine):
     def _pick(items: list[Any], index: int) -> Any:
         return items[index % len(items)]
 
-    def _grant_label(self, grant: Grant) -> str:
+    def _grant_label(self, grant: ModelGrant) -> str:
         return f"grant {grant.number} (client {self.clients.index(grant.client) + 1})"
 
     # ---------------------------------------------------------------------------- the rules
@@ -403,11 +403,11 @@ class OAuthMachine(RuleBasedStateMachine):
                 # Servers may end a user's earlier grants to a client when it is authorized again
                 # (the Cloudflare library's revokeExistingGrants): nothing is asserted about them.
                 earlier.doubt()
-        grant = Grant(len(self.grants) + 1, client, authorization)
+        grant = ModelGrant(len(self.grants) + 1, client, authorization)
         grant.code = Credential("code", authorization.code, grant, f"the code of grant {grant.number}")
         self.grants.append(grant)
 
-    def _unredeemed(self) -> list[Grant]:
+    def _unredeemed(self) -> list[ModelGrant]:
         return [g for g in self.grants if g.code is not None and g.code.state in (LIVE, UNKNOWN)]
 
     @precondition(lambda self: bool(self._unredeemed()))
@@ -438,7 +438,7 @@ class OAuthMachine(RuleBasedStateMachine):
         grant.scope = frozenset(issued.split()) if issued is not None else None
         self._issued(grant, tokens, previous=None)
 
-    def _issued(self, grant: Grant, tokens: Tokens, previous: Credential | None) -> None:
+    def _issued(self, grant: ModelGrant, tokens: Tokens, previous: Credential | None) -> None:
         n = len(grant.access) + 1
         access = Credential("access", tokens.access_token, grant, f"access token {n} of grant {grant.number}")
         grant.access.append(access)
@@ -461,7 +461,7 @@ class OAuthMachine(RuleBasedStateMachine):
 
     # The pickers offer credentials the server last accepted, and fall back on doubtful ones only
     # when there are none: a program then spends its steps where the model can still conclude.
-    def _refreshable(self) -> list[Grant]:
+    def _refreshable(self) -> list[ModelGrant]:
         if not self.run.refresh:
             return []
         live = [g for g in self.grants if g.head is not None and g.head.state == LIVE]
@@ -503,7 +503,7 @@ class OAuthMachine(RuleBasedStateMachine):
         else:
             head.kill(SUPERSEDED, f"superseded at step {step} (no grace period declared)")
 
-    def _scope_to_ask(self, grant: Grant, mode: str) -> frozenset[str] | None:
+    def _scope_to_ask(self, grant: ModelGrant, mode: str) -> frozenset[str] | None:
         if mode == "same" or grant.scope is None:
             return None
         if mode == "narrower":
@@ -513,7 +513,7 @@ class OAuthMachine(RuleBasedStateMachine):
         extra = [s for s in listed if isinstance(s, str) and s not in grant.scope]
         return grant.scope | {extra[0] if extra else WIDENING}
 
-    def _check_scope(self, grant: Grant, tokens: Tokens, asked: frozenset[str] | None) -> None:
+    def _check_scope(self, grant: ModelGrant, tokens: Tokens, asked: frozenset[str] | None) -> None:
         if grant.scope is None or SCOPE in self.run.disabled:
             return
         self._exercise(SCOPE)
@@ -531,7 +531,7 @@ class OAuthMachine(RuleBasedStateMachine):
                 f" {' '.join(sorted(grant.scope)) or '(empty)'} (judged by {how})",
             )
 
-    def _revocable(self) -> list[Grant]:
+    def _revocable(self) -> list[ModelGrant]:
         if not self.run.revocation:
             return []
         live = [g for g in self.grants if any(c.state == LIVE for c in (*g.refresh, *g.access))]
@@ -693,7 +693,7 @@ def run_machine(
 ) -> MachineResult:
     """Run the state machine within the profile's ``[robust]`` bounds (or the ones given)."""
     robust = target.profile.robust
-    run = Run(
+    run = MachineRun(
         target,
         oauth,
         clients,

@@ -22,9 +22,9 @@ from oauth_conformance.plugin import RUN_KEY
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
-from oauth_conformance.time_travel import Clock
 from oauth_conformance.time_travel import FreezeClock
 from oauth_conformance.time_travel import HeaderClock
+from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.time_travel import make_clock
 from oauth_conformance.verdicts import NotApplicable
 from oauth_conformance.verdicts import NotTested
@@ -61,7 +61,7 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
 
 
 @pytest.fixture
-def clock(target: Target, recorder: Recorder) -> Iterator[Clock]:
+def clock(target: Target, recorder: Recorder) -> Iterator[TargetClock]:
     with http_module.client(recorder, transport=target.transport()) as client:
         made = make_clock(target.profile, client, in_process=target.in_process)
         yield made
@@ -69,7 +69,7 @@ def clock(target: Target, recorder: Recorder) -> Iterator[Clock]:
             made.stop()
 
 
-def _hooks(recorder: Recorder, clock: Clock) -> dict[str, list[Callable[..., None]]]:
+def _hooks(recorder: Recorder, clock: TargetClock) -> dict[str, list[Callable[..., None]]]:
     """Event hooks shared by the test's client and its consent driver."""
 
     def on_response(response: httpx.Response) -> None:
@@ -81,7 +81,7 @@ def _hooks(recorder: Recorder, clock: Clock) -> dict[str, list[Callable[..., Non
 
 
 @pytest.fixture
-def http(target: Target, recorder: Recorder, clock: Clock) -> Iterator[httpx.Client]:
+def http(target: Target, recorder: Recorder, clock: TargetClock) -> Iterator[httpx.Client]:
     """The test's HTTP client: no redirects followed, every exchange kept as evidence."""
     with http_module.client(transport=target.transport()) as client:
         client.event_hooks = _hooks(recorder, clock)
@@ -89,7 +89,7 @@ def http(target: Target, recorder: Recorder, clock: Clock) -> Iterator[httpx.Cli
 
 
 @pytest.fixture
-def driver(target: Target, recorder: Recorder, clock: Clock) -> ConsentDriver:
+def driver(target: Target, recorder: Recorder, clock: TargetClock) -> ConsentDriver:
     allowed = {_origin(target.url), _origin(target.issuer or target.url)}
     endpoint = target.endpoint("authorization_endpoint")
     if endpoint:

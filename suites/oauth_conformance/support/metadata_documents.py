@@ -34,7 +34,7 @@ HAPPY_PATH = "CIMD-4-CODE-FLOW"
 
 
 @dataclass
-class Attempt:
+class DocumentAttempt:
     """Where an authorization request with a document client ended."""
 
     authorization: Authorization
@@ -92,7 +92,7 @@ class Documents:
         )
 
     # ------------------------------------------------------------------------ attempts
-    def attempt(self, client: Client, **params: str | None) -> Attempt:
+    def attempt(self, client: Client, **params: str | None) -> DocumentAttempt:
         """An authorization request (PKCE S256) walked through the consent driver, approving."""
         verifier, challenge = pkce_pair()
         url, query = self.oauth.authorization_url(
@@ -108,9 +108,9 @@ class Documents:
             stopped = exc
         except httpx.TimeoutException:
             stopped = DriverStopped("the target did not answer in time")
-        return Attempt(authorization, stopped, time.monotonic() - started)
+        return DocumentAttempt(authorization, stopped, time.monotonic() - started)
 
-    def redeem(self, attempt: Attempt, **overrides: str | None) -> httpx.Response:
+    def redeem(self, attempt: DocumentAttempt, **overrides: str | None) -> httpx.Response:
         return self.oauth.exchange(attempt.authorization, **overrides)
 
     def prove(self, what: str = HAPPY_PATH) -> None:
@@ -135,7 +135,7 @@ def proven_documents(documents: Documents) -> Documents:
     return documents
 
 
-def assert_not_proceeded(attempt: Attempt, what: str, finding: Callable[[str], None]) -> None:
+def assert_not_proceeded(attempt: DocumentAttempt, what: str, finding: Callable[[str], None]) -> None:
     """The target did not go on with the request: no code came back to the client. An error sent to
     the (unverified) redirect URI is reported as a finding (OAuth 2.1 section 4.1.2.1 forbids it)."""
     __tracebackhide__ = True
@@ -147,7 +147,7 @@ def assert_not_proceeded(attempt: Attempt, what: str, finding: Callable[[str], N
         )
 
 
-def assert_stopped(attempt: Attempt, what: str) -> None:
+def assert_stopped(attempt: DocumentAttempt, what: str) -> None:
     """The target answered without redirecting to the client at all."""
     __tracebackhide__ = True
     assert attempt.code is None, f"with {what}, the target went on and issued a code"

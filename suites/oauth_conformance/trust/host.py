@@ -60,7 +60,7 @@ class Hit:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: _HostServer
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
@@ -114,7 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
 
-class _Server(ThreadingHTTPServer):
+class _HostServer(ThreadingHTTPServer):
     daemon_threads = True
     host: FixtureHost
 
@@ -203,12 +203,12 @@ class FixtureHost:
         self.lock = threading.Lock()
         self._dir = Path(tempfile.mkdtemp(prefix="oauth-fixture-host-"))
         self.ca_file: Path | None = None
-        self._server: _Server | None = None
+        self._server: _HostServer | None = None
         self._thread: threading.Thread | None = None
 
     # -------------------------------------------------------------------------- lifecycle
     def start(self, port: int = 0) -> FixtureHost:
-        server = _Server((self.bind, port), _Handler)
+        server = _HostServer((self.bind, port), _Handler)
         server.host = self
         if self.https:
             self.ca_file, cert, key = _throwaway_tls(self._dir)

@@ -21,7 +21,14 @@ def open_store(url: str, clock: Any) -> Storage:
             raise ValueError("sqlite store needs a path: sqlite:PATH")
         return SQLiteStorage(path, clock)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from oauth_reference.machinery.storage.redis import RedisStorage
+        try:
+            from oauth_reference.machinery.storage.redis import RedisStorage
+        except ModuleNotFoundError as exc:
+            if exc.name != "redis":
+                raise
+            raise ValueError(
+                "the Redis store needs the redis package: pip install 'oauth-conformance[redis]'"
+            ) from None
 
         return RedisStorage(url, clock)
     raise ValueError(f"unknown store {url!r}: use memory, sqlite:PATH or redis://HOST:PORT/DB")

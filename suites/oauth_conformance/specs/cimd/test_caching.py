@@ -9,7 +9,7 @@ import pytest
 
 from oauth_conformance import requirement
 from oauth_conformance.support.metadata_documents import Documents
-from oauth_conformance.time_travel import Clock
+from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 
@@ -47,7 +47,7 @@ def test_a_no_store_document_is_fetched_again(proven_documents: Documents) -> No
 
 @requirement("CIMD-4.4-HTTP-CACHE")
 def test_a_cached_document_is_fetched_again_after_its_max_age(
-    proven_documents: Documents, clock: Clock, finding: Finding
+    proven_documents: Documents, clock: TargetClock, finding: Finding
 ) -> None:
     url = proven_documents.url(headers={"Cache-Control": "max-age=300"})
     client = proven_documents.client(url)

@@ -22,7 +22,7 @@ from oauth_conformance.support.resource_metadata import json_object
 from oauth_conformance.support.resource_metadata import metadata_url
 from oauth_conformance.support.resource_metadata import root_metadata_url
 from oauth_conformance.target import Target
-from oauth_conformance.time_travel import Clock
+from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
 
@@ -83,7 +83,7 @@ def test_an_unknown_token_is_answered_401(oauth: OAuth) -> None:
 
 
 @requirement("MCP-TOKEN-INVALID-401")
-def test_an_expired_token_is_answered_401(oauth: OAuth, clients: Clients, clock: Clock) -> None:
+def test_an_expired_token_is_answered_401(oauth: OAuth, clients: Clients, clock: TargetClock) -> None:
     tokens = oauth.usable_tokens(clients.public())
     if tokens.expires_in is None:
         not_tested("the token response states no expires_in, so the harness cannot know when the token expires")

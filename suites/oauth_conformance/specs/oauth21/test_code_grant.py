@@ -20,7 +20,7 @@ from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import pkce_pair
 from oauth_conformance.target import Target
-from oauth_conformance.time_travel import Clock
+from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
@@ -158,7 +158,7 @@ def test_a_different_redirect_uri_at_the_token_endpoint_gets_invalid_grant(oauth
 
 # --------------------------------------------------------------------------------- lifetime
 @requirement("OAUTH21-4.1.2-CODE-TTL")
-def test_a_code_presented_an_hour_after_issue_is_refused(oauth: OAuth, clients: Clients, clock: Clock) -> None:
+def test_a_code_presented_an_hour_after_issue_is_refused(oauth: OAuth, clients: Clients, clock: TargetClock) -> None:
     authorization = oauth.code(clients.public())
     clock.advance(6 * TEN_MINUTES)
     response = oauth.exchange(authorization)
@@ -167,7 +167,7 @@ def test_a_code_presented_an_hour_after_issue_is_refused(oauth: OAuth, clients: 
 
 
 @requirement("OAUTH21-4.1.2-CODE-TTL-10MIN")
-def test_a_code_presented_after_ten_minutes_is_refused(oauth: OAuth, clients: Clients, clock: Clock) -> None:
+def test_a_code_presented_after_ten_minutes_is_refused(oauth: OAuth, clients: Clients, clock: TargetClock) -> None:
     authorization = oauth.code(clients.public())
     clock.advance(TEN_MINUTES + 5)
     response = oauth.exchange(authorization)

@@ -19,7 +19,7 @@ from oauth_conformance.support.checks import bearer_param
 from oauth_conformance.support.checks import resource_refused
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
-from oauth_conformance.time_travel import Clock
+from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
 
@@ -49,7 +49,7 @@ def challenges_of(response: httpx.Response) -> list[list[tuple[str, str]]]:
     return found
 
 
-def expired(oauth: OAuth, clients: Clients, clock: Clock) -> httpx.Response:
+def expired(oauth: OAuth, clients: Clients, clock: TargetClock) -> httpx.Response:
     """A token the resource accepted, presented again after its stated lifetime (plus a minute)."""
     tokens = oauth.usable_tokens(clients.public())
     if tokens.expires_in is None:
@@ -145,7 +145,7 @@ def test_an_unknown_token_is_answered_401_invalid_token(oauth: OAuth) -> None:
 
 
 @requirement("RFC6750-3.1-INVALID-TOKEN")
-def test_an_expired_token_is_answered_401_invalid_token(oauth: OAuth, clients: Clients, clock: Clock) -> None:
+def test_an_expired_token_is_answered_401_invalid_token(oauth: OAuth, clients: Clients, clock: TargetClock) -> None:
     response = expired(oauth, clients, clock)
     assert response.status_code == 401, f"an expired token got HTTP {response.status_code}, not 401"
     error = bearer_param(response, "error")
@@ -171,7 +171,7 @@ def test_a_revoked_token_is_answered_401_invalid_token(oauth: OAuth, clients: Cl
 
 # ----------------------------------------------------------------------------- section 5
 @requirement("RFC6750-5.2-LIFETIME")
-def test_a_token_is_refused_once_its_lifetime_has_passed(oauth: OAuth, clients: Clients, clock: Clock) -> None:
+def test_a_token_is_refused_once_its_lifetime_has_passed(oauth: OAuth, clients: Clients, clock: TargetClock) -> None:
     response = expired(oauth, clients, clock)
     assert resource_refused(response), (
         f"the token still works {clock.offset:.0f}s later, past the expires_in its token response stated"

@@ -28,7 +28,7 @@ from oauth_conformance.support.registration import method_for
 from oauth_conformance.support.registration import registered
 from oauth_conformance.support.registration import secret_method
 from oauth_conformance.target import Target
-from oauth_conformance.time_travel import Clock
+from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 
@@ -134,7 +134,7 @@ def test_two_registrations_get_different_secrets(clients: Clients, target: Targe
 
 @requirement("RFC7591-3.2.1-SECRET-EXPIRY")
 def test_a_secret_stops_working_once_it_has_expired(
-    clients: Clients, target: Target, http: httpx.Client, clock: Clock
+    clients: Clients, target: Target, http: httpx.Client, clock: TargetClock
 ) -> None:
     method = secret_method(target)
     body = registered(clients, clients.metadata(method))

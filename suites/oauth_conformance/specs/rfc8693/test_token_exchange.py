@@ -23,7 +23,7 @@ from oauth_conformance.support.checks import error_code
 from oauth_conformance.support.checks import json_body
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
-from oauth_conformance.time_travel import Clock
+from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
@@ -120,7 +120,7 @@ def test_a_revoked_subject_token_is_refused(exchanger: Exchanger, oauth: OAuth, 
 
 
 @requirement("RFC8693-2.1-VALIDATE")
-def test_an_expired_subject_token_is_refused(exchanger: Exchanger, clock: Clock) -> None:
+def test_an_expired_subject_token_is_refused(exchanger: Exchanger, clock: TargetClock) -> None:
     lifetime = exchanger.subject.expires_in
     if lifetime is None:
         not_tested("the token response has no expires_in, so the harness cannot tell when the token expires")

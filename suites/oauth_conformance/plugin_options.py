@@ -1,4 +1,4 @@
-"""Names of the plugin's command-line options (all ``--oauth-*``)."""
+"""Names of the pytest plugin's command-line options (all ``--oauth-*``)."""
 
 TARGET = "--oauth-target"
 PROFILE = "--oauth-profile"
