@@ -321,7 +321,7 @@ def authorize_implicit_grant(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("metadata-advertises-unsupported-response-type", OAUTH21, {"OAUTH21-4.1.1-ADVERTISED-TYPES"})
+@twin("metadata-advertises-unsupported-response-type", OAUTH21, set(), warns={"OAUTH21-4.1.1-ADVERTISED-TYPES"})
 def metadata_advertises_unsupported_response_type(app: ASGIApp) -> ASGIApp:
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
         doc["response_types_supported"] = [*doc["response_types_supported"], "code id_token"]
@@ -359,7 +359,12 @@ def redirect_query_ignored(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("redirect-loopback-port-fixed", OAUTH21, {"OAUTH21-8.4.2-LOOPBACK-PORT"}, warns={"OAUTH21-4.1.1-LOCALHOST-PORT"})
+@twin(
+    "redirect-loopback-port-fixed",
+    OAUTH21,
+    {"OAUTH21-4.1.1-LOCALHOST-PORT", "OAUTH21-8.4.2-LOOPBACK-PORT"},
+    warns=set(),
+)
 def redirect_loopback_port_fixed(app: ASGIApp) -> ASGIApp:
     from oauth_reference import uris
 
@@ -493,7 +498,7 @@ def consent_page_frameable(app: ASGIApp) -> ASGIApp:
 
 
 # -------------------------------------------------------------------------------- token endpoint
-@twin("token-get-accepted", OAUTH21, {"OAUTH21-3.2-POST"})
+@twin("token-get-accepted", OAUTH21, set(), warns={"OAUTH21-3.2-POST"})
 def token_get_accepted(app: ASGIApp) -> ASGIApp:
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == TOKEN and scope["method"] == "GET":
@@ -655,7 +660,7 @@ def client_secret_post_refused(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("basic-credentials-not-form-decoded", OAUTH21, {"OAUTH21-2.4.1-BASIC-ENCODING"})
+@twin("basic-credentials-not-form-decoded", OAUTH21, set(), warns={"OAUTH21-2.4.1-BASIC-ENCODING"})
 def basic_credentials_not_form_decoded(app: ASGIApp) -> ASGIApp:
     from oauth_reference import client_auth
 
@@ -1015,7 +1020,7 @@ def code_replay_keeps_tokens(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("redirect-localhost-port-fixed", OAUTH21, set(), warns={"OAUTH21-4.1.1-LOCALHOST-PORT"})
+@twin("redirect-localhost-port-fixed", OAUTH21, {"OAUTH21-4.1.1-LOCALHOST-PORT"}, warns=set())
 def redirect_localhost_port_fixed(app: ASGIApp) -> ASGIApp:
     from oauth_reference import uris
 

@@ -69,8 +69,9 @@ def not_found(paths: tuple[str, ...]) -> Any:
 @twin(
     "resource-metadata-missing",
     SPECS,
-    {"RFC9728-3-WELLKNOWN", "RFC9728-5.1-METADATA-URL"},
+    {"RFC9728-3-WELLKNOWN"},
     note="the challenge still names the (now missing) metadata URL",
+    warns={"RFC9728-5.1-METADATA-URL"},
 )
 def metadata_missing(app: ASGIApp) -> ASGIApp:
     return not_found((f"{PRM}/api", f"{PRM}/api/whoami"))(app)
@@ -106,7 +107,7 @@ def challenge_names_the_parent_resource(app: ASGIApp) -> ASGIApp:
     return challenge(app, lambda value: re.sub(r"(oauth-protected-resource/api)[^\"]*", r"\1", value))
 
 
-@twin("resource-challenge-names-a-missing-document", SPECS, {"RFC9728-5.1-METADATA-URL"})
+@twin("resource-challenge-names-a-missing-document", SPECS, set(), warns={"RFC9728-5.1-METADATA-URL"})
 def challenge_names_a_missing_document(app: ASGIApp) -> ASGIApp:
     return challenge(app, lambda value: value.replace("oauth-protected-resource/", "oauth-protected-resource-gone/"))
 
@@ -154,7 +155,7 @@ def metadata_undiscoverable(app: ASGIApp) -> ASGIApp:
 
 
 # ----------------------------------------------------------------------------------- RFC 8707
-@twin("resource-refused-on-refresh", INDICATORS, {"MCP-RES-PARAM"})
+@twin("resource-refused-on-refresh", INDICATORS, set(), warns={"MCP-RES-PARAM"})
 def refused_on_refresh(app: ASGIApp) -> ASGIApp:
     from oauth_reference import refresh_grant
     from oauth_reference.errors import InvalidTargetError

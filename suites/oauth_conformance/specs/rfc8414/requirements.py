@@ -79,7 +79,7 @@ REQUIREMENTS = (
     ),
     Requirement(
         "RFC8414-2-RESPTYPES-21",
-        MUST,
+        SHOULD,
         "For OAuth 2.1, response_types_supported includes code and no type that returns tokens from the front channel.",
         quote="This value for the response_type parameter is no longer defined in OAuth 2.1.",
         quote_section="10.1",
@@ -116,7 +116,7 @@ REQUIREMENTS = (
     ),
     Requirement(
         "RFC8414-2-GRANTS-TRUTHFUL",
-        MUST,
+        SHOULD,
         "Every grant type in grant_types_supported is accepted by the token endpoint (never unsupported_grant_type).",
         quote=(
             "grant_types_supported OPTIONAL. JSON array containing a list of the OAuth 2.0 grant type"
