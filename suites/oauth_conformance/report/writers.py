@@ -12,6 +12,7 @@ from ..catalogue import Level
 from ..clock import CLOCK_NOTES
 from ..verdicts import Verdict
 from .model import Report
+from .model import RequirementResult
 from .model import TestResult
 
 ICON = {
@@ -76,6 +77,8 @@ def write_junit(report: Report, path: Path) -> None:
                 if rid in results:
                     ET.SubElement(cprops, "property", name="level", value=results[rid].requirement.level.value)
                     ET.SubElement(cprops, "property", name="link", value=results[rid].requirement.link)
+                    if results[rid].requirement.quote:
+                        ET.SubElement(cprops, "property", name="quote", value=results[rid].requirement.quote or "")
             ET.SubElement(cprops, "property", name="verdict", value=test.verdict.value)
             outcome = _junit_outcome(test, report)
             if outcome is not None:
@@ -92,6 +95,14 @@ def write_junit(report: Report, path: Path) -> None:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _quoted(r: RequirementResult) -> list[str]:
+    """The binding words under a failed or warned row, as a Markdown quote in the list item."""
+    q = r.requirement
+    if not q.quote:
+        return []
+    return [f'  > "{q.quote}" ([{q.quote_source}]({q.quote_link}))']
 
 
 def write_markdown(report: Report, path: Path) -> None:
@@ -119,10 +130,12 @@ def write_markdown(report: Report, path: Path) -> None:
         for r in failed:
             tag = f" (expected: {r.expected})" if r.expected else ""
             lines.append(f"- {ICON[r.verdict.value]} [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}{tag}")
+            lines += _quoted(r)
     warnings = [r for r in report.requirements if r.verdict == Verdict.WARN]
     if warnings:
         lines += ["", "## Warnings (SHOULD)", ""]
-        lines += [f"- [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}" for r in warnings]
+        for r in warnings:
+            lines += [f"- [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}", *_quoted(r)]
     unlocks: dict[str, int] = {}
     for test in report.tests:
         if test.verdict == Verdict.NOT_TESTED and test.unlock:

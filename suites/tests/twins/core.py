@@ -963,14 +963,32 @@ def refresh_narrowing_sticks(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("refresh-resource-unbound", OAUTH21, {"OAUTH21-3.2.3-RT-BOUND"})
-def refresh_resource_unbound(app: ASGIApp) -> ASGIApp:
+@twin(
+    "refresh-resource-ignored",
+    OAUTH21,
+    set(),
+    note="a control: a refresh naming another resource gets a token still bound to the consented one (what"
+    " the mcp SDK does); section 3.2.3 holds, and the missing invalid_target is RFC 8707's to judge",
+)
+def refresh_resource_ignored(app: ASGIApp) -> ASGIApp:
     from oauth_reference import refresh_grant
 
     patch(
         refresh_grant,
         "resolve_resource",
         lambda request, grant: grant.resource or request.core.resource(request.issuer),
+    )
+    return app
+
+
+@twin("refresh-resource-rebound", OAUTH21, {"OAUTH21-3.2.3-RT-BOUND"})
+def refresh_resource_rebound(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import refresh_grant
+
+    patch(
+        refresh_grant,
+        "resolve_resource",
+        lambda request, grant: request.form.get("resource") or grant.resource or request.core.resource(request.issuer),
     )
     return app
 

@@ -101,10 +101,22 @@ def metadata_other_resource(app: ASGIApp) -> ASGIApp:
     return rewrite(app, lambda scope: scope["path"] == f"{PRM}/api", change)
 
 
-@twin("resource-challenge-names-the-parent-resource", SPECS, {"RFC9728-3.3-CHALLENGE-MATCH"})
+@twin(
+    "resource-challenge-names-the-parent-resource",
+    SPECS,
+    set(),
+    note="a control: a resource protecting a path prefix is not wrong by that alone (section 3.3 is checked"
+    " on a request to the resource itself, which the reference does not serve)",
+)
 def challenge_names_the_parent_resource(app: ASGIApp) -> ASGIApp:
     # What the seed library does: every path under the resource points to the resource's metadata.
     return challenge(app, lambda value: re.sub(r"(oauth-protected-resource/api)[^\"]*", r"\1", value))
+
+
+@twin("resource-challenge-names-another-resource", SPECS, {"RFC9728-3.3-CHALLENGE-MATCH"})
+def challenge_names_another_resource(app: ASGIApp) -> ASGIApp:
+    # The metadata the challenge points to is for a sibling resource, which does not contain the URL.
+    return challenge(app, lambda value: re.sub(r"(oauth-protected-resource/api)[^\"]*", r"\1/other", value))
 
 
 @twin("resource-challenge-names-a-missing-document", SPECS, set(), warns={"RFC9728-5.1-METADATA-URL"})

@@ -120,8 +120,12 @@ REQUIREMENTS = (
     Requirement(
         "CIMD-4.1-NO-SYMMETRIC",
         MUST,
-        "A document cannot make a shared-secret client: client_secret_* auth methods, client_secret and"
-        " client_secret_expires_at are refused, or the client is treated as public and no secret is accepted.",
+        (
+            "A document cannot make a shared-secret client: one naming a client_secret_* method, a"
+            " client_secret or client_secret_expires_at is refused, or its client is treated as"
+            " public and the secret ignored (a wrong secret gets tokens as well); a secret never"
+            " decides."
+        ),
         applies_if=CIMD,
         quote=(
             "As there is no way to establish a shared secret to be used with client metadata"

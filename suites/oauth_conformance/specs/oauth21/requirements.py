@@ -34,8 +34,10 @@ AUTHORIZATION_ENDPOINT = (
     Requirement(
         "OAUTH21-3.1-NO-DUPLICATES",
         MUST,
-        "An authorization request that repeats a parameter is refused (invalid_request), never served with"
-        " one of the values.",
+        (
+            "An authorization request that repeats a parameter is refused with invalid_request, as"
+            " section 4.1.2.1 defines that error for it, never served with one of the values."
+        ),
         quote=(
             "If the resource owner denies the access request or if the request fails for reasons"
             " other than a missing or invalid redirect URI, the authorization server informs the"
@@ -328,7 +330,10 @@ TOKEN_ENDPOINT = (
     Requirement(
         "OAUTH21-3.2-NO-DUPLICATES",
         MUST,
-        "A token request that repeats a parameter is refused with invalid_request, even when both values agree.",
+        (
+            "A token request that repeats a parameter is refused with invalid_request (section 3.2.4"
+            " defines that error for it), even when both values agree."
+        ),
         quote=(
             '"error": REQUIRED. A single ASCII [USASCII] error code from the following:'
             ' "invalid_request": The request is missing a required parameter, includes an unsupported'
@@ -416,8 +421,11 @@ TOKEN_ENDPOINT = (
     Requirement(
         "OAUTH21-2.4-ONE-METHOD",
         MUST,
-        "A token request that uses two client authentication methods (Basic and client_secret in the body)"
-        " is refused (invalid_request or invalid_client).",
+        (
+            "A token request that uses two client authentication methods (Basic and client_secret in"
+            " the body) is refused: section 3.2.4 defines invalid_request for it (invalid_client is"
+            " accepted too)."
+        ),
         applies_if=Feature.CLIENT_SECRET_BASIC,
         quote=(
             '"error": REQUIRED. A single ASCII [USASCII] error code from the following:'
@@ -468,8 +476,12 @@ TOKEN_ENDPOINT = (
     Requirement(
         "OAUTH21-3.2.3-RT-BOUND",
         MUST,
-        "A refresh token stays bound to the resource servers the user consented to: a refresh asking for"
-        " another resource is refused.",
+        (
+            "A refresh token stays bound to the resource servers the user consented to: a refresh"
+            " naming another resource is refused, or answered with a token still bound to the"
+            " consented resource (whether the refusal is invalid_target is"
+            " RFC8707-2.2-INVALID-TARGET's)."
+        ),
         applies_if=Feature.RESOURCE_INDICATORS,
         quote=(
             "If refresh tokens are issued, those refresh tokens MUST be bound to the scope and"

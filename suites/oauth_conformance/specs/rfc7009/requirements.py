@@ -18,7 +18,10 @@ REQUIREMENTS = (
     Requirement(
         "RFC7009-2-REFRESH",
         MUST,
-        "Refresh-token revocation is supported: revoking one of the client's own refresh tokens is answered 200.",
+        (
+            "Refresh-token revocation is supported: revoking one of the client's own refresh tokens"
+            " is accepted (2xx; an answer other than section 2.2's 200 is a finding)."
+        ),
         applies_if=REVOCATION,
         quote=(
             "Implementations MUST support the revocation of refresh tokens and SHOULD support the"
@@ -61,8 +64,11 @@ REQUIREMENTS = (
     Requirement(
         "RFC7009-2.1-CLIENT-AUTH",
         MUST,
-        "A confidential client is authenticated before anything else: a wrong or missing secret is answered"
-        " invalid_client, whatever the token.",
+        (
+            "A confidential client is authenticated before anything else: a wrong or missing secret"
+            " is refused with invalid_client (RFC 6749 section 5.2: client authentication failed, or"
+            " none included), whatever the token."
+        ),
         applies_if=REVOCATION,
         quote=(
             "error REQUIRED. A single ASCII [USASCII] error code from the following: [...]"
@@ -95,8 +101,11 @@ REQUIREMENTS = (
     Requirement(
         "RFC7009-2.1-HINT-FALLBACK",
         MUST,
-        "A token_type_hint that does not find the token widens the search to every token type (a refresh token"
-        " hinted as access_token is still revoked).",
+        (
+            "A token_type_hint that does not find the token widens the search to every token type: a"
+            " refresh token hinted as access_token is still revoked (an answer other than 200 is a"
+            " finding, section 2.2)."
+        ),
         applies_if=REVOCATION,
         quote=(
             "If the server is unable to locate the token using the given hint, it MUST extend its"

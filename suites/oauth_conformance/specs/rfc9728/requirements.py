@@ -80,8 +80,11 @@ REQUIREMENTS = (
     Requirement(
         "RFC9728-3.3-CHALLENGE-MATCH",
         MUST,
-        "Metadata found through a 401 challenge's resource_metadata names as resource exactly the URL the client"
-        " requested.",
+        (
+            "Metadata found through a 401 challenge's resource_metadata names as resource the URL"
+            " requested; when it names a resource containing that URL (a path prefix), the challenge"
+            " to that resource itself must point to metadata naming it."
+        ),
         applies_if=Feature.PROTECTED_RESOURCE,
         quote=(
             "If the protected resource metadata was retrieved from a URL returned by the protected"
