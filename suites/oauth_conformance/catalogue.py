@@ -177,7 +177,12 @@ class Requirement:
         if not self.quote:
             return None
         document = self.quote_document
-        name = f"RFC {document.token[3:]}" if document.version == "RFC" else f"{document.token} {document.version}"
+        if document.version == "RFC":
+            name = f"RFC {document.token[3:]}"
+        elif document.version.startswith("draft-"):
+            name = document.version
+        else:
+            name = f"{document.token} {document.version}"
         where = self.quote_where
         if not where:
             return name

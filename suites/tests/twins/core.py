@@ -985,11 +985,11 @@ def refresh_resource_ignored(app: ASGIApp) -> ASGIApp:
 def refresh_resource_rebound(app: ASGIApp) -> ASGIApp:
     from oauth_reference import refresh_grant
 
-    patch(
-        refresh_grant,
-        "resolve_resource",
-        lambda request, grant: request.form.get("resource") or grant.resource or request.core.resource(request.issuer),
-    )
+    def resolve_resource(request: Any, grant: Any) -> Any:
+        requested = request.form.get_all("resource")  # the one repeatable parameter
+        return requested[0] if requested else grant.resource or request.core.resource(request.issuer)
+
+    patch(refresh_grant, "resolve_resource", resolve_resource)
     return app
 
 
