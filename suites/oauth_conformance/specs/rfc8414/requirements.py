@@ -217,5 +217,13 @@ REQUIREMENTS = (
         SHOULD,
         "The metadata can be read by browser-based clients (CORS): a request with Origin gets"
         " Access-Control-Allow-Origin.",
+        quote=(
+            "If the authorization server provides additional endpoints to the application, such as"
+            " metadata URLs, dynamic client registration, revocation, introspection, discovery or"
+            " user info endpoints, these endpoints may also be accessed by the browser-based"
+            " application, and will also need to have the CORS headers defined to allow access."
+        ),
+        quote_section="3.2",
+        quote_spec="OAUTH21",
     ),
 )

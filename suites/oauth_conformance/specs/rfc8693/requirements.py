@@ -134,6 +134,13 @@ REQUIREMENTS = (
         "Token exchange by a confidential client requires its client authentication (without it anyone holding"
         " a leaked token could turn it into new tokens).",
         applies_if=TE,
+        quote=(
+            "The supported methods of client authentication and whether or not to allow"
+            " unauthenticated or unidentified clients are deployment decisions that are at the"
+            " discretion of the authorization server. Note that omitting client authentication allows"
+            " for a compromised token to be leveraged via an STS into other tokens by anyone"
+            " possessing the compromised token."
+        ),
     ),
     Requirement(
         "RFC8693-5-NO-ESCALATION",
