@@ -198,17 +198,17 @@ STATE = (
 HOSTILE = (
     Requirement(
         "ROBUST-HOSTILE-BIG-BODY",
-        SHOULD,
+        MUST,
         "An 8 MiB body to the token or revocation endpoint gets a 4xx within the timeout (413 or 400, the"
         " server need not read it all; a revocation may answer 200, RFC 7009 section 2.2), one to the"
         " registration endpoint an answer that is not a 5xx, and the server works afterwards.",
         quote=(
-            "The 413 (Content Too Large) status code indicates that the server is refusing to process"
-            " a request because the request content is larger than the server is willing or able to"
-            " process."
+            "The authorization server responds with an HTTP 400 (Bad Request) status code (unless"
+            " specified otherwise) and includes the following parameters with the response: error"
+            " REQUIRED."
         ),
-        quote_section="15.5.14",
-        quote_spec="RFC9110",
+        quote_section="5.2",
+        quote_spec="RFC6749",
     ),
     Requirement(
         "ROBUST-HOSTILE-BIG-HEADERS",
@@ -218,24 +218,46 @@ HOSTILE = (
     ),
     Requirement(
         "ROBUST-HOSTILE-DEEP-JSON",
-        SHOULD,
+        MUST,
         "A registration whose JSON nests 100,000 (or 5,000) levels deep gets an answer that is not a 5xx"
         " within the timeout, and the server works afterwards.",
         applies_if=Feature.REGISTRATION,
+        quote=(
+            "When a registration error condition occurs, the authorization server returns an HTTP 400"
+            ' status code (unless otherwise specified) with content type "application/json"'
+            " consisting of a JSON object [RFC7159] describing the error in the response body. Two"
+            " members are defined for inclusion in the JSON object: error REQUIRED."
+        ),
+        quote_section="3.2.2",
+        quote_spec="RFC7591",
     ),
     Requirement(
         "ROBUST-HOSTILE-HUGE-JSON",
-        SHOULD,
+        MUST,
         "A registration of absurd size (50,000 redirect URIs, or 100,000 members) gets an answer that is"
         " not a 5xx within the timeout, and the server works afterwards.",
         applies_if=Feature.REGISTRATION,
+        quote=(
+            "When a registration error condition occurs, the authorization server returns an HTTP 400"
+            ' status code (unless otherwise specified) with content type "application/json"'
+            " consisting of a JSON object [RFC7159] describing the error in the response body. Two"
+            " members are defined for inclusion in the JSON object: error REQUIRED."
+        ),
+        quote_section="3.2.2",
+        quote_spec="RFC7591",
     ),
     Requirement(
         "ROBUST-HOSTILE-CONTENT-TYPE",
-        SHOULD,
+        MUST,
         "A token request that is JSON, text/plain or untyped gets a 4xx (it is never processed as if"
         " well-typed); a revocation sent as text/plain gets a 4xx or the 200 of an invalid token; a"
         " registration that is text/plain, form-encoded or untyped gets an answer that is not a 5xx.",
+        quote=(
+            "error REQUIRED. A single ASCII [USASCII] error code from the following: invalid_request"
+            " The request is missing a required parameter,"
+        ),
+        quote_section="5.2",
+        quote_spec="RFC6749",
     ),
     Requirement(
         "ROBUST-HOSTILE-DUPLICATE-PARAMS",
@@ -252,18 +274,33 @@ HOSTILE = (
     ),
     Requirement(
         "ROBUST-HOSTILE-ENCODING",
-        SHOULD,
+        MUST,
         "Invalid UTF-8 (raw or percent-encoded) and control characters (NUL, CR LF) in token parameters get a"
         " 4xx, in registration metadata an answer that is not a 5xx, and the server works afterwards.",
+        quote=(
+            "error REQUIRED. A single ASCII [USASCII] error code from the following: invalid_request"
+            " The request is missing a required parameter, includes an unsupported parameter value"
+            " (other than grant type), repeats a parameter, includes multiple credentials, utilizes"
+            " more than one mechanism for authenticating the client, or is otherwise malformed."
+        ),
+        quote_section="5.2",
+        quote_spec="RFC6749",
     ),
     Requirement(
         "ROBUST-HOSTILE-LONG-VALUES",
-        SHOULD,
+        MUST,
         "A 64 KiB value in any one string parameter of the token or revocation endpoint, or 60 KiB in an"
         " authorization request's client_id, redirect_uri, response_type or resource, gets a 4xx within the"
         " timeout (RFC 7009 lets a revocation answer 200 to an invalid token; an authorization endpoint may"
         " refuse by redirecting with error=); 60 KiB in state, scope or code_challenge (which no spec bounds)"
         " or in one registration member gets an answer that is not a 5xx; and the server works afterwards.",
+        quote=(
+            "The authorization server responds with an HTTP 400 (Bad Request) status code (unless"
+            " specified otherwise) and includes the following parameters with the response: error"
+            " REQUIRED."
+        ),
+        quote_section="5.2",
+        quote_spec="RFC6749",
     ),
     Requirement(
         "ROBUST-HOSTILE-CONCURRENT-CODE",
