@@ -29,8 +29,11 @@ class Spec:
     title: str
     version: str  # "RFC" or the pinned draft
     link_base: str  # ends where "#section-X" or an anchor may be appended
+    section_anchors: bool = True  # False: the page has no "#section-X" anchors (a GitHub file)
 
     def link(self, section: str) -> str:
+        if not self.section_anchors:
+            return self.link_base
         if self.link_base.endswith("#"):
             return f"{self.link_base}{section}"
         if section[:1].isalpha() and "." in section:
@@ -42,6 +45,12 @@ class Spec:
 
 def _rfc(number: int, title: str) -> tuple[str, str, str]:
     return title, "RFC", f"https://www.rfc-editor.org/rfc/rfc{number}"
+
+
+# Words that bind a server, quoted exactly (whitespace normalised) from the pinned text. A quote may
+# leave words out of a long sentence with this marker; each part is verbatim.
+ELISION = "[...]"
+BINDING_KEYWORDS = ("MUST", "MUST NOT", "REQUIRED", "SHALL", "SHALL NOT")  # BCP 14 (RFC 2119, RFC 8174)
 
 
 SPECS: dict[str, Spec] = {
@@ -89,6 +98,24 @@ SPECS: dict[str, Spec] = {
     }.items()
 }
 
+# Documents a quote may come from besides the spec tokens: the RFCs our own ROBUST rows rest on, and
+# the MCP authorization extension the MCP-EMA rows test (MCP 2025-11-25 lists it, it is not part of it).
+QUOTE_SOURCES: dict[str, Spec] = SPECS | {
+    token: Spec(token, *data)  # type: ignore[arg-type]
+    for token, data in {
+        "RFC3986": _rfc(3986, "Uniform Resource Identifier (URI): Generic Syntax"),
+        "RFC7521": _rfc(7521, "Assertion Framework for OAuth 2.0 Client Authentication and Authorization Grants"),
+        "RFC9110": _rfc(9110, "HTTP Semantics"),
+        "MCP-EMA": (
+            "MCP Enterprise-Managed Authorization (authorization extension)",
+            "ext-auth-draft-2025-10-24",
+            "https://github.com/modelcontextprotocol/ext-auth/blob/32375543bcedef7018c86de4fab9d1e7226cb25f"
+            "/specification/draft/enterprise-managed-authorization.mdx",
+            False,
+        ),
+    }.items()
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
@@ -100,12 +127,21 @@ class Requirement:
     applies_if: Feature | None = None
     untestable: str | None = None  # why no black-box test can verify it, when none can
     anchor: str | None = None  # a link fragment when the section is not numbered (MCP)
+    # The pinned text's own words that make the behaviour binding on the server (verbatim, white
+    # space normalised), and where they sit when that is not the id's section or document.
+    quote: str | None = None
+    quote_section: str | None = None  # a section number, or a heading anchor for MCP pages
+    quote_spec: str | None = None  # a QUOTE_SOURCES token: RFC6749 for a ROBUST row, for instance
 
     def __post_init__(self) -> None:
         spec, _, rest = self.id.partition("-")
         section, _, slug = rest.partition("-")
         if spec not in SPECS or not section or not slug or slug != slug.upper():
             raise ValueError(f"malformed requirement id {self.id!r}: want <SPEC>-<section>-<SLUG>")
+        if self.quote_spec is not None and self.quote_spec not in QUOTE_SOURCES:
+            raise ValueError(f"{self.id}: unknown quote_spec {self.quote_spec!r}")
+        if (self.quote_section or self.quote_spec) and not self.quote:
+            raise ValueError(f"{self.id}: quote_section or quote_spec without a quote")
 
     @property
     def spec(self) -> str:
@@ -121,6 +157,45 @@ class Requirement:
         if self.anchor:
             return f"{spec.link_base}#{self.anchor}"
         return spec.link(self.section)
+
+    @property
+    def quote_document(self) -> Spec:
+        return QUOTE_SOURCES[self.quote_spec or self.spec]
+
+    @property
+    def quote_where(self) -> str:
+        """The quote's section (a number or an MCP heading anchor), "" when it has none."""
+        if self.quote_section:
+            return self.quote_section
+        if self.quote_spec and self.quote_spec != self.spec:
+            return ""
+        return self.anchor or self.section
+
+    @property
+    def quote_source(self) -> str | None:
+        """Where the quote comes from, for people: "draft-ietf-oauth-v2-1-13, section 4.1.2.1"."""
+        if not self.quote:
+            return None
+        document = self.quote_document
+        if document.version == "RFC":
+            name = f"RFC {document.token[3:]}"
+        elif document.version.startswith("draft-"):
+            name = document.version
+        else:
+            name = f"{document.token} {document.version}"
+        where = self.quote_where
+        if not where:
+            return name
+        return f"{name}, section {where}" if where[:1].isdigit() or "." in where else f"{name}, #{where}"
+
+    @property
+    def quote_link(self) -> str | None:
+        if not self.quote:
+            return None
+        document, where = self.quote_document, self.quote_where
+        if where and not where[:1].isdigit() and "." not in where and not where.isupper():
+            return f"{document.link_base}#{where}"  # an MCP heading anchor
+        return document.link(where) if where else document.link_base
 
 
 # The spec packages whose requirements.py make up the catalogue, in report order.

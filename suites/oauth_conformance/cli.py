@@ -252,6 +252,9 @@ def catalogue(args: argparse.Namespace) -> int:
             "applies_if": r.applies_if.value if r.applies_if else None,
             "summary": r.summary,
             "link": r.link,
+            "quote": r.quote,
+            "quote_source": r.quote_source,
+            "quote_link": r.quote_link,
             "test_names": covered.get(r.id, []),
         }
         for r in chosen
@@ -262,21 +265,27 @@ def catalogue(args: argparse.Namespace) -> int:
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
         return EXIT_OK
     if args.format == "markdown":
-        print("| Requirement | Level | Tests | Summary |\n|---|---|---:|---|")
+        print("| Requirement | Level | Tests | Summary | Binding words |\n|---|---|---:|---|---|")
         for row in rows:
             note = f" (untestable: {row['untestable']})" if row["untestable"] else ""
-            print(f"| [`{row['id']}`]({row['link']}) | {row['level']} | {row['tests']} | {row['summary']}{note} |")
+            words = f'"{row["quote"]}" ([{row["quote_source"]}]({row["quote_link"]}))' if row["quote"] else ""
+            words = words.replace("|", "\\|")
+            print(
+                f"| [`{row['id']}`]({row['link']}) | {row['level']} | {row['tests']} | {row['summary']}{note}"
+                f" | {words} |"
+            )
         return EXIT_OK
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} requirements", show_lines=False)
-    for column in ("Requirement", "Level", "Tests", "Summary"):
+    for column in ("Requirement", "Level", "Tests", "Summary", "Binding words"):
         table.add_column(column, justify="right" if column == "Tests" else "left", overflow="fold")
     for row in rows:
         tests = str(row["tests"]) if row["tests"] or not row["untestable"] else "untestable"
         style = "red" if not row["tests"] and not row["untestable"] and row["level"] == "MUST" else None
-        table.add_row(str(row["id"]), str(row["level"]), tests, str(row["summary"]), style=style)
+        words = f'"{row["quote"]}" ({row["quote_source"]})' if row["quote"] else ""
+        table.add_row(str(row["id"]), str(row["level"]), tests, str(row["summary"]), words, style=style)
     Console().print(table)
     uncovered = [r for r in rows if not r["tests"] and not r["untestable"]]
     print(

@@ -168,6 +168,26 @@ def test_html_report_is_self_contained_with_chart_filters_and_evidence() -> None
     check_golden("report.html", page)
 
 
+def test_every_format_shows_the_binding_words_beside_a_failure(tmp_path: Path) -> None:
+    report = sample_report()
+    words = lookup("RFC8414-3.3-ISSUER-EXACT").quote
+    assert words and "MUST be identical" in words
+    write_json(report, tmp_path / "report.json")
+    row = next(
+        r for r in orjson.loads((tmp_path / "report.json").read_bytes())["requirements"] if r["verdict"] == "fail"
+    )
+    assert row["quote"] == words and row["quote_source"] == "RFC 8414, section 3.3"
+    assert row["quote_link"].endswith("rfc8414#section-3.3")
+    write_markdown(report, tmp_path / "report.md")
+    lines = (tmp_path / "report.md").read_text(encoding="utf-8").splitlines()
+    failed = next(i for i, line in enumerate(lines) if line.startswith("- ❌ [`RFC8414-3.3-ISSUER-EXACT`]"))
+    assert lines[failed + 1] == f'  > "{words}" ([RFC 8414, section 3.3]({row["quote_link"]}))'
+    page = render(report)
+    shown = page.split('data-verdict="fail"', 1)[1].split("</tr>", 1)[0]
+    assert '<blockquote class="quote">' in shown and "<summary>the binding words</summary>" not in shown
+    assert "MUST be identical" in shown  # its quote marks are escaped, the words are not
+
+
 def test_html_escapes_everything_it_echoes() -> None:
     report = sample_report()
     report.tests[0].reason = "<script>alert(1)</script>"

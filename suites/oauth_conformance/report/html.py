@@ -60,6 +60,8 @@ td.id{overflow-wrap:anywhere;font-family:ui-monospace,SFMono-Regular,Menlo,monos
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
 .lvl{font-size:12px;font-weight:600;color:var(--muted)}
 .reason{color:#333}.summary{color:var(--muted);font-size:13px}
+blockquote.quote{margin:6px 0;padding:2px 10px;border-left:3px solid var(--line);color:#333;font-size:13px;font-style:italic}
+blockquote.quote cite{display:block;font-style:normal;color:var(--muted);font-size:12px}
 details{margin-top:6px}summary{cursor:pointer;color:#1565c0;font-size:13px}
 pre{background:#0f1720;color:#e6edf3;padding:10px 12px;border-radius:8px;overflow:auto;font-size:12px;max-height:360px;white-space:pre-wrap;word-break:break-all}
 .ex{margin:8px 0}.ex .req{color:#7ee787}.ex .res{color:#79c0ff}
@@ -152,13 +154,28 @@ def _row(r: RequirementResult) -> str:
     tests = "".join(f"<li><code>{_e(t.name)}</code>: {_e(t.verdict.value)}</li>" for t in r.tests)
     tests_html = f"<details><summary>{len(r.tests)} test(s)</summary><ul>{tests}</ul></details>" if r.tests else ""
     expected = f'<div class="summary">expected failure (baseline): {_e(r.expected)}</div>' if r.expected else ""
+    words = _quote(r)
     return (
         f'<tr class="row" data-verdict="{r.verdict.value}" data-level="{r.requirement.level.value}">'
         f'<td class="id"><a href="{_e(r.requirement.link)}">{_e(r.id)}</a></td>'
         f'<td class="lvl">{_e(r.requirement.level.value)}</td><td>{_pill(r.verdict.value, r.partial)}</td>'
         f'<td><div class="summary">{_e(r.requirement.summary)}</div><div class="reason">{_e(r.reason)}</div>'
-        f"{expected}{_evidence(ev[:6])}{tests_html}</td></tr>"
+        f"{expected}{words}{_evidence(ev[:6])}{tests_html}</td></tr>"
     )
+
+
+def _quote(r: RequirementResult) -> str:
+    """The pinned text's binding words: shown under a failure or warning, folded away elsewhere."""
+    q = r.requirement
+    if not q.quote:
+        return ""
+    block = (
+        f'<blockquote class="quote">{_e(q.quote)}'
+        f'<cite><a href="{_e(q.quote_link or "")}">{_e(q.quote_source or "")}</a></cite></blockquote>'
+    )
+    if r.verdict in (Verdict.FAIL, Verdict.WARN, Verdict.ERROR):
+        return block
+    return f"<details><summary>the binding words</summary>{block}</details>"
 
 
 def render(report: Report) -> str:

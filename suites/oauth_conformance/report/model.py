@@ -61,6 +61,10 @@ class RequirementResult:
             out["expected_failure"] = self.expected
         if r.untestable:
             out["untestable"] = r.untestable
+        if r.quote:  # the pinned text's words that make the row binding, and where they stand
+            out["quote"] = r.quote
+            out["quote_source"] = r.quote_source
+            out["quote_link"] = r.quote_link
         return out
 
 

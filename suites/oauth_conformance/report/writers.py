@@ -10,6 +10,7 @@ import orjson
 from oauth_conformance.catalogue import SPECS
 from oauth_conformance.catalogue import Level
 from oauth_conformance.report.model import Report
+from oauth_conformance.report.model import RequirementResult
 from oauth_conformance.time_travel import CLOCK_NOTES
 from oauth_conformance.verdicts import TestResult
 from oauth_conformance.verdicts import Verdict
@@ -76,6 +77,8 @@ def write_junit(report: Report, path: Path) -> None:
                 if rid in results:
                     ET.SubElement(cprops, "property", name="level", value=results[rid].requirement.level.value)
                     ET.SubElement(cprops, "property", name="link", value=results[rid].requirement.link)
+                    if results[rid].requirement.quote:
+                        ET.SubElement(cprops, "property", name="quote", value=results[rid].requirement.quote or "")
             ET.SubElement(cprops, "property", name="verdict", value=test.verdict.value)
             outcome = _junit_outcome(test, report)
             if outcome is not None:
@@ -92,6 +95,14 @@ def write_junit(report: Report, path: Path) -> None:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _quoted(r: RequirementResult) -> list[str]:
+    """The binding words under a failed or warned row, as a Markdown quote in the list item."""
+    q = r.requirement
+    if not q.quote:
+        return []
+    return [f'  > "{q.quote}" ([{q.quote_source}]({q.quote_link}))']
 
 
 def write_markdown(report: Report, path: Path) -> None:
@@ -119,10 +130,12 @@ def write_markdown(report: Report, path: Path) -> None:
         for r in failed:
             tag = f" (expected: {r.expected})" if r.expected else ""
             lines.append(f"- {ICON[r.verdict.value]} [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}{tag}")
+            lines += _quoted(r)
     warnings = [r for r in report.requirements if r.verdict == Verdict.WARN]
     if warnings:
         lines += ["", "## Warnings (SHOULD)", ""]
-        lines += [f"- [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}" for r in warnings]
+        for r in warnings:
+            lines += [f"- [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}", *_quoted(r)]
     unlocks: dict[str, int] = {}
     for test in report.tests:
         if test.verdict == Verdict.NOT_TESTED and test.unlock:

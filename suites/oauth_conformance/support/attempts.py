@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from oauth_conformance.drivers import Callback
 from oauth_conformance.drivers import DriverStopped
@@ -290,6 +292,29 @@ def body_of(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def resources_named(body: dict[str, Any]) -> list[str]:
+    """The resources a token response says its access token is for: a resource or aud member, or
+    the aud claim when the access token is a JWT; [] when neither the response nor the token says."""
+    named: list[str] = []
+    for value in (body.get("resource"), body.get("aud"), _jwt_audience(body.get("access_token"))):
+        if isinstance(value, str):
+            named.append(value)
+        elif isinstance(value, list):
+            named += [v for v in value if isinstance(v, str)]
+    return named
+
+
+def _jwt_audience(token: object) -> object:
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3:
+        return None
+    try:
+        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return claims.get("aud") if isinstance(claims, dict) else None
 
 
 def refresh_of(oauth: OAuth, client: Client, refresh_token: str, step: str, **extra: str | None) -> Tokens:

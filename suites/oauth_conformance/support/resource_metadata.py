@@ -54,6 +54,7 @@ def document(http: httpx.Client, url: str, requirement: str) -> dict[str, Any]:
     return found
 
 
-def challenged_metadata_url(oauth: OAuth) -> str | None:
-    """The resource_metadata URL the resource's challenge to an anonymous request names, if any."""
-    return bearer_param(oauth.call_resource(None), "resource_metadata")
+def challenged_metadata_url(oauth: OAuth, url: str | None = None) -> str | None:
+    """The resource_metadata URL the challenge to an anonymous request names, if any: a request to the
+    protected resource, or to ``url``."""
+    return bearer_param(oauth.call_resource(None, url=url), "resource_metadata")

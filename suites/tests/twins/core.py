@@ -320,7 +320,7 @@ def authorize_implicit_grant(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("metadata-advertises-unsupported-response-type", OAUTH21, {"OAUTH21-4.1.1-ADVERTISED-TYPES"})
+@twin("metadata-advertises-unsupported-response-type", OAUTH21, set(), warns={"OAUTH21-4.1.1-ADVERTISED-TYPES"})
 def metadata_advertises_unsupported_response_type(app: ASGIApp) -> ASGIApp:
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
         doc["response_types_supported"] = [*doc["response_types_supported"], "code id_token"]
@@ -358,7 +358,12 @@ def redirect_query_ignored(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("redirect-loopback-port-fixed", OAUTH21, {"OAUTH21-8.4.2-LOOPBACK-PORT"}, warns={"OAUTH21-4.1.1-LOCALHOST-PORT"})
+@twin(
+    "redirect-loopback-port-fixed",
+    OAUTH21,
+    {"OAUTH21-4.1.1-LOCALHOST-PORT", "OAUTH21-8.4.2-LOOPBACK-PORT"},
+    warns=set(),
+)
 def redirect_loopback_port_fixed(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs.oauth21 import redirect_uris as uris
 
@@ -492,7 +497,7 @@ def consent_page_frameable(app: ASGIApp) -> ASGIApp:
 
 
 # -------------------------------------------------------------------------------- token endpoint
-@twin("token-get-accepted", OAUTH21, {"OAUTH21-3.2-POST"})
+@twin("token-get-accepted", OAUTH21, set(), warns={"OAUTH21-3.2-POST"})
 def token_get_accepted(app: ASGIApp) -> ASGIApp:
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == TOKEN and scope["method"] == "GET":
@@ -654,7 +659,7 @@ def client_secret_post_refused(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("basic-credentials-not-form-decoded", OAUTH21, {"OAUTH21-2.4.1-BASIC-ENCODING"})
+@twin("basic-credentials-not-form-decoded", OAUTH21, set(), warns={"OAUTH21-2.4.1-BASIC-ENCODING"})
 def basic_credentials_not_form_decoded(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs.oauth21 import client_auth
 
@@ -957,8 +962,14 @@ def refresh_narrowing_sticks(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("refresh-resource-unbound", OAUTH21, {"OAUTH21-3.2.3-RT-BOUND"})
-def refresh_resource_unbound(app: ASGIApp) -> ASGIApp:
+@twin(
+    "refresh-resource-ignored",
+    OAUTH21,
+    set(),
+    note="a control: a refresh naming another resource gets a token still bound to the consented one (what"
+    " the mcp SDK does); section 3.2.3 holds, and the missing invalid_target is RFC 8707's to judge",
+)
+def refresh_resource_ignored(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs.oauth21 import refresh_grant
 
     patch(
@@ -966,6 +977,18 @@ def refresh_resource_unbound(app: ASGIApp) -> ASGIApp:
         "resolve_resource",
         lambda request, grant: grant.resource or request.core.resource(request.issuer),
     )
+    return app
+
+
+@twin("refresh-resource-rebound", OAUTH21, {"OAUTH21-3.2.3-RT-BOUND"})
+def refresh_resource_rebound(app: ASGIApp) -> ASGIApp:
+    from oauth_reference.specs.oauth21 import refresh_grant
+
+    def resolve_resource(request: Any, grant: Any) -> Any:
+        requested = request.form.get_all("resource")  # the one repeatable parameter
+        return requested[0] if requested else grant.resource or request.core.resource(request.issuer)
+
+    patch(refresh_grant, "resolve_resource", resolve_resource)
     return app
 
 
@@ -1014,7 +1037,7 @@ def code_replay_keeps_tokens(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("redirect-localhost-port-fixed", OAUTH21, set(), warns={"OAUTH21-4.1.1-LOCALHOST-PORT"})
+@twin("redirect-localhost-port-fixed", OAUTH21, {"OAUTH21-4.1.1-LOCALHOST-PORT"}, warns=set())
 def redirect_localhost_port_fixed(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs.oauth21 import redirect_uris as uris
 

@@ -167,7 +167,7 @@ def dropping(name: str) -> ClaimsEdit:
 
 
 # ------------------------------------------------------------------------ RFC 8693 twins
-@twin("token-exchange-token-unusable", EXCHANGE, {"RFC8693-2.1-GRANT"}, features=True)
+@twin("token-exchange-token-unusable", EXCHANGE, set(), features=True, warns={"RFC8693-2.1-GRANT"})
 def exchange_token_unusable(app: ASGIApp) -> ASGIApp:
     def respond(pairs: Pairs, status: int, body: dict[str, Any]) -> dict[str, Any]:
         if status == 200 and "access_token" in body:
@@ -274,7 +274,13 @@ def exchange_resource_ignored(app: ASGIApp) -> ASGIApp:
 
 
 # ----------------------------------------------------------- JWT bearer grant and ID-JAG twins
-@twin("jwt-bearer-refuses-every-assertion", GRANT + ASSERTION, {"RFC7523-2.1-GRANT", "IDJAG-4.4-GRANT"}, features=True)
+@twin(
+    "jwt-bearer-refuses-every-assertion",
+    GRANT + ASSERTION,
+    set(),
+    features=True,
+    warns={"IDJAG-4.4-GRANT", "RFC7523-2.1-GRANT"},
+)
 def jwt_bearer_refused(app: ASGIApp) -> ASGIApp:
     from oauth_reference.machinery.jose import JoseCheckError
     from oauth_reference.specs import idjag
@@ -523,7 +529,7 @@ def idjag_response_silent(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("idjag-authorization-details-ignored", RESPONSE, {"IDJAG-4.4.1-RAR"}, features=True)
+@twin("idjag-authorization-details-ignored", RESPONSE, set(), features=True, warns={"IDJAG-4.4.1-RAR"})
 def idjag_rar_ignored(app: ASGIApp) -> ASGIApp:
     idjag_claims(dropping("authorization_details"))
     return app
@@ -535,7 +541,7 @@ def idjag_cnf_ignored(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("idjag-token-unusable", EMA, {"MCP-EMA-RESOURCE"}, features=True)
+@twin("idjag-token-unusable", EMA, set(), features=True, warns={"MCP-EMA-RESOURCE"})
 def idjag_token_unusable(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs import idjag
 
@@ -666,7 +672,7 @@ def fetches(wrap: Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaita
     cimd.fetch = wrap(cimd.fetch)
 
 
-@twin("cimd-documents-refused", ("cimd.test_flow",), {"CIMD-5-METADATA", "CIMD-4-CODE-FLOW"}, features=True)
+@twin("cimd-documents-refused", ("cimd.test_flow",), {"CIMD-5-METADATA"}, features=True, warns={"CIMD-4-CODE-FLOW"})
 def cimd_documents_refused(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs.cimd import CimdError
 
@@ -706,7 +712,7 @@ def cimd_code_unbound(app: ASGIApp) -> ASGIApp:
     return token_requests(app, None)
 
 
-@twin("cimd-url-rules-unchecked", ("cimd.test_client_ids",), {"CIMD-3-URL-RULES"}, features=True)
+@twin("cimd-url-rules-unchecked", ("cimd.test_client_ids",), set(), features=True, warns={"CIMD-3-URL-RULES"})
 def cimd_url_rules_unchecked(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs import cimd
 

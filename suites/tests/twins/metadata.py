@@ -80,12 +80,12 @@ def no_token_endpoint(app: ASGIApp) -> ASGIApp:
     return metadata(app, _without("token_endpoint"))
 
 
-@twin("metadata-implicit-response-type", SPECS, {"RFC8414-2-RESPTYPES-21"})
+@twin("metadata-implicit-response-type", SPECS, set(), warns={"RFC8414-2-RESPTYPES-21"})
 def implicit_response_type(app: ASGIApp) -> ASGIApp:
     return metadata(app, _with("response_types_supported", ["code", "token"]))
 
 
-@twin("metadata-advertises-client-credentials", SPECS, {"RFC8414-2-GRANTS-TRUTHFUL"})
+@twin("metadata-advertises-client-credentials", SPECS, set(), warns={"RFC8414-2-GRANTS-TRUTHFUL"})
 def advertises_client_credentials(app: ASGIApp) -> ASGIApp:
     return metadata(app, _with("grant_types_supported", lambda d: [*d["grant_types_supported"], "client_credentials"]))
 

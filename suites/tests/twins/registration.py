@@ -60,7 +60,7 @@ def wrap_validation(wrapper: Callable[[Callable[..., dict[str, Any]], dict[str, 
 
 
 # ---------------------------------------------------------------------------------- RFC 7591
-@twin("registration-answers-200", SPECS, {"RFC7591-3.2.1-201"})
+@twin("registration-answers-200", SPECS, set(), warns={"RFC7591-3.2.1-201"})
 def answers_200(app: ASGIApp) -> ASGIApp:
     return rewrite(app, path_is(REGISTER, "POST"), lambda s, h, b: (200 if s == 201 else s, h, b))
 
@@ -97,7 +97,7 @@ def shared_secret(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("registration-secret-for-public-clients", SPECS, {"RFC7591-2-PUBLIC-NO-SECRET"})
+@twin("registration-secret-for-public-clients", SPECS, set(), warns={"RFC7591-2-PUBLIC-NO-SECRET"})
 def secret_for_public_clients(app: ASGIApp) -> ASGIApp:
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
         if doc.get("token_endpoint_auth_method") == "none":
@@ -110,8 +110,9 @@ def secret_for_public_clients(app: ASGIApp) -> ASGIApp:
 @twin(
     "registration-no-secret-for-confidential-clients",
     SPECS,
-    {"RFC7591-3.2.1-SECRET-CONFIDENTIAL", "RFC7591-2-DEFAULTS"},
+    set(),
     note="the defaulted (client_secret_basic) registration gets no secret either",
+    warns={"RFC7591-2-DEFAULTS", "RFC7591-3.2.1-SECRET-CONFIDENTIAL"},
 )
 def no_secret_for_confidential_clients(app: ASGIApp) -> ASGIApp:
     drop = ("client_secret", "client_secret_expires_at")
@@ -123,7 +124,7 @@ def drops_grant_types(app: ASGIApp) -> ASGIApp:
     return registration(app, lambda d: {k: v for k, v in d.items() if k != "grant_types"})
 
 
-@twin("registration-rejects-omitted-auth-method", SPECS, {"RFC7591-2-DEFAULTS"})
+@twin("registration-rejects-omitted-auth-method", SPECS, set(), warns={"RFC7591-2-DEFAULTS"})
 def rejects_omitted_auth_method(app: ASGIApp) -> ASGIApp:
     from oauth_reference.errors import InvalidClientMetadataError
 
@@ -209,7 +210,7 @@ def malformed_json_500(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
-@twin("registration-public-clients-not-advertised", SPECS, {"RFC7591-2-UNSUPPORTED-METHOD"})
+@twin("registration-public-clients-not-advertised", SPECS, set(), warns={"RFC7591-2-UNSUPPORTED-METHOD"})
 def public_clients_not_advertised(app: ASGIApp) -> ASGIApp:
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
         for name in ("token_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"):
@@ -466,7 +467,9 @@ _broken("update-augments", "RFC7592-2.2-REPLACE", "update-augments")
 _broken("update-changes-client-id", "RFC7592-2.2-CLIENT-ID", "update-client-id")
 _broken("client-chooses-secret", "RFC7592-2.2-SECRET-NOT-CHOSEN", "chosen-secret")
 _broken("delete-200", "RFC7592-2.3-DELETE-204", "delete-200")
-_broken("delete-keeps-client", "RFC7592-2.3-DELETE-INVALIDATES", "delete-keeps-client")
+twin("registration-management-delete-keeps-client", MANAGEMENT, set(), warns={"RFC7592-2.3-DELETE-INVALIDATES"})(
+    lambda app: Management(app, "delete-keeps-client")
+)
 _broken("deleted-still-readable", "RFC7592-2.1-GONE-401", "delete-keeps-record")
 
 

@@ -68,8 +68,9 @@ def not_found(paths: tuple[str, ...]) -> Any:
 @twin(
     "resource-metadata-missing",
     SPECS,
-    {"RFC9728-3-WELLKNOWN", "RFC9728-5.1-METADATA-URL"},
+    {"RFC9728-3-WELLKNOWN"},
     note="the challenge still names the (now missing) metadata URL",
+    warns={"RFC9728-5.1-METADATA-URL"},
 )
 def metadata_missing(app: ASGIApp) -> ASGIApp:
     return not_found((f"{PRM}/api", f"{PRM}/api/whoami"))(app)
@@ -99,13 +100,25 @@ def metadata_other_resource(app: ASGIApp) -> ASGIApp:
     return rewrite(app, lambda scope: scope["path"] == f"{PRM}/api", change)
 
 
-@twin("resource-challenge-names-the-parent-resource", SPECS, {"RFC9728-3.3-CHALLENGE-MATCH"})
+@twin(
+    "resource-challenge-names-the-parent-resource",
+    SPECS,
+    set(),
+    note="a control: a resource protecting a path prefix is not wrong by that alone (section 3.3 is checked"
+    " on a request to the resource itself, which the reference does not serve)",
+)
 def challenge_names_the_parent_resource(app: ASGIApp) -> ASGIApp:
     # What the seed library does: every path under the resource points to the resource's metadata.
     return challenge(app, lambda value: re.sub(r"(oauth-protected-resource/api)[^\"]*", r"\1", value))
 
 
-@twin("resource-challenge-names-a-missing-document", SPECS, {"RFC9728-5.1-METADATA-URL"})
+@twin("resource-challenge-names-another-resource", SPECS, {"RFC9728-3.3-CHALLENGE-MATCH"})
+def challenge_names_another_resource(app: ASGIApp) -> ASGIApp:
+    # The metadata the challenge points to is for a sibling resource, which does not contain the URL.
+    return challenge(app, lambda value: re.sub(r"(oauth-protected-resource/api)[^\"]*", r"\1/other", value))
+
+
+@twin("resource-challenge-names-a-missing-document", SPECS, set(), warns={"RFC9728-5.1-METADATA-URL"})
 def challenge_names_a_missing_document(app: ASGIApp) -> ASGIApp:
     return challenge(app, lambda value: value.replace("oauth-protected-resource/", "oauth-protected-resource-gone/"))
 
@@ -153,7 +166,7 @@ def metadata_undiscoverable(app: ASGIApp) -> ASGIApp:
 
 
 # ----------------------------------------------------------------------------------- RFC 8707
-@twin("resource-refused-on-refresh", INDICATORS, {"MCP-RES-PARAM"})
+@twin("resource-refused-on-refresh", INDICATORS, set(), warns={"MCP-RES-PARAM"})
 def refused_on_refresh(app: ASGIApp) -> ASGIApp:
     from oauth_reference.errors import InvalidTargetError
     from oauth_reference.specs.oauth21 import refresh_grant

@@ -81,7 +81,7 @@ def hint_is_authoritative(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("revocation-unknown-hint-refused", SPECS, {"RFC7009-2.2-BAD-HINT"})
+@twin("revocation-unknown-hint-refused", SPECS, set(), warns={"RFC7009-2.2-BAD-HINT"})
 def unknown_hint_refused(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs import rfc7009
 
@@ -96,7 +96,7 @@ def unknown_hint_refused(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("revocation-unknown-token-refused", SPECS, {"RFC7009-2.2-INVALID-200"})
+@twin("revocation-unknown-token-refused", SPECS, set(), warns={"RFC7009-2.2-INVALID-200"})
 def unknown_token_refused(app: ASGIApp) -> ASGIApp:
     from oauth_reference.machinery import grants
     from oauth_reference.machinery.asgi import json_response

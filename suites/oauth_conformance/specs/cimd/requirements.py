@@ -16,44 +16,83 @@ REQUIREMENTS = (
         MUST,
         "client_id_metadata_document_supported is true exactly when URL client ids work: advertised but broken,"
         " or working but not advertised, is a failure.",
+        quote=(
+            "Authorization servers that publish Authorization Server Metadata [RFC8414] MUST include"
+            " the following property to signal support for client metadata documents as described in"
+            " this specification. client_id_metadata_document_supported: OPTIONAL. Boolean value"
+            " specifying whether the authorization server supports retrieving client metadata from a"
+            " client_id URL as described in this specification."
+        ),
     ),
     Requirement(
         "CIMD-4-CODE-FLOW",
-        MUST,
+        SHOULD,
         "A client whose client_id is a document URL completes the code flow with PKCE: a code, then tokens at the"
         " token endpoint.",
         applies_if=CIMD,
+        quote=(
+            "The authorization server SHOULD fetch the document indicated by the client_id to"
+            " retrieve the client registration information."
+        ),
     ),
     Requirement(
         "CIMD-4-CODE-BINDING",
         MUST,
         "A code issued to one document client cannot be redeemed by another document client.",
         applies_if=CIMD,
+        quote=(
+            "In addition to the processing rules in Section 3.2.2, the authorization server MUST: *"
+            " ensure that the authorization code was issued to the authenticated confidential client,"
+            " or if the client is public, ensure that the code was issued to client_id in the"
+            " request,"
+        ),
+        quote_section="4.1.3",
+        quote_spec="OAUTH21",
     ),
     Requirement(
         "CIMD-4-FETCH",
         SHOULD,
         "The server fetches the document when it sees a URL client_id in an authorization request.",
         applies_if=CIMD,
+        quote=(
+            "The authorization server SHOULD fetch the document indicated by the client_id to"
+            " retrieve the client registration information."
+        ),
     ),
     Requirement(
         "CIMD-3-URL-RULES",
-        MUST,
-        "A client_id URL that is not https, has no path, has dot segments, a fragment or user information is"
-        " refused, and never fetched.",
+        SHOULD,
+        (
+            "A client_id URL that is not https, has no path, has dot segments, a fragment or user"
+            " information is refused, and never fetched (section 3's MUSTs define a valid client"
+            " identifier URL; the draft states no duty of the server to refuse one that breaks them)."
+        ),
         applies_if=CIMD,
+        quote=(
+            'Client identifier URLs MUST have an "https" scheme, MUST contain a path component, MUST'
+            " NOT contain single-dot or double-dot path segments, MUST NOT contain a fragment"
+            " component and MUST NOT contain a username or password"
+        ),
     ),
     Requirement(
         "CIMD-4-ONLY-200",
         MUST,
         "Only a 200 response is a document: any other status is an error, whatever the body says.",
         applies_if=CIMD,
+        quote=(
+            "A successful response MUST use the 200 OK HTTP status code. The authorization server"
+            " MUST treat all other HTTP status codes as an error response."
+        ),
     ),
     Requirement(
         "CIMD-4-NO-REDIRECTS",
         MUST,
         "Redirects are not followed when fetching a document: the redirect target is never requested.",
         applies_if=CIMD,
+        quote=(
+            "The authorization server MUST NOT automatically follow HTTP redirects when retrieving"
+            " the client registration information."
+        ),
     ),
     Requirement(
         "CIMD-4.1-CLIENT-ID-MATCH",
@@ -61,6 +100,11 @@ REQUIREMENTS = (
         "The document's client_id equals the document URL by simple string comparison; any other value (another"
         " path, a trailing slash, another case) is refused.",
         applies_if=CIMD,
+        quote=(
+            "The client metadata document MUST contain a client_id property whose value MUST match"
+            " the URL of the document using simple string comparison as defined in [RFC3986] Section"
+            " 6.2.1."
+        ),
     ),
     Requirement(
         "CIMD-4.1-JSON",
@@ -68,13 +112,29 @@ REQUIREMENTS = (
         "The document is a JSON object with a client_id: a body that is not JSON, a JSON array, or an object"
         " without client_id is refused.",
         applies_if=CIMD,
+        quote=(
+            "The client metadata document is a JSON ([RFC8259]) document containing the metadata of"
+            " the client. [...] The client metadata document MUST contain a client_id property"
+        ),
     ),
     Requirement(
         "CIMD-4.1-NO-SYMMETRIC",
         MUST,
-        "A document cannot make a shared-secret client: client_secret_* auth methods, client_secret and"
-        " client_secret_expires_at are refused, or the client is treated as public and no secret is accepted.",
+        (
+            "A document cannot make a shared-secret client: one naming a client_secret_* method, a"
+            " client_secret or client_secret_expires_at is refused, or its client is treated as"
+            " public and the secret ignored (a wrong secret gets tokens as well); a secret never"
+            " decides."
+        ),
         applies_if=CIMD,
+        quote=(
+            "As there is no way to establish a shared secret to be used with client metadata"
+            " documents, the following restrictions apply on the contents of the client metadata"
+            " document: * the token_endpoint_auth_method property MUST NOT include"
+            " client_secret_post, client_secret_basic, client_secret_jwt, or any other method based"
+            " around a shared symmetric secret. * the client_secret and client_secret_expires_at"
+            " properties MUST NOT be used"
+        ),
     ),
     Requirement(
         "CIMD-4.3-FETCH-FAIL",
@@ -82,6 +142,9 @@ REQUIREMENTS = (
         "When fetching the document fails (here: it trickles in too slowly), the authorization request is"
         " aborted, promptly.",
         applies_if=CIMD,
+        quote=(
+            "If fetching the metadata document fails, the authorization server SHOULD abort the authorization request."
+        ),
     ),
     Requirement(
         "CIMD-4.4-NO-ERROR-CACHE",
@@ -89,6 +152,10 @@ REQUIREMENTS = (
         "Error responses and invalid documents are not cached: after a failed fetch, a good document at the same"
         " URL works at once.",
         applies_if=CIMD,
+        quote=(
+            "The authorization server MUST NOT cache error responses. The authorization server also"
+            " MUST NOT cache documents which are invalid or malformed."
+        ),
     ),
     Requirement(
         "CIMD-4.4-HTTP-CACHE",
@@ -96,6 +163,11 @@ REQUIREMENTS = (
         "Caching follows the document's HTTP cache headers: no-store is fetched again, and a cached document is"
         " fetched again once its max-age has passed.",
         applies_if=CIMD,
+        quote=(
+            "The authorization server SHOULD respect HTTP cache headers [RFC9111] when caching client"
+            " metadata, but MAY define its own upper and/or lower bounds on an acceptable cache"
+            " lifetime as well."
+        ),
     ),
     Requirement(
         "CIMD-4.5-REDIRECT-EXACT",
@@ -103,6 +175,11 @@ REQUIREMENTS = (
         "The request's redirect_uri must exactly match one the document lists; otherwise the request is refused"
         " without redirecting.",
         applies_if=CIMD,
+        quote=(
+            "According to [RFC9700], the authorization server MUST require registration of redirect"
+            " URIs, and MUST ensure that the redirect URI in a request is an exact match of a"
+            " registered redirect URI."
+        ),
     ),
     Requirement(
         "CIMD-6.2-PKJWT",
@@ -110,12 +187,21 @@ REQUIREMENTS = (
         "A document declaring private_key_jwt with keys makes a confidential client: every token request needs a"
         " valid client assertion.",
         applies_if=CIMD,
+        quote=(
+            "This establishes this client as a confidential client, and any communication with the"
+            " authorization server MUST include client authentication of the registered type."
+        ),
     ),
     Requirement(
         "CIMD-6.4-HOST-DISPLAY",
         SHOULD,
         "The authorization interface shows the client_id's host name.",
         applies_if=CIMD,
+        quote=(
+            "The authorization server SHOULD display the hostname of the client_id on the"
+            " authorization interface, in addition to displaying the fetched client information if"
+            " any."
+        ),
     ),
     Requirement(
         "CIMD-6.5-SSRF-CLIENT-ID",
@@ -123,6 +209,12 @@ REQUIREMENTS = (
         "A client_id URL on a special-use address (private, link-local, shared, unique-local, IPv4-mapped) is"
         " refused promptly, without redirecting.",
         applies_if=CIMD,
+        quote=(
+            "Authorization servers MUST validate that the Client ID Metadata Document URL does not"
+            " resolve to special-use IP addresses as defined in [RFC6890], except when the"
+            " authorization server itself is also running on a loopback address and the resolved"
+            " address matches the same loopback interface."
+        ),
     ),
     Requirement(
         "CIMD-6.5-SSRF-EMBEDDED",
@@ -131,17 +223,32 @@ REQUIREMENTS = (
         applies_if=CIMD,
         untestable="seeing that a target did not fetch a special-use address needs a DNS name the harness"
         " controls and a canary listener at that address, which a loopback harness does not have",
+        quote=(
+            "Authorization servers SHOULD NOT fetch any URLs contained within Client ID Metadata"
+            " Documents that resolve to special-use IP addresses as defined in [RFC6890] and consider"
+            " network policies or other measures to prevent making requests to these addresses."
+        ),
     ),
     Requirement(
         "CIMD-6.6-MAX-SIZE",
         SHOULD,
         "The server limits how much of a document it reads: an oversized document is refused promptly.",
         applies_if=CIMD,
+        quote=(
+            "Authorization servers SHOULD limit the response size when fetching the client metadata"
+            " document, as to avoid denial of service attacks against the authorization server by"
+            " consuming excessive resources (memory, disk, database)."
+        ),
     ),
     Requirement(
         "CIMD-6.9-NO-HTTPS-IDS",
         SHOULD,
         "Client ids the server generates itself (dynamic registration) do not start with https://.",
         applies_if=CIMD,
+        quote=(
+            "If an Authorization Server wishes to support clients using Client ID Metadata Documents"
+            " as well as clients where the Authorization Server generates the client_id, it SHOULD"
+            " ensure that the client_id strings it generates do not start with https://."
+        ),
     ),
 )

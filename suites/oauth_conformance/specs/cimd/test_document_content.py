@@ -4,6 +4,7 @@ secret) and which redirect URIs it allows. Each test first shows that a valid do
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from oauth_conformance import requirement
 from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.support.metadata_documents import assert_not_proceeded
 from oauth_conformance.support.metadata_documents import assert_stopped
+from oauth_conformance.verdicts import PrerequisiteFailed
 
 Finding = Callable[[str], None]
 
@@ -67,6 +69,9 @@ SECRETS: dict[str, tuple[dict[str, Any], str]] = {
 @requirement("CIMD-4.1-NO-SYMMETRIC")
 @pytest.mark.parametrize("variant", list(SECRETS))
 def test_a_document_cannot_make_a_shared_secret_client(proven_documents: Documents, variant: str) -> None:
+    # A server may refuse such a document, or treat its client as public and ignore the secret: a
+    # token for the document's own secret proves neither. What it must not do is let the secret
+    # decide, so the test also presents a wrong one: a server that checks it holds a shared secret.
     members, method = SECRETS[variant]
     url = proven_documents.url(doc=members)
     secret = str(members.get("client_secret", "oauth-conformance-shared-secret"))
@@ -74,8 +79,17 @@ def test_a_document_cannot_make_a_shared_secret_client(proven_documents: Documen
     attempt = proven_documents.attempt(client)
     if attempt.code is None:
         return  # refused at the authorization endpoint
+    if proven_documents.redeem(attempt).status_code != 200:
+        return  # the document's secret gets no token either: no shared-secret client was made
+    wrong = dataclasses.replace(client, client_secret=f"oauth-conformance-wrong-{secrets.token_hex(8)}")
+    attempt = proven_documents.attempt(wrong)
+    if attempt.code is None:
+        raise PrerequisiteFailed(f"the second authorization for the same document got no code: {attempt.describe()}")
     response = proven_documents.redeem(attempt)
-    assert response.status_code != 200, f"the target accepted a shared secret ({method}) for a document client"
+    assert response.status_code == 200, (
+        f"the target made a shared-secret client ({method}) of a document: its secret gets a token, a wrong"
+        f" one is refused (HTTP {response.status_code})"
+    )
 
 
 @requirement("CIMD-4.5-REDIRECT-EXACT")

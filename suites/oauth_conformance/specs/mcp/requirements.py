@@ -10,6 +10,12 @@ REQUIREMENTS = (
         "Metadata is found by the MCP clients' discovery order: OAuth path insertion, then OpenID path"
         " insertion, then OpenID path appending.",
         anchor="authorization-server-metadata-discovery",
+        quote=(
+            "MCP authorization servers MUST provide at least one of the following discovery"
+            " mechanisms: - OAuth 2.0 Authorization Server Metadata (RFC8414) - OpenID Connect"
+            " Discovery 1.0"
+        ),
+        quote_section="overview",
     ),
     Requirement(
         "MCP-DISC-PKCE-ADVERT",
@@ -17,6 +23,12 @@ REQUIREMENTS = (
         "The discovery document MCP clients use lists S256 in code_challenge_methods_supported;"
         " without it they refuse to proceed.",
         anchor="authorization-code-protection",
+        quote=(
+            "If code_challenge_methods_supported is absent, the authorization server does not support"
+            " PKCE and MCP clients MUST refuse to proceed. [...] Authorization servers providing"
+            " OpenID Connect Discovery 1.0 MUST include code_challenge_methods_supported in their"
+            " metadata to ensure MCP compatibility."
+        ),
     ),
 )
 
@@ -30,12 +42,14 @@ from oauth_conformance.features import Feature  # noqa: E402
 REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its length
     Requirement(
         "MCP-RES-PARAM",
-        Level.MUST,
+        Level.SHOULD,
         "A request carrying resource = the resource's canonical URI, as MCP clients always send it, succeeds at"
         " the authorization endpoint, the code exchange and refresh (an authorization server without RFC 8707"
         " must ignore the unknown parameter, OAuth 2.1 section 3.1).",
         applies_if=Feature.RESOURCE_INDICATORS,
         anchor="resource-parameter-implementation",
+        quote=("MCP clients MUST send this parameter regardless of whether authorization servers support it."),
+        quote_section="canonical-server-uri",
     ),
     Requirement(
         "MCP-RES-CANONICAL",
@@ -43,6 +57,10 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         "A resource URI written with an upper-case scheme and host is accepted as its canonical lower-case form.",
         applies_if=Feature.RESOURCE_INDICATORS,
         anchor="canonical-server-uri",
+        quote=(
+            "While the canonical form uses lowercase scheme and host components, implementations"
+            " SHOULD accept uppercase scheme and host components for robustness and interoperability."
+        ),
     ),
     Requirement(
         "MCP-TOKEN-QUERY",
@@ -51,6 +69,10 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         " treated as unauthenticated (OAuth 2.1 section 5.1).",
         applies_if=Feature.PROTECTED_RESOURCE,
         anchor="token-requirements",
+        quote=(
+            "Access token handling when making requests to MCP servers MUST conform to the"
+            ' requirements defined in OAuth 2.1 Section 5 "Resource Requests".'
+        ),
     ),
     Requirement(
         "MCP-TOKEN-INVALID-401",
@@ -58,6 +80,7 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         "An invalid or expired access token is answered with HTTP 401.",
         applies_if=Feature.PROTECTED_RESOURCE,
         anchor="token-handling",
+        quote="Invalid or expired tokens MUST receive a HTTP 401 response.",
     ),
     Requirement(
         "MCP-TOKEN-OWN-ONLY",
@@ -66,6 +89,7 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         " signed by someone else naming the right issuer and audience) is refused.",
         applies_if=Feature.PROTECTED_RESOURCE,
         anchor="token-handling",
+        quote="MCP servers MUST only accept tokens that are valid for use with their own resources.",
     ),
     Requirement(
         "MCP-ERR-401",
@@ -73,6 +97,10 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         "A request that needs authorization and carries none is answered with HTTP 401.",
         applies_if=Feature.PROTECTED_RESOURCE,
         anchor="error-handling",
+        quote=(
+            "Servers MUST return appropriate HTTP status codes for authorization errors: [...] 401"
+            " Unauthorized Authorization required or token invalid"
+        ),
     ),
     Requirement(
         "MCP-PRM-AS-LIST",
@@ -80,6 +108,10 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         "The MCP server's protected resource metadata lists at least one authorization server.",
         applies_if=Feature.RESOURCE_METADATA,
         anchor="authorization-server-location",
+        quote=(
+            "The Protected Resource Metadata document returned by the MCP server MUST include the"
+            " authorization_servers field containing at least one authorization server."
+        ),
     ),
     Requirement(
         "MCP-PRM-DISCOVERY",
@@ -88,6 +120,10 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         " at the path-suffixed or the root well-known URI of the MCP server's URL.",
         applies_if=Feature.RESOURCE_METADATA,
         anchor="protected-resource-metadata-discovery-requirements",
+        quote=(
+            "MCP servers MUST implement one of the following discovery mechanisms to provide"
+            " authorization server location information to MCP clients:"
+        ),
     ),
     Requirement(
         "MCP-PRM-SCOPE",
@@ -95,6 +131,10 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         "The 401 challenge includes a scope parameter naming the scopes the request needs.",
         applies_if=Feature.RESOURCE_METADATA,
         anchor="protected-resource-metadata-discovery-requirements",
+        quote=(
+            "MCP servers SHOULD include a scope parameter in the WWW-Authenticate header as defined"
+            " in RFC 6750 Section 3 to indicate the scopes required for accessing the resource."
+        ),
     ),
     Requirement(
         "MCP-COMM-REDIRECT",
@@ -102,12 +142,14 @@ REQUIREMENTS += (  # type: ignore[assignment]  # the tuple above is typed by its
         "Redirect URIs are localhost or https: registering a remote http redirect URI is refused.",
         applies_if=Feature.REGISTRATION,
         anchor="communication-security",
+        quote="All redirect URIs MUST be either localhost or use HTTPS.",
     ),
     Requirement(
         "MCP-THEFT-SHORT-AT",
         Level.SHOULD,
         "The authorization server issues short-lived access tokens (expires_in of one hour or less).",
         anchor="token-theft",
+        quote=("Authorization servers SHOULD issue short-lived access tokens to reduce the impact of leaked tokens."),
     ),
 )
 
@@ -121,6 +163,11 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "The code flow MCP clients run works with PKCE S256, and a public client's request without a"
         " code_challenge gets no code (MCP clients rely on PKCE being enforced).",
         anchor="authorization-code-protection",
+        quote=(
+            "Authorization servers MUST implement OAuth 2.1 with appropriate security measures for"
+            " both confidential and public clients."
+        ),
+        quote_section="overview",
     ),
     Requirement(
         "MCP-SEC-RT-ROTATION",
@@ -129,6 +176,10 @@ REQUIREMENTS += (  # type: ignore[assignment]
         " (MCP requires rotation where OAuth 2.1 also allows sender-constraining).",
         applies_if=Feature.REFRESH,
         anchor="token-theft",
+        quote=(
+            "For public clients, authorization servers MUST rotate refresh tokens as described in"
+            ' OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".'
+        ),
     ),
     # ------------------------------------------------ client ID metadata documents (CIMD rows)
     Requirement(
@@ -137,6 +188,10 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "The authorization server supports client ID metadata documents and says so with"
         " client_id_metadata_document_supported.",
         anchor="client-id-metadata-documents",
+        quote=(
+            "MCP clients and authorization servers SHOULD support OAuth Client ID Metadata Documents"
+            " as specified in OAuth Client ID Metadata Document."
+        ),
     ),
     Requirement(
         "MCP-CIMD-CLIENT-ID",
@@ -144,6 +199,10 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "A fetched document whose client_id does not match its URL exactly is refused.",
         applies_if=Feature.CIMD,
         anchor="implementation-requirements",
+        quote=(
+            "For Authorization Servers: [...] MUST validate that the fetched document's client_id"
+            " matches the URL exactly"
+        ),
     ),
     Requirement(
         "MCP-CIMD-REDIRECT-URIS",
@@ -151,6 +210,10 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "An authorization request's redirect_uri is checked against the document's redirect_uris.",
         applies_if=Feature.CIMD,
         anchor="implementation-requirements",
+        quote=(
+            "For Authorization Servers: [...] MUST validate redirect URIs presented in an"
+            " authorization request against those in the metadata document"
+        ),
     ),
     Requirement(
         "MCP-CIMD-DOCUMENT",
@@ -159,6 +222,10 @@ REQUIREMENTS += (  # type: ignore[assignment]
         " redirect_uris), is refused.",
         applies_if=Feature.CIMD,
         anchor="implementation-requirements",
+        quote=(
+            "For Authorization Servers: [...] MUST validate the document structure is valid JSON and"
+            " contains required fields"
+        ),
     ),
     Requirement(
         "MCP-CIMD-REDIRECT-HOST",
@@ -166,6 +233,7 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "The authorization interface clearly shows the host name of the redirect URI the result goes to.",
         applies_if=Feature.CIMD,
         anchor="localhost-redirect-uri-risks",
+        quote=("Authorization servers: [...] MUST clearly display the redirect URI hostname during authorization"),
     ),
     Requirement(
         "MCP-CIMD-LOCALHOST-WARNING",
@@ -175,6 +243,7 @@ REQUIREMENTS += (  # type: ignore[assignment]
         anchor="localhost-redirect-uri-risks",
         untestable="whether a page warns is a judgment about its wording: a harness could only guess from"
         " keywords, which would pass pages that do not warn and fail pages that do in other words",
+        quote=("Authorization servers: - SHOULD display additional warnings for localhost-only redirect URIs"),
     ),
     # ------------------------- enterprise-managed authorization extension (ext-auth draft, section 5.1)
     Requirement(
@@ -183,6 +252,9 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "Enterprise-managed authorization: an ID-JAG whose JOSE typ is not oauth-id-jag+jwt is refused.",
         applies_if=Feature.IDJAG,
         anchor="mcp-authorization-extensions",
+        quote="The typ claim of the JWT indicated in the JWT header MUST be oauth-id-jag+jwt.",
+        quote_section="4.3",
+        quote_spec="MCP-EMA",
     ),
     Requirement(
         "MCP-EMA-AUD",
@@ -190,6 +262,12 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "Enterprise-managed authorization: an ID-JAG whose aud is not this authorization server's issuer is refused.",
         applies_if=Feature.IDJAG,
         anchor="mcp-authorization-extensions",
+        quote=(
+            "The aud claim of the assertion JWT MUST identify the Issuer URL of the MCP Server's"
+            " authorization server as the intended audience of the JWT."
+        ),
+        quote_section="5.1",
+        quote_spec="MCP-EMA",
     ),
     Requirement(
         "MCP-EMA-CLIENT-ID",
@@ -197,6 +275,12 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "Enterprise-managed authorization: an ID-JAG whose client_id is not the authenticated client is refused.",
         applies_if=Feature.IDJAG,
         anchor="mcp-authorization-extensions",
+        quote=(
+            "The client_id claim of the assertion JWT MUST identify the same client as the client"
+            " authentication in the request (e.g., the client_id specified in a basic auth header)."
+        ),
+        quote_section="5.1",
+        quote_spec="MCP-EMA",
     ),
     Requirement(
         "MCP-EMA-RFC7521",
@@ -204,13 +288,24 @@ REQUIREMENTS += (  # type: ignore[assignment]
         "Enterprise-managed authorization: RFC 7521 section 5.2 applies (trusted issuer, valid signature, unexpired).",
         applies_if=Feature.IDJAG,
         anchor="mcp-authorization-extensions",
+        quote=(
+            "The authorization server MUST reject any assertion that does not contain its own"
+            " identity as the intended audience. [...] The authorization server MUST reject"
+            " assertions that have expired (subject to allowable clock skew between systems). [...]"
+            " The authorization server MUST reject assertions with an invalid signature or MAC."
+        ),
+        quote_section="5.2",
+        quote_spec="RFC7521",
     ),
     Requirement(
         "MCP-EMA-RESOURCE",
-        Level.MUST,
+        Level.SHOULD,
         "Enterprise-managed authorization: an ID-JAG naming the MCP server as its resource yields an access token"
         " the MCP server accepts.",
         applies_if=Feature.IDJAG,
         anchor="mcp-authorization-extensions",
+        quote="The MCP Server's authorization server responds with an OAuth 2.0 Token Response",
+        quote_section="5.2",
+        quote_spec="MCP-EMA",
     ),
 )

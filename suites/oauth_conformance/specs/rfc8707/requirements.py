@@ -20,6 +20,10 @@ REQUIREMENTS = (
         SHOULD,
         "Access tokens are audience-restricted to the requested resource (JWT aud, or the aud of introspection).",
         applies_if=RI,
+        quote=(
+            "The authorization server SHOULD audience-restrict issued access tokens to the"
+            " resource(s) indicated by the resource parameter."
+        ),
     ),
     Requirement(
         "RFC8707-2.1-INVALID-TARGET",
@@ -27,6 +31,11 @@ REQUIREMENTS = (
         "An authorization request naming a resource the server will not serve gets an invalid_target error"
         " response, not a code.",
         applies_if=RI,
+        quote=(
+            "If the authorization server fails to parse the provided value(s) or does not consider"
+            " the resource(s) acceptable, it should reject the request with an error response using"
+            " the error code invalid_target as the value of the error parameter"
+        ),
     ),
     Requirement(
         "RFC8707-2.1-SYNTAX",
@@ -34,11 +43,23 @@ REQUIREMENTS = (
         "A resource the server cannot accept as an absolute URI without fragment (a relative reference, a"
         " fragment) gets invalid_target.",
         applies_if=RI,
+        quote=(
+            "If the authorization server fails to parse the provided value(s) or does not consider"
+            " the resource(s) acceptable, it should reject the request with an error response using"
+            " the error code invalid_target as the value of the error parameter"
+        ),
     ),
     Requirement(
         "RFC8707-2.2-INVALID-TARGET",
         SHOULD,
         "A token request naming a resource that was not granted (nor served) is refused with invalid_target.",
         applies_if=RI,
+        quote=(
+            "The following error code is provided for an authorization server to indicate problems"
+            " with the requested resource(s) in response to an authorization request or access token"
+            " request. [...] invalid_target The requested resource is invalid, missing, unknown, or"
+            " malformed."
+        ),
+        quote_section="2",
     ),
 )

@@ -197,15 +197,39 @@ def test_the_resource_is_identical_to_the_identifier_the_url_was_built_from(
 
 
 @requirement("RFC9728-3.3-CHALLENGE-MATCH")
-def test_metadata_named_by_the_challenge_is_for_the_url_requested(oauth: OAuth, http: httpx.Client) -> None:
+def test_metadata_named_by_the_challenge_is_for_the_resource_requested(oauth: OAuth, http: httpx.Client) -> None:
+    requested = oauth.resource_url
     url = challenged_metadata_url(oauth)
     if url is None:
         not_applicable("the resource's challenge names no resource_metadata")
     resource = resource_of(document(http, url, "RFC9728-5.1-METADATA-URL"))
-    requested = oauth.resource_url
-    assert resource == requested, (
-        f"the challenge for {requested} points to metadata for resource {resource!r}; clients must not use it"
+    if resource == requested:
+        return
+    # A resource that protects a path prefix answers for the URLs below it with its own metadata,
+    # which is not wrong by itself: section 3.3 is then checked on a request to that resource.
+    assert contains(resource, requested), (
+        f"the challenge for {requested} points to metadata for resource {resource!r}, which does not contain"
+        " it; clients must not use it"
     )
+    own = challenged_metadata_url(oauth, resource)
+    if own is None:
+        not_tested(
+            f"the challenge for {requested} names the metadata of {resource}, a resource containing it; a request"
+            f" to {resource} itself gets no challenge naming resource_metadata to check section 3.3 on"
+        )
+    named = resource_of(document(http, own, "RFC9728-5.1-METADATA-URL"))
+    assert named == resource, (
+        f"the challenge for {resource} points to metadata for resource {named!r}; clients must not use it"
+    )
+
+
+def contains(resource: str, url: str) -> bool:
+    """Whether ``url`` lies at or below ``resource`` (same origin, the path below a whole segment)."""
+    outer, inner = urlsplit(resource), urlsplit(url)
+    if (outer.scheme, outer.netloc) != (inner.scheme, inner.netloc) or outer.query:
+        return False
+    base = outer.path.rstrip("/")
+    return inner.path == base or inner.path.startswith(base + "/")
 
 
 # ----------------------------------------------------------------------------- section 5.1
