@@ -156,7 +156,7 @@ def latency_summary(values: Sequence[float]) -> dict[str, float]:
     }
 
 
-class Recorder:
+class LatencyRecorder:
     """Every timed request: its operation, latency, status, and the second it started in."""
 
     def __init__(self) -> None:
@@ -299,7 +299,7 @@ class Session:
     def __init__(self, config: LoadConfig) -> None:
         self.config = config
         self.router = Router(config.target, config.via)
-        self.recorder = Recorder()
+        self.recorder = LatencyRecorder()
         self.ledger = Ledger()
         # RFC 8414 section 3.1: the well-known segment goes before the issuer's path, if any.
         issuer_path = urlsplit(config.target).path.rstrip("/")
@@ -370,7 +370,7 @@ def _error_code(response: httpx.Response) -> str:
     return f" {code}" if isinstance(code, str) else ""
 
 
-class VirtualClient:
+class HttpxVirtualClient:
     """One registered public client and its current token family."""
 
     def __init__(self, session: Session) -> None:
@@ -514,14 +514,14 @@ class VirtualClient:
         return response is not None
 
 
-Step = Callable[[VirtualClient], Awaitable[bool]]
+Step = Callable[[HttpxVirtualClient], Awaitable[bool]]
 
 
 def _mixed_step(rng: random.Random) -> Step:
     names = list(MIXED_WEIGHTS)
     weights = list(MIXED_WEIGHTS.values())
 
-    async def step(client: VirtualClient) -> bool:
+    async def step(client: HttpxVirtualClient) -> bool:
         if client.refresh_token is None and client.access is None:
             return await client.flow()
         action: Callable[[], Awaitable[bool]] = getattr(client, rng.choices(names, weights)[0])
@@ -530,12 +530,12 @@ def _mixed_step(rng: random.Random) -> Step:
     return step
 
 
-async def _setup(session: Session, clients: list[VirtualClient]) -> None:
+async def _setup(session: Session, clients: list[HttpxVirtualClient]) -> None:
     scenario = session.config.scenario
     if scenario in ("null", "metadata"):
         return
 
-    async def prepare(client: VirtualClient) -> None:
+    async def prepare(client: HttpxVirtualClient) -> None:
         await client.register()
         if scenario in ("refresh", "api", "revoke") and not await client.flow():
             raise LoadError("could not obtain tokens before the run: does /authorize approve by itself?")
@@ -548,7 +548,7 @@ async def _setup(session: Session, clients: list[VirtualClient]) -> None:
     # Setup runs at a bounded concurrency so that it does not itself overload the target.
     gate = asyncio.Semaphore(min(16, len(clients)))
 
-    async def gated(client: VirtualClient) -> None:
+    async def gated(client: HttpxVirtualClient) -> None:
         async with gate:
             await prepare(client)
 
@@ -557,12 +557,12 @@ async def _setup(session: Session, clients: list[VirtualClient]) -> None:
 
 def _step_for(scenario: str, rng: random.Random) -> Step:
     table: dict[str, Step] = {
-        "metadata": VirtualClient.metadata,
-        "flow": VirtualClient.flow,
-        "refresh": VirtualClient.refresh,
-        "api": VirtualClient.api,
-        "revoke": VirtualClient.revoke_from_pool,
-        "null": VirtualClient.null,
+        "metadata": HttpxVirtualClient.metadata,
+        "flow": HttpxVirtualClient.flow,
+        "refresh": HttpxVirtualClient.refresh,
+        "api": HttpxVirtualClient.api,
+        "revoke": HttpxVirtualClient.revoke_from_pool,
+        "null": HttpxVirtualClient.null,
     }
     return _mixed_step(rng) if scenario == "mixed" else table[scenario]
 
@@ -581,15 +581,15 @@ async def run(config: LoadConfig, *, on_start: Callable[[], None] | None = None)
     if config.scenario != "null":
         await session.discover()
     async with contextlib.AsyncExitStack() as stack:
-        clients: list[VirtualClient] = []
+        clients: list[HttpxVirtualClient] = []
         for _ in range(config.concurrency):
-            clients.append(VirtualClient(session))
+            clients.append(HttpxVirtualClient(session))
             await stack.enter_async_context(clients[-1].http)
         await _setup(session, clients)
         step = _step_for(config.scenario, rng)
         iterations = Counter[str]()
 
-        async def worker(client: VirtualClient) -> None:
+        async def worker(client: HttpxVirtualClient) -> None:
             while session.budget.take():
                 iterations["ok" if await step(client) else "failed"] += 1
                 if config.scenario == "revoke" and not client.pool:

@@ -21,9 +21,7 @@ bounded, and counts the units that completed inside the window.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import secrets
 import time
 from collections import Counter
@@ -40,6 +38,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from oauth_conformance.support.flows import pkce_pair
 from reference.bench.cookies import REDIRECTS
 from reference.bench.cookies import CookieJar
 from reference.bench.cookies import same_origin_target
@@ -99,13 +98,7 @@ class Endpoints:
         return cls(origin, metadata, authorize, token, target("registration_endpoint"))
 
 
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-class VirtualClient:
+class RawVirtualClient:
     """One registered public client: a keep-alive connection, a cookie jar, its token family."""
 
     def __init__(
@@ -246,22 +239,22 @@ class VirtualClient:
         await self.connection.close()
 
 
-Step = Callable[[VirtualClient], Awaitable[str | None]]
+Step = Callable[[RawVirtualClient], Awaitable[str | None]]
 STEPS: dict[str, Step] = {
-    "metadata": VirtualClient.metadata,
-    "api": VirtualClient.api,
-    "refresh": VirtualClient.refresh,
-    "flow": VirtualClient.flow,
-    "null": VirtualClient.null,
+    "metadata": RawVirtualClient.metadata,
+    "api": RawVirtualClient.api,
+    "refresh": RawVirtualClient.refresh,
+    "flow": RawVirtualClient.flow,
+    "null": RawVirtualClient.null,
 }
 
 
 async def prepare(
     url: str, count: int, *, tokens: bool = True, scope: str | None = None, api_path: str = "/api/whoami"
-) -> list[VirtualClient]:
+) -> list[RawVirtualClient]:
     """``count`` registered clients, each with a token family when ``tokens``; sequential, untimed."""
     endpoints = await Endpoints.discover(url)
-    clients = [VirtualClient(endpoints, scope=scope, api_path=api_path) for _ in range(count)]
+    clients = [RawVirtualClient(endpoints, scope=scope, api_path=api_path) for _ in range(count)]
     for client in clients:
         await client.register()
         if tokens:
@@ -272,7 +265,7 @@ async def prepare(
 
 
 async def measure(
-    clients: Sequence[VirtualClient],
+    clients: Sequence[RawVirtualClient],
     workload: str,
     *,
     duration: float,
@@ -293,7 +286,7 @@ async def measure(
     begin = time.perf_counter() + warmup
     end = begin + duration
 
-    async def worker(client: VirtualClient) -> None:
+    async def worker(client: RawVirtualClient) -> None:
         nonlocal requests
         while time.perf_counter() < end:
             with contextlib.suppress(RawHTTPError, RawLoadError):

@@ -63,7 +63,7 @@ class Server:
     pid: int
     scope: str | None
     processes: dict[str, int] = field(default_factory=dict)  # label -> pid, for the RSS columns
-    clients: list[rawload.VirtualClient] = field(default_factory=list)
+    clients: list[rawload.RawVirtualClient] = field(default_factory=list)
 
     def watch(self) -> None:
         """Name the processes whose peak RSS is reported (workerd is miniflare's child)."""
@@ -154,7 +154,7 @@ async def _ceiling(url: str, concurrencies: Sequence[int], duration: float, warm
     endpoints = rawload.Endpoints(url.rstrip("/"), "/", "/", "/", None)
     results = []
     for concurrency in concurrencies:
-        clients = [rawload.VirtualClient(endpoints) for _ in range(concurrency)]
+        clients = [rawload.RawVirtualClient(endpoints) for _ in range(concurrency)]
         results.append(await rawload.measure(clients, "null", duration=duration, warmup=warmup))
         for client in clients:
             await client.close()

@@ -16,7 +16,10 @@ from typing import Any
 from oauth_reference.core import Core
 from oauth_reference.errors import InvalidGrantError
 from oauth_reference.errors import InvalidRequestError
+from oauth_reference.machinery import crypto
 from oauth_reference.machinery import grants
+from oauth_reference.machinery.records import Grant
+from oauth_reference.specs.oauth21.scopes import narrow
 
 _UNSET: Any = object()
 
@@ -89,3 +92,59 @@ async def run(core: Core, options: TokenExchangeCallbackOptions) -> TokenExchang
     if result.access_token_ttl == 0:
         raise InvalidRequestError("the token exchange callback returned an invalid access_token_ttl")
     return result
+
+
+@dataclass(slots=True)
+class Issuance:
+    """What the tokens of one code exchange or refresh are made of, after the callback had its say."""
+
+    props_key: bytes  # the key of the grant's props (a new one when the callback replaced them)
+    token_props_key: bytes  # the key of this access token's props
+    token_props: str  # this access token's encrypted props
+    access_ttl: int
+    refresh_ttl: int | None
+    scope: list[str]
+
+
+async def issuance(
+    core: Core,
+    grant: Grant,
+    *,
+    grant_type: str,
+    client_id: str,
+    props_key: bytes,
+    scope: list[str],
+    refresh_ttl: int | None,
+) -> Issuance:
+    """Run the callback (if any) for a code exchange or a refresh and apply what it returned.
+
+    New props replace the grant's (``grant.encrypted_props`` is updated, under a new key);
+    access token props, lifetimes and a narrower scope apply to the tokens issued now.
+    """
+    issued = Issuance(props_key, props_key, grant.encrypted_props, core.options.access_token_ttl, refresh_ttl, scope)
+    if core.options.token_exchange_callback is None:
+        return issued
+    result = await run(
+        core,
+        TokenExchangeCallbackOptions(
+            grant_type=grant_type,
+            client_id=client_id,
+            user_id=grant.user_id,
+            grant_id=grant.id,
+            scope=list(grant.scope),
+            requested_scope=scope,
+            props=crypto.decrypt_props(grant.encrypted_props, props_key),
+            subject_client_id=client_id,
+        ),
+    )
+    if result.has_new_props:
+        issued.props_key, grant.encrypted_props = grants.encrypt_new_props(result.new_props)
+        issued.token_props_key, issued.token_props = issued.props_key, grant.encrypted_props
+    if result.has_access_token_props:
+        issued.token_props_key, issued.token_props = grants.encrypt_new_props(result.access_token_props)
+    issued.access_ttl = result.access_token_ttl or issued.access_ttl
+    if result.refresh_token_ttl is not None:
+        issued.refresh_ttl = result.refresh_token_ttl
+    if result.access_token_scope is not None:
+        issued.scope = narrow(result.access_token_scope, scope)
+    return issued

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import secrets
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,9 +14,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from oauth_conformance.support.flows import pkce_pair as client_pkce_pair
+from oauth_conformance.support.flows import s256 as client_s256
 from oauth_reference import OAuthProvider
 from oauth_reference.machinery import records
 from oauth_reference.machinery.clock import OffsetClock
+from oauth_reference.machinery.grants import split_token
 from oauth_reference.machinery.records import Grant
 from oauth_reference.machinery.storage import Storage
 from oauth_reference.serving.demo import build_reference
@@ -35,14 +36,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    return verifier, s256(verifier)
-
-
-def s256(verifier: str) -> str:
-    """RFC 7636 section 4.2, computed independently of the reference's own implementation."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+# PKCE as a client computes it: the harness's client-side helpers, independent of the reference's own
+# implementation (oauth_reference.specs.rfc7636), which these tests check.
+pkce_pair = client_pkce_pair
+s256 = client_s256
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -61,8 +58,9 @@ def fragment_of(url: str) -> dict[str, list[str]]:
 
 def ids_of(token: str) -> tuple[str, str]:
     """``(user_id, grant_id)`` of a token in the ``userId:grantId:secret`` shape."""
-    user_id, grant_id, _ = token.split(":")
-    return user_id, grant_id
+    ids = split_token(token)
+    assert ids is not None, "not a token of the reference's shape"
+    return ids
 
 
 async def dump_store(storage: Storage) -> dict[str, bytes]:

@@ -19,7 +19,7 @@ from reference.bench.cookies import same_origin_target
 from reference.bench.rawload import REDIRECT_URI
 from reference.bench.rawload import Endpoints
 from reference.bench.rawload import RawLoadError
-from reference.bench.rawload import VirtualClient
+from reference.bench.rawload import RawVirtualClient
 from reference.bench.rawload import measure
 
 ORIGIN = "http://127.0.0.1:8080"
@@ -174,7 +174,7 @@ async def tiny_server(handler: Handler) -> AsyncIterator[str]:
 def test_a_flow_follows_the_interaction_redirects_with_cookies() -> None:
     async def go() -> tuple[str | None, int, str | None, int]:
         async with tiny_server(interaction_provider()) as url:
-            client = VirtualClient(await Endpoints.discover(url), scope="api:read")
+            client = RawVirtualClient(await Endpoints.discover(url), scope="api:read")
             client.registered = True
             try:
                 error = await client.flow()
@@ -192,7 +192,7 @@ def test_a_flow_follows_the_interaction_redirects_with_cookies() -> None:
 def test_a_flow_without_cookies_is_an_error_not_a_hang() -> None:
     async def go() -> None:
         async with tiny_server(interaction_provider()) as url:
-            client = VirtualClient(await Endpoints.discover(url))
+            client = RawVirtualClient(await Endpoints.discover(url))
             client.jar.update = lambda set_cookies, request_path: None  # type: ignore[method-assign]
             try:
                 await client.flow()
@@ -206,7 +206,7 @@ def test_a_flow_without_cookies_is_an_error_not_a_hang() -> None:
 def test_measure_counts_units_and_requests_in_its_window() -> None:
     async def go() -> dict[str, object]:
         async with tiny_server(interaction_provider()) as url:
-            clients = [VirtualClient(await Endpoints.discover(url)) for _ in range(2)]
+            clients = [RawVirtualClient(await Endpoints.discover(url)) for _ in range(2)]
             marks: list[str] = []
             try:
                 result = await measure(clients, "flow", duration=0.3, warmup=0.05, on_window=marks.append)

@@ -6,8 +6,6 @@ each step's outcome printed; exit status 0 only if every step behaved as the sta
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import sys
 from collections.abc import Callable
@@ -17,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from oauth_reference.serving.process import served
+from oauth_reference.specs import rfc7636
 
 REDIRECT = "http://127.0.0.1:9/callback"
 
@@ -40,7 +39,7 @@ def run_flow(base: str, say: Callable[[str, bool, str], bool] = _step) -> bool:
             return False
         client_id = reg.json()["client_id"]
         verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        challenge = rfc7636.s256(verifier)
         state = secrets.token_urlsafe(12)
         auth = http.get(
             doc["authorization_endpoint"],

@@ -8,9 +8,7 @@ resource the other serves. Run on Redis and on one SQLite file.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import secrets
 from collections.abc import AsyncIterator
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from oauth_conformance.support.flows import pkce_pair
 from oauth_reference.machinery import records
 from oauth_reference.machinery.clock import SystemClock
 from oauth_reference.machinery.records import Grant
@@ -86,8 +85,7 @@ class Client:
         self.client_id = response.json()["client_id"]
 
     async def code(self, which: int) -> tuple[str, str]:
-        verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        verifier, challenge = pkce_pair()
         params = {
             "response_type": "code",
             "client_id": self.client_id,

@@ -74,34 +74,16 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
         scope = narrow(requested, grant.scope) if requested else list(grant.scope)
 
         assert grant.auth_code_wrapped_key is not None
-        props_key = crypto.unwrap_key(grant.auth_code_wrapped_key, code)
-        token_props_key, token_props = props_key, grant.encrypted_props
-        access_ttl = core.options.access_token_ttl
-        refresh_ttl = core.options.refresh_token_ttl
-        if core.options.token_exchange_callback is not None:
-            result = await callbacks.run(
-                core,
-                callbacks.TokenExchangeCallbackOptions(
-                    grant_type="authorization_code",
-                    client_id=client.client_id,
-                    user_id=user_id,
-                    grant_id=grant_id,
-                    scope=list(grant.scope),
-                    requested_scope=scope,
-                    props=crypto.decrypt_props(grant.encrypted_props, props_key),
-                    subject_client_id=client.client_id,
-                ),
-            )
-            if result.has_new_props:
-                props_key, grant.encrypted_props = grants.encrypt_new_props(result.new_props)
-                token_props_key, token_props = props_key, grant.encrypted_props
-            if result.has_access_token_props:
-                token_props_key, token_props = grants.encrypt_new_props(result.access_token_props)
-            access_ttl = result.access_token_ttl or access_ttl
-            if result.refresh_token_ttl is not None:
-                refresh_ttl = result.refresh_token_ttl
-            if result.access_token_scope is not None:
-                scope = narrow(result.access_token_scope, scope)
+        issued = await callbacks.issuance(
+            core,
+            grant,
+            grant_type="authorization_code",
+            client_id=client.client_id,
+            props_key=crypto.unwrap_key(grant.auth_code_wrapped_key, code),
+            scope=scope,
+            refresh_ttl=core.options.refresh_token_ttl,
+        )
+        scope, access_ttl, refresh_ttl = issued.scope, issued.access_ttl, issued.refresh_ttl
 
         refresh_token = None
         # The code is used; its hash and challenge stay to recognise (and judge) a replay.
@@ -112,13 +94,13 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
             grant.expires_at = None if refresh_ttl is None else now + refresh_ttl
             refresh_token = grants.new_token(user_id, grant_id)
             grant.refresh_token_id = crypto.sha256_hex(refresh_token)
-            grant.refresh_token_wrapped_key = crypto.wrap_key(props_key, refresh_token)
+            grant.refresh_token_wrapped_key = crypto.wrap_key(issued.props_key, refresh_token)
         ttl = grants.token_lifetime(access_ttl, grant, now)
         minted = grants.mint_access_token(
             grant,
             client_id=client.client_id,
-            props_key=token_props_key,
-            encrypted_props=token_props,
+            props_key=issued.token_props_key,
+            encrypted_props=issued.token_props,
             scope=scope,
             audience=resource,
             now=now,

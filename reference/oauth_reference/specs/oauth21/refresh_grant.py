@@ -76,31 +76,16 @@ async def refresh(request: TokenRequest) -> dict[str, Any]:
         # OAUTH21-4.3.1-RT-SCOPE, ROBUST-STATE-SCOPE: narrowing is relative to the original grant,
         # never wider; the grant keeps its scope for the next refresh (OAUTH21-4.3.3-RT-SAME-SCOPE).
         scope = narrow(requested, grant.scope) if requested else list(grant.scope)
-        props_key = crypto.unwrap_key(wrapped, presented)
-        token_props_key, token_props = props_key, grant.encrypted_props
-        access_ttl = core.options.access_token_ttl
-        if core.options.token_exchange_callback is not None:
-            result = await callbacks.run(
-                core,
-                callbacks.TokenExchangeCallbackOptions(
-                    grant_type="refresh_token",
-                    client_id=client.client_id,
-                    user_id=user_id,
-                    grant_id=grant_id,
-                    scope=list(grant.scope),
-                    requested_scope=scope,
-                    props=crypto.decrypt_props(grant.encrypted_props, props_key),
-                    subject_client_id=client.client_id,
-                ),
-            )
-            if result.has_new_props:
-                props_key, grant.encrypted_props = grants.encrypt_new_props(result.new_props)
-                token_props_key, token_props = props_key, grant.encrypted_props
-            if result.has_access_token_props:
-                token_props_key, token_props = grants.encrypt_new_props(result.access_token_props)
-            access_ttl = result.access_token_ttl or access_ttl
-            if result.access_token_scope is not None:
-                scope = narrow(result.access_token_scope, scope)
+        issued = await callbacks.issuance(
+            core,
+            grant,
+            grant_type="refresh_token",
+            client_id=client.client_id,
+            props_key=crypto.unwrap_key(wrapped, presented),
+            scope=scope,
+            refresh_ttl=None,  # a refresh never changes the grant's lifetime
+        )
+        props_key, scope, access_ttl = issued.props_key, issued.scope, issued.access_ttl
 
         successor = grants.new_token(user_id, grant_id)  # OAUTH21-4.3.1-RT-ROTATE, MCP-SEC-RT-ROTATION
         # OAUTH21-4.3.1-RT-SUPERSEDED, ROBUST-STATE-RT-SUPERSEDED: the presented token is retired
@@ -116,8 +101,8 @@ async def refresh(request: TokenRequest) -> dict[str, Any]:
         minted = grants.mint_access_token(
             grant,
             client_id=client.client_id,
-            props_key=token_props_key,
-            encrypted_props=token_props,
+            props_key=issued.token_props_key,
+            encrypted_props=issued.token_props,
             scope=scope,
             audience=resource,
             now=now,
