@@ -17,6 +17,7 @@ from .clock import Clock
 from .clock import FreezeClock
 from .clock import HeaderClock
 from .clock import make_clock
+from .drivers import Chromium
 from .drivers import ConsentDriver
 from .drivers import make_driver
 from .evidence import Recorder
@@ -88,13 +89,27 @@ def http(target: Target, recorder: Recorder, clock: Clock) -> Iterator[httpx.Cli
         yield client
 
 
+@pytest.fixture(scope="session")
+def consent_browser(target: Target) -> Iterator[Chromium | None]:
+    """The run's one Chromium for the browser driver (launched when first needed), else None."""
+    if target.profile.consent.driver != "browser":
+        yield None
+        return
+    chromium = Chromium(target.profile.consent.browser.executable)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
 @pytest.fixture
-def driver(target: Target, recorder: Recorder, clock: Clock) -> ConsentDriver:
+def driver(target: Target, recorder: Recorder, clock: Clock, consent_browser: Chromium | None) -> ConsentDriver:
     allowed = {_origin(target.url), _origin(target.issuer or target.url)}
     endpoint = target.endpoint("authorization_endpoint")
     if endpoint:
         allowed.add(_origin(endpoint))
-    return make_driver(target.profile, allowed, _hooks(recorder, clock), target.transport())
+    hooks = _hooks(recorder, clock)
+    return make_driver(target.profile, allowed, hooks, target.transport(), chromium=consent_browser)
 
 
 def _origin(url: str) -> str:

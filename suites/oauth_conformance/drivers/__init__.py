@@ -97,6 +97,19 @@ class Walker:
     def close(self) -> None:
         self.http.close()
 
+    def go(self, method: str, url: str, redirect_uri: str, hops: list[str], **kwargs: Any) -> httpx.Response | Callback:
+        """Send a request a page asked for (a form, a link), unless it leaves the allowed origins."""
+        if is_callback(url, redirect_uri):
+            # The page itself points at the client (a link, a form): nothing is sent there.
+            return parse_callback(url, 200, tuple(hops))
+        if origin(url) not in self.allowed:
+            raise DriverStopped(
+                f"the page leads to {origin(url)}, which is neither the authorization server nor the client",
+                unlock="consent.allowed_origins",
+            )
+        hops.append(url)
+        return self.follow(self.http.request(method, url, **kwargs), redirect_uri, hops)
+
     def follow(self, response: httpx.Response, redirect_uri: str, hops: list[str]) -> httpx.Response | Callback:
         """Follow redirects from ``response`` until a page, or the callback."""
         for _ in range(self.profile.consent.max_redirects):
@@ -121,6 +134,7 @@ class Walker:
 
 
 from .browser import BrowserDriver  # noqa: E402
+from .chromium import Chromium  # noqa: E402
 from .form import FormDriver  # noqa: E402
 from .python import PythonDriver  # noqa: E402
 from .redirect import RedirectDriver  # noqa: E402
@@ -131,12 +145,15 @@ def make_driver(
     allowed: set[str],
     hooks: Hooks,
     transport: httpx.BaseTransport | None = None,
+    *,
+    chromium: Chromium | None = None,
 ) -> ConsentDriver:
+    """The profile's consent driver; the browser driver uses ``chromium`` (the run's browser) when given."""
     name = profile.consent.driver
     if name == "form":
         return FormDriver(profile, allowed, hooks, transport)
     if name == "browser":
-        return BrowserDriver(profile, allowed)
+        return BrowserDriver(profile, allowed, hooks, chromium)
     if name == "python":
         return PythonDriver(profile, allowed, hooks, transport)
     return RedirectDriver(profile, allowed, hooks, transport)
@@ -145,6 +162,7 @@ def make_driver(
 __all__ = [
     "BrowserDriver",
     "Callback",
+    "Chromium",
     "ConsentDriver",
     "DriverStopped",
     "FormDriver",

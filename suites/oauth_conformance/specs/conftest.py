@@ -3,6 +3,7 @@
 from oauth_conformance.fixtures import _applicability  # noqa: F401
 from oauth_conformance.fixtures import clients  # noqa: F401
 from oauth_conformance.fixtures import clock  # noqa: F401
+from oauth_conformance.fixtures import consent_browser  # noqa: F401
 from oauth_conformance.fixtures import driver  # noqa: F401
 from oauth_conformance.fixtures import finding  # noqa: F401
 from oauth_conformance.fixtures import fixture_host  # noqa: F401
