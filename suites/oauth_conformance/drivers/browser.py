@@ -179,5 +179,6 @@ def _where(page: Any, net: Interception) -> str:
     from ..evidence import redact_url
 
     shown = net.last_page
-    status = f"HTTP {shown.status_code}" if shown is not None else "no page"
-    return f"{redact_url(page.url)} ({status})"
+    status = f"last page HTTP {shown.status_code}" if shown is not None else "no page yet"
+    problem = f"; the driver could not pass on a request: {net.problems[0]}" if net.problems else ""
+    return f"{redact_url(page.url)} ({status}){problem}"

@@ -50,6 +50,7 @@ BLOCKED = (
 )
 REDIRECTS = (301, 302, 303, 307, 308)
 _RECORDED = ("Document", "XHR", "Fetch")  # what a test may want as evidence (not images, fonts, styles)
+_NOT_OVERRIDDEN = ("host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade", "te")
 _BODYLESS = ("content-encoding", "content-length", "transfer-encoding")  # CDP hands over decoded bodies
 
 
@@ -251,7 +252,8 @@ class Interception:
         after = list(probe.headers.multi_items())
         if sorted((k.lower(), v) for k, v in after) == sorted((k.lower(), v) for k, v in before):
             return None
-        return [{"name": k, "value": v} for k, v in after if k.lower() != "host"]
+        # Chromium sets these itself and refuses them in an override ("Unsafe header").
+        return [{"name": k, "value": v} for k, v in after if k.lower() not in _NOT_OVERRIDDEN]
 
 
 def _post_data(request: dict[str, Any]) -> bytes:
