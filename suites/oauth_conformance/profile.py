@@ -543,15 +543,28 @@ redirect_uri = "http://127.0.0.1:8976/callback"   # the test clients' redirect U
 driver = "redirect"
 # allowed_origins = ["https://login.example.com"]   # other origins the login may pass through
 
+# The form driver: the login form gets the fields; the consent page gets the choice. A control is
+# { name = "action", value = "approve" }, { text = "Allow" } (visible text), { selector = "a.cancel" }
+# (CSS), or a mix; name = "" is a button without a name. Deny may be a link. Without them the
+# driver goes by the words on the buttons and links. (fixtures/profiles/README.md: a worked example.)
 # [consent.form]
 # fields = { username = "alice", password = { env = "AS_TEST_PASSWORD" } }
-# approve = { name = "action", value = "approve" }
-# deny = { name = "action", value = "deny" }
+# login = { text = "Sign in" }          # the login form's button, when it has more than one
+# approve = { text = "Allow" }
+# deny = { text = "Cancel" }            # a button or a link
 
-# [[consent.browser.steps]]
+# The browser driver: login_steps first, then steps (approve) or deny_steps. A wait step waits for
+# its element to be attached (state = "visible" to wait until it shows); errors name the step.
+# [[consent.browser.login_steps]]
 # action = "fill"       # fill | click | wait | press
 # selector = "#username"
 # value = "alice"
+# [[consent.browser.steps]]
+# action = "click"
+# selector = "button:has-text('Allow')"
+# [[consent.browser.deny_steps]]
+# action = "click"
+# selector = "a:has-text('Cancel')"
 
 # Pre-registered clients, used when the target has no registration endpoint:
 # [[clients]]

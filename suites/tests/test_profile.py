@@ -135,3 +135,16 @@ def test_browser_steps_come_in_login_approve_and_deny_phases() -> None:
     assert browser.login_steps[0].state == "attached"  # a wait needs no visibility unless it asks
     assert browser.login_steps[0].describe() == "wait 'input[name=csrf]'"
     assert browser.steps == ()
+
+
+def test_the_worked_examples_in_the_profile_docs_parse() -> None:
+    import re
+    import tomllib
+    from pathlib import Path
+
+    profiles = Path(__file__).resolve().parents[2] / "fixtures" / "profiles"
+    blocks = re.findall(r"```toml\n(.*?)```", (profiles / "README.md").read_text(encoding="utf-8"), re.S)
+    drivers = [parse_profile(tomllib.loads(block)).consent.driver for block in blocks]
+    assert drivers == ["form", "browser"]
+    for path in sorted(profiles.glob("*.toml")):
+        parse_profile(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
