@@ -111,7 +111,7 @@ class BrowserDriver:
                     self._step(page, net, step, last, _SETTING[phase], timeout)
             deadline = time.monotonic() + timeout
             while not net.finished() and time.monotonic() < deadline:
-                page.wait_for_timeout(100)
+                page.wait_for_timeout(50)
             found = net.result()
             if found is not None:
                 return found

@@ -119,7 +119,10 @@ class Interception:
         self.session = context.new_cdp_session(page)
         self.main_frame = self.session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
         self.session.on("Fetch.requestPaused", self._paused)
-        stages = [{"urlPattern": "*", "requestStage": "Request"}, {"urlPattern": "*", "requestStage": "Response"}]
+        # Every request is paused (to be allowed or refused); responses only where they may be
+        # evidence or lead somewhere (a redirect): documents and scripts' requests, not images.
+        stages = [{"urlPattern": "*", "requestStage": "Request"}]
+        stages += [{"urlPattern": "*", "resourceType": kind, "requestStage": "Response"} for kind in _RECORDED]
         self.session.send("Fetch.enable", {"patterns": stages})
 
     def finished(self) -> bool:
