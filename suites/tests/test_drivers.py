@@ -13,6 +13,7 @@ import pytest
 from oauth_conformance.clients import Client
 from oauth_conformance.clock import OFFSET_HEADER
 from oauth_conformance.clock import HeaderClock
+from oauth_conformance.drivers import BrowserDriver
 from oauth_conformance.drivers import Chromium
 from oauth_conformance.drivers import ConsentDriver
 from oauth_conformance.drivers import DriverStopped
@@ -284,6 +285,19 @@ def test_browser_driver_stops_at_an_error_page_without_waiting_out_its_steps(
     assert time.monotonic() - started < 5
     page = stopped.value.response
     assert page is not None and page.status_code == 400 and stopped.value.unlock is None  # a result, not a stop
+
+
+def test_a_chromium_that_does_not_start_is_a_stop_naming_the_setting(consent_server: str) -> None:
+    if browser_available("/usr/bin/chromium"):
+        pytest.skip("no playwright")
+    driver = make_driver(profile(driver="browser", browser={**BROWSER_STEPS, "executable": "/bin/false"}), set(), {})
+    try:
+        with pytest.raises(DriverStopped, match="Chromium did not start") as stopped:
+            driver.complete(authorization_url(consent_server, register(consent_server)), REDIRECT)
+        assert stopped.value.unlock == "consent.browser.executable"
+    finally:
+        assert isinstance(driver, BrowserDriver)
+        driver.close()
 
 
 def test_browser_driver_without_playwright_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:

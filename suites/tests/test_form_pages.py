@@ -136,6 +136,13 @@ def test_two_matching_controls_are_reported_not_guessed() -> None:
     assert stopped.value.unlock == "consent.form.deny"
 
 
+def test_a_deny_button_is_preferred_to_a_cancel_link() -> None:
+    consent = CONSENT.replace("</button></form>", '</button><button name="choice" value="deny">Deny</button></form>')
+    stub = Stub(consent=consent)
+    complete(stub, approve=False)
+    assert stub.sent[-1][:2] == ("POST", "/consent") and stub.sent[-1][2].get("choice") == "deny"
+
+
 def test_a_login_form_with_several_buttons_needs_the_login_setting() -> None:
     login = LOGIN.replace("Sign-in</button>", 'Go</button><button name="sso">Use SSO</button>')
     with pytest.raises(DriverStopped, match="none is plainly the one that logs in") as stopped:

@@ -28,6 +28,7 @@ from . import DriverStopped
 from . import Hooks
 from .chromium import Chromium
 from .chromium import Interception
+from .chromium import LaunchFailed
 
 _SLICE = 0.25  # seconds: how often a waiting step looks whether the authorization is over anyway
 _OPTIONAL_WAIT = 3.0  # seconds an optional step waits for its element before it is skipped
@@ -85,6 +86,8 @@ class BrowserDriver:
             raise DriverStopped(
                 f"the browser did not finish the authorization within {budget:.0f}s", unlock="consent.browser.timeout"
             ) from None
+        except LaunchFailed as exc:
+            raise DriverStopped(f"Chromium did not start: {exc}", unlock="consent.browser.executable") from None
 
     # ------------------------------------------------------------- on the browser's thread
     def _walk(
@@ -111,7 +114,10 @@ class BrowserDriver:
                     self._step(page, net, step, last, _SETTING[phase], timeout)
             deadline = time.monotonic() + timeout
             while not net.finished() and time.monotonic() < deadline:
-                page.wait_for_timeout(50)
+                try:
+                    page.wait_for_timeout(50)
+                except PlaywrightError as exc:  # the page or the browser went away
+                    raise DriverStopped(f"after {last}: {_first_line(exc)}", net.last_page) from None
             found = net.result()
             if found is not None:
                 return found
@@ -181,4 +187,7 @@ def _where(page: Any, net: Interception) -> str:
     shown = net.last_page
     status = f"last page HTTP {shown.status_code}" if shown is not None else "no page yet"
     problem = f"; the driver could not pass on a request: {net.problems[0]}" if net.problems else ""
-    return f"{redact_url(page.url)} ({status}){problem}"
+    refused = sorted(set(net.blocked))[:3]
+    # A page that needs scripts or styles from another origin (a CDN) needs it allowed.
+    blocked = f"; refused requests to {', '.join(refused)} (consent.allowed_origins)" if refused else ""
+    return f"{redact_url(page.url)} ({status}){problem}{blocked}"

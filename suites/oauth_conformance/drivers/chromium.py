@@ -54,6 +54,10 @@ _NOT_OVERRIDDEN = ("host", "content-length", "connection", "transfer-encoding", 
 _BODYLESS = ("content-encoding", "content-length", "transfer-encoding")  # CDP hands over decoded bodies
 
 
+class LaunchFailed(RuntimeError):
+    """Chromium (or Playwright's driver) did not start."""
+
+
 class Chromium:
     """One Chromium for many authorizations: launched when first needed, closed by :meth:`close`.
 
@@ -74,13 +78,17 @@ class Chromium:
 
     def _call(self, job: Callable[[Any], T]) -> T:
         if self._browser is None or not self._browser.is_connected():
+            from playwright.sync_api import Error as PlaywrightError
             from playwright.sync_api import sync_playwright
 
-            if self._playwright is None:
-                self._playwright = sync_playwright().start()
-            self._browser = self._playwright.chromium.launch(
-                executable_path=self.executable, args=CHROMIUM_ARGS, headless=True
-            )
+            try:
+                if self._playwright is None:
+                    self._playwright = sync_playwright().start()
+                self._browser = self._playwright.chromium.launch(
+                    executable_path=self.executable, args=CHROMIUM_ARGS, headless=True
+                )
+            except PlaywrightError as exc:
+                raise LaunchFailed((str(exc).strip().splitlines() or ["unknown error"])[0]) from None
             self.launches += 1
         return job(self._browser)
 

@@ -131,6 +131,8 @@ class FormDriver:
                 found = buttons  # a consent page with a single button: that button approves
         else:
             found = [c for c in candidates if says(c, DENY_WORDS)]
+            # A "Deny" button and a "Cancel" link on one page: the button is the consent form's answer.
+            found = [c for c in found if c.kind == "button"] or found
         return self._one(response, found, None, setting)
 
     @staticmethod
