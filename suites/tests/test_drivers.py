@@ -269,6 +269,22 @@ def test_a_browser_step_that_finds_nothing_names_itself_and_gives_up_in_time(
     assert stopped.value.unlock == "consent.browser.deny_steps"
 
 
+def test_a_step_that_never_matches_gets_only_a_short_look_after_two_misses(
+    consent_server: str, chromium: Chromium
+) -> None:
+    # A wrong selector in a profile must not cost every test of the run its full timeout.
+    steps = [{"action": "click", "selector": "#never"}]
+    driver = browser_driver(consent_server, chromium, login_steps=steps, timeout=4)
+    took = []
+    for _ in range(3):
+        started = time.monotonic()
+        with pytest.raises(DriverStopped) as stopped:
+            driver.complete(authorization_url(consent_server, register(consent_server)), REDIRECT)
+        took.append(time.monotonic() - started)
+    assert "nor in 2 earlier authorizations" in stopped.value.reason
+    assert took[2] < took[0] - 1, took
+
+
 def test_a_wait_step_is_content_with_a_hidden_field(consent_server: str, chromium: Chromium) -> None:
     steps = [{"action": "wait", "selector": "input[name=csrf]"}, *BROWSER_STEPS["steps"]]
     driver = browser_driver(consent_server, chromium, steps=steps, timeout=3)

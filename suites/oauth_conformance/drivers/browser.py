@@ -29,9 +29,12 @@ from . import Hooks
 from .chromium import Chromium
 from .chromium import Interception
 from .chromium import LaunchFailed
+from .chromium import StepRecord
 
 _SLICE = 0.25  # seconds: how often a waiting step looks whether the authorization is over anyway
 _OPTIONAL_WAIT = 3.0  # seconds an optional step waits for its element before it is skipped
+_GIVE_UP_AFTER = 2  # authorizations in which a step never matched, before it gets only...
+_SHORT_LOOK = 2.0  # ...this many seconds
 _SETTING = {
     "login": "consent.browser.login_steps",
     "approve": "consent.browser.steps",
@@ -131,14 +134,19 @@ class BrowserDriver:
         finally:
             context.close()
 
-    @staticmethod
-    def _step(page: Any, net: Interception, step: BrowserStep, where: str, setting: str, timeout: float) -> None:
+    def _step(self, page: Any, net: Interception, step: BrowserStep, where: str, setting: str, timeout: float) -> None:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         locator = page.locator(step.selector)
         state = step.state if step.action == "wait" else "attached"
         limit = min(timeout, _OPTIONAL_WAIT) if step.optional else timeout
+        record = self.chromium.steps if self.chromium is not None else StepRecord()
+        misses = record.misses(where)
+        if misses >= _GIVE_UP_AFTER:
+            # A profile's step that never matched in this run will not match now: a short look
+            # instead of the whole timeout, or a wrong selector costs every test its timeout.
+            limit = min(limit, _SHORT_LOOK)
         deadline = time.monotonic() + limit
         # Wait in slices, so a step ends as soon as the authorization does (the redirect came,
         # or an error page), instead of waiting out its timeout on a page that will never match.
@@ -149,14 +157,17 @@ class BrowserDriver:
             if remaining <= 0:
                 if step.optional:
                     return
+                record.missed(where)
+                earlier = f" (nor in {misses} earlier authorizations: a short look this time)" if misses else ""
                 raise DriverStopped(
-                    f"{where}: nothing matched within {timeout:g}s (waiting for it to be {state});"
+                    f"{where}: nothing matched within {limit:g}s (waiting for it to be {state}){earlier};"
                     f" the browser shows {_where(page, net)}",
                     net.last_page,
                     unlock=setting,
                 )
             try:
                 locator.wait_for(state=state, timeout=min(_SLICE, remaining) * 1000)
+                record.matched(where)
                 break
             except PlaywrightTimeout:
                 continue

@@ -58,6 +58,26 @@ class LaunchFailed(RuntimeError):
     """Chromium (or Playwright's driver) did not start."""
 
 
+class StepRecord:
+    """Which profile steps matched in a run, and how often the others timed out."""
+
+    def __init__(self) -> None:
+        self._matched: set[str] = set()
+        self._misses: dict[str, int] = {}
+
+    def matched(self, step: str) -> None:
+        self._matched.add(step)
+        self._misses.pop(step, None)
+
+    def missed(self, step: str) -> None:
+        if step not in self._matched:
+            self._misses[step] = self._misses.get(step, 0) + 1
+
+    def misses(self, step: str) -> int:
+        """How many authorizations this step timed out in, without ever matching."""
+        return self._misses.get(step, 0)
+
+
 class Chromium:
     """One Chromium for many authorizations: launched when first needed, closed by :meth:`close`.
 
@@ -68,6 +88,7 @@ class Chromium:
     def __init__(self, executable: str) -> None:
         self.executable = executable
         self.launches = 0
+        self.steps = StepRecord()  # shared by the run's authorizations
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
         self._playwright: Any = None
         self._browser: Any = None
