@@ -123,3 +123,9 @@ def growth(session: nox.Session) -> None:
 def targets(session: nox.Session) -> None:
     """Every suite against every real target and the reference; reports/targets/ and reports/compare/."""
     session.run("python", "fixtures/targets/matrix.py", *session.posargs)
+
+
+@nox.session(python=False)
+def consent(session: nox.Session) -> None:
+    """The consent drivers side by side on oidc-provider's own login pages; reports/targets/consent-drivers/."""
+    session.run("python", "fixtures/targets/consent_drivers.py", *session.posargs)

@@ -64,16 +64,36 @@ class RequestSection:
 
 @dataclass(frozen=True, slots=True)
 class ButtonSpec:
-    name: str
-    value: str
+    """One control on a login or consent page (a submit button, or a link), by any of: its
+    ``name`` and ``value`` (``name = ""``: a button without a name), its visible ``text``, or a
+    CSS ``selector``. Everything given must match."""
+
+    name: str | None = None
+    value: str | None = None
+    text: str | None = None
+    selector: str | None = None
+
+    def describe(self) -> str:
+        """The spec as a profile writes it (TOML inline table)."""
+        given = [(k, getattr(self, k)) for k in ("name", "value", "text", "selector")]
+        return "{ " + ", ".join(f"{k} = {_toml_string(v)}" for k, v in given if v is not None) + " }"
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True, slots=True)
 class FormSection:
-    fields: Mapping[str, str | Secret] = field(default_factory=dict)
+    fields: Mapping[str, str | Secret] = field(default_factory=dict)  # filled in wherever a form has them
+    login: ButtonSpec | None = None  # the control that submits the login form (default: its only button)
     approve: ButtonSpec | None = None
     deny: ButtonSpec | None = None
     max_pages: int = 6
+
+
+BROWSER_ACTIONS = ("fill", "click", "wait", "press")
+WAIT_STATES = ("attached", "visible", "hidden", "detached")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +102,19 @@ class BrowserStep:
     selector: str
     value: str | Secret | None = None
     optional: bool = False
+    state: str = "attached"  # what a wait step waits for: attached | visible | hidden | detached
+
+    def describe(self) -> str:
+        return f"{self.action} {self.selector!r}"
 
 
 @dataclass(frozen=True, slots=True)
 class BrowserSection:
-    steps: tuple[BrowserStep, ...] = ()
-    deny_steps: tuple[BrowserStep, ...] = ()
+    login_steps: tuple[BrowserStep, ...] = ()  # run first, whatever the choice
+    steps: tuple[BrowserStep, ...] = ()  # then these to approve
+    deny_steps: tuple[BrowserStep, ...] = ()  # or these to deny
     executable: str = DEFAULT_CHROMIUM
-    timeout: float = 15.0
+    timeout: float = 15.0  # seconds for each step, and for the last redirect after them
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,24 +334,40 @@ def _button(reader: _Reader, key: str) -> ButtonSpec | None:
         reader.used.add(key)
         return None
     section = reader.section(key)
-    button = ButtonSpec(section.string("name") or "", section.string("value") or "")
+    button = ButtonSpec(
+        name=section.string("name"),
+        value=section.string("value"),
+        text=section.string("text"),
+        selector=section.string("selector"),
+    )
     section.done()
-    if not button.name:
-        raise ProfileError(f"{reader._name(key)}.name: required")
+    if button == ButtonSpec():
+        raise ProfileError(f"{reader._name(key)}: give name (and value), text or selector")
+    if button.value is not None and button.name is None:
+        raise ProfileError(f'{reader._name(key)}.name: required with value (name = "" for a button without one)')
+    if button.text is not None and not button.text.strip():
+        raise ProfileError(f"{reader._name(key)}.text: must not be empty")
+    if button.selector is not None and not button.selector.strip():
+        raise ProfileError(f"{reader._name(key)}.selector: must not be empty")
     return button
 
 
 def _steps(reader: _Reader, key: str) -> tuple[BrowserStep, ...]:
     steps = []
     for step in reader.sections(key):
-        action = step.string("action", choices=("fill", "click", "wait", "press"))
+        action = step.string("action", choices=BROWSER_ACTIONS)
         selector = step.string("selector")
         if not action or not selector:
             raise ProfileError(f"{step.path}: action and selector are required")
         value: str | Secret | None = (
             step.secret("value") if isinstance(step.data.get("value"), dict) else step.string("value")
         )
-        steps.append(BrowserStep(action, selector, value, step.boolean("optional", False)))
+        state = step.string("state", "attached", choices=WAIT_STATES)
+        if "state" in step.data and action != "wait":
+            raise ProfileError(f"{step.path}.state: only a wait step has a state")
+        if action == "fill" and value is None:
+            raise ProfileError(f"{step.path}.value: required by a fill step")
+        steps.append(BrowserStep(action, selector, value, step.boolean("optional", False), state))
         step.done()
     return tuple(steps)
 
@@ -355,6 +396,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     form_reader = c.section("form")
     form = FormSection(
         fields=form_reader.string_map("fields", secrets=True),
+        login=_button(form_reader, "login"),
         approve=_button(form_reader, "approve"),
         deny=_button(form_reader, "deny"),
         max_pages=form_reader.integer("max_pages", 6),
@@ -362,6 +404,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     form_reader.done()
     browser_reader = c.section("browser")
     browser = BrowserSection(
+        login_steps=_steps(browser_reader, "login_steps"),
         steps=_steps(browser_reader, "steps"),
         deny_steps=_steps(browser_reader, "deny_steps"),
         executable=browser_reader.string("executable", DEFAULT_CHROMIUM),
@@ -383,8 +426,10 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     c.done()
     if consent.driver == "python" and not consent.callable:
         raise ProfileError("consent.callable: required by the python driver (package.module:function)")
-    if consent.driver == "browser" and not consent.browser.steps:
+    if consent.driver == "browser" and not (consent.browser.steps or consent.browser.login_steps):
         raise ProfileError("consent.browser.steps: required by the browser driver")
+    if consent.browser.timeout <= 0:
+        raise ProfileError("consent.browser.timeout: must be positive")
     clients = []
     for cr in root.sections("clients"):
         client = ClientSection(
@@ -498,15 +543,28 @@ redirect_uri = "http://127.0.0.1:8976/callback"   # the test clients' redirect U
 driver = "redirect"
 # allowed_origins = ["https://login.example.com"]   # other origins the login may pass through
 
+# The form driver: the login form gets the fields; the consent page gets the choice. A control is
+# { name = "action", value = "approve" }, { text = "Allow" } (visible text), { selector = "a.cancel" }
+# (CSS), or a mix; name = "" is a button without a name. Deny may be a link. Without them the
+# driver goes by the words on the buttons and links. (fixtures/profiles/README.md: a worked example.)
 # [consent.form]
 # fields = { username = "alice", password = { env = "AS_TEST_PASSWORD" } }
-# approve = { name = "action", value = "approve" }
-# deny = { name = "action", value = "deny" }
+# login = { text = "Sign in" }          # the login form's button, when it has more than one
+# approve = { text = "Allow" }
+# deny = { text = "Cancel" }            # a button or a link
 
-# [[consent.browser.steps]]
+# The browser driver: login_steps first, then steps (approve) or deny_steps. A wait step waits for
+# its element to be attached (state = "visible" to wait until it shows); errors name the step.
+# [[consent.browser.login_steps]]
 # action = "fill"       # fill | click | wait | press
 # selector = "#username"
 # value = "alice"
+# [[consent.browser.steps]]
+# action = "click"
+# selector = "button:has-text('Allow')"
+# [[consent.browser.deny_steps]]
+# action = "click"
+# selector = "a:has-text('Cancel')"
 
 # Pre-registered clients, used when the target has no registration endpoint:
 # [[clients]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oauth_conformance.profile import STARTER
+from oauth_conformance.profile import ButtonSpec
 from oauth_conformance.profile import ProfileError
 from oauth_conformance.profile import Secret
 from oauth_conformance.profile import parse_profile
@@ -26,6 +27,22 @@ def test_empty_profile_has_working_defaults() -> None:
         ({"consent": {"driver": "python"}}, "consent.callable: required by the python driver"),
         ({"consent": {"driver": "browser"}}, "consent.browser.steps: required by the browser driver"),
         ({"consent": {"form": {"approve": {"value": "x"}}}}, "consent.form.approve.name: required"),
+        ({"consent": {"form": {"deny": {}}}}, "consent.form.deny: give name (and value), text or selector"),
+        ({"consent": {"form": {"login": {"text": " "}}}}, "consent.form.login.text: must not be empty"),
+        ({"consent": {"form": {"approve": {"label": "OK"}}}}, "consent.form.approve.label: unknown field"),
+        (
+            {"consent": {"browser": {"steps": [{"action": "click", "selector": "#a", "state": "visible"}]}}},
+            "consent.browser.steps[0].state: only a wait step has a state",
+        ),
+        (
+            {"consent": {"browser": {"login_steps": [{"action": "fill", "selector": "#user"}]}}},
+            "consent.browser.login_steps[0].value: required by a fill step",
+        ),
+        (
+            {"consent": {"browser": {"steps": [{"action": "wait", "selector": "#a", "state": "there"}]}}},
+            "consent.browser.steps[0].state: must be one of attached, visible, hidden, detached",
+        ),
+        ({"consent": {"browser": {"timeout": 0}}}, "consent.browser.timeout: must be positive"),
         ({"clock": {"mode": "hook"}}, "clock.hook: required when clock.mode is hook"),
         ({"clock": {"wait_budget": "long"}}, "clock.wait_budget: must be int or float"),
         ({"policy": {"concurrency": -1}}, "policy.concurrency: must not be negative"),
@@ -82,3 +99,52 @@ def test_starter_profile_parses() -> None:
     import tomllib
 
     assert parse_profile(tomllib.loads(STARTER)).target.allow_http_loopback is True
+
+
+def test_a_control_is_described_by_name_and_value_text_or_selector() -> None:
+    form = parse_profile(
+        {
+            "consent": {
+                "form": {
+                    "login": {"name": ""},  # a button without a name can be described
+                    "approve": {"text": "Continue", "name": ""},
+                    "deny": {"selector": "a.cancel"},
+                }
+            }
+        }
+    ).consent.form
+    assert form.login == ButtonSpec(name="")
+    assert form.approve == ButtonSpec(name="", text="Continue")
+    assert form.deny == ButtonSpec(selector="a.cancel")
+    assert form.approve.describe() == '{ name = "", text = "Continue" }'
+    assert ButtonSpec(name="action", value="deny").describe() == '{ name = "action", value = "deny" }'
+
+
+def test_browser_steps_come_in_login_approve_and_deny_phases() -> None:
+    browser = parse_profile(
+        {
+            "consent": {
+                "driver": "browser",
+                "browser": {
+                    "login_steps": [{"action": "wait", "selector": "input[name=csrf]"}],
+                    "deny_steps": [{"action": "click", "selector": "a.cancel"}],
+                },
+            }
+        }
+    ).consent.browser
+    assert browser.login_steps[0].state == "attached"  # a wait needs no visibility unless it asks
+    assert browser.login_steps[0].describe() == "wait 'input[name=csrf]'"
+    assert browser.steps == ()
+
+
+def test_the_worked_examples_in_the_profile_docs_parse() -> None:
+    import re
+    import tomllib
+    from pathlib import Path
+
+    profiles = Path(__file__).resolve().parents[2] / "fixtures" / "profiles"
+    blocks = re.findall(r"```toml\n(.*?)```", (profiles / "README.md").read_text(encoding="utf-8"), re.S)
+    drivers = [parse_profile(tomllib.loads(block)).consent.driver for block in blocks]
+    assert drivers == ["form", "browser"]
+    for path in sorted(profiles.glob("*.toml")):
+        parse_profile(tomllib.loads(path.read_text(encoding="utf-8")), str(path))

@@ -64,6 +64,13 @@ def test_the_same_target_gets_the_same_programs(reference_url: str) -> None:
     assert first.exercised[CODE_ONCE] > 0 and first.exercised[SUPERSEDED] > 0
 
 
+def test_a_machine_stuck_at_a_login_page_names_the_setting_that_gets_it_through(reference_url: str) -> None:
+    # The embedded reference shows a login page, which the redirect driver cannot pass.
+    result = machine(reference_url, '[consent]\ndriver = "redirect"\n', examples=2, steps=3, budget=20)
+    assert not any(result.exercised.values()) and not result.out_of_time
+    assert result.unlock() == 'consent.driver = "form" with [consent.form] fields'
+
+
 @pytest.mark.slow
 def test_the_audience_invariant_passes_where_the_target_keeps_resources_apart(
     reference_url: str, pytester: pytest.Pytester, tmp_path: Path

@@ -17,6 +17,7 @@ from oauth_conformance.drivers.base import Walker
 from oauth_conformance.drivers.base import is_callback
 from oauth_conformance.drivers.base import parse_callback
 from oauth_conformance.drivers.browser import BrowserDriver
+from oauth_conformance.drivers.chromium import Chromium
 from oauth_conformance.drivers.form import FormDriver
 from oauth_conformance.drivers.python import PythonDriver
 from oauth_conformance.drivers.redirect import RedirectDriver
@@ -28,12 +29,15 @@ def make_driver(
     allowed: set[str],
     hooks: Hooks,
     transport: httpx.BaseTransport | None = None,
+    *,
+    chromium: Chromium | None = None,
 ) -> ConsentDriver:
+    """The profile's consent driver; the browser driver uses ``chromium`` (the run's browser) when given."""
     name = profile.consent.driver
     if name == "form":
         return FormDriver(profile, allowed, hooks, transport)
     if name == "browser":
-        return BrowserDriver(profile, allowed)
+        return BrowserDriver(profile, allowed, hooks, chromium)
     if name == "python":
         return PythonDriver(profile, allowed, hooks, transport)
     return RedirectDriver(profile, allowed, hooks, transport)
@@ -42,6 +46,7 @@ def make_driver(
 __all__ = [
     "BrowserDriver",
     "Callback",
+    "Chromium",
     "ConsentDriver",
     "DriverStopped",
     "FormDriver",

@@ -97,6 +97,19 @@ class Walker:
     def close(self) -> None:
         self.http.close()
 
+    def go(self, method: str, url: str, redirect_uri: str, hops: list[str], **kwargs: Any) -> httpx.Response | Callback:
+        """Send a request a page asked for (a form, a link), unless it leaves the allowed origins."""
+        if is_callback(url, redirect_uri):
+            # The page itself points at the client (a link, a form): nothing is sent there.
+            return parse_callback(url, 200, tuple(hops))
+        if origin(url) not in self.allowed:
+            raise DriverStopped(
+                f"the page leads to {origin(url)}, which is neither the authorization server nor the client",
+                unlock="consent.allowed_origins",
+            )
+        hops.append(url)
+        return self.follow(self.http.request(method, url, **kwargs), redirect_uri, hops)
+
     def follow(self, response: httpx.Response, redirect_uri: str, hops: list[str]) -> httpx.Response | Callback:
         """Follow redirects from ``response`` until a page, or the callback."""
         for _ in range(self.profile.consent.max_redirects):

@@ -1,10 +1,21 @@
-"""The form driver: fill and submit the login and consent forms it finds (no JavaScript)."""
+"""The form driver: log in, then approve or deny, through the pages' HTML forms and links (no JavaScript).
+
+Each page it reaches is one of two kinds:
+
+- a **login page**: a form asks for credentials (a password box, or a box named in
+  ``consent.form.fields``). The driver fills the fields in and submits the form with
+  ``consent.form.login`` (default: the form's only button, or the one that says sign in or log in).
+  The approve or deny choice is never made here, unless that form also carries both choices
+  (one page that logs in and asks for consent, like the reference's demo).
+- a **consent page**: the driver presses the control of the choice, ``consent.form.approve`` or
+  ``consent.form.deny`` (default: the button or link whose words say so). A button submits its
+  form; a link is followed.
+
+Every stop names the setting that would get it further.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import field
-from html.parser import HTMLParser
 from urllib.parse import urlencode
 from urllib.parse import urljoin
 
@@ -14,97 +25,21 @@ from oauth_conformance.drivers.base import Callback
 from oauth_conformance.drivers.base import DriverStopped
 from oauth_conformance.drivers.base import Hooks
 from oauth_conformance.drivers.base import Walker
+from oauth_conformance.drivers.pages import APPROVE_WORDS
+from oauth_conformance.drivers.pages import DENY_WORDS
+from oauth_conformance.drivers.pages import LOGIN_WORDS
+from oauth_conformance.drivers.pages import BadSelector
+from oauth_conformance.drivers.pages import Control
+from oauth_conformance.drivers.pages import Form
+from oauth_conformance.drivers.pages import ParsedPage
+from oauth_conformance.drivers.pages import matches
+from oauth_conformance.drivers.pages import parse_page
+from oauth_conformance.drivers.pages import says
 from oauth_conformance.profile import ButtonSpec
 from oauth_conformance.profile import Profile
 from oauth_conformance.profile import Secret
 
-_APPROVE_WORDS = (
-    "approve",
-    "allow",
-    "accept",
-    "authorize",
-    "consent",
-    "continue",
-    "confirm",
-    "yes",
-    "grant",
-    "sign in",
-    "login",
-    "log in",
-    "submit",
-)
-_DENY_WORDS = ("deny", "decline", "reject", "cancel", "no")
-
-
-@dataclass
-class Button:
-    name: str | None
-    value: str
-    label: str
-
-
-@dataclass
-class Form:
-    action: str
-    method: str
-    enctype: str
-    inputs: list[tuple[str, str, str]] = field(default_factory=list)  # (name, value, type)
-    buttons: list[Button] = field(default_factory=list)
-
-
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[Form] = []
-        self._button: Button | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs}
-        if tag == "form":
-            self.forms.append(
-                Form(
-                    a.get("action", ""),
-                    a.get("method", "get").upper(),
-                    a.get("enctype", "application/x-www-form-urlencoded"),
-                )
-            )
-            return
-        if not self.forms:
-            return
-        form = self.forms[-1]
-        if tag == "input":
-            kind = a.get("type", "text").lower()
-            if kind in ("submit", "image"):
-                form.buttons.append(Button(a.get("name"), a.get("value", ""), a.get("value", "")))
-            elif kind in ("checkbox", "radio"):
-                if "checked" in a and a.get("name"):
-                    form.inputs.append((a["name"], a.get("value", "on"), kind))
-            elif a.get("name"):
-                form.inputs.append((a["name"], a.get("value", ""), kind))
-        elif tag == "button" and a.get("type", "submit").lower() == "submit":
-            self._button = Button(a.get("name"), a.get("value", ""), "")
-            form.buttons.append(self._button)
-
-    def handle_data(self, data: str) -> None:
-        if self._button is not None:
-            self._button.label += data.strip()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "button":
-            self._button = None
-
-
-def parse_forms(html: str) -> list[Form]:
-    parser = _FormParser()
-    parser.feed(html)
-    return parser.forms
-
-
-def _matches(button: Button, spec: ButtonSpec | None, words: tuple[str, ...]) -> bool:
-    if spec is not None:
-        return button.name == spec.name and button.value == spec.value
-    text = f"{button.name or ''} {button.value} {button.label}".lower()
-    return any(w in text for w in words)
+_NAMED_SETTING = {True: "consent.form.approve", False: "consent.form.deny"}
 
 
 class FormDriver:
@@ -112,73 +47,171 @@ class FormDriver:
 
     def __init__(self, profile: Profile, allowed: set[str], hooks: Hooks, transport: httpx.BaseTransport | None):
         self.profile = profile
+        self.settings = profile.consent.form
         self._args = (profile, allowed, hooks, transport)
 
     def _values(self) -> dict[str, str]:
-        out = {}
-        for name, value in self.profile.consent.form.fields.items():
-            out[name] = value.value() if isinstance(value, Secret) else value
-        return out
+        return {n: v.value() if isinstance(v, Secret) else v for n, v in self.settings.fields.items()}
 
     def complete(self, url: str, redirect_uri: str, *, approve: bool = True) -> Callback:
         walker = Walker(*self._args)
-        spec = self.profile.consent.form.approve if approve else self.profile.consent.form.deny
-        if not approve and spec is None:
-            words: tuple[str, ...] = _DENY_WORDS
-        else:
-            words = _APPROVE_WORDS
         hops: list[str] = []
+        logged_in = False
         try:
             result = walker.follow(walker.http.get(url), redirect_uri, hops)
-            for _ in range(self.profile.consent.form.max_pages):
+            for _ in range(self.settings.max_pages):
                 if isinstance(result, Callback):
                     return result
                 if result.status_code not in (200, 401) or "html" not in result.headers.get("content-type", ""):
                     raise DriverStopped(f"the consent step ended with HTTP {result.status_code}", result)
-                result = self._submit(walker, result, spec, words, redirect_uri, hops)
+                control, step = self._next(parse_page(result.text), result, approve, logged_in)
+                logged_in = logged_in or step == "login"
+                result = self._press(walker, result, control, redirect_uri, hops)
             if isinstance(result, Callback):
                 return result
-            raise DriverStopped("still no redirect to the client after submitting the forms", result)
+            raise DriverStopped(
+                f"still no redirect to the client after {self.settings.max_pages} pages",
+                result,
+                unlock="consent.form.max_pages",
+            )
         finally:
             walker.close()
 
-    def _submit(
-        self,
-        walker: Walker,
-        page: httpx.Response,
-        spec: ButtonSpec | None,
-        words: tuple[str, ...],
-        redirect_uri: str,
-        hops: list[str],
-    ) -> httpx.Response | Callback:
-        forms = parse_forms(page.text)
-        if not forms:
-            raise DriverStopped("the page has no form to submit", page, unlock="consent.driver")
-        values = self._values()
-        form = max(forms, key=lambda f: sum(1 for n, _, _ in f.inputs if n in values) + len(f.buttons))
-        data: list[tuple[str, str]] = []
-        for name, value, kind in form.inputs:
-            if name in values:
-                data.append((name, values[name]))
-            elif kind == "password":
+    # ----------------------------------------------------------------------- deciding
+    def _next(self, page: ParsedPage, response: httpx.Response, approve: bool, logged_in: bool) -> tuple[Control, str]:
+        """The control to press on this page, and which step that is (login, consent, or both)."""
+        fields = set(self.settings.fields)
+        login_forms = [f for f in page.forms if f.asks_for(fields)]
+        if login_forms:
+            form = max(login_forms, key=lambda f: sum(1 for n, _, _ in f.inputs if n in fields))
+            choice = self._choose(page, response, approve, within=form)
+            other = self._choose(page, response, not approve, within=form)
+            if choice is not None and other is not None and choice is not other:
+                self._check_credentials(form, response)
+                return choice, "login and consent"
+            if logged_in:
                 raise DriverStopped(
-                    f"the form asks for {name!r}, which the profile does not give", page, unlock="consent.form.fields"
+                    "the login form came back after the driver submitted it: are the credentials right?",
+                    response,
+                    unlock="consent.form.fields",
                 )
-            else:
-                data.append((name, value))
-        chosen = next((b for b in form.buttons if _matches(b, spec, words)), None)
+            self._check_credentials(form, response)
+            return self._login_control(page, form, response), "login"
+        if not page.forms and not page.links:
+            raise DriverStopped(
+                "the page has no form or link to use (a page built by JavaScript needs the browser driver)",
+                response,
+                unlock='consent.driver = "browser"',
+            )
+        chosen = self._choose(page, response, approve)
         if chosen is None:
-            if spec is not None or len(form.buttons) > 1 or words is _DENY_WORDS:
-                raise DriverStopped("no submit button matches the consent choice", page, unlock="consent.form.approve")
-            chosen = form.buttons[0] if form.buttons else None
-        if chosen is not None and chosen.name:
-            data.append((chosen.name, chosen.value))
-        action = urljoin(str(page.url), form.action or str(page.url))
-        if form.method == "POST":
-            body = urlencode(data)
-            headers = {"Content-Type": "application/x-www-form-urlencoded"}
-            response = walker.http.post(action, content=body, headers=headers)
+            setting = _NAMED_SETTING[approve]
+            spec = self.settings.approve if approve else self.settings.deny
+            wanted = f"{setting} = {spec.describe()}" if spec else f"the words of {'approval' if approve else 'denial'}"
+            raise DriverStopped(
+                f"nothing on the consent page matches {wanted}; the page offers: {page.inventory()}",
+                response,
+                unlock=setting,
+            )
+        return chosen, "consent"
+
+    def _choose(
+        self, page: ParsedPage, response: httpx.Response, approve: bool, *, within: Form | None = None
+    ) -> Control | None:
+        """The control that makes the choice (within one form, or anywhere on the page)."""
+        spec = self.settings.approve if approve else self.settings.deny
+        setting = _NAMED_SETTING[approve]
+        candidates = within.buttons if within is not None else page.controls()
+        if spec is not None:
+            return self._one(response, _matching(page, response, candidates, spec, setting), spec, setting)
+        if approve:
+            found = [c for c in candidates if c.kind == "button" and says(c, APPROVE_WORDS) and not says(c, DENY_WORDS)]
+            buttons = [c for c in candidates if c.kind == "button"]
+            if not found and within is None and len(buttons) == 1 and not says(buttons[0], DENY_WORDS):
+                found = buttons  # a consent page with a single button: that button approves
         else:
-            response = walker.http.get(action, params=httpx.QueryParams(urlencode(data)))
-        hops.append(action)
-        return walker.follow(response, redirect_uri, hops)
+            found = [c for c in candidates if says(c, DENY_WORDS)]
+            # A "Deny" button and a "Cancel" link on one page: the button is the consent form's answer.
+            found = [c for c in found if c.kind == "button"] or found
+        return self._one(response, found, None, setting)
+
+    @staticmethod
+    def _one(response: httpx.Response, found: list[Control], spec: ButtonSpec | None, setting: str) -> Control | None:
+        distinct = {(c.kind, c.name, c.value, c.text, c.href, id(c.form)) for c in found}
+        if len(distinct) > 1:
+            described = f"{setting} = {spec.describe()}" if spec else f"the words of {setting.rsplit('.', 1)[1]}"
+            raise DriverStopped(
+                f"{len(found)} controls match {described}: {'; '.join(c.describe() for c in found[:5])}",
+                response,
+                unlock=setting,
+            )
+        return found[0] if found else None
+
+    def _login_control(self, page: ParsedPage, form: Form, response: httpx.Response) -> Control:
+        spec = self.settings.login
+        if spec is not None:
+            found = _matching(page, response, form.buttons, spec, "consent.form.login")
+            chosen = self._one(response, found, spec, "consent.form.login")
+            if chosen is None:
+                raise DriverStopped(
+                    f"no button of the login form matches consent.form.login = {spec.describe()};"
+                    f" it has: {'; '.join(c.describe() for c in form.buttons) or 'no button'}",
+                    response,
+                    unlock="consent.form.login",
+                )
+            return chosen
+        if len(form.buttons) == 1:
+            return form.buttons[0]
+        saying = [c for c in form.buttons if says(c, LOGIN_WORDS) and not says(c, DENY_WORDS)]
+        if len(saying) == 1:
+            return saying[0]
+        if not form.buttons:  # a form without a button is submitted as if Enter were pressed
+            return Control("button", form.element, form=form)
+        raise DriverStopped(
+            f"the login form has {len(form.buttons)} buttons and none is plainly the one that logs in:"
+            f" {'; '.join(c.describe() for c in form.buttons)}",
+            response,
+            unlock="consent.form.login",
+        )
+
+    def _check_credentials(self, form: Form, response: httpx.Response) -> None:
+        given = set(self.settings.fields)
+        for name, value, kind in form.inputs:
+            if name in given:
+                continue
+            if kind == "password" or (name in form.required and not value and kind not in ("hidden", "checkbox")):
+                raise DriverStopped(
+                    f"the login form asks for {name!r}, which consent.form.fields does not give",
+                    response,
+                    unlock="consent.form.fields",
+                )
+
+    # ------------------------------------------------------------------------ acting
+    def _press(
+        self, walker: Walker, page: httpx.Response, control: Control, redirect_uri: str, hops: list[str]
+    ) -> httpx.Response | Callback:
+        base = str(page.url)
+        if control.kind == "link":
+            return walker.go("GET", urljoin(base, control.href or ""), redirect_uri, hops)
+        form = control.form
+        assert form is not None
+        values = self._values()
+        data = [(name, values.get(name, value)) for name, value, _ in form.inputs]
+        if control.name and control.element is not form.element:
+            data.append((control.name, control.value))
+        # A button's formaction and formmethod override its form's (HTML).
+        action = urljoin(base, str(control.element.get("formaction") or form.action or base))
+        method = str(control.element.get("formmethod") or form.method).upper()
+        if method == "POST":
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            return walker.go("POST", action, redirect_uri, hops, content=urlencode(data), headers=headers)
+        return walker.go("GET", action, redirect_uri, hops, params=httpx.QueryParams(urlencode(data)))
+
+
+def _matching(
+    page: ParsedPage, response: httpx.Response, candidates: list[Control], spec: ButtonSpec, setting: str
+) -> list[Control]:
+    try:
+        return [c for c in candidates if matches(c, spec, page)]
+    except BadSelector as exc:
+        raise DriverStopped(f"{setting}: {exc}", response, unlock=setting) from None

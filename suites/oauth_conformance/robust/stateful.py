@@ -168,6 +168,17 @@ class MachineResult:
     out_of_time: bool
     stopped: str | None
     notes: list[str]
+    # The profile settings that the run's not_tested steps named, most often named first: what
+    # would let the machine get further (a consent driver that gets past a login page, say).
+    unlocks: list[str] = field(default_factory=list)
+
+    def unlock(self) -> str:
+        """The setting that would let the machine exercise more."""
+        if self.unlocks:
+            return self.unlocks[0]
+        if self.out_of_time:
+            return "[robust] time_budget"
+        return "[robust] stateful_examples and stateful_steps"
 
     def summary(self) -> str:
         cut = ", stopped by the time budget" if self.out_of_time else ""
@@ -208,6 +219,7 @@ class MachineRun:
         self.exercised: dict[str, int] = dict.fromkeys(INVARIANTS, 0)
         self.skipped: dict[str, str] = {}
         self.notes: list[str] = []
+        self.unlocks: dict[str, int] = {}
         self.recorder = Recorder(keep=1)
         self.deadline = 0.0
         self.shrink_deadline: float | None = None
@@ -331,6 +343,8 @@ class OAuthMachine(RuleBasedStateMachine):
             return action()
         except Outcome as exc:
             self.run.notes.append(f"{what}: {exc.reason}")
+            if exc.unlock:
+                self.run.unlocks[exc.unlock] = self.run.unlocks.get(exc.unlock, 0) + 1
             return None
         except httpx.HTTPError as exc:
             self.run.stopped = f"{what}: the target did not answer ({type(exc).__name__})"
@@ -755,4 +769,5 @@ def run_machine(
         out_of_time=run.out_of_time,
         stopped=run.stopped,
         notes=list(dict.fromkeys(run.notes)),
+        unlocks=sorted(run.unlocks, key=lambda u: -run.unlocks[u]),
     )

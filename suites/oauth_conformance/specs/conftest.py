@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from oauth_conformance import http as http_module
+from oauth_conformance.drivers import Chromium
 from oauth_conformance.drivers import ConsentDriver
 from oauth_conformance.drivers import make_driver
 from oauth_conformance.evidence import Recorder
@@ -88,13 +89,27 @@ def http(target: Target, recorder: Recorder, clock: TargetClock) -> Iterator[htt
         yield client
 
 
+@pytest.fixture(scope="session")
+def consent_browser(target: Target) -> Iterator[Chromium | None]:
+    """The run's one Chromium for the browser driver (launched when first needed), else None."""
+    if target.profile.consent.driver != "browser":
+        yield None
+        return
+    chromium = Chromium(target.profile.consent.browser.executable)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
 @pytest.fixture
-def driver(target: Target, recorder: Recorder, clock: TargetClock) -> ConsentDriver:
+def driver(target: Target, recorder: Recorder, clock: TargetClock, consent_browser: Chromium | None) -> ConsentDriver:
     allowed = {_origin(target.url), _origin(target.issuer or target.url)}
     endpoint = target.endpoint("authorization_endpoint")
     if endpoint:
         allowed.add(_origin(endpoint))
-    return make_driver(target.profile, allowed, _hooks(recorder, clock), target.transport())
+    hooks = _hooks(recorder, clock)
+    return make_driver(target.profile, allowed, hooks, target.transport(), chromium=consent_browser)
 
 
 def _origin(url: str) -> str:

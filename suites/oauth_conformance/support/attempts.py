@@ -131,7 +131,12 @@ def _origin(url: str) -> str:
 
 
 class Undecided(Exception):
-    """The harness could not follow the front channel far enough to see where it leads."""
+    """The harness could not follow the front channel far enough to see where it leads;
+    ``unlock`` names the setting that would take it further."""
+
+    def __init__(self, reason: str, unlock: str) -> None:
+        super().__init__(reason)
+        self.unlock = unlock
 
 
 def destination(oauth: OAuth, http: httpx.Client, url: str, redirect_uri: str) -> str | None:
@@ -157,7 +162,7 @@ def destination(oauth: OAuth, http: httpx.Client, url: str, redirect_uri: str) -
             return location(page)
         if page is not None and page.status_code >= 400 and page.status_code != 401 and not exc.unlock:
             return None
-        raise Undecided(exc.reason) from None
+        raise Undecided(exc.reason, exc.unlock or "consent.driver") from None
 
 
 def uri_base(uri: str) -> str:

@@ -172,7 +172,9 @@ class OAuth:
         result = self.authorize(client, **kwargs)
         if result.code is None:
             error = result.error or "no code"
-            raise PrerequisiteFailed(f"the authorization request returned {error} instead of a code")
+            # A refused scope is the one refusal of an approved request a profile setting can help with.
+            unlock = "[request] scope" if error in ("invalid_scope", "access_denied") else None
+            raise PrerequisiteFailed(f"the authorization request returned {error} instead of a code", unlock=unlock)
         return result
 
     # ----------------------------------------------------------------------- token endpoint

@@ -135,6 +135,7 @@ def test_no_variant_of_the_registered_redirect_uri_is_ever_redirected_to(
             not_tested("the profile's redirect URI is not a loopback URI", unlock="[request] redirect_uri")
     registered = [u for u in client.registration.get("redirect_uris", [client.redirect_uri]) if isinstance(u, str)]
     undecided: list[str] = []
+    unlocks: list[str] = []
     decided: list[str] = []
     _, challenge = pkce_pair()
 
@@ -148,6 +149,7 @@ def test_no_variant_of_the_registered_redirect_uri_is_ever_redirected_to(
             went = destination(oauth, http, url, variant)
         except Undecided as exc:
             undecided.append(f"{variant}: {exc}")
+            unlocks.append(exc.unlock)
             return
         decided.append(variant)
         why = None if went is None else escaped(went, registered)
@@ -155,7 +157,9 @@ def test_no_variant_of_the_registered_redirect_uri_is_ever_redirected_to(
 
     check()
     if not decided:
-        not_tested(f"the harness could not follow any of the requests to its end, e.g. {undecided[0]}")
+        not_tested(
+            f"the harness could not follow any of the requests to its end, e.g. {undecided[0]}", unlock=unlocks[0]
+        )
     if undecided:
         finding(f"{len(undecided)} redirect URI variants could not be followed to their end, e.g. {undecided[0]}")
 
@@ -219,7 +223,7 @@ def test_an_unknown_client_is_not_redirected(oauth: OAuth, http: httpx.Client, t
     try:
         went = destination(oauth, http, url, _evil_redirect())
     except Undecided as exc:
-        not_tested(f"the harness could not follow the request to its end: {exc}")
+        not_tested(f"the harness could not follow the request to its end: {exc}", unlock=exc.unlock)
     assert went is None, f"a request from an unknown client_id sent the user agent to {went}"
 
 
@@ -233,7 +237,7 @@ def test_an_unregistered_redirect_uri_is_not_redirected_to(oauth: OAuth, clients
     try:
         went = destination(oauth, http, url, _evil_redirect())
     except Undecided as exc:
-        not_tested(f"the harness could not follow the request to its end: {exc}")
+        not_tested(f"the harness could not follow the request to its end: {exc}", unlock=exc.unlock)
     why = None if went is None else escaped(went, [client.redirect_uri])
     assert why is None, f"for an unregistered redirect_uri {why} ({went})"
 
@@ -253,5 +257,5 @@ def test_a_missing_redirect_uri_with_several_registered_is_not_guessed(
     try:
         went = destination(oauth, http, url, first)
     except Undecided as exc:
-        not_tested(f"the harness could not follow the request to its end: {exc}")
+        not_tested(f"the harness could not follow the request to its end: {exc}", unlock=exc.unlock)
     assert went is None, f"without redirect_uri (two registered) the user agent was sent to {went}"

@@ -58,7 +58,7 @@ def assert_invariant_held(result: MachineResult, requirement_id: str, recorder: 
     if not result.exercised.get(requirement_id):
         stopped = f"; it stopped: {result.stopped}" if result.stopped else ""
         notes = f"; notes: {'; '.join(result.notes[:3])}" if result.notes else ""
-        not_tested(f"the state machine never {exercise} ({result.summary()}{stopped}{notes})")
+        not_tested(f"the state machine never {exercise} ({result.summary()}{stopped}{notes})", unlock=result.unlock())
 
 
 @requirement("ROBUST-STATE-CODE-ONCE", "OAUTH21-4.1.3-CODE-ONCE")
