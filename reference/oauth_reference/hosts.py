@@ -11,7 +11,8 @@ request choose it. So the provider knows its hosts, like a web framework's ``ALL
   hosts (``host[:port]``, on the request's scheme); the hosts of options given as full URLs
   (API routes, endpoints, the resource) are added;
 - with neither ``issuer`` nor ``allowed_hosts``, loopback hosts on any port are answered too
-  (``localhost``, ``127.0.0.0/8``, ``[::1]``): the development default.
+  (``localhost``, ``127.0.0.0/8``, ``[::1]``), and ``testserver``, the name Starlette's and
+  FastAPI's ``TestClient`` use: the development default.
 
 A request for any other host is refused before anything sees it. Test mode
 (``serving/testmode.py``, loopback only) answers any host, taking the issuer from the request.
@@ -29,6 +30,10 @@ from oauth_reference.errors import ConfigurationError
 from oauth_reference.specs.oauth21.redirect_uris import is_loopback_host
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+# Answered by the development default besides loopback: the host Starlette's TestClient sends (a
+# single label, so no one can register it as a public name).
+TEST_CLIENT_HOST = "testserver"
+_REMEMBERED = 256  # decisions kept per policy; Host is the client's choice, so the memory is bounded
 # A host name or an IP literal, with an optional port: no user information, path or wildcard.
 _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 
@@ -62,6 +67,7 @@ class HostPolicy:
     hosts: dict[str, str] = field(default_factory=dict)
     loopback: bool = True
     any_host: bool = False
+    _decided: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -88,13 +94,27 @@ class HostPolicy:
 
     def origin(self, scheme: str, host: str) -> str | None:
         """The origin a request for ``host`` over ``scheme`` is served as, or ``None``: refused."""
+        key = (scheme, host)
+        try:
+            return self._decided[key]
+        except KeyError:
+            pass
+        decided = self._decide(scheme, host)
+        if len(self._decided) >= _REMEMBERED:
+            self._decided.clear()
+        self._decided[key] = decided
+        return decided
+
+    def _decide(self, scheme: str, host: str) -> str | None:
         netloc = _netloc(scheme, host)
         found = self.hosts.get(netloc)
         if found is None and netloc != host.lower():
             found = self.hosts.get(host.lower())
         if found is not None:
             return found or f"{scheme}://{netloc}"
-        if self.any_host or (self.loopback and is_loopback_host(_hostname(netloc))):
+        if self.any_host:
+            return f"{scheme}://{netloc}"
+        if self.loopback and (_hostname(netloc) == TEST_CLIENT_HOST or is_loopback_host(_hostname(netloc))):
             return f"{scheme}://{netloc}"
         return None
 

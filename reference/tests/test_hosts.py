@@ -143,3 +143,19 @@ def test_the_policy_ignores_default_ports_and_letter_case() -> None:
     assert policy.origin("https", "AS.EXAMPLE.COM:443") == "https://as.example.com"
     assert policy.origin("http", "as.example.com:80") == "http://as.example.com"
     assert policy.origin("https", "as.example.com:80") is None
+
+
+async def test_the_test_clients_host_is_served_by_the_development_default() -> None:
+    """``testserver``, the host Starlette's and FastAPI's TestClient send."""
+    for options, status in (({}, 200), ({"allowed_hosts": ["auth.example.com"]}, 400)):
+        app = bare_provider(**options)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+            assert (await http.get(WELL_KNOWN)).status_code == status, options
+
+
+def test_decisions_are_remembered_within_bounds() -> None:
+    policy = HostPolicy.build(issuer=None, allowed=None, urls=[], loopback=True)
+    for n in range(1000):
+        assert policy.origin("http", f"h{n}.example") is None
+    assert len(policy._decided) <= 256
+    assert policy.origin("http", "localhost:1") == "http://localhost:1"
