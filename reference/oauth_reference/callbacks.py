@@ -2,8 +2,9 @@
 
 Called for the authorization code, refresh token and token exchange grants. The callback gets a
 :class:`TokenExchangeCallbackOptions` and may return a :class:`TokenExchangeCallbackResult` (or a
-mapping with the same keys, or ``None`` to keep everything). It may raise an ``OAuthError``;
-``InvalidGrantError`` also revokes the grant.
+mapping with the same keys, or ``None`` to keep everything). It may raise an ``OAuthError``
+(``InvalidGrantError("...")`` or, the seed's shape, ``OAuthError("invalid_grant", description=...)``),
+which becomes the token endpoint's answer; an ``invalid_grant`` also revokes the grant.
 """
 
 from __future__ import annotations
@@ -11,17 +12,29 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from oauth_reference.core import Core
 from oauth_reference.errors import InvalidGrantError
 from oauth_reference.errors import InvalidRequestError
+from oauth_reference.errors import OAuthError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery import grants
 from oauth_reference.machinery.records import Grant
 from oauth_reference.specs.oauth21.scopes import narrow
 
 _UNSET: Any = object()
+
+
+class GrantType(StrEnum):
+    """The grant types a token exchange callback is called for (the seed's ``GrantType``); each
+    member equals its wire value, so ``options.grant_type == GrantType.REFRESH_TOKEN`` holds."""
+
+    AUTHORIZATION_CODE = "authorization_code"
+    REFRESH_TOKEN = "refresh_token"
+    TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+    JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +85,11 @@ async def run(core: Core, options: TokenExchangeCallbackOptions) -> TokenExchang
         result = callback(options)
         if inspect.isawaitable(result):
             result = await result
-    except InvalidGrantError:
-        # As the module docstring promises: the application says the grant is no good; end it.
-        await grants.revoke(core.storage, options.user_id, options.grant_id)
+    except OAuthError as exc:
+        if exc.error == InvalidGrantError.error:
+            # As the module docstring promises: the application says the grant is no good; end it.
+            # The seed's shape, OAuthError("invalid_grant", ...), says so as clearly as the class.
+            await grants.revoke(core.storage, options.user_id, options.grant_id)
         raise
     if result is None:
         return TokenExchangeCallbackResult()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,11 @@ _LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
 # The longest metadata string stored (ROBUST-HOSTILE-LONG-VALUES): far beyond any real name or URI,
 # small enough that a registration cannot park megabytes in the store per client.
 MAX_METADATA_STRING = 4096
+# RFC 7591 section 2.2: the human-readable members that may carry a language tag ("client_name#ja").
+LOCALIZABLE = ("client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri")
+# A BCP 47 tag in its general shape (RFC 5646 section 2.1): alphanumeric subtags joined by hyphens.
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+MAX_LOCALIZED_MEMBERS = 64  # more would be a way to park data in the store, not a translation
 
 
 def supported_grant_types(options: ProviderOptions) -> list[str]:
@@ -161,7 +167,34 @@ def validate_metadata(
         out["jwks"] = jwks
     if meta.get("jwks") is not None and meta.get("jwks_uri") is not None:  # RFC7591-2-JWKS-XOR
         raise InvalidClientMetadataError("jwks and jwks_uri must not both be present")
+    localized = localized_members(meta)
+    if localized:
+        out["i18n"] = localized
     return out
+
+
+def localized_members(meta: Mapping[str, Any]) -> dict[str, str]:
+    """RFC 7591 section 2.2: ``client_name#ja`` and the like, checked as their untagged member.
+
+    A ``#`` member whose name or tag is not one of these is an unknown member, and ignored.
+    """
+    found: dict[str, str] = {}
+    for key, value in meta.items():
+        name, sep, tag = key.partition("#")
+        if not sep or name not in LOCALIZABLE or not _LANGUAGE_TAG.match(tag) or value is None:
+            continue
+        if not isinstance(value, str) or len(value) > MAX_METADATA_STRING:
+            raise InvalidClientMetadataError(
+                f"{name}#{tag[:20]} must be a string of at most {MAX_METADATA_STRING} characters"
+            )
+        if name != "client_name":
+            problem = http_url_problem(value)
+            if problem:
+                raise InvalidClientMetadataError(f"{name}#{tag[:20]} {problem}")
+        found[key] = value
+    if len(found) > MAX_LOCALIZED_MEMBERS:
+        raise InvalidClientMetadataError(f"at most {MAX_LOCALIZED_MEMBERS} language-tagged members are accepted")
+    return found
 
 
 def new_secret() -> tuple[str, str]:

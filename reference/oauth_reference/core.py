@@ -8,6 +8,8 @@ from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
+from oauth_reference.hosts import HostPolicy
+from oauth_reference.hosts import origin_of
 from oauth_reference.machinery.clock import Clock
 from oauth_reference.machinery.storage import Storage
 from oauth_reference.options import ProviderOptions
@@ -20,6 +22,36 @@ def _path_of(endpoint: str) -> str:
     return urlsplit(endpoint).path if endpoint.startswith(("http://", "https://")) else endpoint
 
 
+def _absolute(value: str | None) -> bool:
+    return value is not None and value.startswith(("http://", "https://"))
+
+
+def fixed_issuer(options: ProviderOptions) -> str | None:
+    """The issuer when no request can change it: the option, else the origin of a token endpoint
+    given as a full URL (the seed's rule: the issuer is the token endpoint's origin)."""
+    if options.issuer is not None:
+        return options.issuer
+    return origin_of(options.token_endpoint) if _absolute(options.token_endpoint) else None
+
+
+def host_policy(options: ProviderOptions) -> HostPolicy:
+    """The hosts the operator named: the issuer, ``allowed_hosts``, and every full-URL option."""
+    named = [
+        options.token_endpoint,
+        options.authorize_endpoint,
+        options.client_registration_endpoint,
+        options.resource_metadata.resource,
+        *options.routes,
+    ]
+    return HostPolicy.build(
+        issuer=fixed_issuer(options),
+        allowed=options.allowed_hosts,
+        urls=[u for u in named if u is not None and _absolute(u)],
+        # Only an explicit issuer or host list ends the loopback default; full-URL options do not.
+        loopback=options.issuer is None and options.allowed_hosts is None,
+    )
+
+
 @dataclass(slots=True)
 class Core:
     options: ProviderOptions
@@ -29,13 +61,30 @@ class Core:
     allow_loopback_fetch: bool = False
     cimd_cache: dict[str, Any] = field(default_factory=dict)
     jwks_cache: Any = None
+    hosts: HostPolicy = field(init=False)
+    fixed_issuer: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hosts = host_policy(self.options)
+        self.fixed_issuer = fixed_issuer(self.options)
 
     def now(self) -> float:
         return self.clock.now()
 
     def issuer(self, origin: str) -> str:
-        """The issuer: fixed by options, or the origin the request arrived at (as in the seed)."""
-        return self.options.issuer or origin
+        """The issuer: fixed (by ``issuer`` or a full-URL token endpoint), else the request's origin,
+        which :attr:`hosts` has already vouched for."""
+        return self.fixed_issuer or origin
+
+    def trusted_origin(self, scheme: str, host: str) -> str | None:
+        """The origin a request for ``host`` is served as, or ``None`` if the provider refuses it."""
+        return self.hosts.origin(scheme, host)
+
+    def served_resources(self, issuer: str) -> list[str]:
+        """The resources tokens may be bound to: the configured one and each full-URL API route."""
+        configured = self.resource(issuer)
+        routes = [canonical(r) for r in self.options.routes if _absolute(r)]
+        return list(dict.fromkeys([configured, *routes]))
 
     def absolute(self, endpoint: str, issuer: str) -> str:
         if endpoint.startswith(("http://", "https://")):

@@ -8,10 +8,15 @@ answers on API routes. A request to an API route with no credentials at all gets
 nor is it called for the 404/405 answers of the metadata documents, which are not OAuth errors.
 
 The hook receives an :class:`ErrorEvent` and returns ``None`` (send the default response) or a
-:class:`~oauth_reference.machinery.asgi.Response` to send instead. It may be a coroutine function. If it
+response to send instead: the provider's own :class:`~oauth_reference.machinery.asgi.Response`, or a
+Starlette (or FastAPI) ``Response`` with its body in memory. It may be a coroutine function. If it
 raises, or returns anything else, the provider logs that (the exception's type and where it was
 raised, never its message, which may quote request data) and sends the default response: the
 hook can never turn an OAuth error into a 500.
+
+Without a hook the provider logs each error response as a warning on the ``oauth_reference``
+logger (``OAuth error response: 400 invalid_grant - ...``), as the seed's default ``onError`` does;
+a hook replaces that default, so ``on_error=lambda event: None`` silences it.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ class ErrorEvent:
     path: str
 
 
-OnErrorResult = Response | None
+OnErrorResult = object  # None, a Response, or a Starlette response
 OnErrorHook = Callable[[ErrorEvent], OnErrorResult | Awaitable[OnErrorResult]]
 
 
@@ -75,9 +80,29 @@ def _where(exc: BaseException) -> str:
     return f"{last.filename}:{last.lineno} in {last.name}"
 
 
+def log_warning(event: ErrorEvent) -> None:
+    """The default hook, the seed's: one warning per OAuth error response (no query, no token)."""
+    log.warning("OAuth error response: %d %s - %s", event.status, event.code, event.description or "")
+
+
+def _adopt(result: object) -> Response | None:
+    """A copy of what the hook returned as the provider's Response; None if it is not a response."""
+    if isinstance(result, Response):
+        return Response(result.status, result.body, result.headers)
+    # A Starlette or FastAPI response (JSONResponse, PlainTextResponse, RedirectResponse, ...): its
+    # body is in memory. Streaming and file responses have no body to copy and are refused.
+    status, body, headers = (getattr(result, name, None) for name in ("status_code", "body", "raw_headers"))
+    if isinstance(status, int) and isinstance(body, bytes) and isinstance(headers, list):
+        # content-length is recomputed when the response is sent.
+        kept = [(bytes(k), bytes(v)) for k, v in headers if bytes(k).lower() != b"content-length"]
+        return Response(status, body, kept)
+    return None
+
+
 async def respond(hook: OnErrorHook | None, error: OAuthError, default: Response, request: Request) -> Response:
     """The response to send for ``error``: the hook's override, or ``default``."""
     if hook is None:
+        log_warning(event_for(error, default, request))
         return default
     event = event_for(error, default, request)
     try:
@@ -97,12 +122,13 @@ async def respond(hook: OnErrorHook | None, error: OAuthError, default: Response
         return default
     if result is None:
         return default
-    if not isinstance(result, Response):
+    # A copy: CORS headers are appended to the response sent, and the hook may hand out one
+    # shared response object for every error.
+    adopted = _adopt(result)
+    if adopted is None:
         log.error(
-            "the on_error hook returned %s, not a Response or None; sending the default response",
+            "the on_error hook returned %s, not a Response with its body or None; sending the default response",
             type(result).__name__,
         )
         return default
-    # A copy: CORS headers are appended to the response sent, and the hook may hand out one
-    # shared Response object for every error.
-    return Response(result.status, result.body, result.headers)
+    return adopted

@@ -2,13 +2,18 @@
 
 RFC 6749 section 4.1.2.1 (authorization errors) and 5.2 (token errors), RFC 6750 section 3.1
 (bearer errors), RFC 7591 section 3.2.2 (registration errors), RFC 8707 section 2
-(``invalid_target``) and RFC 7009 section 2.2.1. The wire code is the class attribute ``error``;
-the HTTP status is ``status``. Raising one of these anywhere below an endpoint produces a JSON
-error response ``{"error": ..., "error_description": ...}`` with ``Cache-Control: no-store``.
+(``invalid_target``) and RFC 7009 section 2.2.1. The wire code is ``error``; the HTTP status is
+``status_code`` (the class default is ``status``). Raising one of these anywhere below an endpoint,
+or in a callback the provider calls, produces a JSON error response
+``{"error": ..., "error_description": ...}`` with ``Cache-Control: no-store``.
+
+The base class also takes the seed library's shape, the code first:
+``OAuthError("invalid_grant", description="...", status_code=400, headers={...})``; the
+subclasses fix their code and take the description first: ``InvalidGrantError("...")``.
 
 Hierarchy::
 
-    OAuthError
+    OAuthError                         any code (the seed's shape)
     ├── InvalidRequestError            invalid_request
     ├── InvalidClientError             invalid_client (401)
     ├── InvalidGrantError              invalid_grant
@@ -19,6 +24,7 @@ Hierarchy::
     ├── InvalidTargetError             invalid_target
     ├── AccessDeniedError              access_denied
     ├── InvalidTokenError              invalid_token (401)
+    ├── InsufficientScopeError         insufficient_scope (403)
     ├── InvalidRedirectUriError        invalid_redirect_uri
     ├── InvalidClientMetadataError     invalid_client_metadata
     ├── ServerError                    server_error (500)
@@ -27,6 +33,9 @@ Hierarchy::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
 from typing import ClassVar
 
 # RFC 6749 section 5.2: error and error_description use %x20-21 / %x23-5B / %x5D-7E only
@@ -44,22 +53,52 @@ class ConfigurationError(ValueError):
 
 
 class OAuthError(Exception):
-    """An error rendered as an OAuth error response."""
+    """An error rendered as an OAuth error response.
 
-    error: ClassVar[str] = "invalid_request"
+    ``OAuthError(code, description=None, *, status_code=None, headers=None)`` (the seed's shape:
+    the code, then the description, status and headers); a subclass takes only the description
+    positionally, its code being fixed. ``status`` is accepted as another name for ``status_code``.
+    """
+
+    error: str = "invalid_request"
     status: ClassVar[int] = 400
 
     def __init__(
         self,
+        *args: str | None,
         description: str | None = None,
-        *,
-        headers: dict[str, str] | None = None,
+        status_code: int | None = None,
         status: int | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        # The base class is the seed's OAuthError(code, {description, statusCode, headers}): its
+        # first argument is the code. A subclass knows its code; its first argument describes.
+        takes_code = type(self) is OAuthError
+        if len(args) > (2 if takes_code else 1):
+            raise TypeError(f"{type(self).__name__} takes at most {2 if takes_code else 1} positional arguments")
+        if takes_code:
+            if not args or not isinstance(args[0], str) or not _is_error_code(args[0]):
+                raise ValueError("OAuthError needs an error code of printable ASCII characters (RFC 6749 section 5.2)")
+            self.error = args[0]
+            args = args[1:]
+        if args:
+            if description is not None:
+                raise TypeError("the description was given twice")
+            description = args[0]
+        if status is not None and status_code is not None and status != status_code:
+            raise TypeError("status and status_code name the same thing; give one")
+        chosen = status_code if status_code is not None else status
+        if chosen is not None and (not isinstance(chosen, int) or isinstance(chosen, bool) or not 400 <= chosen <= 599):
+            raise ValueError("an OAuth error's status code must be an integer from 400 to 599")
         super().__init__(description or self.error)
         self.description = safe_description(description) if description else None
         self.headers: dict[str, str] = dict(headers or {})
-        self.status_code = status if status is not None else self.status
+        self.status_code = chosen if chosen is not None else self.status
+
+    @property
+    def code(self) -> str:
+        """The wire ``error`` value (the seed's name for it)."""
+        return self.error
 
     def body(self) -> dict[str, str]:
         body = {"error": self.error}
@@ -68,7 +107,14 @@ class OAuthError(Exception):
         return body
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status={self.status_code}, description={self.description!r})"
+        return (
+            f"{type(self).__name__}({self.error!r}, status_code={self.status_code}, description={self.description!r})"
+        )
+
+
+def _is_error_code(code: str) -> bool:
+    """RFC 6749 section 5.2: ``error`` is one or more of %x20-21 / %x23-5B / %x5D-7E."""
+    return bool(code) and all(ch in _ALLOWED for ch in code)
 
 
 class InvalidRequestError(OAuthError):
@@ -131,6 +177,20 @@ class InvalidTokenError(OAuthError):
 
     error = "invalid_token"
     status = 401  # MCP-TOKEN-INVALID-401, RFC6750-3.1-INVALID-TOKEN
+
+
+class InsufficientScopeError(OAuthError):
+    """The request needs more scope than the access token carries (RFC 6750 section 3.1).
+
+    ``scope`` names the scope the request needs; the Bearer challenge then says so.
+    """
+
+    error = "insufficient_scope"
+    status = 403
+
+    def __init__(self, *args: str | None, scope: Sequence[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope = list(scope) if scope else None
 
 
 class InvalidRedirectUriError(OAuthError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from oauth_reference import client_store as clients
 from oauth_reference.core import Core
 from oauth_reference.errors import InvalidRequestError
+from oauth_reference.hosts import origin_of
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery import grants
 from oauth_reference.machinery import records
@@ -27,6 +29,8 @@ from oauth_reference.machinery.records import GrantSummary
 from oauth_reference.machinery.records import ListResult
 from oauth_reference.machinery.records import TokenSummary
 from oauth_reference.machinery.storage import check_limit
+from oauth_reference.purge import PurgeResult
+from oauth_reference.purge import purge
 from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 from oauth_reference.specs.oauth21.forms import parse_pairs
 
@@ -197,22 +201,45 @@ class OAuthHelpers:
         subject_token: str,
         *,
         scope: list[str] | None = None,
-        resource: str | None = None,
+        resource: str | Sequence[str] | None = None,
         expires_in: int | None = None,
     ) -> Mapping[str, Any]:
-        """RFC 8693 token exchange on the application's behalf, as the subject token's own client."""
+        """RFC 8693 token exchange on the application's behalf, as the subject token's own client.
+
+        ``resource`` (the seed's ``aud``: one resource or several) narrows the new token's audience.
+        """
         from oauth_reference.specs import rfc8693
 
         summary = await self.unwrap_token(subject_token)
         if summary is None:
             raise ValueError("the subject token is not a live access token")
-        issuer = self._core.options.issuer or (summary.audience or "")
+        # Outside a request the issuer is the fixed one, else the origin of the token's audience.
+        audience = summary.audience or []
+        issuer = self._core.fixed_issuer or (origin_of(audience[0]) if audience else "")
         return await rfc8693.issue(
             self._core,
             subject_token,
             client_id=summary.client_id,
             issuer=issuer,
             scope=scope or [],
-            resources=[resource] if resource else [],
+            resources=[resource] if isinstance(resource, str) else list(resource or []),
             expires_in=expires_in,
+        )
+
+    async def purge_expired_data(
+        self,
+        *,
+        batch_size: int = 50,
+        purge_orphaned_grants: bool = True,
+        purge_expired_grants: bool = True,
+        purge_orphaned_tokens: bool = True,
+    ) -> PurgeResult:
+        """Sweep expired and orphaned grants and orphaned tokens, ``batch_size`` of each per call
+        (the seed's ``purgeExpiredData``); call again until ``done``. See :mod:`oauth_reference.purge`."""
+        return await purge(
+            self._core,
+            batch_size=batch_size,
+            purge_orphaned_grants=purge_orphaned_grants,
+            purge_expired_grants=purge_expired_grants,
+            purge_orphaned_tokens=purge_orphaned_tokens,
         )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import Any
 from urllib.parse import quote
 from urllib.parse import urlsplit
@@ -23,7 +24,11 @@ from oauth_reference.machinery.asgi import ASGIApp
 from oauth_reference.machinery.jose import ASYMMETRIC
 from oauth_reference.machinery.jose import JwksCache
 from oauth_reference.machinery.jose import public_jwks_problem
+from oauth_reference.machinery.records import ClientInfo
 from oauth_reference.specs.oauth21.scopes import is_scope_token
+
+if TYPE_CHECKING:
+    from starlette.requests import Request as StarletteRequest
 
 DAY = 86_400
 # OAuth 2.1 section 4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED (OAUTH21-4.1.2-CODE-TTL-10MIN).
@@ -75,6 +80,8 @@ class ResourceMetadata:
 
 
 TokenExchangeCallback = Callable[[Any], Awaitable[Any] | Any]
+ExternalTokenResolver = Callable[[Any], Awaitable[Any] | Any]
+RegistrationCallback = Callable[[Any], Awaitable[Any] | Any]
 
 
 # ------------------------------------------------------------------ ID-JAG (enterprise_managed_authorization)
@@ -99,27 +106,49 @@ class TrustedIssuer:
 
 
 @dataclass(frozen=True, slots=True)
+class TrustedIssuerQuery:
+    """What a ``trusted_issuers`` function receives (the seed's resolver input, without ``env``).
+
+    ``iss`` is the assertion's unverified issuer: a key to look the IdP up by, nothing more; the
+    signature is checked against the keys of the issuer returned. ``client`` is the authenticated
+    client presenting the assertion and ``request`` the token request (a Starlette ``Request``
+    whose body was already read), for multi-tenant lookups by client or host.
+    """
+
+    iss: str
+    client: ClientInfo
+    request: StarletteRequest
+
+
+@dataclass(frozen=True, slots=True)
 class IdJagClaims:
-    """What the claims mapper receives."""
+    """What the claims mapper receives: the verified claims and their context."""
 
     claims: Mapping[str, Any]
     client_id: str
     requested_scope: list[str]
     resource: str
+    client: ClientInfo | None = None  # the authenticated client presenting the assertion
+    request: StarletteRequest | None = None  # the token request (its body already read)
 
 
 @dataclass(frozen=True, slots=True)
 class MappedGrant:
-    """What the claims mapper returns: who the grant is for and what it carries."""
+    """What the claims mapper returns: who the grant is for and what it carries.
+
+    ``access_token_ttl`` (seconds) overrides the lifetime of this one access token; by default it is
+    the option's ``access_token_ttl``, else the provider's.
+    """
 
     user_id: str
     scope: list[str]
     props: Any
     metadata: Any = None
+    access_token_ttl: int | None = None
 
 
 ClaimsMapper = Callable[[IdJagClaims], "MappedGrant | Awaitable[MappedGrant | None] | None"]
-IssuerResolver = Callable[[str], "TrustedIssuer | Awaitable[TrustedIssuer | None] | None"]
+IssuerResolver = Callable[[TrustedIssuerQuery], "TrustedIssuer | Awaitable[TrustedIssuer | None] | None"]
 
 
 def default_mapping(data: IdJagClaims) -> MappedGrant:
@@ -169,9 +198,11 @@ class EnterpriseManagedAuthorization:
         except TypeError as exc:
             raise ConfigurationError(f"enterprise_managed_authorization: {exc}") from None
 
-    async def issuer(self, iss: str) -> TrustedIssuer | None:
+    async def issuer(self, query: TrustedIssuerQuery) -> TrustedIssuer | None:
+        """The trusted issuer named ``query.iss``; a resolver's answer counts only for that issuer."""
+        iss = query.iss
         if callable(self.trusted_issuers):
-            found = self.trusted_issuers(iss)
+            found = self.trusted_issuers(query)
             if inspect.isawaitable(found):
                 found = await found
             return found if isinstance(found, TrustedIssuer) and found.issuer == iss else None
@@ -205,7 +236,13 @@ class ProviderOptions:
     # used; OAuth 2.1 section 4.3.1 does not. Off by default (strict rotation).
     refresh_token_grace: bool = False
     issuer: str | None = None
+    allowed_hosts: Sequence[str] | None = None  # see hosts.py
     on_error: OnErrorHook | None = None  # see error_hook.py
+    resolve_external_token: ExternalTokenResolver | None = None  # see external_tokens.py
+    client_registration_callback: RegistrationCallback | None = None  # see registration_callback.py
+    # The seed's migration switch: at the token endpoint a requested resource matches a granted
+    # one when their origins do (RFC 8707 wants the resource itself or one below it).
+    resource_match_origin_only: bool = False
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -288,13 +325,17 @@ def check_options(o: ProviderOptions) -> None:
         "allow_token_exchange_grant",
         "client_id_metadata_document_enabled",
         "refresh_token_grace",
+        "resource_match_origin_only",
     ):
         if not isinstance(getattr(o, flag), bool):
             raise ConfigurationError(f"{flag} must be true or false")
     if o.token_exchange_callback is not None and not callable(o.token_exchange_callback):
         raise ConfigurationError("token_exchange_callback must be callable")
-    if o.on_error is not None and not callable(o.on_error):
-        raise ConfigurationError("on_error must be callable")
+    for hook in ("on_error", "resolve_external_token", "client_registration_callback"):
+        if getattr(o, hook) is not None and not callable(getattr(o, hook)):
+            raise ConfigurationError(f"{hook} must be callable")
+    if o.allowed_hosts is not None and (isinstance(o.allowed_hosts, str) or not list(o.allowed_hosts)):
+        raise ConfigurationError("allowed_hosts must be a non-empty list of hosts or origins")
     ema = o.enterprise_managed_authorization
     if ema is not None and not isinstance(ema, EnterpriseManagedAuthorization):
         raise ConfigurationError("enterprise_managed_authorization must be EnterpriseManagedAuthorization options")

@@ -1,9 +1,12 @@
 """``OAuthProvider``: the ASGI application that wraps yours.
 
-Requests are dispatched in this order: CORS preflights for the provider's endpoints, the AS
-metadata (RFC 8414), the protected resource metadata (RFC 9728), the token endpoint (which also
-revokes, RFC 7009), the registration endpoint (RFC 7591), the API routes (bearer check, then
-your API handler), and everything else to your default handler.
+Requests for a host the provider does not serve are refused (``hosts.py``). The others are
+dispatched in this order: CORS preflights for the provider's endpoints, the AS metadata
+(RFC 8414), the protected resource metadata (RFC 9728), the token endpoint (which also revokes,
+RFC 7009), the registration endpoint (RFC 7591), the API routes (bearer check, then your API
+handler), and everything else to your default handler. WebSocket handshakes take the same path:
+on an API route the bearer check comes first, as for any request. The lifespan protocol is
+passed on to your handlers, so their startup and shutdown run with the server's.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from urllib.parse import urlsplit
 import orjson
 
 from oauth_reference import error_hook
+from oauth_reference import external_tokens
 from oauth_reference.core import Core
 from oauth_reference.errors import ConfigurationError
 from oauth_reference.errors import InvalidRequestError
-from oauth_reference.errors import InvalidTokenError
 from oauth_reference.errors import OAuthError
 from oauth_reference.errors import ServerError
 from oauth_reference.errors import TemporarilyUnavailableError
@@ -29,6 +32,7 @@ from oauth_reference.helpers import OAuthHelpers
 from oauth_reference.machinery.asgi import JSON_TYPE
 from oauth_reference.machinery.asgi import NO_STORE
 from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Message
 from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Request
 from oauth_reference.machinery.asgi import Response
@@ -40,12 +44,14 @@ from oauth_reference.machinery.asgi import json_response
 from oauth_reference.machinery.asgi import with_cors
 from oauth_reference.machinery.clock import Clock
 from oauth_reference.machinery.clock import SystemClock
+from oauth_reference.machinery.lifespan import Lifespans
 from oauth_reference.machinery.storage import Storage
 from oauth_reference.machinery.storage import StorageUnavailableError
 from oauth_reference.machinery.storage.memory import MemoryStorage
 from oauth_reference.options import EnterpriseManagedAuthorization
 from oauth_reference.options import ProviderOptions
 from oauth_reference.options import ResourceMetadata
+from oauth_reference.purge import PurgeResult
 from oauth_reference.specs import rfc6750
 from oauth_reference.specs import rfc7591
 from oauth_reference.specs import rfc8414
@@ -55,6 +61,24 @@ from oauth_reference.specs.oauth21 import token_endpoint as token
 log = logging.getLogger("oauth_reference")
 _OPTION_NAMES = [f.name for f in fields(ProviderOptions)]
 METADATA_DOCUMENTS_KEPT = 64
+PROVIDER_KEY = "oauth_reference.provider"  # in the scope of every handler call: the provider itself
+ORIGIN_KEY = "oauth_reference.origin"  # ...and the origin it served the request as
+_REFUSED_HOST = Response(400, b"Invalid host header", [(b"content-type", b"text/plain; charset=utf-8")])
+
+
+class _TrackedSend:
+    """``send`` for a wrapped application, noting whether it began a response (then nothing else may)."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] in ("http.response.start", "websocket.accept", "websocket.http.response.start"):
+            self.started = True
+        await self.send(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +153,7 @@ class OAuthProvider:
         registration = self.options.client_registration_endpoint
         self._registration_host = self._host_of(registration) if registration else None
         self.extra_routes: dict[str, ASGIApp] = {}  # exact paths answered before the default handler
+        self._lifespans = Lifespans([self.options.default_handler, *(r.handler for r in self._routes)])
         # The RFC 8414 document, serialized once per issuer: it depends on the options and the
         # issuer only (no secret, no store). Bounded, since the issuer may come from Host headers.
         self._metadata_documents: dict[str, bytes] = {}
@@ -155,28 +180,60 @@ class OAuthProvider:
                 return route
         return None
 
+    async def purge_expired_data(self, **options: Any) -> PurgeResult:
+        """Sweep expired and orphaned records (the seed's ``purgeExpiredData``); see :mod:`purge`."""
+        return await self.helpers.purge_expired_data(**options)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(scope, receive, send)
+        else:  # a scope type ASGI may add later: the application's business
             await self.options.default_handler(scope, receive, send)
-            return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        origin = request.header("origin")
+        tracked = _TrackedSend(send)
         try:
-            response = await self._dispatch(request, scope, receive, send)
-        except OAuthError as exc:
-            response = with_cors(await self._error(request, exc), origin)
-        except StorageUnavailableError as exc:
-            log.warning("store unavailable: %s", exc)
-            error = TemporarilyUnavailableError("the store is unavailable; retry later", headers={"Retry-After": "5"})
-            response = with_cors(await self._error(request, error), origin)
-        except Exception:  # ROBUST-FUZZ-NO-STACK-TRACE: logged, never shown to the client
-            log.exception("unexpected error on %s %s", request.method, request.path)
-            response = await self._error(request, ServerError("unexpected server error"))
+            if self._vet_host(request):
+                response = await self._dispatch(request, scope, receive, tracked)
+            else:
+                response = _REFUSED_HOST
+        except Exception as exc:
+            if tracked.started:
+                # The wrapped application failed after it began its response: the server, not us,
+                # must end it (and log the error); a second response would be an ASGI error.
+                raise
+            response = await self._failure(request, exc)
         if response is not None:
             await response(scope, receive, send)
+
+    async def _failure(self, request: Request, exc: Exception) -> Response:
+        """The response for an exception raised before any response began."""
+        origin = request.header("origin")
+        if isinstance(exc, OAuthError):
+            return with_cors(await self._error(request, exc), origin)
+        if isinstance(exc, StorageUnavailableError):
+            log.warning("store unavailable: %s", exc)
+            error = TemporarilyUnavailableError("the store is unavailable; retry later", headers={"Retry-After": "5"})
+            return with_cors(await self._error(request, error), origin)
+        # ROBUST-FUZZ-NO-STACK-TRACE: logged, never shown to the client
+        log.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
+        return await self._error(request, ServerError("unexpected server error"))
+
+    def _vet_host(self, request: Request) -> bool:
+        """Serve the request as the origin the operator configured for its host; False: refuse it."""
+        host = request.host  # a malformed Host header is an invalid_request (400)
+        origin = self.core.trusted_origin(request.scheme, host)
+        if origin is None:
+            log.warning("refused a request for host %s: set the issuer or allowed_hosts option to serve it", host[:100])
+            return False
+        request.serve_as(origin)
+        return True
 
     async def _error(self, request: Request, error: OAuthError, default: Response | None = None) -> Response:
         """The response for an OAuth error: ``default`` (or the standard one), unless ``on_error`` replaces it."""
@@ -223,45 +280,148 @@ class OAuthProvider:
             scope["oauth_provider"] = self.helpers
             await extra(scope, receive, send)
             return None
+        scope[ORIGIN_KEY] = request.origin
         await self._default(scope, receive, send)
         return None
 
     async def _default(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["oauth_provider"] = self.helpers
+        scope[PROVIDER_KEY] = self
         scope.setdefault("state", {})["oauth_provider"] = self.helpers
         await self.options.default_handler(scope, receive, send)
+
+    async def _authorize(self, request: Request, scope: Scope) -> rfc6750.ApiContext | Response:
+        """The bearer check of an API route: the token's context, or the response refusing it."""
+        core = self.core
+        url = f"{request.origin}{request.path}"
+        try:
+            token_value = rfc6750.extract(request.header("authorization"))  # MCP-TOKEN-QUERY
+            try:
+                return await rfc6750.check(core, token_value, url)
+            except rfc6750.ForeignToken:
+                if core.options.resolve_external_token is None:
+                    raise
+                return await external_tokens.resolve(core, token_value, scope, url)
+        except rfc6750.MissingToken:  # MCP-ERR-401, RFC6750-3.1-NO-ERROR-ANON: 401, bare challenge
+            issuer = core.issuer(request.origin)
+            headers = [(b"www-authenticate", rfc6750.challenge(core, issuer, url=url).encode("latin-1")), *NO_STORE]
+            return with_cors(Response(401, b"", headers), request.header("origin"))
+        except OAuthError as exc:  # MCP-TOKEN-INVALID-401, RFC6750-3.1-INVALID-TOKEN
+            return await self._bearer_error(request, exc)
+
+    async def _bearer_error(self, request: Request, exc: OAuthError) -> Response:
+        """An OAuth error on an API route; a 401 or 403 carries the Bearer challenge (RFC 6750 section 3)."""
+        response = error_response(exc)
+        if exc.status_code in (401, 403):
+            url = f"{request.origin}{request.path}"
+            response.set_header(
+                "www-authenticate", rfc6750.challenge(self.core, self.core.issuer(request.origin), exc, url=url)
+            )
+        return with_cors(await self._error(request, exc, response), request.header("origin"))
 
     async def _api(
         self, route: _ApiRoute, request: Request, scope: Scope, receive: Receive, send: Send
     ) -> Response | None:
-        core = self.core
-        origin = request.origin
-        issuer = core.issuer(origin)
-        url = f"{origin}{request.path}"
+        checked = await self._authorize(request, scope)
+        if isinstance(checked, Response):
+            return checked
+        self._enter(scope, checked, request.origin)
         try:
-            token_value = rfc6750.extract(request.header("authorization"))  # MCP-TOKEN-QUERY
-            context = await rfc6750.check(core, token_value, url)
-        except rfc6750.MissingToken:  # MCP-ERR-401, RFC6750-3.1-NO-ERROR-ANON: 401, bare challenge
-            headers = [(b"www-authenticate", rfc6750.challenge(core, issuer, url=url).encode("latin-1")), *NO_STORE]
-            return with_cors(Response(401, b"", headers), request.header("origin"))
-        except InvalidTokenError as exc:  # MCP-TOKEN-INVALID-401, RFC6750-3.1-INVALID-TOKEN
-            response = error_response(exc)
-            response.set_header("www-authenticate", rfc6750.challenge(core, issuer, exc, url=url))
-            return with_cors(await self._error(request, exc, response), request.header("origin"))
+            await route.handler(scope, receive, send)
+        except OAuthError as exc:  # raised by the API handler: answered as the provider's own error
+            if isinstance(send, _TrackedSend) and send.started:
+                raise
+            return await self._bearer_error(request, exc)
+        return None
+
+    def _enter(self, scope: Scope, context: rfc6750.ApiContext, origin: str) -> None:
+        """What the API handler finds in its scope: the token's context and the helpers."""
         scope["oauth"] = context
         scope["oauth_provider"] = self.helpers
+        scope[PROVIDER_KEY] = self
+        scope[ORIGIN_KEY] = origin
         state = scope.setdefault("state", {})
         state["oauth"] = context
         state["oauth_provider"] = self.helpers
-        await route.handler(scope, receive, send)
-        return None
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket handshake: refused for another host; on an API route, bearer-checked first."""
+        request = Request(scope, receive)
+        try:
+            served = self._vet_host(request)
+        except InvalidRequestError:
+            served = False
+        if not served:
+            await self._refuse_websocket(scope, send, _REFUSED_HOST)
+            return
+        route = self._api_route(request)
+        if route is None:
+            scope[ORIGIN_KEY] = request.origin
+            await self._default(scope, receive, send)
+            return
+        checked = await self._authorize(request, scope)
+        if isinstance(checked, Response):
+            await self._refuse_websocket(scope, send, checked)
+            return
+        self._enter(scope, checked, request.origin)
+        await route.handler(scope, receive, send)
+
+    @staticmethod
+    async def _refuse_websocket(scope: Scope, send: Send, response: Response) -> None:
+        """Refuse a handshake with ``response`` where the server can send one (the ASGI
+        ``websocket.http.response`` extension), else by closing it (the server answers 403)."""
+        if "websocket.http.response" in scope.get("extensions", {}):
+            headers = [*response.headers, (b"content-length", str(len(response.body)).encode("ascii"))]
+            await send({"type": "websocket.http.response.start", "status": response.status, "headers": headers})
+            await send({"type": "websocket.http.response.body", "body": response.body})
+        else:
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def oauth_error_response(self, scope: Scope, error: OAuthError) -> Response:
+        """The provider's answer to ``error`` raised inside one of its handlers (see :func:`oauth_error_handler`)."""
+
+        async def no_body() -> Message:
+            return {"type": "http.disconnect"}
+
+        request = Request(scope, no_body)
+        request.serve_as(scope.get(ORIGIN_KEY) or request.origin)
+        if "oauth" in scope:  # an API route
+            return await self._bearer_error(request, error)
+        return with_cors(await self._error(request, error), request.header("origin"))
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Start and stop the wrapped applications with the server; close the store last."""
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                failure = await self._lifespans.startup(scope)
+                if failure is not None:
+                    await self._lifespans.shutdown()
+                    await send({"type": "lifespan.startup.failed", "message": failure})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                failure = await self._lifespans.shutdown()
                 await self.storage.close()
-                await send({"type": "lifespan.shutdown.complete"})
+                if failure is not None:
+                    await send({"type": "lifespan.shutdown.failed", "message": failure})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def oauth_error_handler(request: Any, exc: Exception) -> Any:
+    """A Starlette or FastAPI exception handler: an ``OAuthError`` raised by your handler is answered
+    as the provider answers its own (JSON, ``no-store``, and on an API route the Bearer challenge
+    for a 401 or 403). Register it with ``app.add_exception_handler(OAuthError, oauth_error_handler)``
+    or ``Starlette(exception_handlers={OAuthError: oauth_error_handler})``.
+    """
+    from starlette.responses import Response as StarletteResponse
+
+    provider = request.scope.get(PROVIDER_KEY)
+    if not isinstance(exc, OAuthError) or not isinstance(provider, OAuthProvider):
+        raise exc  # not ours to answer (or not called through the provider)
+    answer = await provider.oauth_error_response(request.scope, exc)
+    response = StarletteResponse(answer.body, answer.status)
+    response.raw_headers = [*answer.headers, (b"content-length", str(len(answer.body)).encode("ascii"))]
+    return response

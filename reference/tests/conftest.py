@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -256,3 +258,37 @@ def tagged_app(tag: str) -> Callable[..., Any]:
         await send({"type": "http.response.body", "body": body})
 
     return app
+
+
+@contextmanager
+def served_by_uvicorn(app: Any, **config: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on a free loopback port (lifespan on); yields its URL.
+
+    WebSockets use the sans-I/O implementation, which offers the ``websocket.http.response``
+    extension (a refused handshake can carry a status and headers).
+    """
+    import threading
+    import time
+
+    import uvicorn
+
+    from oauth_reference.serving.server import base_url
+    from oauth_reference.serving.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    # log_config=None: uvicorn leaves logging alone, so its records reach caplog like any other.
+    options: dict[str, Any] = {"lifespan": "on", "log_config": None, "ws": "websockets-sansio", **config}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield base_url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        sock.close()

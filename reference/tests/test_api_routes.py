@@ -23,9 +23,12 @@ CHALLENGE = (
 )
 
 
-async def _access_token(env: Env, scope: str = "profile") -> tuple[str, str]:
+RESOURCE = f"{ORIGIN}/api"  # the demo's protected resource
+
+
+async def _access_token(env: Env, scope: str = "profile", resource: str | None = None) -> tuple[str, str]:
     client = await env.register()
-    tokens = await env.tokens(client["client_id"], scope=scope)
+    tokens = await env.tokens(client["client_id"], scope=scope, resource=resource)
     return client["client_id"], tokens["access_token"]
 
 
@@ -84,9 +87,11 @@ async def test_an_expired_token_is_invalid_token(env: Env) -> None:
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
-async def test_a_token_for_another_audience_is_invalid_token(env: Env) -> None:
-    """RFC8707-2-AUD: a token minted for this origin's /api is no good on another origin."""
-    _, token = await _access_token(env)
+async def test_a_token_for_another_audience_is_invalid_token(make_env: EnvFactory) -> None:
+    """RFC8707-2-AUDIENCE: a token requested for this origin's /api is no good on another origin."""
+    env = make_env({"allowed_hosts": [ORIGIN, "http://other.example"]})
+    _, token = await _access_token(env, resource=RESOURCE)
+    assert (await env.api(token)).status_code == 200
     response = await env.http.get("http://other.example/api/whoami", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
@@ -94,11 +99,22 @@ async def test_a_token_for_another_audience_is_invalid_token(env: Env) -> None:
 
 async def test_a_token_is_accepted_only_under_its_resource_path(make_env: EnvFactory) -> None:
     env = make_env({"api_route": ["/api/", "/admin/"], "api_handler": tagged_app("api")})
-    _, token = await _access_token(env)
+    _, token = await _access_token(env, resource=RESOURCE)
     assert (await env.api(token, "/api/anything")).status_code == 200
     outside = await env.api(token, "/admin/anything")
     assert outside.status_code == 401
     assert outside.json()["error"] == "invalid_token"
+
+
+async def test_a_token_requested_without_a_resource_works_on_every_api_route(make_env: EnvFactory) -> None:
+    """As in the seed: a grant whose requests named no resource is bound to none (RFC 8707 binds
+    tokens to the resources a client asks for; a client that asks for none gets this provider's)."""
+    env = make_env({"api_route": ["/api/", "/admin/"], "api_handler": tagged_app("api")})
+    _, token = await _access_token(env)
+    for path in ("/api/anything", "/admin/anything"):
+        response = await env.api(token, path)
+        assert response.status_code == 200, path
+        assert response.json()["oauth"]["audience"] is None
 
 
 async def test_a_token_in_the_query_string_is_ignored(env: Env) -> None:
@@ -142,14 +158,14 @@ async def test_api_errors_are_open_to_browsers(env: Env) -> None:
 
 async def test_the_handler_reaches_context_and_helpers_through_scope_and_request_state(make_env: EnvFactory) -> None:
     env = make_env({"api_handler": tagged_app("api")})
-    client_id, token = await _access_token(env, "email")
+    client_id, token = await _access_token(env, "email", resource=RESOURCE)
     body = (await env.api(token, "/api/x")).json()
     assert body["tag"] == "api"
     assert body["oauth"]["client_id"] == client_id
     assert body["oauth"]["user_id"] == "test-user"
     assert body["oauth"]["scope"] == ["email"]
     assert body["oauth"]["props"]["user_id"] == "test-user"
-    assert body["oauth"]["audience"] == f"{ORIGIN}/api"
+    assert body["oauth"]["audience"] == [RESOURCE]
     assert len(body["oauth"]["grant_id"]) == 16
     assert body["state_oauth"] is True  # request.state.oauth under Starlette
     assert body["helpers"] is True

@@ -264,6 +264,22 @@ def test_an_unknown_store_exits_with_status_2(capsys: pytest.CaptureFixture[str]
     assert "store" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])  # noqa: S104 (refused, never bound)
+def test_serving_every_address_needs_the_servers_name(capsys: pytest.CaptureFixture[str], host: str) -> None:
+    """Issue 15, item 4: on every address no Host can be trusted unless the operator names one."""
+    assert cli.main(["serve", "--host", host, "--port", "0", "--store", "memory"]) == 2
+    assert "--issuer" in capsys.readouterr().err
+
+
+def test_a_served_reference_refuses_a_forged_host(serve_many: list[Served]) -> None:
+    server = _serve(serve_many, "--store", "memory", "--no-access-log")
+    with httpx.Client(base_url=server.url) as http:
+        assert http.get(WELL_KNOWN).json()["issuer"] == server.url
+        forged = http.get(WELL_KNOWN, headers={"Host": "evil.example"})
+        assert forged.status_code == 400
+        assert "evil.example" not in forged.text
+
+
 # --- --test-mode --------------------------------------------------------------------------------
 
 

@@ -54,9 +54,9 @@ async def _authorize(
     return query_of(done.redirect_to)
 
 
-async def _exchange(env: Env, client_id: str, code: str) -> dict[str, Any]:
+async def _exchange(env: Env, client_id: str, code: str, **extra: str) -> dict[str, Any]:
     response = await env.token(
-        {"grant_type": "authorization_code", "code": code, "code_verifier": VERIFIER, "client_id": client_id}
+        {"grant_type": "authorization_code", "code": code, "code_verifier": VERIFIER, "client_id": client_id, **extra}
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -401,13 +401,14 @@ async def test_revoke_grant_ends_its_tokens(env: Env) -> None:
 async def test_unwrap_token_decodes_a_live_access_token_with_its_props(env: Env) -> None:
     helpers = env.provider.helpers
     client_id = await _client(helpers)
-    tokens = await _exchange(env, client_id, (await _authorize(env, client_id, props={"k": [1, 2]}))["code"][0])
+    code = (await _authorize(env, client_id, props={"k": [1, 2]}))["code"][0]
+    tokens = await _exchange(env, client_id, code, resource=f"{ORIGIN}/api")
     summary = await helpers.unwrap_token(tokens["access_token"])
     assert isinstance(summary, TokenSummary)
     assert summary.props == {"k": [1, 2]}
     assert summary.user_id == "alice"
     assert summary.client_id == client_id
-    assert summary.audience == f"{ORIGIN}/api"
+    assert summary.audience == [f"{ORIGIN}/api"]  # the token request named it (RFC 8707 section 2.2)
 
 
 async def test_unwrap_token_gives_none_for_anything_but_a_live_access_token(env: Env) -> None:

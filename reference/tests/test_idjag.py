@@ -203,3 +203,89 @@ async def test_a_kid_that_is_not_a_string_is_a_jose_error_not_a_crash(kid: Any) 
 
     with pytest.raises(JoseCheckError):
         await JwksCache().get("https://idp.invalid/jwks.json", FetchPolicy(), kid=kid)
+
+
+# --- issue 15, item 9: the hooks' context and a lifetime per mapping -------------------------
+
+
+async def test_a_resolver_function_gets_the_issuer_the_client_and_the_request(
+    make_env: EnvFactory, host: FixtureHost
+) -> None:
+    from oauth_reference import TrustedIssuer
+    from oauth_reference import TrustedIssuerQuery
+
+    seen: list[TrustedIssuerQuery] = []
+
+    async def resolve(query: TrustedIssuerQuery) -> TrustedIssuer | None:
+        seen.append(query)
+        if query.request.headers.get("x-tenant") != "acme":  # a per-tenant lookup, say
+            return None
+        return TrustedIssuer(issuer=query.iss, jwks=testkeys.jwks(testkeys.IDP_RS256))
+
+    env: Env = make_env({"enterprise_managed_authorization": {"trusted_issuers": resolve}})
+    client = await confidential(env)
+    accepted = await env.token(grant(client, mint(host, client)), headers={"X-Tenant": "acme"})
+    assert accepted.status_code == 200, accepted.text
+    refused = await env.token(grant(client, mint(host, client)), headers={"X-Tenant": "other"})
+    assert refused.json()["error"] == "invalid_grant"
+    first = seen[0]
+    assert first.iss == host.idp_issuer
+    assert first.client.client_id == client["client_id"]
+    assert first.client.client_secret is None  # the stored client: never the secret
+    assert str(first.request.url) == f"{ORIGIN}/oauth/token"
+
+
+async def test_a_resolver_answering_for_another_issuer_is_not_trusted(make_env: EnvFactory, host: FixtureHost) -> None:
+    from oauth_reference import TrustedIssuer
+
+    def confused(query: Any) -> TrustedIssuer:  # the confused deputy: keys of another IdP
+        return TrustedIssuer(issuer="https://other-idp.example", jwks=testkeys.jwks(testkeys.IDP_RS256))
+
+    env: Env = make_env({"enterprise_managed_authorization": {"trusted_issuers": confused}})
+    client = await confidential(env)
+    assert (await env.token(grant(client, mint(host, client)))).json()["error"] == "invalid_grant"
+
+
+async def test_the_mapper_gets_the_client_and_the_request_and_may_set_the_lifetime(
+    make_env: EnvFactory, host: FixtureHost
+) -> None:
+    from oauth_reference import IdJagClaims
+    from oauth_reference import MappedGrant
+
+    seen: list[IdJagClaims] = []
+
+    async def mapping(data: IdJagClaims) -> MappedGrant:
+        seen.append(data)
+        ttl = 120 if data.request is not None and data.request.headers.get("x-short") else None
+        return MappedGrant(user_id="enterprise-user", scope=data.requested_scope, props={}, access_token_ttl=ttl)
+
+    ema = {
+        "trusted_issuers": [{"issuer": host.idp_issuer, "jwks": testkeys.jwks(testkeys.IDP_RS256)}],
+        "map_claims": mapping,
+    }
+    env: Env = make_env({"enterprise_managed_authorization": ema, "access_token_ttl": 900})
+    client = await confidential(env)
+    short = await env.token(grant(client, mint(host, client)), headers={"X-Short": "1"})
+    assert short.json()["expires_in"] == 120
+    default = await env.token(grant(client, mint(host, client)))
+    assert default.json()["expires_in"] == 900
+    assert seen[0].client is not None and seen[0].client.client_id == client["client_id"]
+    assert seen[0].client_id == client["client_id"]
+    env.clock.advance(121)
+    assert (await env.api(short.json()["access_token"])).status_code == 401
+    assert (await env.api(default.json()["access_token"])).status_code == 200
+
+
+@pytest.mark.parametrize("ttl", [0, -5, 1.5, True])
+async def test_an_invalid_lifetime_from_the_mapper_refuses_the_assertion(
+    make_env: EnvFactory, host: FixtureHost, ttl: Any
+) -> None:
+    from oauth_reference import MappedGrant
+
+    ema = {
+        "trusted_issuers": [{"issuer": host.idp_issuer, "jwks": testkeys.jwks(testkeys.IDP_RS256)}],
+        "map_claims": lambda data: MappedGrant("u", [], {}, access_token_ttl=ttl),
+    }
+    env: Env = make_env({"enterprise_managed_authorization": ema})
+    client = await confidential(env)
+    assert (await env.token(grant(client, mint(host, client)))).json()["error"] == "invalid_grant"

@@ -52,8 +52,11 @@ async def test_the_served_demo_configuration_advertises_scopes_and_s256_only(env
         "https://as.example.com:8443",
     ],
 )
-async def test_the_issuer_is_byte_identical_to_the_origin_the_client_used(env: Env, base: str) -> None:
-    """RFC8414-3.3-ISSUER-EXACT: the issuer equals the URL the metadata was fetched from, minus the well-known path."""
+async def test_the_issuer_is_byte_identical_to_the_origin_the_client_used(make_env: EnvFactory, base: str) -> None:
+    """RFC8414-3.3-ISSUER-EXACT: the issuer equals the URL the metadata was fetched from, minus the
+    well-known path, on every host the provider serves (each named in allowed_hosts)."""
+    hosts = ["127.0.0.1:8000", "localhost:8000", "as.example.com", "as.example.com:8443"]
+    env = make_env({"allowed_hosts": hosts})
     response = await env.http.get(f"{base}{WELL_KNOWN}")
     assert response.status_code == 200
     meta = response.json()
@@ -138,7 +141,8 @@ async def test_protected_resource_metadata_refuses_other_methods(env: Env) -> No
     assert response.status_code == 405
 
 
-async def test_the_resource_follows_the_request_origin_like_the_issuer(env: Env) -> None:
+async def test_the_resource_follows_the_request_origin_like_the_issuer(make_env: EnvFactory) -> None:
+    env = make_env({"allowed_hosts": ["https://other.example"]})
     response = await env.http.get("https://other.example/.well-known/oauth-protected-resource/api")
     assert response.json()["resource"] == "https://other.example/api"
     assert response.json()["authorization_servers"] == ["https://other.example"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -163,6 +164,64 @@ async def test_the_hook_is_not_called_on_success(make_env: EnvFactory) -> None:
     assert (await env.revoke(client_id, tokens["access_token"])).status_code == 200
     assert (await env.http.get("/.well-known/oauth-authorization-server")).status_code == 200
     assert seen == []
+
+
+async def test_a_starlette_or_fastapi_response_replaces_the_default(make_env: EnvFactory) -> None:
+    """Issue 15, item 7: the response classes a Starlette or FastAPI application already uses."""
+    from fastapi.responses import JSONResponse as FastAPIJSONResponse
+    from starlette.responses import PlainTextResponse
+
+    def hook(event: ErrorEvent) -> object:
+        if event.code == "invalid_grant":
+            return FastAPIJSONResponse({"problem": event.code}, status_code=409, headers={"X-Trace": "t-1"})
+        return PlainTextResponse("token trouble", status_code=event.status, headers=dict(event.headers))
+
+    env = _env(make_env, hook)
+    _, data = await _bad_code(env)
+    response = await env.token(data, headers={"Origin": "https://app.example"})
+    assert (response.status_code, response.json()) == (409, {"problem": "invalid_grant"})
+    assert response.headers["x-trace"] == "t-1"
+    assert response.headers["access-control-allow-origin"] == "https://app.example"  # CORS, as for the default
+    api = await env.api("u:g:not-a-live-token")
+    assert (api.status_code, api.text) == (401, "token trouble")
+    assert 'error="invalid_token"' in api.headers["www-authenticate"]
+    assert api.headers["content-length"] == str(len("token trouble"))
+
+
+async def test_a_streaming_response_without_a_body_keeps_the_default(
+    make_env: EnvFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    from starlette.responses import StreamingResponse
+
+    async def chunks() -> Any:
+        yield b"x"
+
+    env = _env(make_env, lambda event: StreamingResponse(chunks()))
+    with caplog.at_level(logging.ERROR, logger="oauth_reference"):
+        response = await env.api("u:g:not-a-live-token")
+    assert response.json()["error"] == "invalid_token"
+    assert "StreamingResponse" in caplog.text
+
+
+async def test_without_a_hook_each_error_is_logged_as_a_warning_like_the_seeds_default(
+    make_env: EnvFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = make_env()
+    _, data = await _bad_code(env)
+    with caplog.at_level(logging.WARNING, logger="oauth_reference"):
+        await env.token(data)
+    [record] = [r for r in caplog.records if r.name == "oauth_reference"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("OAuth error response: 400 invalid_grant - ")
+    assert data["code"] not in caplog.text
+
+
+async def test_a_hook_replaces_the_default_warning(make_env: EnvFactory, caplog: pytest.LogCaptureFixture) -> None:
+    env = _env(make_env, lambda event: None)
+    _, data = await _bad_code(env)
+    with caplog.at_level(logging.WARNING, logger="oauth_reference"):
+        await env.token(data)
+    assert "OAuth error response" not in caplog.text
 
 
 def test_on_error_must_be_callable() -> None:

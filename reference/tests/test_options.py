@@ -178,7 +178,10 @@ async def test_many_api_routes_are_all_guarded(make_env: EnvFactory) -> None:
 
 
 async def test_a_path_route_matches_on_any_host(make_env: EnvFactory) -> None:
-    env = make_env({"api_handler": tagged_app("api"), "default_handler": tagged_app("default")}, bare=True)
+    hosts = ["127.0.0.1:8000", "other.example", "third.example:8443"]
+    env = make_env(
+        {"api_handler": tagged_app("api"), "default_handler": tagged_app("default"), "allowed_hosts": hosts}, bare=True
+    )
     for host in ("http://127.0.0.1:8000", "http://other.example", "https://third.example:8443"):
         response = await env.http.get(f"{host}/api/x")
         assert response.status_code == 401, host
@@ -191,6 +194,7 @@ async def test_a_full_url_route_matches_only_its_host(make_env: EnvFactory) -> N
             "api_route": ["/api/", "http://api.example.com/v1/"],
             "api_handler": tagged_app("api"),
             "default_handler": tagged_app("default"),
+            "allowed_hosts": ["127.0.0.1:8000", "elsewhere.example"],
         },
         bare=True,
     )
@@ -212,7 +216,7 @@ async def test_a_full_url_route_passes_a_token_for_that_resource_to_its_handler(
         bare=True,
     )
     client = await env.register()
-    tokens = await env.tokens(client["client_id"])
+    tokens = await env.tokens(client["client_id"], resource="http://api.example.com/")
     assert tokens["resource"] == "http://api.example.com/"
     response = await env.http.get(
         "http://api.example.com/v1/x", headers={"Authorization": f"Bearer {tokens['access_token']}"}
@@ -295,7 +299,9 @@ async def test_endpoints_given_as_full_urls_are_advertised_verbatim(make_env: En
 
 
 async def test_a_full_url_token_endpoint_is_served_on_its_host_only(make_env: EnvFactory) -> None:
-    env = make_env({"token_endpoint": f"{ORIGIN}/t", "default_handler": tagged_app("default")}, bare=True)
+    # The token endpoint's host is served (it is named), and other.example because allowed_hosts says so.
+    options = {"token_endpoint": f"{ORIGIN}/t", "default_handler": tagged_app("default")}
+    env = make_env({**options, "allowed_hosts": ["other.example"]}, bare=True)
     served = await env.http.post("/t", data={"grant_type": "authorization_code"})
     assert served.status_code == 401  # the token endpoint: client authentication is required
     assert served.json()["error"] == "invalid_client"
@@ -305,7 +311,14 @@ async def test_a_full_url_token_endpoint_is_served_on_its_host_only(make_env: En
 
 
 async def test_a_full_url_registration_endpoint_is_served_on_its_host_only(make_env: EnvFactory) -> None:
-    env = make_env({"client_registration_endpoint": f"{ORIGIN}/r", "default_handler": tagged_app("default")}, bare=True)
+    env = make_env(
+        {
+            "client_registration_endpoint": f"{ORIGIN}/r",
+            "default_handler": tagged_app("default"),
+            "allowed_hosts": ["other.example"],
+        },
+        bare=True,
+    )
     body = {"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}
     assert (await env.http.post("/r", json=body)).status_code == 201
     elsewhere = await env.http.post("http://other.example/r", json=body)
@@ -314,7 +327,7 @@ async def test_a_full_url_registration_endpoint_is_served_on_its_host_only(make_
 
 
 async def test_path_endpoints_are_served_on_any_host(make_env: EnvFactory) -> None:
-    env = make_env(bare=True)
+    env = make_env({"allowed_hosts": ["other.example"]}, bare=True)
     response = await env.http.post(
         "http://other.example/oauth/register", json={"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}
     )
@@ -576,7 +589,8 @@ async def test_resource_metadata_scopes_fall_back_to_scopes_supported(make_env: 
 
 async def test_a_fixed_issuer_replaces_the_request_origin_everywhere(make_env: EnvFactory) -> None:
     issuer = "https://as.example.com"
-    env = make_env({"issuer": issuer}, bare=True)
+    # Requests still reach it on a host of its own (behind a proxy, say), named in allowed_hosts.
+    env = make_env({"issuer": issuer, "allowed_hosts": ["127.0.0.1:8000"]}, bare=True)
     meta = await env.metadata()
     assert meta["issuer"] == issuer
     assert meta["token_endpoint"] == f"{issuer}{TOKEN}"

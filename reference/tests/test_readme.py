@@ -27,7 +27,7 @@ def _example_app() -> Any:
 
 async def test_the_readme_example_serves_the_whole_flow(capsys: pytest.CaptureFixture[str]) -> None:
     app = _example_app()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://as.example.com") as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as http:
         meta = (await http.get("/.well-known/oauth-authorization-server")).json()
         assert meta["scopes_supported"] == ["documents.read", "documents.write", "profile"]
         client = (

@@ -13,14 +13,14 @@ from reference.tests.conftest import token_keys
 pytestmark = pytest.mark.anyio
 
 
-async def _tokens(env: Env, scope: str | None = None) -> tuple[str, dict[str, str]]:
+async def _tokens(env: Env, scope: str | None = None, resource: str | None = None) -> tuple[str, dict[str, str]]:
     client = await env.register()
-    return client["client_id"], await env.tokens(client["client_id"], scope=scope)
+    return client["client_id"], await env.tokens(client["client_id"], scope=scope, resource=resource)
 
 
 async def test_a_refresh_issues_a_new_access_token_and_a_new_refresh_token(env: Env) -> None:
     """OAUTH21-4.3.1-RT-ROTATE."""
-    client_id, tokens = await _tokens(env, "profile")
+    client_id, tokens = await _tokens(env, "profile", resource=f"{ORIGIN}/api")
     response = await env.refresh(client_id, tokens["refresh_token"])
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"

@@ -22,9 +22,10 @@ def tx(make_env: EnvFactory) -> Env:
     return env
 
 
-async def client_and_tokens(env: Env) -> tuple[str, dict[str, Any]]:
+async def client_and_tokens(env: Env, resource: str | None = f"{ORIGIN}/api") -> tuple[str, dict[str, Any]]:
+    """A client that may exchange tokens, and tokens bound to ``resource`` (the demo's API by default)."""
     client = await env.register(grant_types=["authorization_code", "refresh_token", EXCHANGE])
-    return client["client_id"], await env.tokens(client["client_id"], scope="profile email")
+    return client["client_id"], await env.tokens(client["client_id"], scope="profile email", resource=resource)
 
 
 def exchange_form(client_id: str, subject: str, **extra: str) -> dict[str, str]:
@@ -135,3 +136,15 @@ async def test_helper_exchanges_as_the_subjects_own_client(tx: Env) -> None:
     result = await tx.provider.helpers.exchange_token(tokens["access_token"], scope=["email"])
     assert result["scope"] == "email"
     assert result["resource"] == f"{ORIGIN}/api"
+
+
+async def test_a_token_bound_to_no_resource_may_be_exchanged_for_one_bound_to_a_served_resource(tx: Env) -> None:
+    client_id, tokens = await client_and_tokens(tx, resource=None)
+    assert "resource" not in tokens
+    bound = await tx.token(exchange_form(client_id, tokens["access_token"], resource=f"{ORIGIN}/api"))
+    assert bound.status_code == 200, bound.text
+    assert bound.json()["resource"] == f"{ORIGIN}/api"
+    foreign = await tx.token(exchange_form(client_id, tokens["access_token"], resource="https://elsewhere.example/"))
+    assert foreign.json()["error"] == "invalid_target"
+    same = await tx.token(exchange_form(client_id, tokens["access_token"]))
+    assert "resource" not in same.json()  # still bound to none, like its subject

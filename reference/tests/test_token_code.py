@@ -26,9 +26,10 @@ def exchange(code: str, client_id: str, **extra: str | None) -> dict[str, str]:
 
 
 async def test_a_code_is_exchanged_for_bearer_tokens(env: Env) -> None:
-    """OAUTH21-3.2.3-RESPONSE: access_token, token_type, expires_in, scope, refresh_token."""
+    """OAUTH21-3.2.3-RESPONSE: access_token, token_type, expires_in, scope, refresh_token (and the
+    resource the authorization request named)."""
     client = await env.register()
-    code, verifier = await env.code(client["client_id"], scope="profile email")
+    code, verifier = await env.code(client["client_id"], scope="profile email", resource=f"{ORIGIN}/api")
     response = await env.token(exchange(code, client["client_id"], code_verifier=verifier, redirect_uri=REDIRECT))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"

@@ -27,6 +27,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 NO_STORE = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
+_HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 JSON_TYPE = (b"content-type", b"application/json")
 
 
@@ -51,7 +52,7 @@ class Request:
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self.scope = scope
         self.receive = receive
-        self.method: str = scope["method"]
+        self.method: str = scope.get("method", "GET")  # a WebSocket handshake is a GET
         self.path: str = scope["path"]
         self._headers: dict[str, str] | None = None
         self._origin: str | None = None
@@ -88,10 +89,20 @@ class Request:
         return host
 
     @property
+    def scheme(self) -> str:
+        """``http`` or ``https``; a WebSocket's ``ws`` and ``wss`` name the same origins."""
+        scheme: str = self.scope.get("scheme", "http")
+        return _HTTP_SCHEMES.get(scheme, scheme)
+
+    @property
     def origin(self) -> str:
         if self._origin is None:  # worked out once: the Host check is a regular expression
-            self._origin = f"{self.scope.get('scheme', 'http')}://{self.host}"
+            self._origin = f"{self.scheme}://{self.host}"
         return self._origin
+
+    def serve_as(self, origin: str) -> None:
+        """Treat the request as addressed to ``origin`` (the provider's vetted form of its host)."""
+        self._origin = origin
 
     @property
     def url(self) -> str:

@@ -114,7 +114,7 @@ def mint_access_token(
     props_key: bytes,
     encrypted_props: str,
     scope: list[str],
-    audience: str | None,
+    audience: list[str] | None,
     now: float,
     ttl: int,
 ) -> MintedToken:
@@ -127,7 +127,7 @@ def mint_access_token(
         client_id=client_id,
         created_at=int(now),
         expires_at=now + ttl,  # RFC6750-5.2-LIFETIME
-        audience=audience,  # RFC8707-2-AUDIENCE, RFC6750-5.3-AUDIENCE
+        audience=list(audience) if audience else None,  # RFC8707-2-AUDIENCE, RFC6750-5.3-AUDIENCE
         scope=scope,
         wrapped_key=crypto.wrap_key(props_key, token),
         encrypted_props=encrypted_props,
@@ -152,7 +152,7 @@ def summary(grant: Grant) -> records.GrantSummary:
         metadata=grant.metadata,
         created_at=grant.created_at,
         expires_at=grant.expires_at,
-        resource=grant.resource,
+        resource=list(grant.resource) if grant.resource else None,
     )
 
 

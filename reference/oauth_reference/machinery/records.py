@@ -51,6 +51,20 @@ def dump(record: Any) -> bytes:
     return orjson.dumps(record)
 
 
+def resource_list(value: object) -> list[str] | None:
+    """RFC 8707 resources as a list, ``None`` for none; records written before resources could
+    repeat hold a single string."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    if isinstance(value, list | tuple) and not value:
+        return None
+    raise TypeError("resources are a list of URIs")
+
+
 def client_key(client_id: str) -> str:
     return f"client:{client_id}"
 
@@ -97,6 +111,9 @@ class ClientInfo:
     jwks_uri: str | None = None
     jwks: dict[str, Any] | None = None
     contacts: list[str] | None = None
+    # RFC 7591 section 2.2: human-readable members in other languages, by their full member name
+    # ("client_name#ja", "tos_uri#fr"); the untagged values stay in their own fields.
+    i18n: dict[str, str] | None = None
     scope: str | None = None
     software_id: str | None = None
     software_version: str | None = None
@@ -131,7 +148,9 @@ class Grant:
     encrypted_props: str
     created_at: int
     expires_at: float | None
-    resource: str | None = None
+    # The RFC 8707 resources the authorization request named; None when it named none (the
+    # grant's tokens are then bound to no resource unless a token request names one).
+    resource: list[str] | None = None
     redirect_uri: str | None = None
     # The authorization code (OAuth 2.1 section 4.1.3): its hash stays after use to detect replay.
     auth_code_id: str | None = None
@@ -146,6 +165,9 @@ class Grant:
     previous_refresh_token_id: str | None = None
     previous_refresh_token_wrapped_key: str | None = None
     retired_refresh_token_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.resource = resource_list(self.resource)
 
     @property
     def code_used(self) -> bool:
@@ -162,10 +184,13 @@ class AccessToken:
     client_id: str
     created_at: int
     expires_at: float
-    audience: str | None
+    audience: list[str] | None  # None: bound to no resource, good on every API route
     scope: list[str]
     wrapped_key: str
     encrypted_props: str
+
+    def __post_init__(self) -> None:
+        self.audience = resource_list(self.audience)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +204,12 @@ class AuthRequest:
     state: str
     code_challenge: str | None = None
     code_challenge_method: str | None = None
-    resource: str | None = None
+    # RFC 8707: every resource the request named (the parameter may repeat); empty for none.
+    resource: list[str] = field(default_factory=list)
     issuer: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resource", resource_list(self.resource) or [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +223,7 @@ class GrantSummary:
     metadata: Any
     created_at: int
     expires_at: float | None
-    resource: str | None
+    resource: list[str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +236,7 @@ class TokenSummary:
     client_id: str
     created_at: int
     expires_at: float
-    audience: str | None
+    audience: list[str] | None
     scope: list[str]
     props: Any
 

@@ -21,6 +21,7 @@ from oauth_reference.specs.oauth21.redirect_uris import is_loopback_host
 from oauth_reference.version import VERSION
 
 DEFAULT_STORE = "sqlite:.oauth-reference/store.sqlite3"
+WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 (names compared, never bound here)
 
 
 def storage_path(store: str) -> str:
@@ -63,7 +64,10 @@ def _parser() -> argparse.ArgumentParser:
         help="add loopback-only test hooks (a movable clock); refused on other addresses (default: off)",
     )
     serve.add_argument(
-        "--issuer", metavar="URL", help="fix the issuer, e.g. behind a proxy (default: the origin each request used)"
+        "--issuer",
+        metavar="URL",
+        help="fix the issuer, e.g. behind a proxy (default: http://HOST:PORT as bound; on loopback, the origin"
+        " each request used)",
     )
     serve.add_argument(
         "--no-access-log", action="store_true", help="do not log one line per request (default: logged to stderr)"
@@ -94,6 +98,11 @@ def _main(argv: Sequence[str] | None) -> int:
         options = load_config(args.config) if args.config else {}
         if args.issuer:
             options["issuer"] = args.issuer
+        if options.get("issuer") is None and options.get("allowed_hosts") is None and args.host in WILDCARDS:
+            raise ConfigurationError(
+                f"serving every address ({args.host}) needs to know this server's name:"
+                " give --issuer URL, or allowed_hosts in the --config file"
+            )
         clock = OffsetClock() if args.test_mode else SystemClock()
         storage = open_store(args.store, clock)
         if args.store.startswith("sqlite:"):
@@ -125,6 +134,12 @@ def _main(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         print(f"oauth-reference: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    # The address bound, as the operator wrote it, is one of this server's names (hosts.py); on
+    # loopback without an issuer every loopback name is answered anyway.
+    named = options.get("issuer") is not None or not is_loopback_host(args.host)
+    if options.get("allowed_hosts") is None and args.host not in WILDCARDS and named:
+        shown = f"[{args.host}]" if ":" in args.host else args.host
+        provider.core.hosts = provider.core.hosts.adding(f"http://{shown}:{sock.getsockname()[1]}")
     serve(app, sock, log_requests=not args.no_access_log)
     return 0
 

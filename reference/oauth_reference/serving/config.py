@@ -10,7 +10,15 @@ from oauth_reference.errors import ConfigurationError
 
 _NEVER = "never"
 _NEVER_OPTIONS = ("refresh_token_ttl", "client_registration_ttl")
-_NOT_IN_FILES = ("api_handler", "api_handlers", "default_handler", "token_exchange_callback", "on_error")
+_NOT_IN_FILES = (
+    "api_handler",
+    "api_handlers",
+    "default_handler",
+    "token_exchange_callback",
+    "on_error",
+    "resolve_external_token",
+    "client_registration_callback",
+)
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

@@ -5,6 +5,8 @@
 A request with ``X-Test-Clock-Offset: seconds`` sees the clock that much further on, for that
 request only (parallel tests each keep their own time). The hooks answer only requests from
 loopback addresses, and ``serve`` refuses ``--test-mode`` unless it binds to a loopback address.
+Test mode also answers any ``Host``, taking the issuer from it as the seed does, so a harness may
+reach the provider under any name its resolver or proxy gives it (``hosts.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def install(provider: OAuthProvider, clock: OffsetClock) -> ASGIApp:
     if provider.clock is not clock:
         raise ValueError("the provider must read the clock the hooks advance")
     provider.core.allow_loopback_fetch = True
+    provider.core.hosts = provider.core.hosts.answering_any_host()
 
     async def clock_hook(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)

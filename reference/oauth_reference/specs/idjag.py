@@ -38,12 +38,14 @@ from oauth_reference.options import EnterpriseManagedAuthorization
 from oauth_reference.options import IdJagClaims
 from oauth_reference.options import MappedGrant
 from oauth_reference.options import TrustedIssuer
+from oauth_reference.options import TrustedIssuerQuery
 from oauth_reference.specs.oauth21.scopes import is_scope_token
 from oauth_reference.specs.oauth21.scopes import parse_scope
 from oauth_reference.specs.oauth21.token_request import TokenRequest
 from oauth_reference.specs.oauth21.token_request import token_response
 from oauth_reference.specs.rfc8707 import canonical
 from oauth_reference.specs.rfc8707 import parse_resource
+from oauth_reference.specs.rfc8707 import same_origin
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PROFILE = "urn:ietf:params:oauth:grant-profile:id-jag"
@@ -71,7 +73,8 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
     if header.get("typ") != TYP:  # IDJAG-4.4.1-TYP
         raise _fail(f"typ must be {TYP}")
     iss = claims.get("iss")
-    trusted = await ema.issuer(iss) if isinstance(iss, str) else None
+    http_request = request.http_request()
+    trusted = await ema.issuer(TrustedIssuerQuery(iss, client, http_request)) if isinstance(iss, str) else None
     if trusted is None:  # RFC7523-3-ISS, IDJAG-4.4.1-RFC7521
         raise _fail("the issuer is not trusted")
     if header.get("alg") not in trusted.algorithms:
@@ -91,8 +94,9 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
     resource = core.resource(request.issuer)
     wanted = list(form.get_all("resource"))
     claim_resource = verified.get("resource")  # IDJAG-4.4.1-RESOURCE
+    origin_only = core.options.resource_match_origin_only
     for value in [*wanted, *([claim_resource] if claim_resource is not None else [])]:
-        if not isinstance(value, str) or parse_resource(value) != canonical(resource):
+        if not isinstance(value, str) or not _names(parse_resource(value), resource, origin_only):
             raise InvalidTargetError("the resource is not served by this authorization server")
     claim_scope = verified.get("scope")
     if claim_scope is not None and (
@@ -103,7 +107,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
     requested = parse_scope(form.get("scope")) or (allowed or [])
     if allowed is not None and [s for s in requested if s not in allowed]:
         raise InvalidScopeError("the requested scope exceeds the assertion's scope")
-    mapped = ema.map_claims(IdJagClaims(verified, client.client_id, requested, resource))
+    mapped = ema.map_claims(IdJagClaims(verified, client.client_id, requested, resource, client, http_request))
     if inspect.isawaitable(mapped):
         mapped = await mapped
     if not isinstance(mapped, MappedGrant):
@@ -115,7 +119,14 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
     scope = list(dict.fromkeys(mapped.scope))
     if allowed is not None and [s for s in scope if s not in allowed]:  # IDJAG-4.4.1-SCOPE
         raise _fail("the mapped scope exceeds the assertion's scope")
-    ttl = min(ema.access_token_ttl or core.options.access_token_ttl, core.options.access_token_ttl)
+    if mapped.access_token_ttl is not None:
+        # The mapping's own lifetime for this token, as the seed's accessTokenTTL: it replaces the
+        # default rather than being capped by it.
+        ttl = mapped.access_token_ttl
+        if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 1:
+            raise _fail("the mapped access token lifetime is invalid")
+    else:
+        ttl = min(ema.access_token_ttl or core.options.access_token_ttl, core.options.access_token_ttl)
     grant_id = grants.new_grant_id()
     props_key, encrypted = grants.encrypt_new_props(mapped.props)
     new = Grant(
@@ -127,7 +138,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         encrypted_props=encrypted,
         created_at=int(now),
         expires_at=now + ttl,
-        resource=resource,
+        resource=[resource],
     )
     minted = grants.mint_access_token(
         new,
@@ -135,7 +146,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         props_key=props_key,
         encrypted_props=encrypted,
         scope=scope,
-        audience=resource,
+        audience=[resource],
         now=now,
         ttl=ttl,
     )
@@ -146,7 +157,12 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         raise _fail("the assertion was already used (jti replay)")
     # RFC7523-2.1-GRANT, IDJAG-4.4-GRANT; granted scope and resource in the response
     # (IDJAG-4.4.1-RESP-GRANTED); no refresh token (IDJAG-4.4.3-NO-RT).
-    return token_response(minted.token, ttl, scope, None, resource)
+    return token_response(minted.token, ttl, scope, None, [resource])
+
+
+def _names(requested: str, resource: str, origin_only: bool) -> bool:
+    """The configured resource, or (``resource_match_origin_only``) a resource on its origin."""
+    return requested == canonical(resource) or (origin_only and same_origin(requested, resource))
 
 
 def _check_claims(

@@ -16,6 +16,7 @@ from typing import Any
 
 from oauth_reference.core import Core
 from oauth_reference.errors import InvalidTokenError
+from oauth_reference.errors import OAuthError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery import grants
 from oauth_reference.machinery import records
@@ -29,19 +30,29 @@ _BEARER = re.compile(r"^[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+([^\s,]+)[ \t]*$")
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
-    """What an API handler learns about the request's access token (``oauth_reference.api_context``)."""
+    """What an API handler learns about the request's access token (``oauth_reference.api_context``).
+
+    ``audience`` lists the resources the token is bound to (``None``: bound to none). For a token
+    ``resolve_external_token`` accepted, ``external`` is true, ``grant_id`` is ``None``, and
+    ``client_id``, ``user_id`` and ``expires_at`` are what the resolver said (``None`` if nothing).
+    """
 
     props: Any
     scope: list[str]
-    client_id: str
-    user_id: str
-    grant_id: str
-    expires_at: float
-    audience: str | None
+    client_id: str | None
+    user_id: str | None
+    grant_id: str | None
+    expires_at: float | None
+    audience: list[str] | None
+    external: bool = False
 
 
 class MissingToken(Exception):
     """No bearer credentials at all."""
+
+
+class ForeignToken(InvalidTokenError):
+    """A bearer token not in this provider's shape: perhaps one ``resolve_external_token`` knows."""
 
 
 def extract(authorization: str | None) -> str:
@@ -56,7 +67,7 @@ def extract(authorization: str | None) -> str:
     return match.group(1)
 
 
-def challenge(core: Core, issuer: str, error: InvalidTokenError | None = None, *, url: str | None = None) -> str:
+def challenge(core: Core, issuer: str, error: OAuthError | None = None, *, url: str | None = None) -> str:
     """The Bearer challenge; ``resource_metadata`` names the metadata of the requested ``url``
     when it is a resource (RFC9728-3.3-CHALLENGE-MATCH), else the configured resource's."""
     metadata_url = rfc9728.challenge_metadata_url(core, issuer, url) if url else core.resource_metadata_url(issuer)
@@ -67,6 +78,9 @@ def challenge(core: Core, issuer: str, error: InvalidTokenError | None = None, *
     # fallback to the provider's scopes_supported as the metadata document, rfc9728.metadata).
     rm = core.options.resource_metadata
     scopes = rm.scopes_supported if rm.scopes_supported is not None else core.options.scopes_supported
+    needed = getattr(error, "scope", None)  # RFC 6750 section 3.1: insufficient_scope names what is needed
+    if needed:
+        scopes = needed
     if scopes:
         parts.append(f'scope="{" ".join(scopes)}"')
     if error is not None:  # RFC6750-3.1-NO-ERROR-ANON: no error without a token
@@ -81,7 +95,7 @@ async def check(core: Core, token: str, url: str) -> ApiContext:
     """Validate an access token for a request to ``url``; raises ``InvalidTokenError``."""
     ids = grants.split_token(token)
     if ids is None:
-        raise InvalidTokenError("invalid access token")
+        raise ForeignToken("invalid access token")
     user_id, grant_id = ids
     token_id = crypto.sha256_hex(token)
     entry = await core.storage.get(records.token_key(user_id, grant_id, token_id))
@@ -90,8 +104,9 @@ async def check(core: Core, token: str, url: str) -> ApiContext:
     record = records.load(AccessToken, entry.value)
     if record.expires_at <= core.now():  # RFC6750-5.2-LIFETIME
         raise InvalidTokenError("the access token has expired")
-    # RFC8707-2-AUDIENCE, RFC6750-5.3-AUDIENCE, ROBUST-STATE-AUDIENCE
-    if record.audience is not None and not covers(record.audience, url):
+    # RFC8707-2-AUDIENCE, RFC6750-5.3-AUDIENCE, ROBUST-STATE-AUDIENCE: a token bound to resources
+    # works under them only; one bound to none (its requests named no resource) on every API route.
+    if not audience_covers(record.audience, url):
         raise InvalidTokenError("the access token is not for this resource")
     key = crypto.unwrap_key(record.wrapped_key, token)
     return ApiContext(
@@ -103,3 +118,8 @@ async def check(core: Core, token: str, url: str) -> ApiContext:
         expires_at=record.expires_at,
         audience=record.audience,
     )
+
+
+def audience_covers(audience: list[str] | None, url: str) -> bool:
+    """Whether a token bound to ``audience`` may be used at ``url``."""
+    return audience is None or any(covers(a, url) for a in audience)

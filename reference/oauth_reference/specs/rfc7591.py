@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from oauth_reference import client_store as clients
+from oauth_reference import registration_callback
 from oauth_reference.core import Core
 from oauth_reference.errors import InvalidClientMetadataError
 from oauth_reference.machinery.asgi import MethodNotAllowedError
@@ -56,6 +57,7 @@ def client_information(client: ClientInfo) -> dict[str, Any]:
         value = getattr(client, name)
         if value is not None:
             body[name] = value
+    body.update(client.i18n or {})  # RFC 7591 section 2.2: "client_name#ja" and the like, as sent
     return body
 
 
@@ -76,5 +78,8 @@ async def register(core: Core, request: Request) -> Response:
     if not isinstance(meta, dict):
         raise InvalidClientMetadataError("client metadata must be a JSON object")
     fields = clients.validate_metadata(meta, core.options, registration=True)
+    callback = core.options.client_registration_callback
+    if callback is not None:  # the application may refuse the client before it is stored
+        await registration_callback.run(callback, meta, request.scope, raw)
     client = await clients.create(core, fields, registration=True)
     return json_response(client_information(client), 201, no_store=True)  # RFC7591-3.2.1-201

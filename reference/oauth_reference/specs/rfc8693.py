@@ -24,8 +24,10 @@ from oauth_reference.machinery.records import AccessToken
 from oauth_reference.specs.oauth21.scopes import narrow
 from oauth_reference.specs.oauth21.scopes import parse_scope
 from oauth_reference.specs.oauth21.token_request import TokenRequest
+from oauth_reference.specs.rfc8707 import as_claim
 from oauth_reference.specs.rfc8707 import canonical
 from oauth_reference.specs.rfc8707 import parse_resource
+from oauth_reference.specs.rfc8707 import select_resources
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
@@ -89,14 +91,9 @@ async def issue(
         raise InvalidRequestError("the subject token's grant was revoked")
     grant, _ = found
     # RFC 8693 section 2.1 leaves the target to the server: the resource and audience may only
-    # name the subject token's own resource (RFC8693-2.1-RESOURCE-URI, RFC8693-2.2.2-INVALID-TARGET).
-    audience = subject.audience or core.resource(issuer)
-    for value in resources:
-        wanted = canonical(value) if value.startswith(("http://", "https://")) else value
-        if value.startswith(("http://", "https://")):
-            parse_resource(value)
-        if wanted != canonical(audience):
-            raise InvalidTargetError("the requested resource or audience differs from the subject token's")
+    # name the subject token's own resources, or, for a token bound to none, resources this
+    # provider serves (RFC8693-2.1-RESOURCE-URI, RFC8693-2.2.2-INVALID-TARGET).
+    audience = _target(core, issuer, subject.audience, resources)
     # Never wider (section 5): RFC8693-5-NO-ESCALATION, for the scope here and the lifetime below.
     new_scope = narrow(scope, subject.scope) if scope else list(subject.scope)
     props_key = crypto.unwrap_key(subject.wrapped_key, subject_token)
@@ -154,5 +151,28 @@ async def issue(
         "token_type": "Bearer",
         "expires_in": ttl,
         "scope": " ".join(new_scope),
-        "resource": audience,
+        **({"resource": as_claim(audience)} if audience else {}),
     }
+
+
+def _target(core: Core, issuer: str, bound: list[str] | None, requested: list[str]) -> list[str] | None:
+    """The new token's audience: the subject's, narrowed to what the request names."""
+    if not requested:
+        return bound
+    if bound is None:
+        urls = [v for v in requested if v.startswith(("http://", "https://"))]
+        if len(urls) != len(requested):
+            raise InvalidTargetError("the requested audience is not a resource this server serves")
+        return select_resources(urls, core.served_resources(issuer))
+    chosen: list[str] = []
+    for value in requested:
+        if value.startswith(("http://", "https://")):
+            wanted = parse_resource(value)
+            if not any(wanted == canonical(a) for a in bound):
+                raise InvalidTargetError("the requested resource or audience differs from the subject token's")
+            chosen.append(wanted)
+        elif value in bound:  # a logical audience name, compared as it is
+            chosen.append(value)
+        else:
+            raise InvalidTargetError("the requested resource or audience differs from the subject token's")
+    return list(dict.fromkeys(chosen))

@@ -2,13 +2,18 @@
 
 https://www.rfc-editor.org/rfc/rfc8707
 
-A ``resource`` value must be an absolute URI without a fragment (section 2); the provider serves
-one protected resource and compares requested values with it after lowercasing scheme and host
-and treating an empty path as ``/``.
+A ``resource`` value must be an absolute URI without a fragment (section 2). The parameter may
+repeat (section 2: a token "intended to be used at multiple resources"). The provider serves the
+configured protected resource and the hosts of its full-URL API routes, and compares requested
+values with them after lowercasing scheme and host and treating an empty path as ``/``.
+
+A token is bound to the resources its authorization or token request named; a grant that never
+named one yields tokens bound to none, good on every API route of the provider (as in the seed).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
@@ -65,22 +70,42 @@ def parse_resource(value: str) -> str:
     return canonical(value)
 
 
-def select_resource(values: list[str], configured: str) -> str | None:
-    """The one resource a request names (``None`` when it names none); RFC8707-2.1-INVALID-TARGET.
+def select_resources(values: list[str], served: Sequence[str]) -> list[str]:
+    """The resources a request names, canonical and without repeats ([] when it names none).
 
-    The configured resource or any resource below it (same origin, path at or under its path):
-    RFC 9728 section 3.3 has a client that found the metadata through a challenge use the URL
-    it requested as the resource, so a request URL under the API is a resource of its own.
+    RFC8707-2.1-INVALID-TARGET: each must be one of ``served`` or lie below one (same origin, path
+    at or under its path): RFC 9728 section 3.3 has a client that found the metadata through a
+    challenge use the URL it requested as the resource, so a request URL under the API is a
+    resource of its own.
     """
-    if not values:
+    chosen = list(dict.fromkeys(parse_resource(v) for v in values))
+    for resource in chosen:
+        # MCP-RES-PARAM: the configured resource is accepted
+        if not any(within(resource, s) for s in served):
+            raise InvalidTargetError("the requested resource is not served by this authorization server")
+    return chosen
+
+
+def matches_granted(requested: str, granted: Sequence[str], *, origin_only: bool = False) -> bool:
+    """Whether a token request may name ``requested`` for a grant bound to ``granted``.
+
+    RFC 8707 section 2.2: a resource the authorization request named, or one below it. With
+    ``origin_only`` (the seed's ``resourceMatchOriginOnly``) the same origin is enough.
+    """
+    if any(within(requested, g) for g in granted):
+        return True
+    return origin_only and any(same_origin(requested, g) for g in granted)
+
+
+def same_origin(a: str, b: str) -> bool:
+    return _split(a)[:2] == _split(b)[:2]
+
+
+def as_claim(resources: Sequence[str] | None) -> str | list[str] | None:
+    """Resources as a response member or claim: one as a string, several as an array."""
+    if not resources:
         return None
-    chosen = {parse_resource(v) for v in values}
-    if len(chosen) > 1:
-        raise InvalidTargetError("this server issues tokens for one resource at a time")
-    (resource,) = chosen
-    if not within(resource, configured):  # MCP-RES-PARAM: the configured resource is accepted
-        raise InvalidTargetError("the requested resource is not served by this authorization server")
-    return resource
+    return resources[0] if len(resources) == 1 else list(resources)
 
 
 def within(resource: str, configured: str) -> bool:

@@ -35,7 +35,9 @@ def pkce_pair(length: int = 64) -> tuple[str, str]:
 
 
 def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    """RFC 7636 section 4.2: BASE64URL(SHA256(ASCII(verifier))). A verifier outside the ASCII
+    alphabet (which tests send on purpose) is hashed as its UTF-8 bytes, the same for ASCII."""
+    digest = hashlib.sha256(verifier.encode("utf-8")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 

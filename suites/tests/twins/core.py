@@ -975,7 +975,7 @@ def refresh_resource_ignored(app: ASGIApp) -> ASGIApp:
     patch(
         refresh_grant,
         "resolve_resource",
-        lambda request, grant: grant.resource or request.core.resource(request.issuer),
+        lambda request, grant: grant.resource or [request.core.resource(request.issuer)],
     )
     return app
 
@@ -986,7 +986,7 @@ def refresh_resource_rebound(app: ASGIApp) -> ASGIApp:
 
     def resolve_resource(request: Any, grant: Any) -> Any:
         requested = request.form.get_all("resource")  # the one repeatable parameter
-        return requested[0] if requested else grant.resource or request.core.resource(request.issuer)
+        return requested[:1] if requested else grant.resource or [request.core.resource(request.issuer)]
 
     patch(refresh_grant, "resolve_resource", resolve_resource)
     return app

@@ -314,8 +314,10 @@ def jwt_bearer_issuer_slash(app: ASGIApp) -> ASGIApp:
 
     original = idjag.EnterpriseManagedAuthorization.issuer
 
-    async def lenient(self: Any, iss: str) -> Any:
-        return await original(self, iss.rstrip("/"))
+    async def lenient(self: Any, query: Any) -> Any:
+        import dataclasses
+
+        return await original(self, dataclasses.replace(query, iss=query.iss.rstrip("/")))
 
     idjag.EnterpriseManagedAuthorization.issuer = lenient  # type: ignore[method-assign]
 

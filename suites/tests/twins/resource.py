@@ -192,8 +192,8 @@ def any_resource_accepted(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
     from oauth_reference.specs.oauth21 import token_request as tokens
 
-    authorization.select_resource = lambda values, configured: None
-    tokens.select_resource = lambda values, configured: None
+    authorization.select_resources = lambda values, served: []
+    tokens.select_resources = lambda values, served: []
     return app
 
 
@@ -202,14 +202,14 @@ def upper_case_refused(app: ASGIApp) -> ASGIApp:
     from oauth_reference.errors import InvalidTargetError
     from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
 
-    select = authorization.select_resource
+    select = authorization.select_resources
 
-    def strict(values: list[str], configured: str) -> str | None:
+    def strict(values: list[str], served: list[str]) -> list[str]:
         if any(re.match(r"^[a-z]+://[^/A-Z]*(/|$)", v) is None for v in values):
             raise InvalidTargetError("the resource must be written in lower case")
-        return select(values, configured)
+        return select(values, served)
 
-    authorization.select_resource = strict
+    authorization.select_resources = strict
     return app
 
 

@@ -34,7 +34,7 @@ from oauth_reference.specs.cimd import CimdError
 from oauth_reference.specs.oauth21.redirect_uris import find_registered
 from oauth_reference.specs.oauth21.redirect_uris import redirect_uri_problem
 from oauth_reference.specs.oauth21.scopes import parse_scope
-from oauth_reference.specs.rfc8707 import select_resource
+from oauth_reference.specs.rfc8707 import select_resources
 
 MAX_BATCH = 1000
 _NOT_REDIRECTABLE = ("client_id", "redirect_uri")
@@ -92,7 +92,11 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
     Errors found before the client and redirect URI are validated carry no ``redirect_to``
     (OAUTH21-4.1.2.1-NO-REDIRECT); later ones do, with ``state`` and ``iss``.
     """
-    issuer = core.issuer(origin)  # RFC9207-2.3-IDENTICAL: iss is the issuer the metadata names
+    parts = origin.split("://", 1)
+    trusted = core.trusted_origin(parts[0], parts[1]) if len(parts) == 2 else None
+    if trusted is None:  # the provider answers the hosts its operator named (hosts.py)
+        raise AuthorizationError(InvalidRequestError("the request arrived at a host this server does not serve"))
+    issuer = core.issuer(trusted)  # RFC9207-2.3-IDENTICAL: iss is the issuer the metadata names
     params: dict[str, str] = {}
     repeated: list[str] = []
     resources: list[str] = []
@@ -178,7 +182,7 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
             unknown = [s for s in scope if s not in supported]
             if unknown:
                 raise InvalidScopeError(f"unknown scope: {' '.join(unknown)[:100]}")
-        resource = select_resource(resources, core.resource(issuer))  # RFC8707-2.1-INVALID-TARGET
+        resource = select_resources(resources, core.served_resources(issuer))  # RFC8707-2.1-INVALID-TARGET
     except (InvalidScopeError, InvalidTargetError) as exc:
         raise fail(exc) from None
 
@@ -268,7 +272,7 @@ async def complete_authorization(
             props_key=props_key,
             encrypted_props=encrypted,
             scope=grant.scope,
-            audience=request.resource or core.resource(request.issuer),
+            audience=request.resource or None,  # unbound unless the request named resources
             now=now,
             ttl=ttl,
         )

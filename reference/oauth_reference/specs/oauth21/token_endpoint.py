@@ -77,5 +77,5 @@ async def handle(core: Core, request: Request, grants: dict[str, GrantHandler], 
         raise UnsupportedGrantTypeError(f"grant_type {grant_type[:60]!r} is not supported")
     if not client_may_use(client, grant_type):  # OAUTH21-3.2.4-UNAUTHORIZED-CLIENT
         raise UnauthorizedClientError(f"this client is not registered for grant_type {grant_type}")
-    body = await handler(TokenRequest(core, form, client, issuer))
+    body = await handler(TokenRequest(core, form, client, issuer, request.scope))
     return json_response(body, no_store=True)  # OAUTH21-3.2.3-NO-STORE
