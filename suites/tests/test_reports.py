@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from oauth_conformance.catalogue import lookup
+from oauth_conformance.findings import findings_of
 from oauth_conformance.report import gate
 from oauth_conformance.report.baseline import Baseline
 from oauth_conformance.report.baseline import BaselineError
@@ -92,6 +93,16 @@ def sample_report() -> Report:
             "ConnectError: refused",
         ),
     ]
+    for t in tests:  # as the plugin makes them (findings.py)
+        t.findings = findings_of(
+            t.nodeid,
+            t.requirements,
+            failed=t.verdict == Verdict.FAIL,
+            errored=t.verdict == Verdict.ERROR,
+            reason=t.reason,
+            flags=[],
+            evidence_count=len(t.evidence),
+        )
     catalogue = [lookup(t.requirements[0]) for t in tests] + [lookup("RFC8414-2-REQUIRED")]
     report = build(
         tests,
@@ -106,7 +117,10 @@ def sample_report() -> Report:
         finished="2026-01-01T00:00:05Z",
         duration=5.0,
     )
-    baseline = Baseline({"MCP-DISC-ORDER": "the target is behind a flaky proxy"})
+    baseline = Baseline(
+        {"MCP-DISC-ORDER": "the target is behind a flaky proxy"},
+        findings={"MCP-DISC-ORDER": frozenset({"mcp/test_discovery::test_order#error"})},
+    )
     return gate.gated(report, gate.evaluate(report, baseline), baseline)
 
 
@@ -259,7 +273,7 @@ def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_
     baseline = tmp_path / "baseline.toml"
     baseline.write_text(
         '[[expected]]\nid = "RFC8414-3.2-200-JSON"\nreason = "a race it loses now and then"\nintermittent = true\n'
-        '[[expected]]\nid = "RFC8414-3.3-ISSUER-EXACT"\nreason = "trailing slash"\n',
+        '[[expected]]\nid = "RFC8414-3.3-ISSUER-EXACT"\nreason = "trailing slash"\nany_finding = true\n',
         encoding="utf-8",
     )
     entries = load_baseline(baseline)
@@ -268,7 +282,7 @@ def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_
     result = gate.evaluate(report, entries, "must")
     assert result.stale == [] and list(result.expected) == ["RFC8414-3.3-ISSUER-EXACT"]
     assert "RFC8414-3.2-200-JSON" not in result.unexpected
-    not_marked = Baseline(entries.reasons)
+    not_marked = Baseline(entries.reasons, any_finding=entries.any_finding)
     assert gate.evaluate(sample_report(), not_marked).stale == ["RFC8414-3.2-200-JSON"]  # not marked: stale
     baseline.write_text(
         '[[expected]]\nid = "RFC8414-3.2-200-JSON"\nreason = "r"\nintermittent = "yes"\n', encoding="utf-8"
@@ -280,7 +294,11 @@ def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_
 def test_gating_leaves_the_report_it_reads_unchanged() -> None:
     report = sample_report()
     before = report.as_dict()
-    result = gate.evaluate(report, Baseline({"RFC8414-3.3-ISSUER-EXACT": "known"}), "must")
+    known = Baseline(
+        {"RFC8414-3.3-ISSUER-EXACT": "known"},
+        findings={"RFC8414-3.3-ISSUER-EXACT": frozenset({"rfc8414/test_metadata::test_issuer"})},
+    )
+    result = gate.evaluate(report, known, "must")
     assert report.as_dict() == before
     gated_report = gate.gated(report, result)
     assert gated_report.gate["status"] == result.status

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from oauth_conformance.profile import Profile
+from oauth_conformance.redaction import redacted_repr
 
 
 class DriverStopped(Exception):
@@ -43,6 +44,9 @@ class Callback:
     query: dict[str, list[str]] = field(default_factory=dict)
     fragment: dict[str, list[str]] = field(default_factory=dict)
     hops: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # secrets masked: reprs reach assertion messages
+        return redacted_repr(self)
 
     def first(self, name: str) -> str | None:
         values = self.query.get(name) or self.fragment.get(name)

@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
+from oauth_conformance import findings
 from oauth_conformance.evidence import Exchange
 from oauth_conformance.evidence import Recorder
 from oauth_conformance.evidence import record
@@ -67,6 +68,9 @@ class Finding:
     count: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)
 
+    def describe(self) -> str:
+        return f"{self.endpoint}: {self.message} (x{self.count})"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "requirement": self.requirement,
@@ -75,6 +79,17 @@ class Finding:
             "count": self.count,
             "examples": self.examples,
         }
+
+
+def fuzz_findings(nodeid: str, requirement: str, found: list[Finding]) -> list[findings.Finding]:
+    """Report findings (findings.py) of one requirement's fuzzing findings: one per endpoint, so the
+    fingerprint names the property and the endpoint, never the random input or how often it showed."""
+    out, start = [], 0
+    for f in found:
+        shown = tuple(range(start, start + len(f.examples)))
+        start += len(f.examples)
+        out.append(findings.Finding(findings.fingerprint(nodeid, f.endpoint), f.describe(), (requirement,), shown))
+    return out
 
 
 @dataclass
@@ -189,7 +204,7 @@ class Fuzzer:
         for secret in (*seeds.client_secrets, *seeds.refresh_tokens, *seeds.access_tokens):
             self.knowledge.issued.setdefault(secret, "the harness's setup")
         self.recorder = Recorder(keep=1)
-        self.recorder.secrets.update(self.knowledge.issued)
+        self.recorder.know(self.knowledge.issued)
         self.findings: dict[tuple[str, str], Finding] = {}
         self.requests = 0
         self.per_endpoint: Counter[str] = Counter()
@@ -256,7 +271,7 @@ class Fuzzer:
         for rid, message in run_checks(sent, self.knowledge):
             self._found(rid, message, sent)
         self.knowledge.learn(sent, self.requests)
-        self.recorder.secrets.update(self.knowledge.issued)
+        self.recorder.know(self.knowledge.issued)
 
     def _found(self, rid: str, message: str, sent: Sent) -> None:
         key = (rid, sent.endpoint.label)

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -343,6 +344,44 @@ def _matching(broken: Callable[[str, str], bool]) -> None:
 @twin("redirect-prefix-match", OAUTH21, {"OAUTH21-2.3.1-EXACT-MATCH"})
 def redirect_prefix_match(app: ASGIApp) -> ASGIApp:
     _matching(lambda requested, registered: requested.startswith(registered))
+    return app
+
+
+def _parsed_loopback_match(requested: str, registered: str) -> bool:
+    """Cloudflare 1.2.3's matching of loopback redirect URIs (isValidRedirectUri): both parsed as
+    URLs, then scheme, host name, path and query compared, so an upper-case scheme, userinfo and
+    an empty query ('?') all pass; other URIs are compared as strings."""
+    from oauth_reference.specs.oauth21.redirect_uris import is_loopback_host
+
+    a, b = urlsplit(requested), urlsplit(registered)
+    if not (is_loopback_host(a.hostname or "") and is_loopback_host(b.hostname or "")):
+        return False
+    return (a.scheme, a.hostname, a.path, a.query) == (b.scheme, b.hostname, b.path, b.query)
+
+
+@twin(
+    "redirect-loopback-parsed-match",
+    OAUTH21,
+    {"OAUTH21-2.3.1-EXACT-MATCH"},
+    note="loopback redirect URIs matched as Cloudflare 1.2.3 does; the findings its baseline records"
+    " (suites/tests/test_finding_gate.py)",
+)
+def redirect_loopback_parsed_match(app: ASGIApp) -> ASGIApp:
+    _matching(_parsed_loopback_match)
+    return app
+
+
+@twin(
+    "redirect-loopback-parsed-then-prefix-match",
+    OAUTH21,
+    {"OAUTH21-2.3.1-EXACT-MATCH"},
+    note="the same, degraded to accepting any URI that starts with the registered one (the class of"
+    " CVE-2025-4143): the Cloudflare baseline, which accepts the requirement's failure, must fail on it",
+)
+def redirect_loopback_parsed_then_prefix_match(app: ASGIApp) -> ASGIApp:
+    _matching(
+        lambda requested, registered: _parsed_loopback_match(requested, registered) or requested.startswith(registered)
+    )
     return app
 
 

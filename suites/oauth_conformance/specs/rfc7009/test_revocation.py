@@ -26,7 +26,7 @@ from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 
-Finding = Callable[[str], None]
+Note = Callable[[str], None]
 
 
 def unknown_token() -> str:
@@ -69,7 +69,7 @@ def revoke_with_hint(oauth: OAuth, clients: Clients, hint: str) -> tuple[httpx.R
 
 # ------------------------------------------------------------------------------- section 2
 @requirement("RFC7009-2-REFRESH")
-def test_revoking_an_own_refresh_token_is_accepted(oauth: OAuth, clients: Clients, finding: Finding) -> None:
+def test_revoking_an_own_refresh_token_is_accepted(oauth: OAuth, clients: Clients, note: Note) -> None:
     client = clients.confidential()
     tokens = oauth.refreshable(client)
     assert tokens.refresh_token is not None
@@ -78,7 +78,7 @@ def test_revoking_an_own_refresh_token_is_accepted(oauth: OAuth, clients: Client
         f"revoking the client's own refresh token answered HTTP {response.status_code} {error_code(response)}"
     )
     if response.status_code != 200:  # section 2.2 names 200, in words without a BCP 14 keyword
-        finding(f"revoking a refresh token answered HTTP {response.status_code}; RFC 7009 section 2.2 says 200")
+        note(f"revoking a refresh token answered HTTP {response.status_code}; RFC 7009 section 2.2 says 200")
 
 
 @requirement("RFC7009-2-HTTPS")
@@ -142,14 +142,12 @@ def test_a_revoked_refresh_token_is_refused_on_the_next_request(oauth: OAuth, cl
 
 
 @requirement("RFC7009-2.1-HINT-FALLBACK")
-def test_a_refresh_token_hinted_as_an_access_token_is_still_revoked(
-    oauth: OAuth, clients: Clients, finding: Finding
-) -> None:
+def test_a_refresh_token_hinted_as_an_access_token_is_still_revoked(oauth: OAuth, clients: Clients, note: Note) -> None:
     response, survivor = revoke_with_hint(oauth, clients, "access_token")
     assert survivor is None, "the refresh token still works: the server searched only the hinted token type"
     # The MUST is the wider search; the answer's code is section 2.2's, in words without a keyword.
     if response.status_code != 200:
-        finding(
+        note(
             f"a refresh token hinted as an access token was revoked, but the answer was HTTP {response.status_code}"
             f" {error_code(response)}, not the 200 of RFC 7009 section 2.2"
         )

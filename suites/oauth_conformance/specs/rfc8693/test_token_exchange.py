@@ -196,7 +196,7 @@ def test_a_scope_other_than_the_requested_one_is_reported(exchanger: Exchanger, 
 
 
 @requirement("RFC8693-2.2.2-ERROR")
-def test_invalid_subject_tokens_get_invalid_request(exchanger: Exchanger, finding: Callable[[str], None]) -> None:
+def test_invalid_subject_tokens_get_invalid_request(exchanger: Exchanger, note: Callable[[str], None]) -> None:
     # Only the refusals are judged here: accepting one of these tokens fails RFC8693-2.1-VALIDATE.
     seen: dict[str, str] = {}
     for what, token in (
@@ -212,16 +212,16 @@ def test_invalid_subject_tokens_get_invalid_request(exchanger: Exchanger, findin
     if not seen:
         not_tested("the target refused none of the invalid subject tokens (see RFC8693-2.1-VALIDATE)")
     if "invalid_grant" in seen.values():
-        finding("invalid subject tokens get invalid_grant (the ID-JAG draft's choice), not RFC 8693's invalid_request")
+        note("invalid subject tokens get invalid_grant (the ID-JAG draft's choice), not RFC 8693's invalid_request")
 
 
 @requirement("RFC8693-2.2.2-INVALID-TARGET")
 def test_an_audience_the_server_does_not_serve_gets_invalid_target(
-    exchanger: Exchanger, finding: Callable[[str], None]
+    exchanger: Exchanger, note: Callable[[str], None]
 ) -> None:
     response = exchanger.exchange(audience="https://unknown.oauth-conformance.test/")
     if response.status_code == 200:
-        finding("the server issued a token for an audience the harness made up (it may serve any audience)")
+        note("the server issued a token for an audience the harness made up (it may serve any audience)")
         return
     assert error_code(response) == "invalid_target", (
         f"an audience the server will not serve was refused with {describe(response)}, not invalid_target"
