@@ -130,6 +130,10 @@ class Clients:
             )
         return found
 
+    def provisioned(self, kind: str, auth_method: str | None = None) -> Client | None:
+        """The profile's client of ``kind``, if it names one (for what a server refuses to register)."""
+        return self._from_profile(kind, auth_method)
+
     def unique_name(self) -> str:
         return f"oauth-conformance-{secrets.token_hex(4)}"
 
