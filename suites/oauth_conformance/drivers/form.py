@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from html.parser import HTMLParser
+from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 from urllib.parse import urljoin
 
@@ -108,6 +109,7 @@ def _matches(button: Button, spec: ButtonSpec | None, words: tuple[str, ...]) ->
 
 
 class FormDriver:
+    jar: CookieJar | None = None  # set by keeping_cookies: one session for every authorization
     name = "form"
 
     def __init__(self, profile: Profile, allowed: set[str], hooks: Hooks, transport: httpx.BaseTransport | None):
@@ -121,7 +123,7 @@ class FormDriver:
         return out
 
     def complete(self, url: str, redirect_uri: str, *, approve: bool = True) -> Callback:
-        walker = Walker(*self._args)
+        walker = Walker(*self._args, jar=self.jar)
         spec = self.profile.consent.form.approve if approve else self.profile.consent.form.deny
         if not approve and spec is None:
             words: tuple[str, ...] = _DENY_WORDS

@@ -59,7 +59,7 @@ _DROPPED_HEADERS = frozenset({"content-length", "connection", "accept-encoding",
 
 
 @dataclass
-class Finding:
+class FuzzFinding:
     """Every occurrence of one problem kind (a requirement) at one endpoint."""
 
     requirement: str
@@ -81,7 +81,7 @@ class Finding:
         }
 
 
-def fuzz_findings(nodeid: str, requirement: str, found: list[Finding]) -> list[findings.Finding]:
+def fuzz_findings(nodeid: str, requirement: str, found: list[FuzzFinding]) -> list[findings.Finding]:
     """Report findings (findings.py) of one requirement's fuzzing findings: one per endpoint, so the
     fingerprint names the property and the endpoint, never the random input or how often it showed."""
     out, start = [], 0
@@ -94,7 +94,7 @@ def fuzz_findings(nodeid: str, requirement: str, found: list[Finding]) -> list[f
 
 @dataclass
 class FuzzResult:
-    findings: list[Finding]
+    findings: list[FuzzFinding]
     requests: int
     elapsed: float
     budget: float
@@ -107,7 +107,7 @@ class FuzzResult:
     document: dict[str, Any]
     seeded: dict[str, int]
 
-    def for_requirement(self, requirement: str) -> list[Finding]:
+    def for_requirement(self, requirement: str) -> list[FuzzFinding]:
         return [f for f in self.findings if f.requirement == requirement]
 
     def summary(self) -> str:
@@ -205,7 +205,7 @@ class Fuzzer:
             self.knowledge.issued.setdefault(secret, "the harness's setup")
         self.recorder = Recorder(keep=1)
         self.recorder.know(self.knowledge.issued)
-        self.findings: dict[tuple[str, str], Finding] = {}
+        self.findings: dict[tuple[str, str], FuzzFinding] = {}
         self.requests = 0
         self.per_endpoint: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
@@ -277,7 +277,7 @@ class Fuzzer:
         key = (rid, sent.endpoint.label)
         finding = self.findings.get(key)
         if finding is None:
-            finding = self.findings[key] = Finding(rid, sent.endpoint.label, message)
+            finding = self.findings[key] = FuzzFinding(rid, sent.endpoint.label, message)
         finding.count += 1
         if len(finding.examples) < EXAMPLES_KEPT:
             note = f"{rid}: {message} (request {self.requests}, {sent.source})"

@@ -12,6 +12,7 @@ import dataclasses
 import secrets
 from collections.abc import Callable
 from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 import httpx
 
@@ -25,6 +26,8 @@ from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
+from oauth_conformance.verdicts import not_applicable
+from oauth_conformance.verdicts import not_tested
 
 Note = Callable[[str], None]
 
@@ -193,3 +196,29 @@ def test_a_revocation_request_without_a_token_gets_an_oauth_error_object(
     response = oauth.token_request(clients.confidential(), {}, endpoint=target.endpoint("revocation_endpoint"))
     assert response.status_code in (400, 401), f"a request without token answered HTTP {response.status_code}"
     assert_error_shape(response)
+
+
+# RFC 7009 section 2.2.1 and RFC 6749 section 5.2: what a revocation service answers a request
+# with an unknown client or a token it does not know.
+REVOCATION_ERRORS = ("invalid_client", "invalid_request", "unsupported_token_type", "invalid_token")
+
+
+@requirement("RFC7009-2-HTTP-ALSO")
+def test_the_http_form_of_the_revocation_endpoint_answers_too(target: Target, http: httpx.Client) -> None:
+    url = target.endpoint("revocation_endpoint") or ""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        not_tested("the revocation endpoint is not https: there is no separate http service to look for")
+    if parts.port not in (None, 443):
+        not_tested(f"the endpoint names port {parts.port}: which http port corresponds to it is not defined")
+    plain = urlunsplit(("http", parts.hostname or "", parts.path, parts.query, ""))
+    # Nothing secret goes over plain http: a made-up token, and a client_id no server knows.
+    form = {"token": "oauth-conformance-bogus-token", "client_id": "oauth-conformance-unknown-client"}
+    try:
+        response = http.post(plain, data=form)
+    except httpx.TransportError as exc:
+        not_applicable(f"the host cannot be reached over http ({type(exc).__name__})")
+    answered = response.status_code == 200 or (
+        response.status_code in (400, 401) and error_code(response) in REVOCATION_ERRORS
+    )
+    assert answered, f"{plain} answered HTTP {response.status_code} {error_code(response) or ''}: no revocation service"
