@@ -153,6 +153,13 @@ def grant_client(clients: Clients, target: Target) -> Client:
         return clients.confidential()  # a server may allow the grant to every confidential client
 
 
+def another_client(clients: Clients, target: Target, than: Client) -> Client:
+    """A client other than ``than`` (for an assertion issued to someone else): another one registered
+    for the grant, or, when the grant has one provisioned client only, any other client."""
+    other = grant_client(clients, target)
+    return other if other.client_id != than.client_id else clients.confidential()
+
+
 def describe(response: httpx.Response) -> str:
     code = error_code(response)
     return f"HTTP {response.status_code}" + (f" {code}" if code else "")
