@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from oauth_conformance.embedded import BUNDLED_IN_PROCESS
+from oauth_conformance.redaction import scrub_text
 from oauth_conformance.report import directory as report_directory
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -97,9 +98,9 @@ def main(args: argparse.Namespace) -> int:
         report_directory.publish(directory)
     print(result.summary())
     for note in result.notes:
-        print(f"  note: {note}")
+        print(scrub_text(f"  note: {note}"))
     for finding in result.findings:
-        print(f"  {finding.requirement} {finding.endpoint}: {finding.message} (x{finding.count})")
+        print(scrub_text(f"  {finding.requirement} {finding.endpoint}: {finding.message} (x{finding.count})"))
     print(f"reports: {directory}/report.{{json,xml,md,html}} and openapi.json")
     print(f"verdict: {'FINDINGS' if status else 'nothing found'} (exit {status})")
     return status
@@ -136,7 +137,6 @@ def write_reports(
     """Write report.json/.xml/.md/.html and openapi.json; return the exit status."""
     from oauth_conformance.catalogue import lookup
     from oauth_conformance.redaction import deep_scrub
-    from oauth_conformance.redaction import scrub_text
     from oauth_conformance.report import gate
     from oauth_conformance.report.html import write_html
     from oauth_conformance.report.model import build
