@@ -232,7 +232,12 @@ def deep_scrub(value: Any, scrub: Callable[[str], str] = scrub_text) -> Any:
 
 def learn(response: httpx.Response) -> set[str]:
     """The secrets a response shows (JSON members, even of a cut or malformed body; redirect
-    parameters) and the form request that led to it; each goes into :data:`KNOWN` too."""
+    parameters); each goes into :data:`KNOWN` too.
+
+    What the harness itself sent is not learnt: a secret it sends came from a response or the
+    profile first, and the rest of what it puts in secret-named fields is made up (the fuzzer's
+    probes, bogus codes), masked where it is sent by its field name, and would only mask ordinary
+    text elsewhere."""
     found: set[str] = set()
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
@@ -248,12 +253,6 @@ def learn(response: httpx.Response) -> set[str]:
     if location:
         parts = urlsplit(location)
         found.update(v for k, v in parse_qsl(parts.query + "&" + parts.fragment) if k in SECRET_FIELDS and v)
-    try:
-        body = response.request.content
-    except (httpx.RequestNotRead, RuntimeError):
-        body = b""
-    if body and response.request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        found.update(v for k, v in parse_qsl(body.decode("utf-8", "replace")) if k in SECRET_FIELDS and v)
     KNOWN.update(found)
     return found
 
