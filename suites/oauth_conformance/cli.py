@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("reports", nargs="+", metavar="REPORT.json")
     comp.add_argument("--out", required=True, help="directory for compare.md, compare.html, compare.json")
 
-    dif = sub.add_parser("diff", help="regressions, fixes and new requirements between two runs")
+    dif = sub.add_parser("diff", help="regressions, fixes, new requirements and findings between two runs")
     dif.add_argument("old", metavar="OLD.json")
     dif.add_argument("new", metavar="NEW.json")
 
@@ -325,7 +325,7 @@ def diff(args: argparse.Namespace) -> int:
         _error(str(exc))
         return EXIT_USAGE
     print(format_diff(result))
-    return EXIT_FAILED if result.regressions else EXIT_OK
+    return EXIT_FAILED if result.worse else EXIT_OK
 
 
 def trust(args: argparse.Namespace) -> int:

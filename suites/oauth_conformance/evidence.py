@@ -1,102 +1,42 @@
 """Evidence: the HTTP exchanges that show what a test sent and what came back, with secrets hidden.
 
-Two layers of redaction: known secret-bearing fields (headers, form and JSON members, redirect
-parameters) are replaced wherever they appear, and any secret value the recorder has seen (a
-token, a code, a client secret) is scrubbed from everything else. A redacted value shows a short
-hash, so a reader can still see that two exchanges carried the same token.
+Each exchange is redacted as it is recorded (redaction.py: secret-bearing headers, form fields,
+query parameters and JSON members, also in bodies that cannot be parsed), and the recorder scrubs
+every secret value it has seen (a token, a code, a client secret) from everything it hands out,
+as :func:`~oauth_conformance.redaction.scrub_text` does with every value the run knows.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
-from urllib.parse import urlencode
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
 
 import httpx
-import orjson
 
-SECRET_FIELDS = frozenset(
-    {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "code",
-        "code_verifier",
-        "client_secret",
-        "registration_access_token",
-        "token",
-        "subject_token",
-        "actor_token",
-        "assertion",
-        "client_assertion",
-        "password",
-        "csrf",
-        "request",
-    }
-)
-SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "dpop", "proxy-authorization"})
-BODY_LIMIT = 4096
+from oauth_conformance.findings import Flag
+from oauth_conformance.redaction import KNOWN
+from oauth_conformance.redaction import SECRET_FIELDS
+from oauth_conformance.redaction import deep_scrub
+from oauth_conformance.redaction import learn
+from oauth_conformance.redaction import mask
+from oauth_conformance.redaction import redact_body
+from oauth_conformance.redaction import redact_header
+from oauth_conformance.redaction import redact_url
+from oauth_conformance.redaction import scrub_text as _scrub_text
 
-
-def mask(value: str) -> str:
-    return f"<redacted {hashlib.sha256(value.encode()).hexdigest()[:8]}>"
-
-
-def _redact_query(query: str) -> str:
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, mask(v) if k in SECRET_FIELDS and v else v) for k, v in pairs], safe="<> ")
-
-
-def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.query and not parts.fragment:
-        return url
-    return urlunsplit(
-        (parts.scheme, parts.netloc, parts.path, _redact_query(parts.query), _redact_query(parts.fragment))
-    )
-
-
-def _redact_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: (mask(v) if k in SECRET_FIELDS and isinstance(v, str) else _redact_json(v)) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_redact_json(v) for v in value]
-    return value
-
-
-def redact_body(body: bytes, content_type: str | None) -> str:
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
-        try:
-            text = orjson.dumps(_redact_json(orjson.loads(body))).decode()
-        except orjson.JSONDecodeError:
-            text = body.decode("utf-8", "replace")
-    elif media == "application/x-www-form-urlencoded":
-        text = _redact_query(body.decode("utf-8", "replace"))
-    else:
-        text = body.decode("utf-8", "replace")
-    if len(text) > BODY_LIMIT:
-        text = text[:BODY_LIMIT] + f"... ({len(text) - BODY_LIMIT} more characters)"
-    return text
-
-
-def redact_header(name: str, value: str) -> str:
-    lower = name.lower()
-    if lower in SECRET_HEADERS:
-        scheme, _, rest = value.partition(" ")
-        if lower in ("authorization", "proxy-authorization") and rest:
-            return f"{scheme} {mask(rest)}"
-        return mask(value)
-    if lower == "location":
-        return redact_url(value)
-    return value
+__all__ = [
+    "KNOWN",
+    "SECRET_FIELDS",
+    "Exchange",
+    "Recorder",
+    "mask",
+    "record",
+    "redact_body",
+    "redact_header",
+    "redact_url",
+    "scrub_text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,55 +104,43 @@ class Recorder:
     def __init__(self, keep: int = 12) -> None:
         self.exchanges: list[Exchange] = []
         self.secrets: set[str] = set()
-        self.findings: list[str] = []
+        self.notes: list[str] = []
+        self.flags: list[Flag] = []
         self.keep = keep
         self.pinned: list[dict[str, Any]] = []
+        self.count = 0  # exchanges added so far (kept or not): a mark for :meth:`since`
 
     def add(self, response: httpx.Response, note: str = "") -> None:
         self._learn(response)
         self.exchanges.append(record(response, note))
+        self.count += 1
         if len(self.exchanges) > self.keep:
             del self.exchanges[0]
 
-    def _learn(self, response: httpx.Response) -> None:
-        media = response.headers.get("content-type", "").split(";")[0].strip()
-        if media == "application/json":
-            try:
-                data = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                data = None
-            self._collect(data)
-        location = response.headers.get("location")
-        if location:
-            parts = urlsplit(location)
-            for k, v in parse_qsl(parts.query + "&" + parts.fragment):
-                if k in SECRET_FIELDS and v:
-                    self.secrets.add(v)
-        try:
-            body = response.request.content
-        except httpx.RequestNotRead:
-            body = b""
-        if body and response.request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            for k, v in parse_qsl(body.decode("utf-8", "replace")):
-                if k in SECRET_FIELDS and v:
-                    self.secrets.add(v)
+    def since(self, mark: int) -> list[dict[str, Any]]:
+        """The exchanges added after ``mark`` (an earlier :attr:`count`) that are still kept."""
+        kept_from = self.count - len(self.exchanges)
+        return [e.as_dict() for e in self.exchanges[max(mark - kept_from, 0) :]]
 
-    def _collect(self, data: Any) -> None:
-        if isinstance(data, dict):
-            for k, v in data.items():
-                if k in SECRET_FIELDS and isinstance(v, str) and v:
-                    self.secrets.add(v)
-                else:
-                    self._collect(v)
-        elif isinstance(data, list):
-            for v in data:
-                self._collect(v)
+    def flag(self, variant: str, description: str, exchanges: list[dict[str, Any]] | None = None) -> None:
+        """Record one way the test fails (a finding, findings.py): ``variant`` names the kind of
+        case (a class of input, an endpoint), never a random value or a count, so the finding's
+        fingerprint stays the same from run to run. ``exchanges`` are its evidence (pinned)."""
+        start = len(self.pinned)
+        self.pinned.extend(exchanges or [])
+        self.flags.append(Flag(variant, description, tuple(range(start, len(self.pinned)))))
+
+    def _learn(self, response: httpx.Response) -> None:
+        self.secrets.update(learn(response))  # learn() puts them in KNOWN too
+
+    def know(self, values: Iterable[str]) -> None:
+        """Secrets seen elsewhere (a fuzzer's knowledge): scrubbed from this recorder's output and the run's."""
+        values = [v for v in values if v]
+        self.secrets.update(values)
+        KNOWN.update(values)
 
     def scrub(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if len(secret) >= 8:
-                text = text.replace(secret, mask(secret))
-        return text
+        return _scrub_text(text)  # KNOWN holds every secret of this recorder
 
     def attach(self, exchange: dict[str, Any]) -> None:
         """Pin an exchange (as :meth:`Exchange.as_dict` makes it) as this test's evidence: a fuzzing
@@ -222,13 +150,11 @@ class Recorder:
 
     def evidence(self, last: int = 6) -> list[dict[str, Any]]:
         items = list(self.pinned) or [e.as_dict() for e in self.exchanges[-last:]]
-        return orjson.loads(self.scrub(orjson.dumps(items).decode()))  # type: ignore[no-any-return]
-
-
-_BEARER_LIKE = re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9\-._~+/=:%]+")
+        scrubbed: list[dict[str, Any]] = deep_scrub(items, self.scrub)
+        return scrubbed
 
 
 def scrub_text(text: str, recorder: Recorder | None = None) -> str:
-    """Hide secrets in free text (an assertion message, say)."""
-    text = _BEARER_LIKE.sub(lambda m: f"{m.group(1)} <redacted>", text)
-    return recorder.scrub(text) if recorder else text
+    """Hide secrets in free text (an assertion message, say): shapes, every value the run knows,
+    and the values ``recorder`` has seen."""
+    return recorder.scrub(text) if recorder is not None else _scrub_text(text)

@@ -15,6 +15,7 @@ Then each hook hands its part to the run's state (:class:`oauth_conformance.run.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from oauth_conformance.catalogue import registry
 from oauth_conformance.catalogue import unknown_id_message
 from oauth_conformance.evidence import Recorder
 from oauth_conformance.evidence import scrub_text
+from oauth_conformance.findings import findings_of
 from oauth_conformance.profile import ProfileError
 from oauth_conformance.report.baseline import BaselineError
 from oauth_conformance.run import Run
@@ -44,6 +46,7 @@ RESULT_PROPERTY = "oauth_result"
 WARNING_PROPERTY = "oauth_warning"
 EXIT_UNREACHABLE = 3  # contract C2: the target is down or is not an OAuth server
 _PACKAGE_DIR = Path(__file__).resolve().parent
+SUITES_MARKER = "oauth_conformance/specs/"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -154,9 +157,34 @@ def _only_recommended(ids: list[str]) -> bool:
 
 
 def _message(exc: BaseException | None) -> str:
+    """The first lines of an exception's message, whole: it is cut only once scrubbed (a secret cut
+    in half would no longer be recognised)."""
     text = str(exc) if exc is not None else ""
     lines = [line for line in text.splitlines() if line.strip()]
-    return " ".join(lines[:3])[:600] if lines else type(exc).__name__
+    return " ".join(lines[:3]) if lines else type(exc).__name__
+
+
+REASON_LIMIT = 600
+
+
+def _scrub_output(report: pytest.TestReport, recorder: Recorder | None) -> None:
+    """What pytest itself shows of a test (its traceback and captured output) goes through the
+    same redaction as the reports: the console is an output too."""
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:  # a skip: (path, line, reason)
+        path, line, why = report.longrepr
+        report.longrepr = (path, line, scrub_text(str(why), recorder))
+    elif report.longrepr is not None:
+        report.longrepr = scrub_text(str(report.longrepr), recorder)
+    report.sections = [(title, scrub_text(content, recorder)) for title, content in report.sections]
+
+
+def _located(item: pytest.Item, nodeid: str) -> str:
+    """The node id with the test file's full path in front: a finding's fingerprint takes the suite's
+    own path from it (findings.py), however pytest chose to root the node id. A test outside the
+    suites keeps its node id (rooted where the user runs pytest)."""
+    _, sep, rest = nodeid.partition("::")
+    path = item.path.as_posix()
+    return f"{path}{sep}{rest}" if sep and SUITES_MARKER in path else nodeid
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -212,6 +240,8 @@ class Hooks:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report: pytest.TestReport = yield
+        recorder = item.stash.get(RECORDER_KEY, None)
+        _scrub_output(report, recorder)
         ids = item.stash.get(REQUIREMENTS_KEY, None)
         if ids is None:
             return report
@@ -219,8 +249,7 @@ class Hooks:
         if found is None:
             return report
         verdict, reason, unlock = found
-        recorder = item.stash.get(RECORDER_KEY, None)
-        reason = scrub_text(reason, recorder)
+        reason = scrub_text(reason, recorder)[:REASON_LIMIT]
         if verdict in (Verdict.NOT_APPLICABLE, Verdict.NOT_TESTED):
             report.outcome = "skipped"
             location = report.location
@@ -231,8 +260,9 @@ class Hooks:
             report.outcome = "passed"
             report.longrepr = None
             report.user_properties.append((WARNING_PROPERTY, reason))
-        elif report.failed and report.longrepr is not None:
-            report.longrepr = scrub_text(str(report.longrepr), recorder)
+        evidence = recorder.evidence() if recorder is not None and verdict in (Verdict.FAIL, Verdict.ERROR) else []
+        flagged = recorder.flags if recorder is not None else []
+        flags = [replace(f, description=scrub_text(f.description, recorder)) for f in flagged]
         result = TestResult(
             nodeid=report.nodeid,
             name=item.name,
@@ -241,8 +271,17 @@ class Hooks:
             reason=reason,
             unlock=unlock,
             duration=report.duration,
-            evidence=recorder.evidence() if recorder is not None and verdict in (Verdict.FAIL, Verdict.ERROR) else [],
-            findings=list(recorder.findings) if recorder is not None else [],
+            evidence=evidence,
+            findings=findings_of(
+                _located(item, report.nodeid),
+                ids,
+                failed=verdict == Verdict.FAIL,
+                errored=verdict == Verdict.ERROR,
+                reason=reason,
+                flags=flags,
+                evidence_count=len(evidence),
+            ),
+            notes=[scrub_text(n, recorder) for n in recorder.notes] if recorder is not None else [],
         )
         report.user_properties.append((RESULT_PROPERTY, orjson.dumps(result.as_dict()).decode()))
         report.user_properties += [("requirement", rid) for rid in ids]

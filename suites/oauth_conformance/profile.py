@@ -191,6 +191,18 @@ class RobustSection:
 
 
 @dataclass(frozen=True, slots=True)
+class RequirementNote:
+    """Requirements whose verdict on this target depends on something besides the implementation:
+    ``provided_by = "fixture"`` says the behaviour comes from the glue the target's fixture adds
+    (an application's own redirect matching, a provider class the library leaves to its user), so a
+    pass or a fail there is not the library's. Reports and the compare matrix show it."""
+
+    ids: tuple[str, ...]
+    provided_by: str  # fixture
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     target: TargetSection = field(default_factory=TargetSection)
     request: RequestSection = field(default_factory=RequestSection)
@@ -203,6 +215,10 @@ class Profile:
     robust: RobustSection = field(default_factory=RobustSection)
     idjag: IdJagSection = field(default_factory=IdJagSection)
     source: str | None = None
+    notes: tuple[RequirementNote, ...] = ()
+
+    def note_for(self, requirement_id: str) -> RequirementNote | None:
+        return next((n for n in self.notes if requirement_id in n.ids), None)
 
     def expanded(self, target: str) -> Profile:
         """``{target}`` in the profile's URLs becomes the target's base URL (known only at run time)."""
@@ -226,6 +242,18 @@ class Profile:
             if c.kind == kind and (auth_method is None or c.auth_method == auth_method):
                 return c
         return None
+
+    def secrets(self) -> list[Secret]:
+        """Every secret the profile names (clients' secrets, form fields, browser steps)."""
+        found = [c.client_secret for c in self.clients if c.client_secret is not None]
+        found += [v for v in self.consent.form.fields.values() if isinstance(v, Secret)]
+        steps = (*self.consent.browser.steps, *self.consent.browser.deny_steps)
+        found += [s.value for s in steps if isinstance(s.value, Secret)]
+        return found
+
+    def secret_values(self) -> list[str]:
+        """The values of :meth:`secrets` that the environment holds (for redaction, never for output)."""
+        return [os.environ[s.env] for s in self.secrets() if os.environ.get(s.env)]
 
 
 # ---------------------------------------------------------------------------------------- loading
@@ -497,10 +525,32 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     for name in ("time_budget", "max_examples", "stateful_examples", "stateful_steps", "request_timeout"):
         if getattr(robust, name) <= 0:
             raise ProfileError(f"robust.{name}: must be positive")
+    notes = tuple(_note(n) for n in root.sections("notes"))
     root.done()
     return Profile(
-        target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, idjag, source
+        target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, idjag, source, notes
     )
+
+
+def _note(reader: _Reader) -> RequirementNote:
+    from oauth_conformance.catalogue import registry
+    from oauth_conformance.catalogue import unknown_id_message
+
+    ids = reader._get("ids", list, [])
+    if not ids or not all(isinstance(i, str) for i in ids):
+        raise ProfileError(f"{reader.path}.ids: must be a list of requirement ids")
+    unknown = [i for i in ids if i not in registry()]
+    if unknown:
+        raise ProfileError(f"{reader.path}.ids: {unknown_id_message(unknown[0])}")
+    note = RequirementNote(
+        ids=tuple(ids),
+        provided_by=reader.string("provided_by", choices=("fixture",)) or "",
+        why=reader.string("why") or "",
+    )
+    reader.done()
+    if not note.provided_by or not note.why:
+        raise ProfileError(f"{reader.path}: provided_by and why are required")
+    return note
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -525,7 +575,7 @@ STARTER = """\
 [target]
 # url = "https://auth.example.com"      # the authorization server (the command line wins)
 # issuer = "https://auth.example.com"   # expected issuer, when it differs from the URL
-allow_http_loopback = true              # an http://127.0.0.1 target: TLS rules are not_applicable
+allow_http_loopback = true              # an http://127.0.0.1 target: TLS rules are not_tested
 
 [request]
 # scope = "openid offline_access"       # scope asked for in authorization requests
@@ -605,4 +655,11 @@ stateful_examples = 12                  # state machine programs
 stateful_steps = 10                     # steps per program
 request_timeout = 10                    # a request unanswered after this many seconds is a hang
 # other_resource = "{target}/other/api" # a protected URL the run's access tokens must not reach
+
+# Verdicts that depend on your test deployment's own code rather than the implementation under
+# test (shown beside the verdict in the reports and the compare matrix):
+# [[notes]]
+# ids = ["OAUTH21-2.3.1-EXACT-MATCH"]
+# provided_by = "fixture"
+# why = "redirect URIs are matched by our application's code, which the library leaves to it"
 """

@@ -29,6 +29,7 @@ from oauth_conformance.embedded import FIXTURE_HOST_ENV
 from oauth_conformance.profile import Profile
 from oauth_conformance.profile import load_profile
 from oauth_conformance.profile import parse_profile
+from oauth_conformance.redaction import KNOWN
 from oauth_conformance.report import directory as report_directory
 from oauth_conformance.report import gate
 from oauth_conformance.report.baseline import Baseline
@@ -36,6 +37,7 @@ from oauth_conformance.report.baseline import load_baseline
 from oauth_conformance.report.baseline import write_baseline
 from oauth_conformance.report.model import Report
 from oauth_conformance.report.model import build
+from oauth_conformance.report.scrubbed import scrubbed
 from oauth_conformance.report.writers import write_all
 from oauth_conformance.target import Target
 from oauth_conformance.target import TargetUnavailable
@@ -100,6 +102,7 @@ class Run:
         self._cleanups: list[Any] = []
         self._preset: Target | None = None
         self.profile = self._load_profile()
+        KNOWN.update(self.profile.secret_values())  # no output of the run shows them (redaction.py)
         known = {r.spec for r in registry().values()}
         unknown = [s for s in settings.specs if s not in known]
         if unknown:
@@ -153,6 +156,7 @@ class Run:
             self._cleanups.append(self.embedded.stop)
             say(f"serving the bundled reference at {self.embedded.url} (pid {self.embedded.pid})")
             self.profile = parse_profile(tomllib.loads(self.profile_text), "embedded reference")
+            KNOWN.update(self.profile.secret_values())
             url = self.embedded.url
         spec = url
         transport = None
@@ -236,9 +240,12 @@ class Run:
             self.results[result.nodeid] = result
             return
         if SEVERITY[result.verdict] <= SEVERITY[previous.verdict]:
-            previous.findings.extend(result.findings)
+            previous.notes.extend(result.notes)
             return
+        # The more serious phase's verdict stands, with its own findings (a teardown error after a
+        # failure does not add one).
         result.duration += previous.duration
+        result.notes[:0] = previous.notes
         self.results[result.nodeid] = result
 
     # ------------------------------------------------------------------------------- finish
@@ -257,18 +264,24 @@ class Run:
         if self.profile.target.name:
             record["name"] = self.profile.target.name
         record["clock"] = effective_mode(self.profile, in_process=self.target.in_process)
+        if self.profile.notes:  # which verdicts come from the target's fixture, not the implementation
+            record["requirement_notes"] = {
+                rid: {"provided_by": n.provided_by, "why": n.why} for n in self.profile.notes for rid in n.ids
+            }
         return record
 
     def finish(self) -> int:
         """Build the report, gate it, write the baseline (if asked) and the reports; the exit status."""
         tests = sorted(self.results.values(), key=lambda t: t.nodeid)
-        report = build(
-            tests,
-            self._catalogue(),
-            target=self._target_record(),
-            started=self.started,
-            finished=_now(),
-            duration=time.monotonic() - self._t0,
+        report = scrubbed(
+            build(
+                tests,
+                self._catalogue(),
+                target=self._target_record(),
+                started=self.started,
+                finished=_now(),
+                duration=time.monotonic() - self._t0,
+            )
         )
         baseline = self.baseline
         if self.settings.update_baseline:
@@ -309,6 +322,26 @@ class Run:
         for r in self.report.failed_musts():
             label = "expected" if r.expected else "FAILED"
             lines.append((f"  {label} MUST {r.id}: {r.reason[:160]}", not r.expected))
+        described = {f.fingerprint: f.description for f in self.report.findings()}
+        for rid, fingerprints in self.gate.new_findings.items():
+            gating = rid in self.gate.unexpected
+            for fp in fingerprints[:8]:
+                lines.append((f"  NEW finding under {rid}: {fp}: {described.get(fp, '')[:120]}", gating))
+            if len(fingerprints) > 8:
+                lines.append((f"  ... and {len(fingerprints) - 8} more new findings under {rid}", gating))
+        for rid, fingerprints in self.gate.resolved_findings.items():
+            for fp in fingerprints[:8]:
+                lines.append((f"  resolved finding under {rid} (no longer shows; update the baseline): {fp}", False))
+        unpinned = sorted(rid for rid in self.baseline.unpinned if rid in self.gate.expected)
+        if unpinned:
+            lines.append(
+                (
+                    f"  {len(unpinned)} baseline entr{'y lists' if len(unpinned) == 1 else 'ies list'} no findings"
+                    f" ({', '.join(unpinned[:3])}{' ...' if len(unpinned) > 3 else ''}): any finding is accepted"
+                    " under them; run --update-baseline once to pin them",
+                    False,
+                )
+            )
         verdicts = {r.id: r.verdict for r in self.report.requirements}
         for rid in self.gate.stale:
             now = verdicts[rid].value if rid in verdicts else "not in this run"

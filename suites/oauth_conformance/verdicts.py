@@ -18,6 +18,8 @@ from dataclasses import field
 from typing import Any
 from typing import NoReturn
 
+from oauth_conformance.findings import Finding
+
 
 class Verdict(enum.StrEnum):
     PASS = "pass"
@@ -98,7 +100,8 @@ class TestResult:
     unlock: str | None = None
     duration: float = 0.0
     evidence: list[dict[str, Any]] = field(default_factory=list)
-    findings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # what a failure showed (findings.py)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a verdict
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -115,7 +118,9 @@ class TestResult:
         if self.evidence:
             out["evidence"] = self.evidence
         if self.findings:
-            out["findings"] = self.findings
+            out["findings"] = [f.as_dict() for f in self.findings]
+        if self.notes:
+            out["notes"] = self.notes
         return out
 
     @classmethod
@@ -129,5 +134,6 @@ class TestResult:
             unlock=data.get("unlock"),
             duration=float(data.get("duration", 0.0)),
             evidence=list(data.get("evidence", [])),
-            findings=list(data.get("findings", [])),
+            findings=[Finding.from_dict(f) for f in data.get("findings", []) if isinstance(f, dict)],
+            notes=list(data.get("notes", [])),
         )

@@ -2,13 +2,37 @@
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from oauth_reference.serving.process import start
 
 pytest_plugins = ["pytester"]
+REPORT_FILES = ("report.json", "report.md", "report.html", "report.xml", "compare.md", "compare.html", "compare.json")
+
+
+def written_reports(root: Path, since: float) -> list[Path]:
+    """The report files under ``root`` written at ``since`` or later."""
+    return [p for name in REPORT_FILES for p in root.rglob(name) if p.stat().st_mtime >= since]
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_the_reports_a_test_writes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every report a self-test writes (its runs, pytester's, compare's) is scanned afterwards for any
+    secret the test process knows and anything shaped like one (redaction.leaks); one fails the test."""
+    from oauth_conformance.redaction import leaks
+
+    started = time.time() - 1  # file times are coarse on some file systems
+    yield
+    found = [
+        f"{path}: {leak}"
+        for path in written_reports(tmp_path_factory.getbasetemp(), started)
+        for leak in leaks(path.read_text(encoding="utf-8", errors="replace"))[:3]
+    ]
+    assert not found, "a report shows a secret: " + "; ".join(found[:6])
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from oauth_conformance.profile import Profile
 from oauth_conformance.profile import RequestSection
 from oauth_conformance.specs.oauth21.test_redirect_uris import HTTPS_REDIRECT
 from oauth_conformance.specs.oauth21.test_redirect_uris import redirect_variants
+from oauth_conformance.specs.oauth21.test_redirect_uris import representatives
 from oauth_conformance.specs.oauth21.test_refresh_grant import altered
 from oauth_conformance.specs.oauth21.test_token_endpoint import bits_of_capacity
 from oauth_conformance.support.attempts import escaped
@@ -28,21 +29,29 @@ LOOPBACK = "http://127.0.0.1:8976/callback"
 @pytest.mark.parametrize("registered", [HTTPS_REDIRECT, LOOPBACK, "https://app.example/cb?tenant=1"])
 def test_no_generated_variant_equals_the_registered_uri(registered: str) -> None:
     @settings(max_examples=300, derandomize=True, database=None, deadline=None)
-    @given(variant=redirect_variants(registered))
-    def check(variant: str) -> None:
-        assert variant != registered
+    @given(case=redirect_variants(registered))
+    def check(case: tuple[str, str]) -> None:
+        assert case[1] != registered
 
     check()
+    # Every class the generator knows has plain representatives, tried in every run.
+    shown = representatives(registered)
+    assert all(uri != registered for _, uri in shown)
+    assert {kind for kind, _ in shown} >= {"path-suffix", "empty-query", "userinfo", "case-changed", "fragment"}
 
 
 def test_loopback_variants_never_differ_only_by_port() -> None:
     @settings(max_examples=300, derandomize=True, database=None, deadline=None)
-    @given(variant=redirect_variants(LOOPBACK))
-    def check(variant: str) -> None:
+    @given(case=redirect_variants(LOOPBACK))
+    def check(case: tuple[str, str]) -> None:
+        variant = case[1]
         if is_loopback(variant) and without_port(variant) == without_port(LOOPBACK):
             assert urlsplit(variant).netloc == "127.0.0.1:8976", f"{variant} differs from {LOOPBACK} only by port"
 
     check()
+    for kind, variant in representatives(LOOPBACK):
+        check_one = is_loopback(variant) and without_port(variant) == without_port(LOOPBACK)
+        assert not check_one or urlsplit(variant).netloc == "127.0.0.1:8976", f"{kind}: {variant} differs by port only"
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,11 @@ def test_baseline_expected_failure_passes_and_stale_entry_fails(harness: pytest.
         """
     )
     baseline = harness.path / "baseline.toml"
-    baseline.write_text('[[expected]]\nid = "RFC8414-3.2-NO-EMPTY"\nreason = "known"\n', encoding="utf-8")
+    fingerprint = "test_baseline_expected_failure_passes_and_stale_entry_fails::test_fails"
+    baseline.write_text(
+        f'[[expected]]\nid = "RFC8414-3.2-NO-EMPTY"\nreason = "known"\nfindings = ["{fingerprint}"]\n',
+        encoding="utf-8",
+    )
     result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))
     assert result.ret == 0, result.stdout.str()
     assert report["gate"]["expected_failures"] == ["RFC8414-3.2-NO-EMPTY"]  # type: ignore[index]
@@ -160,6 +164,48 @@ def test_update_baseline_writes_the_current_failures(harness: pytest.Pytester, r
     assert result.ret == 0
     text = baseline.read_text()
     assert 'id = "RFC8414-3.2-NO-EMPTY"' in text and "reason = " in text
+    assert '"test_update_baseline_writes_the_current_failures::test_x",' in text  # its finding
+    result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))  # and the next run passes
+    assert result.ret == 0 and report["gate"]["expected_failures"] == ["RFC8414-3.2-NO-EMPTY"]  # type: ignore[index]
+
+
+def test_a_new_finding_under_a_baselined_requirement_fails_the_gate(
+    harness: pytest.Pytester, reference_url: str
+) -> None:
+    harness.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.requirement("RFC8414-3.2-NO-EMPTY")
+        @pytest.mark.parametrize("case", ["old", "new"])
+        def test_cases(case, recorder):
+            if case == "new":
+                recorder.flag("worse-" + case, "a second way to fail, with a random value 4711 in the line")
+            assert case == "never", "it broke"
+        """
+    )
+    prefix = "test_a_new_finding_under_a_baselined_requirement_fails_the_gate::test_cases"
+    baseline = harness.path / "baseline.toml"
+    entry = '[[expected]]\nid = "RFC8414-3.2-NO-EMPTY"\nreason = "known"\n'
+    baseline.write_text(entry + f'findings = ["{prefix}[old]"]\n', encoding="utf-8")
+    result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))
+    assert result.ret == 1
+    gate = report["gate"]
+    assert gate["unexpected_failures"] == ["RFC8414-3.2-NO-EMPTY"]  # type: ignore[index]
+    assert gate["new_findings"] == {"RFC8414-3.2-NO-EMPTY": [f"{prefix}[new]#worse-new"]}  # type: ignore[index]
+    result.stdout.fnmatch_lines([f"*NEW finding under RFC8414-3.2-NO-EMPTY: {prefix}?new?#worse-new*"])
+    # Recorded, it is expected; a requirement-level entry (any_finding) accepts it as well.
+    baseline.write_text(entry + f'findings = ["{prefix}[old]", "{prefix}[new]#worse-new"]\n', encoding="utf-8")
+    assert run(harness, reference_url, "--oauth-baseline", str(baseline))[0].ret == 0
+    baseline.write_text(entry + "any_finding = true\n", encoding="utf-8")
+    assert run(harness, reference_url, "--oauth-baseline", str(baseline))[0].ret == 0
+    # A listed finding that went away is reported, not gated: the target got better.
+    baseline.write_text(
+        entry + f'findings = ["{prefix}[old]", "{prefix}[new]#worse-new", "{prefix}[gone]"]\n', encoding="utf-8"
+    )
+    result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))
+    assert result.ret == 0
+    assert report["gate"]["resolved_findings"] == {"RFC8414-3.2-NO-EMPTY": [f"{prefix}[gone]"]}  # type: ignore[index]
 
 
 def test_unreachable_target_exits_3_with_one_line(pytester: pytest.Pytester, dead_url: str) -> None:

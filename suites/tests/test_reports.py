@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from oauth_conformance.catalogue import lookup
+from oauth_conformance.findings import findings_of
 from oauth_conformance.report import gate
 from oauth_conformance.report.baseline import Baseline
 from oauth_conformance.report.baseline import BaselineError
@@ -92,6 +93,16 @@ def sample_report() -> Report:
             "ConnectError: refused",
         ),
     ]
+    for t in tests:  # as the plugin makes them (findings.py)
+        t.findings = findings_of(
+            t.nodeid,
+            t.requirements,
+            failed=t.verdict == Verdict.FAIL,
+            errored=t.verdict == Verdict.ERROR,
+            reason=t.reason,
+            flags=[],
+            evidence_count=len(t.evidence),
+        )
     catalogue = [lookup(t.requirements[0]) for t in tests] + [lookup("RFC8414-2-REQUIRED")]
     report = build(
         tests,
@@ -106,7 +117,10 @@ def sample_report() -> Report:
         finished="2026-01-01T00:00:05Z",
         duration=5.0,
     )
-    baseline = Baseline({"MCP-DISC-ORDER": "the target is behind a flaky proxy"})
+    baseline = Baseline(
+        {"MCP-DISC-ORDER": "the target is behind a flaky proxy"},
+        findings={"MCP-DISC-ORDER": frozenset({"mcp/test_discovery::test_order#error"})},
+    )
     return gate.gated(report, gate.evaluate(report, baseline), baseline)
 
 
@@ -259,7 +273,7 @@ def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_
     baseline = tmp_path / "baseline.toml"
     baseline.write_text(
         '[[expected]]\nid = "RFC8414-3.2-200-JSON"\nreason = "a race it loses now and then"\nintermittent = true\n'
-        '[[expected]]\nid = "RFC8414-3.3-ISSUER-EXACT"\nreason = "trailing slash"\n',
+        '[[expected]]\nid = "RFC8414-3.3-ISSUER-EXACT"\nreason = "trailing slash"\nany_finding = true\n',
         encoding="utf-8",
     )
     entries = load_baseline(baseline)
@@ -268,7 +282,7 @@ def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_
     result = gate.evaluate(report, entries, "must")
     assert result.stale == [] and list(result.expected) == ["RFC8414-3.3-ISSUER-EXACT"]
     assert "RFC8414-3.2-200-JSON" not in result.unexpected
-    not_marked = Baseline(entries.reasons)
+    not_marked = Baseline(entries.reasons, any_finding=entries.any_finding)
     assert gate.evaluate(sample_report(), not_marked).stale == ["RFC8414-3.2-200-JSON"]  # not marked: stale
     baseline.write_text(
         '[[expected]]\nid = "RFC8414-3.2-200-JSON"\nreason = "r"\nintermittent = "yes"\n', encoding="utf-8"
@@ -280,7 +294,11 @@ def test_an_intermittent_baseline_entry_is_expected_when_it_fails_and_not_stale_
 def test_gating_leaves_the_report_it_reads_unchanged() -> None:
     report = sample_report()
     before = report.as_dict()
-    result = gate.evaluate(report, Baseline({"RFC8414-3.3-ISSUER-EXACT": "known"}), "must")
+    known = Baseline(
+        {"RFC8414-3.3-ISSUER-EXACT": "known"},
+        findings={"RFC8414-3.3-ISSUER-EXACT": frozenset({"rfc8414/test_metadata::test_issuer"})},
+    )
+    result = gate.evaluate(report, known, "must")
     assert report.as_dict() == before
     gated_report = gate.gated(report, result)
     assert gated_report.gate["status"] == result.status
@@ -292,3 +310,16 @@ def test_an_unknown_id_in_a_baseline_is_refused_naming_the_nearest(tmp_path: Pat
     path.write_text('[[expected]]\nid = "RFC8414-3.3-ISSUER-EXAKT"\nreason = "r"\n', encoding="utf-8")
     with pytest.raises(BaselineError, match=r"did you mean RFC8414-3\.3-ISSUER-EXACT"):
         load_baseline(path)
+
+
+def test_an_entry_from_before_findings_accepts_any_finding_until_pinned(tmp_path: Path) -> None:
+    path = tmp_path / "old.toml"
+    path.write_text('[[expected]]\nid = "RFC8414-3.3-ISSUER-EXACT"\nreason = "trailing slash"\n', encoding="utf-8")
+    old = load_baseline(path)
+    assert old.unpinned == {"RFC8414-3.3-ISSUER-EXACT"}
+    report = sample_report()  # RFC8414-3.3-ISSUER-EXACT fails there, with findings
+    result = gate.evaluate(report, old, "must")
+    assert "RFC8414-3.3-ISSUER-EXACT" in result.expected and not result.new_findings
+    pinned = write_baseline(path, report, old)
+    assert not pinned.unpinned and pinned.findings["RFC8414-3.3-ISSUER-EXACT"]
+    assert load_baseline(path) == pinned

@@ -15,6 +15,7 @@ from oauth_conformance.drivers.base import DriverStopped
 from oauth_conformance.drivers.base import Hooks
 from oauth_conformance.drivers.base import Walker
 from oauth_conformance.drivers.base import is_callback
+from oauth_conformance.drivers.base import keeping_cookies
 from oauth_conformance.drivers.base import parse_callback
 from oauth_conformance.drivers.browser import BrowserDriver
 from oauth_conformance.drivers.chromium import Chromium
@@ -55,6 +56,7 @@ __all__ = [
     "RedirectDriver",
     "Walker",
     "is_callback",
+    "keeping_cookies",
     "make_driver",
     "parse_callback",
 ]

@@ -8,11 +8,13 @@ profile allows), so it can never be bounced to a foreign site.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from http.cookiejar import CookieJar
 from typing import Any
 from typing import Protocol
 from urllib.parse import parse_qsl
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from oauth_conformance.profile import Profile
+from oauth_conformance.redaction import redacted_repr
 
 
 class DriverStopped(Exception):
@@ -43,6 +46,9 @@ class Callback:
     query: dict[str, list[str]] = field(default_factory=dict)
     fragment: dict[str, list[str]] = field(default_factory=dict)
     hops: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # secrets masked: reprs reach assertion messages
+        return redacted_repr(self)
 
     def first(self, name: str) -> str | None:
         values = self.query.get(name) or self.fragment.get(name)
@@ -81,10 +87,28 @@ class ConsentDriver(Protocol):
         ...
 
 
+def keeping_cookies(driver: ConsentDriver) -> ConsentDriver | None:
+    """The same driver, with one cookie jar for all its authorizations (a user agent that keeps its
+    session), or None when the driver cannot share one (the browser driver)."""
+    if not hasattr(driver, "jar"):
+        return None
+    kept = copy.copy(driver)
+    kept.jar = CookieJar()
+    return kept
+
+
 class Walker:
     """Shared by the HTTP drivers: a cookie jar, bounded redirects within allowed origins."""
 
-    def __init__(self, profile: Profile, allowed: set[str], hooks: Hooks, transport: httpx.BaseTransport | None):
+    def __init__(
+        self,
+        profile: Profile,
+        allowed: set[str],
+        hooks: Hooks,
+        transport: httpx.BaseTransport | None,
+        *,
+        jar: CookieJar | None = None,
+    ):
         self.profile = profile
         self.allowed = allowed | {o.lower() for o in profile.consent.allowed_origins}
         self.http = httpx.Client(
@@ -92,6 +116,7 @@ class Walker:
             timeout=httpx.Timeout(15.0, connect=5.0),
             event_hooks={name: list(fns) for name, fns in hooks.items()},
             transport=transport,
+            cookies=jar,  # a shared jar keeps the user agent's session across authorizations
         )
 
     def close(self) -> None:

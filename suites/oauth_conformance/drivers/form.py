@@ -16,6 +16,7 @@ Every stop names the setting that would get it further.
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 from urllib.parse import urljoin
 
@@ -43,6 +44,7 @@ _NAMED_SETTING = {True: "consent.form.approve", False: "consent.form.deny"}
 
 
 class FormDriver:
+    jar: CookieJar | None = None  # set by keeping_cookies: one session for every authorization
     name = "form"
 
     def __init__(self, profile: Profile, allowed: set[str], hooks: Hooks, transport: httpx.BaseTransport | None):
@@ -54,7 +56,7 @@ class FormDriver:
         return {n: v.value() if isinstance(v, Secret) else v for n, v in self.settings.fields.items()}
 
     def complete(self, url: str, redirect_uri: str, *, approve: bool = True) -> Callback:
-        walker = Walker(*self._args)
+        walker = Walker(*self._args, jar=self.jar)
         hops: list[str] = []
         logged_in = False
         try:

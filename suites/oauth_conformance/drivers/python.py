@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from http.cookiejar import CookieJar
 from typing import Any
 
 import httpx
@@ -33,6 +34,7 @@ def load_callable(path: str) -> Callable[..., Any]:
 
 
 class PythonDriver:
+    jar: CookieJar | None = None  # set by keeping_cookies: one session for every authorization
     name = "python"
 
     def __init__(self, profile: Profile, allowed: set[str], hooks: Hooks, transport: httpx.BaseTransport | None):
@@ -41,7 +43,7 @@ class PythonDriver:
         self._args = (profile, allowed, hooks, transport)
 
     def complete(self, url: str, redirect_uri: str, *, approve: bool = True) -> Callback:
-        walker = Walker(*self._args)
+        walker = Walker(*self._args, jar=self.jar)
         try:
             final = self.function(url, redirect_uri=redirect_uri, approve=approve, http=walker.http)
         finally:

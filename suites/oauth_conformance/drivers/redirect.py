@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar
+
 import httpx
 
 from oauth_conformance.drivers.base import Callback
@@ -12,6 +14,7 @@ from oauth_conformance.profile import Profile
 
 
 class RedirectDriver:
+    jar: CookieJar | None = None  # set by keeping_cookies: one session for every authorization
     name = "redirect"
 
     def __init__(self, profile: Profile, allowed: set[str], hooks: Hooks, transport: httpx.BaseTransport | None):
@@ -22,7 +25,7 @@ class RedirectDriver:
             raise DriverStopped(
                 "the redirect driver cannot deny consent", unlock="consent.deny_params (or the form or browser driver)"
             )
-        walker = Walker(*self._args)
+        walker = Walker(*self._args, jar=self.jar)
         try:
             result = walker.follow(walker.http.get(url), redirect_uri, [])
         finally:

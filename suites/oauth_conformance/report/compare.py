@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from oauth_conformance.report.writers import ICON
 
 RANK = {"fail": 0, "error": 1, "warn": 2, "not_tested": 3, "not_applicable": 4, "pass": 5}
 BAD = {"fail", "error", "warn"}
+FIXTURE_MARK = "†"  # the verdict comes from the target's fixture (its profile's [[notes]])
 
 
 class ReportFileError(ValueError):
@@ -39,14 +41,41 @@ def target_name(report: dict[str, Any], path: str | Path) -> str:
     return str(target.get("name") or target.get("issuer") or target.get("url") or Path(path).parent.name)
 
 
+def fingerprints(requirement: dict[str, Any]) -> frozenset[str]:
+    """The fingerprints of a report.json requirement's findings (none in reports older than findings)."""
+    return frozenset(f["fingerprint"] for f in requirement.get("findings", []) if isinstance(f, dict))
+
+
+def has_findings(report: dict[str, Any]) -> bool:
+    """Was the report written by a harness that records findings (every failure has one)?"""
+    return "notes" in report
+
+
 @dataclass
 class Matrix:
     targets: list[str]
     rows: list[tuple[dict[str, Any], list[str | None]]]  # requirement info, verdict per target
+    # requirement id -> fingerprint -> the targets (indexes) whose run shows it
+    findings: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    cells: dict[str, list[str | None]] = field(default_factory=dict)  # requirement id -> verdict per target
+    # requirement id -> target index -> its profile's note (provided_by, why): the verdict is the fixture's
+    notes: dict[str, dict[int, dict[str, str]]] = field(default_factory=dict)
+
+    def note(self, requirement_id: str, target: int) -> dict[str, str] | None:
+        return self.notes.get(requirement_id, {}).get(target)
 
     @property
     def differing(self) -> list[tuple[dict[str, Any], list[str | None]]]:
-        return [row for row in self.rows if len(set(row[1])) > 1]
+        return [row for row in self.rows if len(set(row[1])) > 1 or self.findings_differ(row[0]["id"])]
+
+    def findings_differ(self, requirement_id: str) -> bool:
+        """Do the targets that fail this requirement fail it with different findings?"""
+        shown = self.findings.get(requirement_id, {})
+        return any(len(where) != len(self._failing(requirement_id)) for where in shown.values())
+
+    def _failing(self, requirement_id: str) -> list[int]:
+        row = self.cells.get(requirement_id) or next(c for info, c in self.rows if info["id"] == requirement_id)
+        return [i for i, c in enumerate(row) if c in BAD]
 
 
 def matrix(reports: list[tuple[str, dict[str, Any]]]) -> Matrix:
@@ -59,22 +88,29 @@ def matrix(reports: list[tuple[str, dict[str, Any]]]) -> Matrix:
     info: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     verdicts: dict[str, dict[int, str]] = {}
+    findings: dict[str, dict[str, list[int]]] = {}
+    notes: dict[str, dict[int, dict[str, str]]] = {}
     for i, (_, report) in enumerate(reports):
+        for rid, note in report.get("target", {}).get("requirement_notes", {}).items():
+            notes.setdefault(rid, {})[i] = note
         for r in report["requirements"]:
             if r["id"] not in info:
                 info[r["id"]] = r
                 order.append(r["id"])
             verdicts.setdefault(r["id"], {})[i] = r["verdict"]
+            for fp in sorted(fingerprints(r)):
+                findings.setdefault(r["id"], {}).setdefault(fp, []).append(i)
     rows = [(info[rid], [verdicts[rid].get(i) for i in range(len(reports))]) for rid in order]
+    made = Matrix(names, rows, findings, {info["id"]: cells for info, cells in rows}, notes)
 
     def key(row: tuple[dict[str, Any], list[str | None]]) -> tuple[int, int, int]:
         cells = [c for c in row[1] if c is not None]
-        differs = 0 if len(set(row[1])) > 1 else 1
+        differs = 0 if len(set(row[1])) > 1 or made.findings_differ(row[0]["id"]) else 1
         worst = min((RANK[c] for c in cells), default=9)
         return differs, worst, order.index(row[0]["id"])
 
     rows.sort(key=key)
-    return Matrix(names, rows)
+    return made
 
 
 def write_matrix(m: Matrix, out: Path) -> None:
@@ -85,7 +121,9 @@ def write_matrix(m: Matrix, out: Path) -> None:
         f"{len(m.rows)} requirements × {len(m.targets)} targets;"
         f" {len(m.differing)} requirements where the targets differ (listed first).",
         "",
-        "Legend: " + ", ".join(f"{icon} {verdict}" for verdict, icon in ICON.items()),
+        "Legend: "
+        + ", ".join(f"{icon} {verdict}" for verdict, icon in ICON.items())
+        + f"; {FIXTURE_MARK} provided by the target's fixture, not the implementation (listed below)",
         "",
         "| Target | " + " | ".join(f"{ICON[v]}" for v in ICON) + " |",
         "|---|" + "---:|" * len(ICON),
@@ -95,14 +133,52 @@ def write_matrix(m: Matrix, out: Path) -> None:
         lines.append(f"| {name} | " + " | ".join(str(counts[v]) for v in ICON) + " |")
     lines += ["", "| Requirement | Level | " + " | ".join(m.targets) + " |", "|---|---|" + "---|" * len(m.targets)]
     for info, cells in m.rows:
-        shown = " | ".join(f"{ICON[c]} {c}" if c else "·" for c in cells)
+        shown = " | ".join(
+            (f"{ICON[c]} {c}" + (f" {FIXTURE_MARK}" if m.note(info["id"], i) else "")) if c else "·"
+            for i, c in enumerate(cells)
+        )
         lines.append(f"| [`{info['id']}`]({info.get('link', '')}) | {info.get('level', '')} | {shown} |")
+    if m.notes:
+        lines += [
+            "",
+            f"## Verdicts that come from a target's fixture ({FIXTURE_MARK})",
+            "",
+            "The target's profile says this behaviour is provided by the code its fixture adds around the"
+            " implementation (fixtures/targets/), so the pass or fail is not the implementation's own.",
+            "",
+        ]
+        for rid, by_target in sorted(m.notes.items()):
+            for i, note in sorted(by_target.items()):
+                lines.append(f"- `{rid}` on {m.targets[i]}: provided by the {note['provided_by']}: {note['why']}")
+    differing = [(rid, shown) for rid, shown in m.findings.items() if m.findings_differ(rid)]
+    if differing:
+        lines += [
+            "",
+            "## Findings that not every failing target shows",
+            "",
+            "A requirement failed by several targets can fail in different ways: each finding"
+            " (a fingerprint: the test and the variant that failed) with the targets that show it.",
+        ]
+        for rid, by_print in differing:
+            lines += ["", f"- `{rid}`"]
+            lines += [f"  - `{fp}`: {', '.join(m.targets[i] for i in where)}" for fp, where in by_print.items()]
     (out / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "compare.json").write_bytes(
         orjson.dumps(
             {
                 "targets": m.targets,
-                "rows": [{"id": i["id"], "level": i.get("level"), "verdicts": c} for i, c in m.rows],
+                "rows": [
+                    {
+                        "id": i["id"],
+                        "level": i.get("level"),
+                        "verdicts": c,
+                        "findings": {
+                            fp: [m.targets[t] for t in where] for fp, where in m.findings.get(i["id"], {}).items()
+                        },
+                        "provided_by": {m.targets[t]: n["provided_by"] for t, n in m.notes.get(i["id"], {}).items()},
+                    }
+                    for i, c in m.rows
+                ],
             },
             option=orjson.OPT_INDENT_2,
         )
@@ -112,8 +188,11 @@ def write_matrix(m: Matrix, out: Path) -> None:
     body = []
     for info, cells in m.rows:
         tds = "".join(
-            f'<td><span class="pill" style="background:{COLORS[c]}">{e(LABELS[c])}</span></td>' if c else "<td>·</td>"
-            for c in cells
+            f'<td><span class="pill" style="background:{COLORS[c]}">{e(LABELS[c])}</span>'
+            f"{_fixture_tag(m, info, t)}</td>"
+            if c
+            else "<td>·</td>"
+            for t, c in enumerate(cells)
         )
         differs = ' style="background:#fff8e1"' if len(set(cells)) > 1 else ""
         body.append(
@@ -126,9 +205,32 @@ def write_matrix(m: Matrix, out: Path) -> None:
         f'<div class="meta">{len(m.rows)} requirements × {len(m.targets)} targets · '
         f"{len(m.differing)} rows differ (highlighted, listed first)</div></header><main>"
         f"<table><thead><tr><th>Requirement</th><th>Level</th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
-        "</table></main></body></html>"
+        f"</table>{_findings_html(m, differing)}</main></body></html>"
     )
     (out / "compare.html").write_text(page, encoding="utf-8")
+
+
+def _fixture_tag(m: Matrix, info: dict[str, Any], target: int) -> str:
+    note = m.note(info["id"], target)
+    if note is None:
+        return ""
+    why = html.escape(f"provided by the {note['provided_by']}: {note['why']}", quote=True)
+    return f' <small title="{why}">{FIXTURE_MARK} {html.escape(note["provided_by"])}</small>'
+
+
+def _findings_html(m: Matrix, differing: list[tuple[str, dict[str, list[int]]]]) -> str:
+    if not differing:
+        return ""
+    e = html.escape
+    items = "".join(
+        f"<li><code>{e(rid)}</code><ul>"
+        + "".join(
+            f"<li><code>{e(fp)}</code>: {e(', '.join(m.targets[i] for i in where))}</li>" for fp, where in shown.items()
+        )
+        + "</ul></li>"
+        for rid, shown in differing
+    )
+    return f"<h2>Findings that not every failing target shows</h2><ul>{items}</ul>"
 
 
 @dataclass
@@ -138,6 +240,22 @@ class Diff:
     added: list[tuple[str, str]]
     removed: list[tuple[str, str]]
     changed: list[tuple[str, str, str]]
+    # (requirement id, fingerprint, description): findings only the new run shows, or only the old
+    appeared: list[tuple[str, str, str]] = field(default_factory=list)
+    went_away: list[tuple[str, str, str]] = field(default_factory=list)
+    findings_compared: bool = True  # False when the old report predates findings
+
+    @property
+    def worse(self) -> bool:
+        """A regression, or a finding the old run did not show (even under a requirement failing in both)."""
+        return bool(self.regressions or self.appeared)
+
+
+def _findings_by_requirement(report: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {
+        r["id"]: {f["fingerprint"]: str(f.get("description", "")) for f in r.get("findings", []) if isinstance(f, dict)}
+        for r in report["requirements"]
+    }
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
@@ -156,7 +274,16 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
             changed.append((rid, was, verdict))
     added = [(rid, v) for rid, v in after.items() if rid not in before]
     removed = [(rid, v) for rid, v in before.items() if rid not in after]
-    return Diff(regressions, fixes, added, removed, changed)
+    result = Diff(regressions, fixes, added, removed, changed, findings_compared=has_findings(old))
+    if result.findings_compared:
+        was, now = _findings_by_requirement(old), _findings_by_requirement(new)
+        for rid in after:
+            if rid not in before:
+                continue
+            old_f, new_f = was.get(rid, {}), now.get(rid, {})
+            result.appeared += [(rid, fp, text) for fp, text in sorted(new_f.items()) if fp not in old_f]
+            result.went_away += [(rid, fp, text) for fp, text in sorted(old_f.items()) if fp not in new_f]
+    return result
 
 
 def format_diff(d: Diff) -> str:
@@ -167,7 +294,11 @@ def format_diff(d: Diff) -> str:
         ("New requirements", [f"{r} ({v})" for r, v in d.added]),
         ("Removed requirements", [f"{r} ({v})" for r, v in d.removed]),
         ("Other changes", [f"{r} {a} -> {b}" for r, a, b in d.changed]),
+        ("Findings that appeared", [f"{r}: {fp}: {text[:120]}" for r, fp, text in d.appeared]),
+        ("Findings that went away", [f"{r}: {fp}" for r, fp, _ in d.went_away]),
     ):
         lines.append(f"{title}: {len(rows)}")
         lines += [f"  {row}" for row in rows]
+    if not d.findings_compared:
+        lines.append("(findings not compared: the old report predates them)")
     return "\n".join(lines)

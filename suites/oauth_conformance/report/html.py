@@ -65,6 +65,7 @@ blockquote.quote cite{display:block;font-style:normal;color:var(--muted);font-si
 details{margin-top:6px}summary{cursor:pointer;color:#1565c0;font-size:13px}
 pre{background:#0f1720;color:#e6edf3;padding:10px 12px;border-radius:8px;overflow:auto;font-size:12px;max-height:360px;white-space:pre-wrap;word-break:break-all}
 .ex{margin:8px 0}.ex .req{color:#7ee787}.ex .res{color:#79c0ff}
+.findings{font-size:13px;margin-top:6px}.findings ul{margin:2px 0;padding-left:18px}.findings .new{color:#c62828}
 .hidden{display:none}
 footer{color:var(--muted);font-size:12px;padding:24px 32px}
 """
@@ -149,12 +150,25 @@ def _evidence(items: list[dict[str, Any]]) -> str:
     return f"<details><summary>evidence: {len(items)} exchange(s)</summary>{''.join(blocks)}</details>"
 
 
-def _row(r: RequirementResult) -> str:
+def _findings(r: RequirementResult, new: set[str] | frozenset[str]) -> str:
+    """A failing row's findings: fingerprint and line (marked when the baseline does not know it)."""
+    items: dict[str, str] = {}
+    for _, f in r.findings:
+        tag = ' <b class="new">new: not in the baseline</b>' if f.fingerprint in new else ""
+        items.setdefault(f.fingerprint, f"<li><code>{_e(f.fingerprint)}</code>{tag}: {_e(f.description)}</li>")
+    if not items:
+        return ""
+    return f'<div class="findings">findings ({len(items)}):<ul>{"".join(items.values())}</ul></div>'
+
+
+def _row(r: RequirementResult, new: set[str] | frozenset[str] = frozenset(), note: dict[str, str] | None = None) -> str:
     ev = [e for t in r.tests if t.verdict in (Verdict.FAIL, Verdict.ERROR) for e in t.evidence]
     tests = "".join(f"<li><code>{_e(t.name)}</code>: {_e(t.verdict.value)}</li>" for t in r.tests)
     tests_html = f"<details><summary>{len(r.tests)} test(s)</summary><ul>{tests}</ul></details>" if r.tests else ""
     expected = f'<div class="summary">expected failure (baseline): {_e(r.expected)}</div>' if r.expected else ""
-    words = _quote(r)
+    if note:
+        expected += f'<div class="summary">provided by the {_e(note["provided_by"])}: {_e(note["why"])}</div>'
+    words = _quote(r) + _findings(r, new)
     return (
         f'<tr class="row" data-verdict="{r.verdict.value}" data-level="{r.requirement.level.value}">'
         f'<td class="id"><a href="{_e(r.requirement.link)}">{_e(r.id)}</a></td>'
@@ -194,6 +208,8 @@ def render(report: Report) -> str:
         f'<label><input type="checkbox" value="lvl-{lv}" checked> {lv}</label>' for lv in ("MUST", "SHOULD", "MAY")
     )
     sections = []
+    new_findings: dict[str, list[str]] = report.gate.get("new_findings", {})
+    notes: dict[str, dict[str, str]] = t.get("requirement_notes", {})
     for spec in report.specs:
         rows = [r for r in report.requirements if r.requirement.spec == spec]
         if not rows:
@@ -204,7 +220,8 @@ def render(report: Report) -> str:
             f'<section class="spec"><h2>{_e(spec)}: {_e(info.title)} <span class="meta">{_e(info.version)}</span></h2>'
             '<table><colgroup><col style="width:270px"><col style="width:80px"><col style="width:130px"><col></colgroup>'
             "<thead><tr><th>Requirement</th><th>Level</th><th>Verdict</th><th>What and why</th></tr></thead>"
-            f"<tbody>{''.join(_row(r) for r in rows)}</tbody></table></section>"
+            f"<tbody>{''.join(_row(r, set(new_findings.get(r.id, [])), notes.get(r.id)) for r in rows)}</tbody>"
+            "</table></section>"
         )
     unexpected = report.gate.get("unexpected_failures", [])
     stale = report.gate.get("stale_baseline_entries", [])
@@ -213,10 +230,8 @@ def render(report: Report) -> str:
         if failed
         else "no unexpected MUST failure"
     )
-    findings = (
-        "<h2>Findings</h2><ul>" + "".join(f"<li>{_e(f)}</li>" for f in report.findings) + "</ul>"
-        if report.findings
-        else ""
+    notes_html = (
+        "<h2>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in report.notes) + "</ul>" if report.notes else ""
     )
     raw = orjson.dumps({"summary": summary, "gate": report.gate}).decode()
     return (
@@ -229,7 +244,7 @@ def render(report: Report) -> str:
         f"{clock_note} · {_e(report.started)} · {report.duration:.1f} s · {_e(gate_note)}</div></header><main>"
         f'<div class="cards">{cards}</div>{_chart(report)}'
         f'<div class="filters">{checks}<input id="q" type="search" placeholder="filter by id or text"></div>'
-        f"{findings}{''.join(sections)}</main>"
+        f"{notes_html}{''.join(sections)}</main>"
         f'<footer>oauth-conformance · schema {_e(1)}</footer><script type="application/json" id="data">{_e(raw)}</script>'
         f"<script>{JS}</script></body></html>"
     )

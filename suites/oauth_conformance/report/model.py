@@ -16,6 +16,7 @@ from typing import Any
 from oauth_conformance.catalogue import SPECS
 from oauth_conformance.catalogue import Level
 from oauth_conformance.catalogue import Requirement
+from oauth_conformance.findings import Finding
 from oauth_conformance.verdicts import TestResult
 from oauth_conformance.verdicts import Verdict
 from oauth_conformance.version import VERSION
@@ -40,6 +41,14 @@ class RequirementResult:
     def id(self) -> str:
         return self.requirement.id
 
+    @property
+    def findings(self) -> list[tuple[TestResult, Finding]]:
+        """What its failing tests showed, each finding with the test that showed it."""
+        return [(t, f) for t in self.tests if t.verdict in (Verdict.FAIL, Verdict.ERROR) for f in t.findings]
+
+    def fingerprints(self) -> list[str]:
+        return sorted({f.fingerprint for _, f in self.findings})
+
     def as_dict(self) -> dict[str, Any]:
         r = self.requirement
         evidence = [e for t in self.tests if t.verdict in (Verdict.FAIL, Verdict.ERROR) for e in t.evidence]
@@ -55,6 +64,10 @@ class RequirementResult:
             "tests": [t.nodeid for t in self.tests],
             "evidence": evidence,
         }
+        if self.findings:
+            out["findings"] = [
+                {"fingerprint": f.fingerprint, "description": f.description, "test": t.nodeid} for t, f in self.findings
+            ]
         if self.partial:
             out["partial"] = True
         if self.expected is not None:
@@ -103,7 +116,7 @@ class Report:
     duration: float
     specs: list[str]
     baseline: dict[str, Any] = field(default_factory=dict)
-    findings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     gate: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
@@ -124,6 +137,15 @@ class Report:
             if r.verdict in (Verdict.FAIL, Verdict.ERROR) and r.requirement.level == Level.MUST
         ]
 
+    def findings(self) -> list[Finding]:
+        """Every finding of the run, once each (a test naming two requirements shows it under both)."""
+        seen: dict[str, Finding] = {}
+        for t in self.tests:
+            if t.verdict in (Verdict.FAIL, Verdict.ERROR):
+                for f in t.findings:
+                    seen.setdefault(f.fingerprint, f)
+        return sorted(seen.values(), key=lambda f: f.fingerprint)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
@@ -143,7 +165,11 @@ class Report:
             "summary_by_spec": self.by_spec(),
             "gate": self.gate,
             "baseline": self.baseline,
-            "findings": self.findings,
+            "findings": [
+                {"fingerprint": f.fingerprint, "description": f.description, "requirements": list(f.requirements)}
+                for f in self.findings()
+            ],
+            "notes": self.notes,
             "tests": [t.as_dict() for t in self.tests],
         }
 
@@ -163,5 +189,5 @@ def build(
             by_id.setdefault(rid, []).append(test)
     results = [requirement_verdict(r, by_id.get(r.id, [])) for r in catalogue]
     specs = sorted({r.spec for r in catalogue}, key=lambda s: list(SPECS).index(s))
-    findings = sorted({f for t in tests for f in t.findings})
-    return Report(results, tests, target, started, finished, duration, specs, findings=findings)
+    notes = sorted({n for t in tests for n in t.notes})
+    return Report(results, tests, target, started, finished, duration, specs, notes=notes)

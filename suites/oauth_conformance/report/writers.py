@@ -80,6 +80,8 @@ def write_junit(report: Report, path: Path) -> None:
                     if results[rid].requirement.quote:
                         ET.SubElement(cprops, "property", name="quote", value=results[rid].requirement.quote or "")
             ET.SubElement(cprops, "property", name="verdict", value=test.verdict.value)
+            for finding in test.findings:
+                ET.SubElement(cprops, "property", name="finding", value=finding.fingerprint)
             outcome = _junit_outcome(test, report)
             if outcome is not None:
                 kind, message = outcome
@@ -103,6 +105,20 @@ def _quoted(r: RequirementResult) -> list[str]:
     if not q.quote:
         return []
     return [f'  > "{q.quote}" ([{q.quote_source}]({q.quote_link}))']
+
+
+def _findings(r: RequirementResult, report: Report) -> list[str]:
+    """A failed or warned row's findings, one list item each (a new one, unknown to the baseline, says so)."""
+    new = set(report.gate.get("new_findings", {}).get(r.id, []))
+    seen: set[str] = set()
+    lines = []
+    for _, f in r.findings:
+        if f.fingerprint in seen:
+            continue
+        seen.add(f.fingerprint)
+        tag = " **(new: not in the baseline)**" if f.fingerprint in new else ""
+        lines.append(f"  - `{f.fingerprint}`{tag}: {_cell(f.description)}")
+    return lines
 
 
 def write_markdown(report: Report, path: Path) -> None:
@@ -131,11 +147,12 @@ def write_markdown(report: Report, path: Path) -> None:
             tag = f" (expected: {r.expected})" if r.expected else ""
             lines.append(f"- {ICON[r.verdict.value]} [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}{tag}")
             lines += _quoted(r)
+            lines += _findings(r, report)
     warnings = [r for r in report.requirements if r.verdict == Verdict.WARN]
     if warnings:
         lines += ["", "## Warnings (SHOULD)", ""]
         for r in warnings:
-            lines += [f"- [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}", *_quoted(r)]
+            lines += [f"- [`{r.id}`]({r.requirement.link}): {_cell(r.reason)}", *_quoted(r), *_findings(r, report)]
     unlocks: dict[str, int] = {}
     for test in report.tests:
         if test.verdict == Verdict.NOT_TESTED and test.unlock:
@@ -146,8 +163,8 @@ def write_markdown(report: Report, path: Path) -> None:
             f"- `{k}` in the profile would unlock {n} test(s)"
             for k, n in sorted(unlocks.items(), key=lambda kv: -kv[1])
         ]
-    if report.findings:
-        lines += ["", "## Findings", ""] + [f"- {f}" for f in report.findings]
+    if report.notes:
+        lines += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in report.notes]
     for spec in report.specs:
         rows = [r for r in report.requirements if r.requirement.spec == spec]
         if not rows:
@@ -160,11 +177,14 @@ def write_markdown(report: Report, path: Path) -> None:
             "| Requirement | Level | Verdict | Reason |",
             "|---|---|---|---|",
         ]
+        notes = report.target.get("requirement_notes", {})
         for r in rows:
             partial = " (partial)" if r.partial else ""
+            note = notes.get(r.id)
+            by = f" (provided by the {note['provided_by']}: {_cell(note['why'])})" if note else ""
             lines.append(
                 f"| [`{r.id}`]({r.requirement.link}) | {r.requirement.level.value} |"
-                f" {ICON[r.verdict.value]} {r.verdict.value}{partial} | {_cell(r.reason)[:300]} |"
+                f" {ICON[r.verdict.value]} {r.verdict.value}{partial} | {_cell(r.reason)[:300]}{by} |"
             )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -172,7 +192,9 @@ def write_markdown(report: Report, path: Path) -> None:
 def write_all(report: Report, directory: Path) -> None:
     """report.json, report.xml (JUnit), report.md and report.html in ``directory`` (created)."""
     from oauth_conformance.report.html import write_html
+    from oauth_conformance.report.scrubbed import scrubbed
 
+    report = scrubbed(report)  # whoever built it, no writer shows a secret the run knows
     directory.mkdir(parents=True, exist_ok=True)
     write_json(report, directory / "report.json")
     write_junit(report, directory / "report.xml")

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from oauth_conformance.embedded import BUNDLED_IN_PROCESS
+from oauth_conformance.redaction import scrub_text
 from oauth_conformance.report import directory as report_directory
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -97,9 +98,9 @@ def main(args: argparse.Namespace) -> int:
         report_directory.publish(directory)
     print(result.summary())
     for note in result.notes:
-        print(f"  note: {note}")
+        print(scrub_text(f"  note: {note}"))
     for finding in result.findings:
-        print(f"  {finding.requirement} {finding.endpoint}: {finding.message} (x{finding.count})")
+        print(scrub_text(f"  {finding.requirement} {finding.endpoint}: {finding.message} (x{finding.count})"))
     print(f"reports: {directory}/report.{{json,xml,md,html}} and openapi.json")
     print(f"verdict: {'FINDINGS' if status else 'nothing found'} (exit {status})")
     return status
@@ -135,11 +136,14 @@ def write_reports(
 ) -> int:
     """Write report.json/.xml/.md/.html and openapi.json; return the exit status."""
     from oauth_conformance.catalogue import lookup
+    from oauth_conformance.redaction import deep_scrub
     from oauth_conformance.report import gate
     from oauth_conformance.report.html import write_html
     from oauth_conformance.report.model import build
+    from oauth_conformance.report.scrubbed import scrubbed
     from oauth_conformance.report.writers import write_junit
     from oauth_conformance.report.writers import write_markdown
+    from oauth_conformance.robust.fuzz import fuzz_findings
     from oauth_conformance.robust.oracles import REQUIREMENTS
     from oauth_conformance.verdicts import TestResult
     from oauth_conformance.verdicts import Verdict
@@ -157,7 +161,8 @@ def write_reports(
                 reason=reason or f"nothing found in {result.requests} requests",
                 duration=result.elapsed,
                 evidence=[e for f in found for e in f.examples],
-                findings=[f"fuzzing: {result.summary()}", *(f"fuzzing: {n}" for n in result.notes)],
+                findings=fuzz_findings(f"fuzz::{rid}", rid, found),
+                notes=[f"fuzzing: {result.summary()}", *(f"fuzzing: {n}" for n in result.notes)],
             )
         )
     report = build(
@@ -170,22 +175,24 @@ def write_reports(
     )
     # run's gate: "any" is its fail-on-should (a finding on a SHOULD is a warn), "must" its default
     result_of_gate = gate.evaluate(report, None, "must" if args.fail_on == "must" else "should")
-    report = gate.gated(report, result_of_gate)
+    report = scrubbed(gate.gated(report, result_of_gate))
     status = result_of_gate.status
     directory.mkdir(parents=True, exist_ok=True)
     data = report.as_dict()
-    data["fuzz"] = {
-        **result.stats(),
-        "command": "oauth-conformance fuzz",
-        "findings": [f.as_dict() for f in result.findings],
-        "openapi": "openapi.json",
-    }
+    data["fuzz"] = deep_scrub(
+        {
+            **result.stats(),
+            "command": "oauth-conformance fuzz",
+            "findings": [f.as_dict() for f in result.findings],
+            "openapi": "openapi.json",
+        }
+    )
     (directory / "report.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
     (directory / "openapi.json").write_bytes(orjson.dumps(result.document, option=orjson.OPT_INDENT_2) + b"\n")
     write_junit(report, directory / "report.xml")
     write_markdown(report, directory / "report.md")
     with (directory / "report.md").open("a", encoding="utf-8") as md:
-        md.write(markdown_appendix(result))
+        md.write(scrub_text(markdown_appendix(result)))
     write_html(report, directory / "report.html")
     return status
 

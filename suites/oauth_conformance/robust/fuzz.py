@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
+from oauth_conformance import findings
 from oauth_conformance.evidence import Exchange
 from oauth_conformance.evidence import Recorder
 from oauth_conformance.evidence import record
@@ -58,7 +59,7 @@ _DROPPED_HEADERS = frozenset({"content-length", "connection", "accept-encoding",
 
 
 @dataclass
-class Finding:
+class FuzzFinding:
     """Every occurrence of one problem kind (a requirement) at one endpoint."""
 
     requirement: str
@@ -66,6 +67,9 @@ class Finding:
     message: str  # the first occurrence's
     count: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"{self.endpoint}: {self.message} (x{self.count})"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,9 +81,20 @@ class Finding:
         }
 
 
+def fuzz_findings(nodeid: str, requirement: str, found: list[FuzzFinding]) -> list[findings.Finding]:
+    """Report findings (findings.py) of one requirement's fuzzing findings: one per endpoint, so the
+    fingerprint names the property and the endpoint, never the random input or how often it showed."""
+    out, start = [], 0
+    for f in found:
+        shown = tuple(range(start, start + len(f.examples)))
+        start += len(f.examples)
+        out.append(findings.Finding(findings.fingerprint(nodeid, f.endpoint), f.describe(), (requirement,), shown))
+    return out
+
+
 @dataclass
 class FuzzResult:
-    findings: list[Finding]
+    findings: list[FuzzFinding]
     requests: int
     elapsed: float
     budget: float
@@ -92,7 +107,7 @@ class FuzzResult:
     document: dict[str, Any]
     seeded: dict[str, int]
 
-    def for_requirement(self, requirement: str) -> list[Finding]:
+    def for_requirement(self, requirement: str) -> list[FuzzFinding]:
         return [f for f in self.findings if f.requirement == requirement]
 
     def summary(self) -> str:
@@ -189,8 +204,8 @@ class Fuzzer:
         for secret in (*seeds.client_secrets, *seeds.refresh_tokens, *seeds.access_tokens):
             self.knowledge.issued.setdefault(secret, "the harness's setup")
         self.recorder = Recorder(keep=1)
-        self.recorder.secrets.update(self.knowledge.issued)
-        self.findings: dict[tuple[str, str], Finding] = {}
+        self.recorder.know(self.knowledge.issued)
+        self.findings: dict[tuple[str, str], FuzzFinding] = {}
         self.requests = 0
         self.per_endpoint: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
@@ -256,13 +271,13 @@ class Fuzzer:
         for rid, message in run_checks(sent, self.knowledge):
             self._found(rid, message, sent)
         self.knowledge.learn(sent, self.requests)
-        self.recorder.secrets.update(self.knowledge.issued)
+        self.recorder.know(self.knowledge.issued)
 
     def _found(self, rid: str, message: str, sent: Sent) -> None:
         key = (rid, sent.endpoint.label)
         finding = self.findings.get(key)
         if finding is None:
-            finding = self.findings[key] = Finding(rid, sent.endpoint.label, message)
+            finding = self.findings[key] = FuzzFinding(rid, sent.endpoint.label, message)
         finding.count += 1
         if len(finding.examples) < EXAMPLES_KEPT:
             note = f"{rid}: {message} (request {self.requests}, {sent.source})"

@@ -29,6 +29,7 @@ from oauth_conformance.evidence import record
 from oauth_conformance.evidence import redact_body
 from oauth_conformance.evidence import redact_header
 from oauth_conformance.evidence import redact_url
+from oauth_conformance.redaction import learn
 from oauth_conformance.target import Target
 from oauth_conformance.version import VERSION
 
@@ -157,6 +158,10 @@ class Sender:
         except (OSError, h11.ProtocolError, httpx.TransportError) as exc:
             failure = f"dropped ({type(exc).__name__})"
         elapsed = time.monotonic() - started
+        if response is not None:
+            # What a raw answer shows (a registration's client_secret, even in a body cut at
+            # READ_LIMIT) is a secret the run knows from now on, scrubbed from every output.
+            learn(response)
         answer = Answer(what, method, url, headers, body, response, failure, elapsed, also_ok, error_redirect_ok)
         self.sent.append(answer)
         return answer

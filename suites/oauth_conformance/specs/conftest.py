@@ -17,6 +17,7 @@ from oauth_conformance.drivers import Chromium
 from oauth_conformance.drivers import ConsentDriver
 from oauth_conformance.drivers import make_driver
 from oauth_conformance.evidence import Recorder
+from oauth_conformance.features import Feature
 from oauth_conformance.plugin import RECORDER_KEY
 from oauth_conformance.plugin import REQUIREMENTS_KEY
 from oauth_conformance.plugin import RUN_KEY
@@ -29,6 +30,8 @@ from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.time_travel import make_clock
 from oauth_conformance.verdicts import NotApplicable
 from oauth_conformance.verdicts import NotTested
+
+TLS_UNLOCK = "an https:// target URL (serve the target over TLS)"
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +54,12 @@ def _applicability(request: pytest.FixtureRequest, target: Target) -> None:
     if features and all(f is not None and not target.supports(f) for f in features):
         missing = features[0]
         assert missing is not None
+        if all(f == Feature.TLS for f in features):
+            # A loopback target served over plain http has not shown whether it keeps the TLS rules:
+            # they were not exercised, which is not the same as not applying.
+            raise NotTested(
+                "the target is served over plain http on loopback: TLS was not exercised", unlock=TLS_UNLOCK
+            )
         raise NotApplicable(f"the target does not offer {missing.description}")
 
 
@@ -146,6 +155,7 @@ def fixture_host(request: pytest.FixtureRequest, target: Target) -> Any:
 
 
 @pytest.fixture
-def finding(recorder: Recorder) -> Callable[[str], None]:
-    """Report something worth knowing that is not a verdict (a feature working but not advertised)."""
-    return recorder.findings.append
+def note(recorder: Recorder) -> Callable[[str], None]:
+    """Report something worth knowing that is not a verdict (a feature working but not advertised).
+    A way the test fails is flagged with ``recorder.flag`` instead (a finding, findings.py)."""
+    return recorder.notes.append

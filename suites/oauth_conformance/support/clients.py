@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from oauth_conformance.features import Feature
+from oauth_conformance.redaction import redacted_repr
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import PrerequisiteFailed
@@ -25,6 +26,9 @@ class Client:
     client_secret: str | None = None
     registration: dict[str, Any] = field(default_factory=dict)
     source: str = "registration"  # registration | profile
+
+    def __repr__(self) -> str:  # secrets masked: reprs reach assertion messages
+        return redacted_repr(self)
 
     @property
     def is_public(self) -> bool:
@@ -125,6 +129,10 @@ class Clients:
                 unlock='[[clients]] kind = "confidential"',
             )
         return found
+
+    def provisioned(self, kind: str, auth_method: str | None = None) -> Client | None:
+        """The profile's client of ``kind``, if it names one (for what a server refuses to register)."""
+        return self._from_profile(kind, auth_method)
 
     def unique_name(self) -> str:
         return f"oauth-conformance-{secrets.token_hex(4)}"

@@ -23,6 +23,7 @@ from oauth_conformance.drivers import Callback
 from oauth_conformance.drivers import ConsentDriver
 from oauth_conformance.drivers import DriverStopped
 from oauth_conformance.features import Feature
+from oauth_conformance.redaction import redacted_repr
 from oauth_conformance.support.clients import Client
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
@@ -62,6 +63,9 @@ class Authorization:
     callback: Callback | None = None
     params: dict[str, str | None] = field(default_factory=dict)
 
+    def __repr__(self) -> str:  # secrets masked: reprs reach assertion messages
+        return redacted_repr(self)
+
     @property
     def code(self) -> str | None:
         return self.callback.first("code") if self.callback else None
@@ -79,6 +83,9 @@ class Tokens:
     refresh_token: str | None = None
     expires_in: int | None = None
     scope: str | None = None
+
+    def __repr__(self) -> str:  # secrets masked: reprs reach assertion messages
+        return redacted_repr(self)
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> Tokens:

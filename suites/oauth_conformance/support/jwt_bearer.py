@@ -145,7 +145,19 @@ def grant_client(clients: Clients, target: Target) -> Client:
     try:
         return clients.confidential(grant_types=grants)
     except PrerequisiteFailed:
+        # A server may keep the grant from self-registered clients and provision its clients out of
+        # band (mcp's SDK does): the profile's confidential client, when it names one.
+        provisioned = clients.provisioned("confidential")
+        if provisioned is not None:
+            return provisioned
         return clients.confidential()  # a server may allow the grant to every confidential client
+
+
+def another_client(clients: Clients, target: Target, than: Client) -> Client:
+    """A client other than ``than`` (for an assertion issued to someone else): another one registered
+    for the grant, or, when the grant has one provisioned client only, any other client."""
+    other = grant_client(clients, target)
+    return other if other.client_id != than.client_id else clients.confidential()
 
 
 def describe(response: httpx.Response) -> str:

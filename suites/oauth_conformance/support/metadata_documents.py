@@ -135,13 +135,13 @@ def proven_documents(documents: Documents) -> Documents:
     return documents
 
 
-def assert_not_proceeded(attempt: DocumentAttempt, what: str, finding: Callable[[str], None]) -> None:
+def assert_not_proceeded(attempt: DocumentAttempt, what: str, note: Callable[[str], None]) -> None:
     """The target did not go on with the request: no code came back to the client. An error sent to
-    the (unverified) redirect URI is reported as a finding (OAuth 2.1 section 4.1.2.1 forbids it)."""
+    the (unverified) redirect URI is reported as a note (OAuth 2.1 section 4.1.2.1 forbids it)."""
     __tracebackhide__ = True
     assert attempt.code is None, f"with {what}, the target went on and issued a code"
     if attempt.came_back:
-        finding(
+        note(
             f"with {what}, the target redirected error {attempt.error!r} to a redirect URI it could not verify"
             " (see OAUTH21-4.1.2.1)"
         )

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -343,6 +344,44 @@ def _matching(broken: Callable[[str, str], bool]) -> None:
 @twin("redirect-prefix-match", OAUTH21, {"OAUTH21-2.3.1-EXACT-MATCH"})
 def redirect_prefix_match(app: ASGIApp) -> ASGIApp:
     _matching(lambda requested, registered: requested.startswith(registered))
+    return app
+
+
+def _parsed_loopback_match(requested: str, registered: str) -> bool:
+    """Cloudflare 1.2.3's matching of loopback redirect URIs (isValidRedirectUri): both parsed as
+    URLs, then scheme, host name, path and query compared, so an upper-case scheme, userinfo and
+    an empty query ('?') all pass; other URIs are compared as strings."""
+    from oauth_reference.specs.oauth21.redirect_uris import is_loopback_host
+
+    a, b = urlsplit(requested), urlsplit(registered)
+    if not (is_loopback_host(a.hostname or "") and is_loopback_host(b.hostname or "")):
+        return False
+    return (a.scheme, a.hostname, a.path, a.query) == (b.scheme, b.hostname, b.path, b.query)
+
+
+@twin(
+    "redirect-loopback-parsed-match",
+    OAUTH21,
+    {"OAUTH21-2.3.1-EXACT-MATCH"},
+    note="loopback redirect URIs matched as Cloudflare 1.2.3 does; the findings its baseline records"
+    " (suites/tests/test_finding_gate.py)",
+)
+def redirect_loopback_parsed_match(app: ASGIApp) -> ASGIApp:
+    _matching(_parsed_loopback_match)
+    return app
+
+
+@twin(
+    "redirect-loopback-parsed-then-prefix-match",
+    OAUTH21,
+    {"OAUTH21-2.3.1-EXACT-MATCH"},
+    note="the same, degraded to accepting any URI that starts with the registered one (the class of"
+    " CVE-2025-4143): the Cloudflare baseline, which accepts the requirement's failure, must fail on it",
+)
+def redirect_loopback_parsed_then_prefix_match(app: ASGIApp) -> ASGIApp:
+    _matching(
+        lambda requested, registered: _parsed_loopback_match(requested, registered) or requested.startswith(registered)
+    )
     return app
 
 
@@ -1095,4 +1134,129 @@ def code_replay_with_wrong_verifier_revokes(app: ASGIApp) -> ASGIApp:
     from oauth_reference.specs.oauth21 import code_grant
 
     patch(code_grant, "_valid_replay", lambda grant, verifier, redirect_uri: True)
+    return app
+
+
+@twin(
+    "grant-types-unrestricted",
+    ("oauth21.test_grant_permissions",),
+    {"OAUTH21-3.2.4-UNAUTHORIZED-CLIENT"},
+    options={"allow_token_exchange_grant": True},
+    note="the token endpoint lets every client use every grant it offers, whatever the client registered",
+)
+def grant_types_unrestricted(app: ASGIApp) -> ASGIApp:
+    from oauth_reference.specs.oauth21 import token_endpoint
+
+    patch(token_endpoint, "client_may_use", lambda client, grant_type: True)
+    return app
+
+
+@twin(
+    "grant-types-restricted",
+    ("oauth21.test_grant_permissions",),
+    set(),
+    options={"allow_token_exchange_grant": True},
+    note="a control: the reference with token exchange on keeps a client registered for authorization_code"
+    " from it with unauthorized_client",
+)
+def grant_types_restricted(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = dict(scope.get("headers", [])).get(b"cookie", b"").decode("latin-1")
+    for part in raw.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+async def _call(app: ASGIApp, scope: Scope, body: bytes = b"") -> tuple[int, Headers, bytes]:
+    """Run one request through ``app`` and collect its response."""
+    start: Message = {}
+    chunks: list[bytes] = []
+    delivered = False
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return start["status"], list(start.get("headers", [])), b"".join(chunks)
+
+
+@twin(
+    "authorization-approvals-remembered",
+    ("oauth21.test_repeated_authorization",),
+    set(),
+    warns={"OAUTH21-7.3.1-NO-SILENT-REPEAT"},
+    note="once the user approved a client in a browser session, the client's next request in that session is"
+    " approved at once, public client or not",
+)
+def authorization_approvals_remembered(app: ASGIApp) -> ASGIApp:
+    from oauth_reference.serving.demo.app import _CSRF_COOKIE
+
+    last: dict[str, str] = {}  # session cookie -> the client its consent page was shown for
+    approved: set[tuple[str, str]] = set()
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != AUTHORIZE:
+            await app(scope, receive, send)
+            return
+        session = _cookie(scope, _CSRF_COOKIE)
+        if scope["method"] == "POST":
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            status, headers, out = await _call(app, scope, body)
+            location = dict(headers).get(b"location", b"")
+            if session and status == 303 and b"code=" in location and session in last:
+                approved.add((session, last[session]))
+        else:
+            client_id = dict(parse_qsl(scope.get("query_string", b"").decode())).get("client_id", "")
+            status, headers, out = await _call(app, scope)
+            for name, value in headers:  # a first visit: the session the page starts
+                if name.lower() == b"set-cookie" and value.startswith(_CSRF_COOKIE.encode() + b"="):
+                    session = session or value.split(b";")[0].split(b"=", 1)[1].decode()
+            if session:
+                last[session] = client_id
+            if session and (session, client_id) in approved and status == 200:
+                # Remembered: submit the consent page's own form on the user's behalf.
+                fields = dict(re.findall(rb'name=(\w+) value="([^"]*)"', out))
+                form = {k.decode(): html.unescape(v.decode()) for k, v in fields.items() if k in (b"request", b"csrf")}
+                form.update(username="alice", password="wonderland", action="approve")
+                posted = dict(scope, method="POST", query_string=b"")
+                posted["headers"] = [
+                    *[(k, v) for k, v in scope["headers"] if k.lower() not in (b"content-type", b"content-length")],
+                    (b"content-type", b"application/x-www-form-urlencoded"),
+                ]
+                status, headers, out = await _call(app, posted, urlencode(form).encode())
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": out})
+
+    return wrapped
+
+
+@twin(
+    "authorization-approvals-asked-again",
+    ("oauth21.test_repeated_authorization",),
+    set(),
+    note="a control: the reference asks again (its login and consent page) in a session where the user"
+    " approved the client before",
+)
+def authorization_approvals_asked_again(app: ASGIApp) -> ASGIApp:
     return app

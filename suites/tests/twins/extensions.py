@@ -9,6 +9,7 @@ the behaviour (``idjag.test_assertion`` rather than all of ``idjag``) to keep th
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import dataclasses
 import re
@@ -175,6 +176,57 @@ def exchange_token_unusable(app: ASGIApp) -> ASGIApp:
         return body
 
     return token_requests(app, TOKEN_EXCHANGE, respond=respond)
+
+
+def delegating_with_jwts(app: ASGIApp, *, act: bool) -> ASGIApp:
+    """Token exchange that accepts an actor token (the reference refuses delegation) and issues the
+    delegation result as a JWT, with an act claim naming the actor's client (``act``) or without."""
+    marker = "oauth_conformance_twin_actor"
+
+    def change(pairs: Pairs) -> Pairs:
+        form = dict(pairs)
+        if form.get("actor_token") and form.get("actor_token_type"):
+            kept = [(k, v) for k, v in pairs if k not in ("actor_token", "actor_token_type")]
+            return [*kept, (marker, "1")]
+        return pairs
+
+    def respond(pairs: Pairs, status: int, body: dict[str, Any]) -> dict[str, Any]:
+        if status != 200 or dict(pairs).get(marker) != "1":
+            return body
+        claims: dict[str, Any] = {"iss": "twin", "sub": "alice", "exp": int(time.time()) + 300}
+        if act:
+            claims["act"] = {"sub": "the-acting-client"}
+
+        def part(data: dict[str, Any]) -> str:
+            return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
+
+        body["access_token"] = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+        return body
+
+    return token_requests(app, TOKEN_EXCHANGE, change=change, respond=respond)
+
+
+@twin(
+    "token-exchange-delegation-with-act",
+    EXCHANGE,
+    set(),
+    features=True,
+    note="a control: delegation results are JWTs whose act claim names the actor",
+)
+def exchange_delegation_with_act(app: ASGIApp) -> ASGIApp:
+    return delegating_with_jwts(app, act=True)
+
+
+@twin(
+    "token-exchange-delegation-without-act",
+    EXCHANGE,
+    set(),
+    warns={"RFC8693-4.1-ACT"},
+    features=True,
+    note="delegation results are JWTs without an act claim",
+)
+def exchange_delegation_without_act(app: ASGIApp) -> ASGIApp:
+    return delegating_with_jwts(app, act=False)
 
 
 @twin("token-exchange-no-issued-token-type", EXCHANGE, {"RFC8693-2.2.1-RESPONSE"}, features=True)
@@ -1186,4 +1238,57 @@ def cimd_registered_ids_look_like_urls(app: ASGIApp) -> ASGIApp:
     note="client ID metadata documents off (the reference's option)",
 )
 def mcp_cimd_unsupported(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+@twin(
+    "cimd-embedded-urls-fetched-anywhere",
+    ("cimd.test_embedded_urls",),
+    set(),
+    warns={"CIMD-6.5-SSRF-EMBEDDED"},
+    features=True,
+    note="fetches reach any address, special-use ones included (0.0.0.0 reaches the fixture host)",
+)
+def cimd_embedded_urls_fetched_anywhere(app: ASGIApp) -> ASGIApp:
+    from oauth_reference.machinery import fetch
+
+    patch(fetch, "special_use", lambda address: False)
+    return app
+
+
+@twin(
+    "cimd-embedded-urls-control",
+    ("cimd.test_embedded_urls",),
+    set(),
+    features=True,
+    note="a control: the reference refuses a document's jwks_uri on 0.0.0.0 unfetched",
+)
+def cimd_embedded_urls_control(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+@twin(
+    "cimd-no-localhost-warning",
+    ("mcp.test_authorization_page",),
+    set(),
+    warns={"MCP-CIMD-LOCALHOST-WARNING"},
+    features=True,
+    note="the authorization page shows a localhost-only client exactly as any other (no loopback warning)",
+)
+def cimd_no_localhost_warning(app: ASGIApp) -> ASGIApp:
+    def change(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, Any, bytes]:
+        return status, headers, re.sub(rb"<p class=warn>.*?</p>", b"", body) if status == 200 else body
+
+    return rewrite(app, path_is("/authorize", "GET"), change)
+
+
+@twin(
+    "cimd-localhost-warning-control",
+    ("mcp.test_authorization_page",),
+    set(),
+    features=True,
+    note="a control: the reference's page warns that a localhost-only client receives the result on the user's"
+    " own computer",
+)
+def cimd_localhost_warning_control(app: ASGIApp) -> ASGIApp:
     return app

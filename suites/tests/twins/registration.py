@@ -521,3 +521,71 @@ async def reply(send: Send, status: int, body: bytes, media: bytes | None, extra
 
 async def json_reply(send: Send, status: int, data: Any, extra: Headers | None = None) -> None:
     await reply(send, status, orjson.dumps(data), b"application/json", extra)
+
+
+# ------------------------------------------------------------------------ software statements
+def trusting_every_statement(app: ASGIApp, *, returned: bool) -> ASGIApp:
+    """Registration that takes a software statement's claims over the plain JSON without checking
+    who signed it, and returns the statement (``returned``) or not."""
+    import base64
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != REGISTER or scope["method"] != "POST":
+            await app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        statement = None
+        try:
+            data = orjson.loads(body)
+            statement = data.get("software_statement") if isinstance(data, dict) else None
+            if isinstance(statement, str):
+                payload = statement.split(".")[1]
+                claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+                data.update({k: v for k, v in claims.items() if k not in ("iss", "iat", "exp", "jti")})
+                data.pop("software_statement", None)
+                body = orjson.dumps(data)
+        except (orjson.JSONDecodeError, IndexError, ValueError):
+            statement = None
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        def add(doc: dict[str, Any]) -> dict[str, Any]:
+            return {**doc, "software_statement": statement} if returned and isinstance(statement, str) else doc
+
+        await registration(app, add)(scope, replay, send)
+
+    return wrapped
+
+
+@twin(
+    "software-statement-trusted-blindly",
+    SPECS,
+    set(),
+    warns={"RFC7591-2.3-UNTRUSTED-STATEMENT"},
+    note="a statement's claims win whoever signed it; the statement is returned unmodified (the control of"
+    " RFC7591-3.2.1-STATEMENT-RETURNED)",
+)
+def software_statement_trusted_blindly(app: ASGIApp) -> ASGIApp:
+    return trusting_every_statement(app, returned=True)
+
+
+@twin(
+    "software-statement-used-not-returned",
+    SPECS,
+    {"RFC7591-3.2.1-STATEMENT-RETURNED"},
+    warns={"RFC7591-2.3-UNTRUSTED-STATEMENT"},
+    note="a statement's claims win whoever signed it, and the response leaves the statement out",
+)
+def software_statement_used_not_returned(app: ASGIApp) -> ASGIApp:
+    return trusting_every_statement(app, returned=False)

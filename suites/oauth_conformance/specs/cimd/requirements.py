@@ -219,10 +219,9 @@ REQUIREMENTS = (
     Requirement(
         "CIMD-6.5-SSRF-EMBEDDED",
         SHOULD,
-        "URLs inside a document (jwks_uri, logo_uri, ...) that resolve to special-use addresses are not fetched.",
+        "URLs inside a document (jwks_uri, logo_uri, ...) that resolve to special-use addresses are not fetched:"
+        " seen with 0.0.0.0 when the target runs next to the fixture host (a fetch would reach it).",
         applies_if=CIMD,
-        untestable="seeing that a target did not fetch a special-use address needs a DNS name the harness"
-        " controls and a canary listener at that address, which a loopback harness does not have",
         quote=(
             "Authorization servers SHOULD NOT fetch any URLs contained within Client ID Metadata"
             " Documents that resolve to special-use IP addresses as defined in [RFC6890] and consider"

@@ -13,7 +13,7 @@ from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 
-Finding = Callable[[str], None]
+Note = Callable[[str], None]
 
 
 @requirement("CIMD-4.4-NO-ERROR-CACHE")
@@ -47,7 +47,7 @@ def test_a_no_store_document_is_fetched_again(proven_documents: Documents) -> No
 
 @requirement("CIMD-4.4-HTTP-CACHE")
 def test_a_cached_document_is_fetched_again_after_its_max_age(
-    proven_documents: Documents, clock: TargetClock, finding: Finding
+    proven_documents: Documents, clock: TargetClock, note: Note
 ) -> None:
     url = proven_documents.url(headers={"Cache-Control": "max-age=300"})
     client = proven_documents.client(url)
@@ -57,7 +57,7 @@ def test_a_cached_document_is_fetched_again_after_its_max_age(
     second = proven_documents.hits(url)
     if second > first:
         not_applicable("the target does not cache documents (it may: CIMD section 4.4)")
-    finding("the target caches documents served with max-age")
+    note("the target caches documents served with max-age")
     clock.advance(400)
     proven_documents.attempt(client)
     assert proven_documents.hits(url) > second, "a document was still served from the cache after its max-age"

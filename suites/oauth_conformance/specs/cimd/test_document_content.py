@@ -16,7 +16,7 @@ from oauth_conformance.support.metadata_documents import assert_not_proceeded
 from oauth_conformance.support.metadata_documents import assert_stopped
 from oauth_conformance.verdicts import PrerequisiteFailed
 
-Finding = Callable[[str], None]
+Note = Callable[[str], None]
 
 
 MISMATCHES = {
@@ -30,11 +30,11 @@ MISMATCHES = {
 @requirement("CIMD-4.1-CLIENT-ID-MATCH")
 @pytest.mark.parametrize("variant", list(MISMATCHES))
 def test_a_document_whose_client_id_differs_from_its_url_is_refused(
-    proven_documents: Documents, variant: str, finding: Finding
+    proven_documents: Documents, variant: str, note: Note
 ) -> None:
     url = proven_documents.url(client_id_replace=MISMATCHES[variant])
     attempt = proven_documents.attempt(proven_documents.client(url))
-    assert_not_proceeded(attempt, f"a document whose client_id differs from its URL ({variant})", finding)
+    assert_not_proceeded(attempt, f"a document whose client_id differs from its URL ({variant})", note)
 
 
 BROKEN_BODIES: dict[str, dict[str, Any]] = {
@@ -47,11 +47,11 @@ BROKEN_BODIES: dict[str, dict[str, Any]] = {
 @requirement("CIMD-4.1-JSON")
 @pytest.mark.parametrize("variant", list(BROKEN_BODIES))
 def test_a_document_that_is_not_a_json_object_with_client_id_is_refused(
-    proven_documents: Documents, variant: str, finding: Finding
+    proven_documents: Documents, variant: str, note: Note
 ) -> None:
     url = proven_documents.url(**BROKEN_BODIES[variant])
     attempt = proven_documents.attempt(proven_documents.client(url))
-    assert_not_proceeded(attempt, f"a broken document ({variant})", finding)
+    assert_not_proceeded(attempt, f"a broken document ({variant})", note)
 
 
 SECRETS: dict[str, tuple[dict[str, Any], str]] = {

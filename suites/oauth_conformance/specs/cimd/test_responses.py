@@ -11,42 +11,40 @@ from oauth_conformance import requirement
 from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.support.metadata_documents import assert_not_proceeded
 
-Finding = Callable[[str], None]
+Note = Callable[[str], None]
 PROMPT = 15.0  # seconds: longer than any sensible fetch timeout, shorter than the harness's own
 
 
 @requirement("CIMD-4-ONLY-200")
 @pytest.mark.parametrize("status", [201, 203, 404, 500])
-def test_a_document_served_with_another_status_is_refused(
-    proven_documents: Documents, status: int, finding: Finding
-) -> None:
+def test_a_document_served_with_another_status_is_refused(proven_documents: Documents, status: int, note: Note) -> None:
     attempt = proven_documents.attempt(proven_documents.client(proven_documents.url(status=status)))
-    assert_not_proceeded(attempt, f"a valid document served with HTTP {status}", finding)
+    assert_not_proceeded(attempt, f"a valid document served with HTTP {status}", note)
 
 
 @requirement("CIMD-4-NO-REDIRECTS")
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_a_redirect_to_a_document_is_not_followed(proven_documents: Documents, status: int, finding: Finding) -> None:
+def test_a_redirect_to_a_document_is_not_followed(proven_documents: Documents, status: int, note: Note) -> None:
     target_url = proven_documents.url()
     redirect = proven_documents.path(target_url)
     url = proven_documents.url(status=status, redirect=redirect)
     attempt = proven_documents.attempt(proven_documents.client(url))
     assert proven_documents.hits(target_url) == 0, f"the target followed an HTTP {status} redirect to {redirect}"
-    assert_not_proceeded(attempt, f"a document URL answering HTTP {status}", finding)
+    assert_not_proceeded(attempt, f"a document URL answering HTTP {status}", note)
 
 
 @requirement("CIMD-4.3-FETCH-FAIL")
-def test_a_document_that_trickles_in_aborts_the_request_promptly(proven_documents: Documents, finding: Finding) -> None:
+def test_a_document_that_trickles_in_aborts_the_request_promptly(proven_documents: Documents, note: Note) -> None:
     # About 150 bytes at one every half second: over a minute for the whole document.
     url = proven_documents.url(drip=0.5)
     attempt = proven_documents.attempt(proven_documents.client(url))
     assert attempt.seconds < PROMPT, f"the target waited {attempt.seconds:.0f}s for a document that trickled in"
-    assert_not_proceeded(attempt, "a document that trickles in byte by byte", finding)
+    assert_not_proceeded(attempt, "a document that trickles in byte by byte", note)
 
 
 @requirement("CIMD-6.6-MAX-SIZE")
-def test_an_oversized_document_is_refused_promptly(proven_documents: Documents, finding: Finding) -> None:
+def test_an_oversized_document_is_refused_promptly(proven_documents: Documents, note: Note) -> None:
     url = proven_documents.url(pad=1_000_000)
     attempt = proven_documents.attempt(proven_documents.client(url))
     assert attempt.seconds < PROMPT, f"the target spent {attempt.seconds:.0f}s on a 1 MB document"
-    assert_not_proceeded(attempt, "a 1 MB document", finding)
+    assert_not_proceeded(attempt, "a 1 MB document", note)

@@ -238,11 +238,11 @@ REQUIREMENTS += (  # type: ignore[assignment]
     Requirement(
         "MCP-CIMD-LOCALHOST-WARNING",
         Level.SHOULD,
-        "A client whose redirect URIs are all localhost gets an additional warning on the authorization page.",
+        "A client whose redirect URIs are all localhost gets an additional warning on the authorization page:"
+        " its page says something the page of an otherwise identical https client does not (the wording is not"
+        " judged).",
         applies_if=Feature.CIMD,
         anchor="localhost-redirect-uri-risks",
-        untestable="whether a page warns is a judgment about its wording: a harness could only guess from"
-        " keywords, which would pass pages that do not warn and fail pages that do in other words",
         quote=("Authorization servers: - SHOULD display additional warnings for localhost-only redirect URIs"),
     ),
     # ------------------------- enterprise-managed authorization extension (ext-auth draft, section 5.1)

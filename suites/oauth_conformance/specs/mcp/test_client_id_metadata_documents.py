@@ -21,7 +21,7 @@ from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
 
-Finding = Callable[[str], None]
+Note = Callable[[str], None]
 REMOTE_REDIRECT = "https://callback.oauth-conformance.test/mcp/callback"
 
 
@@ -49,10 +49,10 @@ def test_the_authorization_server_supports_client_id_metadata_documents(
 
 
 @requirement("MCP-CIMD-CLIENT-ID")
-def test_a_document_whose_client_id_is_not_its_url_is_refused(proven_documents: Documents, finding: Finding) -> None:
+def test_a_document_whose_client_id_is_not_its_url_is_refused(proven_documents: Documents, note: Note) -> None:
     url = proven_documents.url(client_id_replace=["/cimd/", "/cimd/oauth-conformance/"])
     attempt = proven_documents.attempt(proven_documents.client(url))
-    assert_not_proceeded(attempt, "a document whose client_id names another URL", finding)
+    assert_not_proceeded(attempt, "a document whose client_id names another URL", note)
 
 
 @requirement("MCP-CIMD-REDIRECT-URIS")
@@ -71,10 +71,10 @@ def test_a_redirect_uri_missing_from_the_document_is_refused(proven_documents: D
     ids=["not-json", "no-client-name", "no-redirect-uris", "no-client-id"],
 )
 def test_a_document_without_the_fields_mcp_requires_is_refused(
-    proven_documents: Documents, variant: dict[str, Any], finding: Finding
+    proven_documents: Documents, variant: dict[str, Any], note: Note
 ) -> None:
     attempt = proven_documents.attempt(proven_documents.client(proven_documents.url(**variant)))
-    assert_not_proceeded(attempt, f"a document with {variant}", finding)
+    assert_not_proceeded(attempt, f"a document with {variant}", note)
 
 
 @requirement("MCP-CIMD-REDIRECT-HOST")

@@ -276,10 +276,9 @@ AUTHORIZATION_ENDPOINT = (
         "OAUTH21-7.3.1-NO-SILENT-REPEAT",
         SHOULD,
         "A repeated authorization request from a client whose identity is not proven (a public client) is"
-        " not approved automatically because the user approved it before.",
-        untestable="the consent drivers start every authorization without a session, so a server that"
-        " remembers approvals in its session is never seen repeating one; a driver keeping the user agent's"
-        " cookies across authorizations would make it testable",
+        " not approved automatically because the user approved it before: with the user agent's cookies"
+        " kept, a second request after an approval shows a page again (a target that never shows one is"
+        " not_tested).",
         quote=(
             "This includes the case where the user has previously approved an authorization request"
             " for a given client ID -- unless the identity of the client can be proven, the request"
@@ -527,9 +526,8 @@ TOKEN_ENDPOINT = (
     Requirement(
         "OAUTH21-3.2.4-UNAUTHORIZED-CLIENT",
         MUST,
-        "A client that may not use a grant type it sends gets unauthorized_client.",
-        untestable="which client may use which grant is the server's policy, invisible from outside; the one"
-        " case the draft fixes (public clients and client_credentials) is OAUTH21-4.2-CC-CONFIDENTIAL",
+        "A client that may not use a grant type it sends gets unauthorized_client: one registered for"
+        " authorization_code only, presenting client credentials or a token exchange the server offers.",
         quote=(
             '"error": REQUIRED. A single ASCII [USASCII] error code from the following: [...]'
             ' "unauthorized_client": The authenticated client is not authorized to use this'

@@ -52,9 +52,10 @@ REQUIREMENTS = (
     Requirement(
         "RFC7009-2-HTTP-ALSO",
         SHOULD,
-        "When the host is also reachable over http, a revocation service answers there too, unpublished.",
+        "When the host is also reachable over http, a revocation service answers there too, unpublished: the"
+        " http form of an https endpoint on the default port answers a revocation request that carries no"
+        " credential (a bogus token, an unknown client_id) with an RFC 7009 answer, not a redirect or a page.",
         applies_if=REVOCATION,
-        untestable="probing it would send client credentials over plain http",
         quote=(
             "If the host of the token revocation endpoint can also be reached over HTTP, then the"
             " server SHOULD also offer a revocation service at the corresponding HTTP URI, but it"

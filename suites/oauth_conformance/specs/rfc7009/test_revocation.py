@@ -12,6 +12,7 @@ import dataclasses
 import secrets
 from collections.abc import Callable
 from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 import httpx
 
@@ -25,8 +26,10 @@ from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
+from oauth_conformance.verdicts import not_applicable
+from oauth_conformance.verdicts import not_tested
 
-Finding = Callable[[str], None]
+Note = Callable[[str], None]
 
 
 def unknown_token() -> str:
@@ -69,7 +72,7 @@ def revoke_with_hint(oauth: OAuth, clients: Clients, hint: str) -> tuple[httpx.R
 
 # ------------------------------------------------------------------------------- section 2
 @requirement("RFC7009-2-REFRESH")
-def test_revoking_an_own_refresh_token_is_accepted(oauth: OAuth, clients: Clients, finding: Finding) -> None:
+def test_revoking_an_own_refresh_token_is_accepted(oauth: OAuth, clients: Clients, note: Note) -> None:
     client = clients.confidential()
     tokens = oauth.refreshable(client)
     assert tokens.refresh_token is not None
@@ -78,7 +81,7 @@ def test_revoking_an_own_refresh_token_is_accepted(oauth: OAuth, clients: Client
         f"revoking the client's own refresh token answered HTTP {response.status_code} {error_code(response)}"
     )
     if response.status_code != 200:  # section 2.2 names 200, in words without a BCP 14 keyword
-        finding(f"revoking a refresh token answered HTTP {response.status_code}; RFC 7009 section 2.2 says 200")
+        note(f"revoking a refresh token answered HTTP {response.status_code}; RFC 7009 section 2.2 says 200")
 
 
 @requirement("RFC7009-2-HTTPS")
@@ -142,14 +145,12 @@ def test_a_revoked_refresh_token_is_refused_on_the_next_request(oauth: OAuth, cl
 
 
 @requirement("RFC7009-2.1-HINT-FALLBACK")
-def test_a_refresh_token_hinted_as_an_access_token_is_still_revoked(
-    oauth: OAuth, clients: Clients, finding: Finding
-) -> None:
+def test_a_refresh_token_hinted_as_an_access_token_is_still_revoked(oauth: OAuth, clients: Clients, note: Note) -> None:
     response, survivor = revoke_with_hint(oauth, clients, "access_token")
     assert survivor is None, "the refresh token still works: the server searched only the hinted token type"
     # The MUST is the wider search; the answer's code is section 2.2's, in words without a keyword.
     if response.status_code != 200:
-        finding(
+        note(
             f"a refresh token hinted as an access token was revoked, but the answer was HTTP {response.status_code}"
             f" {error_code(response)}, not the 200 of RFC 7009 section 2.2"
         )
@@ -195,3 +196,29 @@ def test_a_revocation_request_without_a_token_gets_an_oauth_error_object(
     response = oauth.token_request(clients.confidential(), {}, endpoint=target.endpoint("revocation_endpoint"))
     assert response.status_code in (400, 401), f"a request without token answered HTTP {response.status_code}"
     assert_error_shape(response)
+
+
+# RFC 7009 section 2.2.1 and RFC 6749 section 5.2: what a revocation service answers a request
+# with an unknown client or a token it does not know.
+REVOCATION_ERRORS = ("invalid_client", "invalid_request", "unsupported_token_type", "invalid_token")
+
+
+@requirement("RFC7009-2-HTTP-ALSO")
+def test_the_http_form_of_the_revocation_endpoint_answers_too(target: Target, http: httpx.Client) -> None:
+    url = target.endpoint("revocation_endpoint") or ""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        not_tested("the revocation endpoint is not https: there is no separate http service to look for")
+    if parts.port not in (None, 443):
+        not_tested(f"the endpoint names port {parts.port}: which http port corresponds to it is not defined")
+    plain = urlunsplit(("http", parts.hostname or "", parts.path, parts.query, ""))
+    # Nothing secret goes over plain http: a made-up token, and a client_id no server knows.
+    form = {"token": "oauth-conformance-bogus-token", "client_id": "oauth-conformance-unknown-client"}
+    try:
+        response = http.post(plain, data=form)
+    except httpx.TransportError as exc:
+        not_applicable(f"the host cannot be reached over http ({type(exc).__name__})")
+    answered = response.status_code == 200 or (
+        response.status_code in (400, 401) and error_code(response) in REVOCATION_ERRORS
+    )
+    assert answered, f"{plain} answered HTTP {response.status_code} {error_code(response) or ''}: no revocation service"

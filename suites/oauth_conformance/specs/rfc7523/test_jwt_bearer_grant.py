@@ -171,10 +171,10 @@ def test_invalid_jwt_grants_get_400_invalid_grant(bearer: JwtBearer) -> None:
 
 
 @requirement("RFC7523-3-REPLAY")
-def test_a_jwt_presented_twice_is_refused_the_second_time(bearer: JwtBearer, finding: Callable[[str], None]) -> None:
+def test_a_jwt_presented_twice_is_refused_the_second_time(bearer: JwtBearer, note: Callable[[str], None]) -> None:
     jwt = bearer.mint()
     first = bearer.present(jwt)
     assert first.status_code == 200, f"the JWT was refused the first time ({describe(first)})"
     if bearer.idjag:
-        finding("ID-JAG section 4.4.3 lets a client re-submit an unexpired ID-JAG, which replay refusal prevents")
+        note("ID-JAG section 4.4.3 lets a client re-submit an unexpired ID-JAG, which replay refusal prevents")
     assert_refused(bearer.present(jwt), "the same JWT (same jti) a second time")

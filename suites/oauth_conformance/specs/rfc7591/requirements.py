@@ -187,13 +187,35 @@ REQUIREMENTS = (
     Requirement(
         "RFC7591-2-SOFTWARE-STATEMENT",
         MUST,
-        "Values in a trusted software statement take precedence, and the statement is returned unmodified.",
+        "Values in a trusted software statement take precedence over the plain JSON values.",
         applies_if=DCR,
-        untestable="needs a software statement signed by an authority the target trusts",
+        untestable="needs a software statement signed by an authority the target trusts, which a profile"
+        " cannot name (RFC 7591 leaves how statements are trusted to the deployment); the other side,"
+        " an untrusted statement never taking precedence, is RFC7591-2.3-UNTRUSTED-STATEMENT, and"
+        " returning a used statement unmodified is RFC7591-3.2.1-STATEMENT-RETURNED",
         quote=(
             "If the same client metadata name is present in both locations and the software statement"
             " is trusted by the authorization server, the value of a claim in the software statement"
             " MUST take precedence."
+        ),
+    ),
+    Requirement(
+        "RFC7591-2.3-UNTRUSTED-STATEMENT",
+        SHOULD,
+        "A software statement signed by no authority the server trusts never takes precedence: the"
+        " registration is refused (unapproved_software_statement, invalid_software_statement) or the"
+        " statement is ignored, and the plain JSON values stand.",
+        applies_if=DCR,
+    ),
+    Requirement(
+        "RFC7591-3.2.1-STATEMENT-RETURNED",
+        MUST,
+        "A software statement the server used is returned unmodified in the registration response.",
+        applies_if=DCR,
+        quote=(
+            "If a software statement was used as part of the registration, its value MUST be returned"
+            ' unmodified in the response along with other metadata using the "software_statement" member'
+            " name."
         ),
     ),
     Requirement(

@@ -154,13 +154,13 @@ def test_a_secret_stops_working_once_it_has_expired(
 
 @requirement("RFC7591-3.2.1-ECHO")
 def test_the_response_returns_the_registered_metadata(
-    clients: Clients, target: Target, finding: Callable[[str], None]
+    clients: Clients, target: Target, note: Callable[[str], None]
 ) -> None:
     sent = clients.metadata(method_for(target))
     body = registered(clients, sent)
     for name in ("client_name", "scope"):
         if name in sent and name not in body:
-            finding(f"{name} was sent but not returned: the server may not support it, which section 2 allows")
+            note(f"{name} was sent but not returned: the server may not support it, which section 2 allows")
     missing = [name for name in BEHAVIOUR_MEMBERS if name not in body]
     assert not missing, f"the client information response leaves out registered metadata: {', '.join(missing)}"
 

@@ -6,8 +6,12 @@ Every test but the happy-path ones starts from a client whose plain exchange wor
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from oauth_conformance import requirement
 from oauth_conformance.features import Feature
@@ -18,9 +22,11 @@ from oauth_conformance.specs.rfc8693.support import Exchanger
 from oauth_conformance.specs.rfc8693.support import assert_refused
 from oauth_conformance.specs.rfc8693.support import describe
 from oauth_conformance.specs.rfc8693.support import issued
+from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.checks import error_code
 from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.time_travel import TargetClock
@@ -196,7 +202,7 @@ def test_a_scope_other_than_the_requested_one_is_reported(exchanger: Exchanger, 
 
 
 @requirement("RFC8693-2.2.2-ERROR")
-def test_invalid_subject_tokens_get_invalid_request(exchanger: Exchanger, finding: Callable[[str], None]) -> None:
+def test_invalid_subject_tokens_get_invalid_request(exchanger: Exchanger, note: Callable[[str], None]) -> None:
     # Only the refusals are judged here: accepting one of these tokens fails RFC8693-2.1-VALIDATE.
     seen: dict[str, str] = {}
     for what, token in (
@@ -212,16 +218,16 @@ def test_invalid_subject_tokens_get_invalid_request(exchanger: Exchanger, findin
     if not seen:
         not_tested("the target refused none of the invalid subject tokens (see RFC8693-2.1-VALIDATE)")
     if "invalid_grant" in seen.values():
-        finding("invalid subject tokens get invalid_grant (the ID-JAG draft's choice), not RFC 8693's invalid_request")
+        note("invalid subject tokens get invalid_grant (the ID-JAG draft's choice), not RFC 8693's invalid_request")
 
 
 @requirement("RFC8693-2.2.2-INVALID-TARGET")
 def test_an_audience_the_server_does_not_serve_gets_invalid_target(
-    exchanger: Exchanger, finding: Callable[[str], None]
+    exchanger: Exchanger, note: Callable[[str], None]
 ) -> None:
     response = exchanger.exchange(audience="https://unknown.oauth-conformance.test/")
     if response.status_code == 200:
-        finding("the server issued a token for an audience the harness made up (it may serve any audience)")
+        note("the server issued a token for an audience the harness made up (it may serve any audience)")
         return
     assert error_code(response) == "invalid_target", (
         f"an audience the server will not serve was refused with {describe(response)}, not invalid_target"
@@ -256,4 +262,39 @@ def test_the_exchanged_token_does_not_outlive_the_subject_token(exchanger: Excha
     # The subject token was issued moments ago: allow a few seconds of rounding.
     assert lifetime <= subject_lifetime + 5, (
         f"the exchanged token lives {lifetime}s, longer than the subject token's {subject_lifetime}s"
+    )
+
+
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a JWT, read without verifying it (None: the token is opaque to the client)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+@requirement("RFC8693-4.1-ACT")
+def test_a_delegation_result_names_the_actor_in_an_act_claim(
+    exchanger: Exchanger, oauth: OAuth, clients: Clients
+) -> None:
+    # The actor is another client acting for the subject (a new grant of the same client may end the
+    # subject's: servers replace a client's earlier grant).
+    actor = oauth.tokens(clients.confidential()).access_token
+    response = exchanger.exchange(actor_token=actor, actor_token_type=ACCESS_TOKEN)
+    if response.status_code != 200:
+        said = body_of(response).get("error_description")
+        shown = f" ({str(said)[:120]})" if said else ""
+        not_applicable(f"the server does not delegate: an exchange with an actor token got {describe(response)}{shown}")
+    issued = json_body(response).get("access_token")
+    claims = jwt_claims(issued) if isinstance(issued, str) else None
+    if claims is None:
+        not_tested("the issued token is opaque to the client: its act claim cannot be seen")
+    act = claims.get("act")
+    assert isinstance(act, dict) and act, f"the token issued for a delegation has no act claim (act: {act!r})"
+    assert any(isinstance(act.get(n), str) for n in ("sub", "client_id", "iss")), (
+        f"the act claim {act!r} names no acting party (sub, client_id or iss)"
     )

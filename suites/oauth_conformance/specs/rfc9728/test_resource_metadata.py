@@ -162,7 +162,7 @@ def issuer_metadata(http: httpx.Client, issuer: str) -> tuple[str, dict[str, Any
 
 @requirement("RFC9728-2-AS-ISSUERS")
 def test_each_listed_authorization_server_is_an_issuer_identifier(
-    metadata: dict[str, Any], http: httpx.Client, finding: Callable[[str], None]
+    metadata: dict[str, Any], http: httpx.Client, note: Callable[[str], None]
 ) -> None:
     servers = metadata.get("authorization_servers")
     if not servers:
@@ -173,7 +173,7 @@ def test_each_listed_authorization_server_is_an_issuer_identifier(
         try:
             found = issuer_metadata(http, str(entry))
         except httpx.HTTPError as exc:
-            finding(f"authorization server {entry!r} could not be reached to check it: {type(exc).__name__}")
+            note(f"authorization server {entry!r} could not be reached to check it: {type(exc).__name__}")
             continue
         checked += 1
         if found is None:

@@ -44,8 +44,8 @@ def machine(
 
 def assert_invariant_held(result: MachineResult, requirement_id: str, recorder: Recorder, exercise: str) -> None:
     __tracebackhide__ = True
-    recorder.findings.append(f"state machine: {result.summary()}")
-    recorder.findings.extend(f"state machine: {note}" for note in result.notes[:5])
+    recorder.notes.append(f"state machine: {result.summary()}")
+    recorder.notes.extend(f"state machine: {note}" for note in result.notes[:5])
     violation = result.violations.get(requirement_id)
     if violation is not None:
         for item in violation.evidence():
