@@ -8,6 +8,8 @@ from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
+from oauth_reference.faults import NO_FAULTS
+from oauth_reference.faults import Faults
 from oauth_reference.machinery.clock import Clock
 from oauth_reference.machinery.storage import Storage
 from oauth_reference.options import ProviderOptions
@@ -25,6 +27,7 @@ class Core:
     options: ProviderOptions
     storage: Storage
     clock: Clock
+    faults: Faults = NO_FAULTS  # known-bad twins only (faults.py); never from options or requests
     # Test-only: lets documents (CIMD, JWK Sets) live on loopback hosts; set by --test-mode only.
     allow_loopback_fetch: bool = False
     cimd_cache: dict[str, Any] = field(default_factory=dict)

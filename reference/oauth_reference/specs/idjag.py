@@ -65,7 +65,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
     if assertion is None:  # RFC7523-2.1-ASSERTION (a repeated one is refused by forms.py)
         raise InvalidRequestError("assertion is required")
     try:
-        header, claims = unverified(assertion)  # RFC7523-3-VALID-JWT
+        header, claims = core.faults.wrap("idjag-parse", unverified)(assertion)  # RFC7523-3-VALID-JWT
     except JoseCheckError as exc:
         raise _fail(exc.reason) from None
     if header.get("typ") != TYP:  # IDJAG-4.4.1-TYP
@@ -83,7 +83,8 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
             if trusted.jwks is not None
             else await ema._cache.get(str(trusted.jwks_uri), policy, kid=header.get("kid"))
         )
-        verified = verify(assertion, keys, trusted.algorithms)  # RFC7523-3-SIG, IDJAG-4.4.1-RFC7521
+        check_signature = core.faults.wrap("idjag-verify", verify)
+        verified = check_signature(assertion, keys, trusted.algorithms)  # RFC7523-3-SIG, IDJAG-4.4.1-RFC7521
     except JoseCheckError as exc:
         raise _fail(exc.reason) from None
     now = core.now()

@@ -103,6 +103,8 @@ async def authenticate(core: Core, request: Request, form: FormParams) -> Client
     registered = client.token_endpoint_auth_method
     # RFC7523-2.2-CLIENT-AUTH, CIMD-6.2-PKJWT: a private_key_jwt client authenticates with its assertion only.
     if registered == "private_key_jwt" or credentials.method == "private_key_jwt":
+        if credentials.method == "none" and core.faults.on("private-key-jwt-optional"):
+            return client
         if registered != credentials.method or credentials.assertion is None:
             raise InvalidClientError(f"this client is registered for {registered}", headers=challenge)
         await verify_assertion(core, request, client, credentials.assertion)
@@ -146,7 +148,8 @@ async def verify_assertion(core: Core, request: Request, client: ClientInfo, ass
             keys = await core.jwks_cache.get(client.jwks_uri, policy, kid=header.get("kid"))
         else:
             raise fail("the client has no keys")
-        claims = verify(assertion, keys, ("RS256", "ES256", "PS256", "EdDSA"))  # RFC7523-3-CLIENT-SIG
+        check_signature = core.faults.wrap("client-assertion-verify", verify)
+        claims = check_signature(assertion, keys, ("RS256", "ES256", "PS256", "EdDSA"))  # RFC7523-3-CLIENT-SIG
         exp, nbf, iat = number(claims, "exp"), number(claims, "nbf"), number(claims, "iat")
     except JoseCheckError as exc:
         raise fail(exc.reason) from None
