@@ -23,8 +23,12 @@ from oauth_reference.machinery.records import ClientInfo
 from oauth_reference.machinery.records import GrantSummary
 from oauth_reference.machinery.records import ListResult
 from oauth_reference.machinery.records import TokenSummary
+from oauth_reference.options import EnterpriseManagedAuthorization
+from oauth_reference.options import IdJagClaims
+from oauth_reference.options import MappedGrant
 from oauth_reference.options import ProviderOptions
 from oauth_reference.options import ResourceMetadata
+from oauth_reference.options import TrustedIssuer
 from oauth_reference.provider import OAuthProvider
 from oauth_reference.provider import api_context
 from oauth_reference.provider import provider_helpers
@@ -41,9 +45,12 @@ __all__ = [
     "Clock",
     "CompletedAuthorization",
     "ConfigurationError",
+    "EnterpriseManagedAuthorization",
     "ErrorEvent",
     "GrantSummary",
+    "IdJagClaims",
     "ListResult",
+    "MappedGrant",
     "OAuthError",
     "OAuthHelpers",
     "OAuthProvider",
@@ -54,6 +61,7 @@ __all__ = [
     "TokenExchangeCallbackOptions",
     "TokenExchangeCallbackResult",
     "TokenSummary",
+    "TrustedIssuer",
     "__version__",
     "api_context",
     "provider_helpers",

@@ -10,7 +10,8 @@ from oauth_reference.errors import ConfigurationError
 
 _NEVER = "never"
 _NEVER_OPTIONS = ("refresh_token_ttl", "client_registration_ttl")
-_NOT_IN_FILES = ("api_handler", "api_handlers", "default_handler", "token_exchange_callback", "on_error")
+# Code, not configuration; ``faults`` (oauth_reference.faults) exists for the known-bad twins only.
+_NOT_IN_FILES = ("api_handler", "api_handlers", "default_handler", "token_exchange_callback", "on_error", "faults")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
