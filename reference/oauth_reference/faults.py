@@ -82,7 +82,13 @@ FAULTS: Final[Mapping[str, Fault]] = MappingProxyType(
         "client-assertion-verify": Fault(
             "verifying a client assertion's signature (the claims it returns are then checked)",
             "specs/oauth21/client_auth.py",
-            ("RFC7523-3-CLIENT-SIG", "RFC7523-3-CLIENT-SUB", "RFC7523-3-CLIENT-AUD", "RFC7523-3-CLIENT-EXP"),
+            (
+                "RFC7523-2.2-CLIENT-AUTH",
+                "RFC7523-3-CLIENT-SIG",
+                "RFC7523-3-CLIENT-SUB",
+                "RFC7523-3-CLIENT-AUD",
+                "RFC7523-3-CLIENT-EXP",
+            ),
             hook="(assertion: str, jwks: dict, algorithms: tuple[str, ...]) -> dict",
         ),
         "idjag-parse": Fault(
