@@ -53,6 +53,7 @@ from suites.tests.twins.wire import header
 from suites.tests.twins.wire import intercept
 from suites.tests.twins.wire import json_answer
 from suites.tests.twins.wire import json_of
+from suites.tests.twins.wire import location_of
 from suites.tests.twins.wire import offset_of
 from suites.tests.twins.wire import on_form
 from suites.tests.twins.wire import on_query
@@ -67,6 +68,7 @@ from suites.tests.twins.wire import run
 from suites.tests.twins.wire import send_answer
 from suites.tests.twins.wire import with_header
 from suites.tests.twins.wire import with_json
+from suites.tests.twins.wire import with_location
 from suites.tests.twins.wire import with_offset
 from suites.tests.twins.wire import without
 
@@ -707,10 +709,9 @@ def credentials_too_short(app: ASGIApp) -> ASGIApp:
             if isinstance(data.get("client_secret"), str):
                 data["client_secret"] = secrets_.short(data["client_secret"])
             return with_json(given, data)
-        location = next((v.decode("latin-1") for k, v in headers if k.lower() == b"location"), None)
+        location = location_of(headers)
         if location is not None and "code=" in location:
-            location = edit_parameter(location, "code", tokens.short)
-            headers = [(k, location.encode("latin-1") if k.lower() == b"location" else v) for k, v in headers]
+            headers = with_location(headers, edit_parameter(location, "code", tokens.short))
         return status, headers, content
 
     async def handle(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:

@@ -23,7 +23,6 @@ from urllib.parse import quote_plus
 from urllib.parse import unquote_plus
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
 
 import orjson
 
@@ -201,11 +200,6 @@ def url_query(url: str) -> Pairs:
     return parse_qsl(urlsplit(url).query, keep_blank_values=True)
 
 
-def with_url_query(url: str, pairs: Pairs) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
-
-
 def redirects(app: ASGIApp, edit: Callable[[Scope, str], str], path: str = AUTHORIZE) -> ASGIApp:
     """Rewrite the Location of every redirect ``path`` answers with ``edit(scope, location)``."""
 
@@ -253,15 +247,6 @@ def on_token(app: ASGIApp, handle: TokenHandler) -> ASGIApp:
         return await handle(scope, form_of(body), forward_pairs)
 
     return intercept(app, path_is(TOKEN, "POST"), handler)
-
-
-def on_token_answers(app: ASGIApp, edit: Callable[[Pairs, Answer], Answer]) -> ASGIApp:
-    """Rewrite the token endpoint's answers: ``edit(request form, answer)``."""
-
-    async def handle(scope: Scope, pairs: Pairs, forward: Callable[[Scope, Pairs], Awaitable[Answer]]) -> Answer:
-        return edit(pairs, await forward(scope, pairs))
-
-    return on_token(app, handle)
 
 
 # ------------------------------------------------------------------------------ credentials
@@ -380,13 +365,11 @@ class Flows:
 
     pages: dict[str, Pairs] = field(default_factory=dict)  # hidden request field -> the query it showed
     codes: dict[str, Flow] = field(default_factory=dict)
-    queries: list[Pairs] = field(default_factory=list)  # every authorization request's query
 
     def observe(self, app: ASGIApp) -> ASGIApp:
         async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
             if scope["method"] == "GET":
                 request = query_of(scope)
-                self.queries.append(request)
             else:
                 request = self.pages.get(first(form_of(body), "request") or "", [])
             answer = await forward(scope, body)
@@ -416,7 +399,6 @@ class Issued:
 
     clients: dict[str, str] = field(default_factory=dict)  # token -> client_id
     kinds: dict[str, str] = field(default_factory=dict)  # token -> "access_token" or "refresh_token"
-    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # token -> the answer it came in
 
     def observe(self, app: ASGIApp) -> ASGIApp:
         async def handle(scope: Scope, pairs: Pairs, forward: Callable[[Scope, Pairs], Awaitable[Answer]]) -> Answer:
@@ -427,7 +409,7 @@ class Issued:
                 for kind in ("access_token", "refresh_token"):
                     token = data.get(kind)
                     if isinstance(token, str):
-                        self.clients[token], self.kinds[token], self.answers[token] = client_id, kind, data
+                        self.clients[token], self.kinds[token] = client_id, kind
             return answer
 
         return on_token(app, handle)
