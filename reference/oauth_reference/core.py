@@ -8,9 +8,12 @@ from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
+from oauth_reference.faults import NO_FAULTS
+from oauth_reference.faults import Faults
 from oauth_reference.hosts import HostPolicy
 from oauth_reference.hosts import origin_of
 from oauth_reference.machinery.clock import Clock
+from oauth_reference.machinery.fetch import FetchPolicy
 from oauth_reference.machinery.storage import Storage
 from oauth_reference.options import ProviderOptions
 from oauth_reference.specs.rfc8707 import canonical
@@ -57,6 +60,7 @@ class Core:
     options: ProviderOptions
     storage: Storage
     clock: Clock
+    faults: Faults = NO_FAULTS  # known-bad twins only (faults.py); never from options or requests
     # Test-only: lets documents (CIMD, JWK Sets) live on loopback hosts; set by --test-mode only.
     allow_loopback_fetch: bool = False
     cimd_cache: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +74,11 @@ class Core:
 
     def now(self) -> float:
         return self.clock.now()
+
+    def fetch_policy(self) -> FetchPolicy:
+        """The rules of every server-side fetch (CIMD documents, JWK Sets): SSRF-safe, loopback
+        only in test mode."""
+        return FetchPolicy(allow_loopback=self.allow_loopback_fetch, any_address=self.faults.on("fetch-any-address"))
 
     def issuer(self, origin: str) -> str:
         """The issuer: fixed (by ``issuer`` or a full-URL token endpoint), else the request's origin,

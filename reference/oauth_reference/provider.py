@@ -28,6 +28,8 @@ from oauth_reference.errors import InvalidRequestError
 from oauth_reference.errors import OAuthError
 from oauth_reference.errors import ServerError
 from oauth_reference.errors import TemporarilyUnavailableError
+from oauth_reference.faults import NO_FAULTS
+from oauth_reference.faults import Faults
 from oauth_reference.helpers import OAuthHelpers
 from oauth_reference.machinery.asgi import JSON_TYPE
 from oauth_reference.machinery.asgi import NO_STORE
@@ -122,10 +124,18 @@ class OAuthProvider:
 
     Options are the seed's, in snake_case (see :class:`ProviderOptions`); ``storage`` is any
     :class:`~oauth_reference.machinery.storage.Storage` (in-memory by default) and ``clock`` where the
-    provider reads the time.
+    provider reads the time. ``faults`` breaks named behaviours on purpose, for the known-bad twins
+    of the conformance suites only (see :mod:`oauth_reference.faults`).
     """
 
-    def __init__(self, *, storage: Storage | None = None, clock: Clock | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        storage: Storage | None = None,
+        clock: Clock | None = None,
+        faults: Faults = NO_FAULTS,
+        **options: Any,
+    ) -> None:
         unknown = [name for name in options if name not in _OPTION_NAMES]
         if unknown:
             hint = difflib.get_close_matches(unknown[0], _OPTION_NAMES, n=1)
@@ -143,7 +153,9 @@ class OAuthProvider:
             raise ConfigurationError(str(exc)) from None
         self.clock: Clock = clock or SystemClock()
         self.storage: Storage = storage if storage is not None else MemoryStorage(self.clock)
-        self.core = Core(self.options, self.storage, self.clock)
+        if not isinstance(faults, Faults):
+            raise ConfigurationError("faults must be a Faults object (oauth_reference.faults)")
+        self.core = Core(self.options, self.storage, self.clock, faults)
         self.helpers = OAuthHelpers(self.core)
         self._grants = token.grant_table(self.core)
         self._routes = _parse_routes(self.options.routes)

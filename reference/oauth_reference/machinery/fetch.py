@@ -49,7 +49,8 @@ class Fetched:
 
 @dataclass(slots=True)
 class FetchPolicy:
-    allow_loopback: bool = False
+    allow_loopback: bool = False  # test mode: documents and keys may live on loopback hosts
+    any_address: bool = False  # the fetch-any-address fault (known-bad twins only): no SSRF check
     ca_file: str | None = None
     timeout: float = 5.0
     _ssl: ssl.SSLContext | None = field(default=None, repr=False)
@@ -84,7 +85,7 @@ def special_use(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 def check_address(address: str, policy: FetchPolicy) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.is_loopback and policy.allow_loopback:
+    if (ip.is_loopback and policy.allow_loopback) or policy.any_address:
         return ip
     if special_use(ip):
         raise FetchError(f"the host resolves to a non-public address ({ip})")

@@ -10,6 +10,7 @@ from oauth_reference.errors import ConfigurationError
 
 _NEVER = "never"
 _NEVER_OPTIONS = ("refresh_token_ttl", "client_registration_ttl")
+# Code, not configuration; ``faults`` (oauth_reference.faults) exists for the known-bad twins only.
 _NOT_IN_FILES = (
     "api_handler",
     "api_handlers",
@@ -18,6 +19,7 @@ _NOT_IN_FILES = (
     "on_error",
     "resolve_external_token",
     "client_registration_callback",
+    "faults",
 )
 
 

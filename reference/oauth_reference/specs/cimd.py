@@ -22,7 +22,6 @@ import orjson
 
 from oauth_reference.core import Core
 from oauth_reference.machinery.fetch import FetchError
-from oauth_reference.machinery.fetch import FetchPolicy
 from oauth_reference.machinery.fetch import cache_lifetime
 from oauth_reference.machinery.fetch import fetch
 from oauth_reference.machinery.jose import public_jwks_problem
@@ -144,15 +143,15 @@ def document_client(doc: Any, url: str, options: ProviderOptions) -> ClientInfo:
 
 async def resolve(core: Core, client_id: str) -> ClientInfo:
     problem = client_id_problem(client_id)
-    if problem:  # CIMD-3-URL-RULES: refused, never fetched
+    if problem and not core.faults.on("cimd-url-rules-unchecked"):  # CIMD-3-URL-RULES: refused, never fetched
         raise CimdError(problem)
     now = core.now()
     cached = core.cimd_cache.get(client_id)
     if cached is not None and cached.until > now:
         return cached.client  # type: ignore[no-any-return]
-    policy = FetchPolicy(allow_loopback=core.allow_loopback_fetch)
+    policy = core.fetch_policy()
     try:  # CIMD-4-FETCH; a failed or too slow fetch aborts the request (CIMD-4.3-FETCH-FAIL)
-        fetched = await fetch(client_id, limit=DOCUMENT_LIMIT, policy=policy)
+        fetched = await core.faults.wrap("cimd-fetch", fetch)(client_id, limit=DOCUMENT_LIMIT, policy=policy)
     except FetchError as exc:
         raise CimdError(exc.reason) from None
     if fetched.status != 200:  # CIMD-4-ONLY-200

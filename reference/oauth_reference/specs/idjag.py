@@ -26,7 +26,6 @@ from oauth_reference.errors import InvalidScopeError
 from oauth_reference.errors import InvalidTargetError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery import grants
-from oauth_reference.machinery.fetch import FetchPolicy
 from oauth_reference.machinery.jose import JoseCheckError
 from oauth_reference.machinery.jose import audience_list
 from oauth_reference.machinery.jose import number
@@ -67,7 +66,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
     if assertion is None:  # RFC7523-2.1-ASSERTION (a repeated one is refused by forms.py)
         raise InvalidRequestError("assertion is required")
     try:
-        header, claims = unverified(assertion)  # RFC7523-3-VALID-JWT
+        header, claims = core.faults.wrap("idjag-parse", unverified)(assertion)  # RFC7523-3-VALID-JWT
     except JoseCheckError as exc:
         raise _fail(exc.reason) from None
     if header.get("typ") != TYP:  # IDJAG-4.4.1-TYP
@@ -79,14 +78,15 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         raise _fail("the issuer is not trusted")
     if header.get("alg") not in trusted.algorithms:
         raise _fail("the algorithm is not allowed for this issuer")
-    policy = FetchPolicy(allow_loopback=core.allow_loopback_fetch)
+    policy = core.fetch_policy()
     try:
         keys = (
             dict(trusted.jwks)
             if trusted.jwks is not None
             else await ema._cache.get(str(trusted.jwks_uri), policy, kid=header.get("kid"))
         )
-        verified = verify(assertion, keys, trusted.algorithms)  # RFC7523-3-SIG, IDJAG-4.4.1-RFC7521
+        check_signature = core.faults.wrap("idjag-verify", verify)
+        verified = check_signature(assertion, keys, trusted.algorithms)  # RFC7523-3-SIG, IDJAG-4.4.1-RFC7521
     except JoseCheckError as exc:
         raise _fail(exc.reason) from None
     now = core.now()

@@ -9,6 +9,22 @@ documents), trusting the fixture host described in ``$TWIN_FIXTURE_HOST`` (its I
 as the embedded default of ``oauth-conformance run`` does. A twin declared with ``host`` is served
 on that address instead of 127.0.0.1 (a plain-http target the profile's loopback allowance does not
 cover, for the TLS requirements).
+
+The rule: a twin breaks the reference only through its public seams, so that a rename inside the
+reference cannot break a twin (``test_twin_seams.py`` enforces it):
+
+1. the wire: ASGI middleware around the served app that rewrites requests before the reference
+   sees them and responses after (``wire.py``, ``rewrite.py``);
+2. public API: options (``options=``), callbacks and storage passed in (``storage=``, a subclass of
+   a storage class: the ``Storage`` protocol is public), the provider's helpers (:func:`helpers`),
+   and the demo's auto-approve mode (``auto_approve=True``);
+3. the faults seam: ``faults=`` names faults of :data:`oauth_reference.faults.FAULTS` (switches, or
+   hooks that wrap one named step), for the behaviours nothing outside can reach.
+
+A twin imports from ``oauth_reference`` only the package's public names, ``oauth_reference.faults``,
+the ASGI types a middleware needs (``oauth_reference.machinery.asgi``) and the storage classes
+(``oauth_reference.machinery.storage``, ``...storage.sqlite``). It never assigns to, ``setattr``s,
+patches or reads a private name of an ``oauth_reference`` module or class.
 """
 
 from __future__ import annotations
@@ -21,12 +37,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from oauth_reference import Clock
+from oauth_reference import OAuthHelpers
+from oauth_reference.faults import NO_FAULTS
+from oauth_reference.faults import Faults
 from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.storage import Storage
 from oauth_reference.serving.process import Served
 from oauth_reference.serving.process import ServeError
 
 SERVE = Path(__file__).with_name("serve.py")
 FIXTURE_HOST_ENV = "TWIN_FIXTURE_HOST"  # JSON: fixture_host.describe() of the host the twin trusts
+
+
+Options = dict[str, object] | Callable[[dict[str, object]], dict[str, object]]
+StorageFactory = Callable[[str, Clock], Storage]  # (SQLite file path, clock) -> the store to serve
 
 
 @dataclass(frozen=True)
@@ -35,11 +60,14 @@ class Twin:
     specs: tuple[str, ...]
     fails: frozenset[str]
     patch: Callable[[ASGIApp], ASGIApp]
-    options: tuple[tuple[str, object], ...] = ()
+    options: Options = dataclasses.field(default_factory=dict)  # or base options -> options over them
     note: str = ""
     warns: frozenset[str] = frozenset()
     features: bool = False  # every feature on, trusting the test run's fixture host (see serve.py)
     host: str = "127.0.0.1"  # the address serve.py binds
+    faults: Faults = NO_FAULTS  # oauth_reference.faults: what nothing outside can break
+    storage: StorageFactory | None = None  # the store the reference is served with (SQLite by default)
+    auto_approve: bool = False  # the demo approves every valid request at once, for a test user
 
 
 REGISTRY: dict[str, Twin] = {}
@@ -50,25 +78,50 @@ def twin(
     specs: tuple[str, ...],
     fails: set[str],
     *,
-    options: dict[str, object] | None = None,
+    options: Options | None = None,
     note: str = "",
     warns: set[str] | None = None,
     features: bool = False,
     host: str = "127.0.0.1",
+    faults: set[str] | dict[str, Callable[..., object]] | None = None,
+    storage: StorageFactory | None = None,
+    auto_approve: bool = False,
 ) -> Callable[[Callable[[ASGIApp], ASGIApp]], Callable[[ASGIApp], ASGIApp]]:
     def register(patch: Callable[[ASGIApp], ASGIApp]) -> Callable[[ASGIApp], ASGIApp]:
         if name in REGISTRY:
             raise ValueError(f"twin {name} is defined twice")
         REGISTRY[name] = Twin(
-            name, specs, frozenset(fails), patch, tuple((options or {}).items()), note, frozenset(warns or ())
+            name,
+            specs,
+            frozenset(fails),
+            patch,
+            options if options is not None else {},
+            note,
+            frozenset(warns or ()),
+            features,
+            host,
+            Faults(faults or ()),
+            storage,
+            auto_approve,
         )
-        if features:
-            REGISTRY[name] = dataclasses.replace(REGISTRY[name], features=True)
-        if host != "127.0.0.1":
-            REGISTRY[name] = dataclasses.replace(REGISTRY[name], host=host)
         return patch
 
     return register
+
+
+_SERVED: list[OAuthHelpers] = []
+
+
+def serving(helpers: OAuthHelpers) -> None:
+    """serve.py: the helpers of the provider the twin wraps (before it calls the twin's patch)."""
+    _SERVED[:] = [helpers]
+
+
+def helpers() -> OAuthHelpers:
+    """The served provider's helpers (public API: what an application's handlers get)."""
+    if not _SERVED:
+        raise RuntimeError("no twin is being served in this process (serve.py sets it)")
+    return _SERVED[0]
 
 
 def load_all() -> dict[str, Twin]:

@@ -1,149 +1,95 @@
 """Twins that break the reference's OAuth 2.1 core (draft -13), one behaviour each.
 
-Each patch runs only in the twin's server process: it wraps the app with the rewrite middleware,
-or replaces a function of the reference that is looked up at call time (module attributes the
-endpoints call through, such as ``authorization.parse_auth_request`` or ``client_auth.authenticate``).
-Functions captured when the provider is built (the grant table) are reached through the modules
-they call instead.
+Each twin breaks the reference from outside (``wire.py``: a request rewritten before the
+reference reads it, an answer rewritten after, a request answered by the twin itself), through
+public API (options, a storage class), or, for what nothing outside can reach, through a named
+fault of ``oauth_reference.faults``. See the rule in ``suites/tests/twins/__init__.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextvars
 import hashlib
 import html
 import re
+import secrets
 from collections.abc import Awaitable
 from collections.abc import Callable
-from dataclasses import replace
-from types import SimpleNamespace
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
+from urllib.parse import quote_plus
+from urllib.parse import unquote_plus
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 import orjson
 
+from oauth_reference import Clock
 from oauth_reference.machinery.asgi import ASGIApp
 from oauth_reference.machinery.asgi import Message
 from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
+from oauth_reference.machinery.storage import Entry
+from oauth_reference.machinery.storage import Write
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
 from suites.tests.twins import twin
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import REGISTER
+from suites.tests.twins.wire import Answer
+from suites.tests.twins.wire import Clients
+from suites.tests.twins.wire import Flows
+from suites.tests.twins.wire import Forward as WireForward
+from suites.tests.twins.wire import Issued
+from suites.tests.twins.wire import Pairs
+from suites.tests.twins.wire import basic
+from suites.tests.twins.wire import encode
+from suites.tests.twins.wire import first
+from suites.tests.twins.wire import form_of
+from suites.tests.twins.wire import header
+from suites.tests.twins.wire import intercept
+from suites.tests.twins.wire import json_answer
+from suites.tests.twins.wire import json_of
+from suites.tests.twins.wire import location_of
+from suites.tests.twins.wire import offset_of
+from suites.tests.twins.wire import on_form
+from suites.tests.twins.wire import on_query
+from suites.tests.twins.wire import on_token
+from suites.tests.twins.wire import presented
+from suites.tests.twins.wire import query_of
+from suites.tests.twins.wire import read_body
+from suites.tests.twins.wire import redirects
+from suites.tests.twins.wire import replaced
+from suites.tests.twins.wire import replay
+from suites.tests.twins.wire import run
+from suites.tests.twins.wire import send_answer
+from suites.tests.twins.wire import with_header
+from suites.tests.twins.wire import with_json
+from suites.tests.twins.wire import with_location
+from suites.tests.twins.wire import with_offset
+from suites.tests.twins.wire import without
 
 OAUTH21 = ("oauth21",)
 MCP_ROWS = "mcp.test_oauth21_rows"
 AUTHORIZE = "/authorize"
 TOKEN = "/oauth/token"
 METADATA = "/.well-known/oauth-authorization-server"
-Pairs = list[tuple[str, str]]
+Forward = Callable[[Scope, Pairs], Awaitable[Answer]]
+# The parameters of an authorization response (OAuth 2.1 section 4.1.2, RFC 9207), as opposed to
+# those of the registered redirect URI's own query.
+RESPONSE_PARAMETERS = ("code", "state", "iss", "error", "error_description", "error_uri")
 
 
 # ------------------------------------------------------------------------------------ tooling
-def patch(target: Any, name: str, value: Any) -> None:
-    """Replace ``target.name`` (a module attribute the reference looks up at call time)."""
-    setattr(target, name, value)
-
-
-async def read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
 async def respond(send: Send, status: int, headers: Headers, body: bytes) -> None:
-    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, Headers, bytes]:
-    """Run ``app`` on a request with ``body`` and capture its response."""
-    start: Message = {}
-    chunks: list[bytes] = []
-
-    async def capture(message: Message) -> None:
-        nonlocal start
-        if message["type"] == "http.response.start":
-            start = message
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, replay(body), capture)
-    return start["status"], list(start.get("headers", [])), b"".join(chunks)
-
-
-def on_token_requests(
-    app: ASGIApp,
-    handle: Callable[
-        [Scope, Pairs, Callable[[Pairs], Awaitable[tuple[int, Headers, bytes]]]], Awaitable[tuple[int, Headers, bytes]]
-    ],
-) -> ASGIApp:
-    """Let ``handle(scope, pairs, forward)`` decide each token endpoint POST; ``forward`` runs the reference."""
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != TOKEN or scope["method"] != "POST":
-            await app(scope, receive, send)
-            return
-        pairs = parse_qsl((await read_body(receive)).decode("utf-8", "replace"), keep_blank_values=True)
-
-        async def forward(new_pairs: Pairs) -> tuple[int, Headers, bytes]:
-            return await call(app, scope, urlencode(new_pairs).encode())
-
-        await respond(send, *await handle(scope, pairs, forward))
-
-    return wrapped
-
-
-def wrap_parse(transform: Callable[[Pairs], Pairs]) -> None:
-    """Rewrite the authorization request's parameters before the reference parses them."""
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
-
-    original = authorization.parse_auth_request
-
-    async def parse(core: Any, pairs: Pairs, origin: str) -> Any:
-        return await original(core, transform(list(pairs)), origin)
-
-    patch(authorization, "parse_auth_request", parse)
-
-
-def wrap_token_form(transform: Callable[[Pairs], Pairs]) -> None:
-    """Rewrite the token endpoint's form before the reference reads it."""
-    from oauth_reference.specs.oauth21 import forms
-    from oauth_reference.specs.oauth21 import token_endpoint as token
-
-    def parse_form(body: bytes) -> Any:
-        return forms.FormParams(transform(forms.parse_pairs(body.decode("utf-8"))))
-
-    patch(token, "parse_form", parse_form)
+    await send_answer(send, (status, headers, body))
 
 
 def metadata_edit(app: ASGIApp, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> ASGIApp:
@@ -157,37 +103,33 @@ def drop_headers(*names: bytes) -> Callable[[int, Headers, bytes], tuple[int, He
     return change
 
 
-# The client the token endpoint authenticated, and the form it read, for patches deeper down.
-CURRENT_CLIENT: contextvars.ContextVar[Any] = contextvars.ContextVar("twin_client", default=None)
-CURRENT_FORM: contextvars.ContextVar[Any] = contextvars.ContextVar("twin_form", default=None)
-
-
-def remember_client() -> None:
-    from oauth_reference.specs.oauth21 import client_auth
-
-    original = client_auth.authenticate
-
-    async def authenticate(core: Any, request: Any, form: Any) -> Any:
-        client = await original(core, request, form)
-        CURRENT_CLIENT.set(client)
-        CURRENT_FORM.set(form)
-        return client
-
-    patch(client_auth, "authenticate", authenticate)
-
-
-def grants_proxy(module: Any, **overrides: Any) -> None:
-    """Give ``module`` (code_grant, refresh_grant) a ``grants`` whose named functions are replaced."""
-    from oauth_reference.machinery import grants
-
-    proxy = SimpleNamespace(**{name: getattr(grants, name) for name in dir(grants) if not name.startswith("__")})
-    for name, value in overrides.items():
-        setattr(proxy, name, value)
-    patch(module, "grants", proxy)
-
-
 def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def nobodys_challenge() -> str:
+    """An S256 challenge nobody holds the verifier of."""
+    return s256(secrets.token_urlsafe(32))
+
+
+def edit_parameter(url: str, name: str, edit: Callable[[str], str]) -> str:
+    """``url`` with the query parameter ``name`` rewritten by ``edit``; every other byte kept."""
+    parts = urlsplit(url)
+    pieces = []
+    for piece in parts.query.split("&"):
+        key, sep, value = piece.partition("=")
+        if sep and unquote_plus(key) == name:
+            piece = f"{key}={quote_plus(edit(unquote_plus(value)))}"
+        pieces.append(piece)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(pieces), parts.fragment))
+
+
+def grant_type(pairs: Pairs) -> str | None:
+    return first(pairs, "grant_type")
+
+
+def invalid_grant(description: str) -> Answer:
+    return json_answer(400, {"error": "invalid_grant", "error_description": description})
 
 
 # ------------------------------------------------------------------------ authorization endpoint
@@ -216,22 +158,17 @@ KNOWN_AUTHORIZATION_PARAMETERS = {
 
 @twin("authorize-unknown-parameter-refused", OAUTH21, {"OAUTH21-3.1-IGNORE-UNKNOWN"})
 def authorize_unknown_parameter_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import AuthorizationError
-    from oauth_reference.errors import InvalidRequestError
-
-    def transform(pairs: Pairs) -> Pairs:
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        # Refused as the reference refuses a request without client_id: an error page, no redirect.
         unknown = [name for name, _ in pairs if name not in KNOWN_AUTHORIZATION_PARAMETERS]
-        if unknown:
-            raise AuthorizationError(InvalidRequestError(f"unknown parameter {unknown[0]}"))
-        return pairs
+        return without(pairs, "client_id") if unknown else pairs
 
-    wrap_parse(transform)
-    return app
+    return on_query(app, transform)
 
 
 @twin("authorize-repeated-parameter-served", OAUTH21, {"OAUTH21-3.1-NO-DUPLICATES"})
 def authorize_repeated_parameter_served(app: ASGIApp) -> ASGIApp:
-    def transform(pairs: Pairs) -> Pairs:
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
         seen: set[str] = set()
         kept = []
         for name, value in pairs:
@@ -240,22 +177,18 @@ def authorize_repeated_parameter_served(app: ASGIApp) -> ASGIApp:
                 seen.add(name)
         return kept
 
-    wrap_parse(transform)
-    return app
+    return on_query(app, transform)
 
 
 @twin("authorize-empty-parameter-taken-literally", OAUTH21, {"OAUTH21-3.1-EMPTY-PARAM"})
 def authorize_empty_parameter_taken_literally(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import AuthorizationError
-    from oauth_reference.errors import InvalidRequestError
-
-    def transform(pairs: Pairs) -> Pairs:
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        # An empty redirect_uri is read as the URI "", which no client registered: an error page.
         if ("redirect_uri", "") in pairs:
-            raise AuthorizationError(InvalidRequestError("redirect_uri '' is not registered"))
+            return replaced(pairs, "redirect_uri", "https://empty-redirect-uri.oauth-conformance.invalid/")
         return pairs
 
-    wrap_parse(transform)
-    return app
+    return on_query(app, transform)
 
 
 @twin("authorize-cors", OAUTH21, {"OAUTH21-3.1-NO-CORS"})
@@ -279,15 +212,11 @@ def authorize_cors(app: ASGIApp) -> ASGIApp:
     "authorize-approves-without-login",
     OAUTH21,
     {"OAUTH21-3.1-AUTHN-FIRST", "OAUTH21-7.12.2-AUTH-BEFORE-ERROR"},
+    auto_approve=True,
     note="the demo application in auto-approve mode: no user is ever authenticated",
 )
 def authorize_approves_without_login(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery.clock import OffsetClock
-    from oauth_reference.serving import testmode
-    from oauth_reference.serving.demo import build_reference
-
-    clock = OffsetClock()
-    return testmode.install(build_reference({"allow_plain_pkce": False}, clock=clock, auto_approve=True), clock)
+    return app
 
 
 @twin("authorize-error-bounced-before-login", OAUTH21, {"OAUTH21-7.12.2-AUTH-BEFORE-ERROR"})
@@ -310,10 +239,10 @@ def authorize_error_bounced_before_login(app: ASGIApp) -> ASGIApp:
 
 @twin("authorize-missing-response-type-accepted", OAUTH21, {"OAUTH21-4.1.1-RESPONSE-TYPE"})
 def authorize_missing_response_type_accepted(app: ASGIApp) -> ASGIApp:
-    wrap_parse(
-        lambda pairs: pairs if any(n == "response_type" for n, _ in pairs) else [*pairs, ("response_type", "code")]
-    )
-    return app
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        return pairs if first(pairs, "response_type") is not None else [*pairs, ("response_type", "code")]
+
+    return on_query(app, transform)
 
 
 @twin("authorize-implicit-grant", OAUTH21, {"OAUTH21-4.1.1-NO-IMPLICIT"}, options={"allow_implicit_flow": True})
@@ -330,33 +259,38 @@ def metadata_advertises_unsupported_response_type(app: ASGIApp) -> ASGIApp:
     return metadata_edit(app, edit)
 
 
-def _matching(broken: Callable[[str, str], bool]) -> None:
-    from oauth_reference.specs.oauth21 import redirect_uris as uris
-
-    original = uris.redirect_uri_matches
-    patch(
-        uris,
-        "redirect_uri_matches",
-        lambda requested, registered: original(requested, registered) or broken(requested, registered),
-    )
+# Redirect URI matching: the reference's own comparison (``match``) widened or narrowed.
+Match = Callable[[str, str], bool]
 
 
-@twin("redirect-prefix-match", OAUTH21, {"OAUTH21-2.3.1-EXACT-MATCH"})
+def matching(broken: Callable[[Match, str, str], bool]) -> dict[str, Callable[..., object]]:
+    """The faults of a twin whose redirect URI comparison is ``broken(match, requested, registered)``."""
+    return {"redirect-uri-match": broken}
+
+
+@twin(
+    "redirect-prefix-match",
+    OAUTH21,
+    {"OAUTH21-2.3.1-EXACT-MATCH"},
+    faults=matching(
+        lambda match, requested, registered: match(requested, registered) or requested.startswith(registered)
+    ),
+)
 def redirect_prefix_match(app: ASGIApp) -> ASGIApp:
-    _matching(lambda requested, registered: requested.startswith(registered))
     return app
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _parsed_loopback_match(requested: str, registered: str) -> bool:
     """Cloudflare 1.2.3's matching of loopback redirect URIs (isValidRedirectUri): both parsed as
     URLs, then scheme, host name, path and query compared, so an upper-case scheme, userinfo and
-    an empty query ('?') all pass; other URIs are compared as strings."""
-    from oauth_reference.specs.oauth21.redirect_uris import is_loopback_host
-
+    an empty query ('?') all pass; other URIs are compared as strings (by ``match``)."""
     a, b = urlsplit(requested), urlsplit(registered)
-    if not (is_loopback_host(a.hostname or "") and is_loopback_host(b.hostname or "")):
+    if (a.hostname or "") not in LOOPBACK_HOSTS or (b.hostname or "") not in LOOPBACK_HOSTS:
         return False
-    return (a.scheme, a.hostname, a.path, a.query) == (b.scheme, b.hostname, b.path, b.query)
+    return (a.scheme.lower(), a.hostname, a.path, a.query) == (b.scheme.lower(), b.hostname, b.path, b.query)
 
 
 @twin(
@@ -365,9 +299,13 @@ def _parsed_loopback_match(requested: str, registered: str) -> bool:
     {"OAUTH21-2.3.1-EXACT-MATCH"},
     note="loopback redirect URIs matched as Cloudflare 1.2.3 does; the findings its baseline records"
     " (suites/tests/test_finding_gate.py)",
+    faults=matching(
+        lambda match, requested, registered: (
+            match(requested, registered) or _parsed_loopback_match(requested, registered)
+        )
+    ),
 )
 def redirect_loopback_parsed_match(app: ASGIApp) -> ASGIApp:
-    _matching(_parsed_loopback_match)
     return app
 
 
@@ -377,23 +315,33 @@ def redirect_loopback_parsed_match(app: ASGIApp) -> ASGIApp:
     {"OAUTH21-2.3.1-EXACT-MATCH"},
     note="the same, degraded to accepting any URI that starts with the registered one (the class of"
     " CVE-2025-4143): the Cloudflare baseline, which accepts the requirement's failure, must fail on it",
+    faults=matching(
+        lambda match, requested, registered: (
+            match(requested, registered)
+            or _parsed_loopback_match(requested, registered)
+            or requested.startswith(registered)
+        )
+    ),
 )
 def redirect_loopback_parsed_then_prefix_match(app: ASGIApp) -> ASGIApp:
-    _matching(
-        lambda requested, registered: _parsed_loopback_match(requested, registered) or requested.startswith(registered)
-    )
     return app
 
 
-@twin("redirect-case-insensitive-match", OAUTH21, {"OAUTH21-2.3.1-EXACT-MATCH"})
 def redirect_case_insensitive_match(app: ASGIApp) -> ASGIApp:
-    _matching(lambda requested, registered: requested.lower() == registered.lower())
     return app
 
 
-@twin("redirect-query-ignored", OAUTH21, {"OAUTH21-2.3.1-EXACT-MATCH"})
+@twin(
+    "redirect-query-ignored",
+    OAUTH21,
+    {"OAUTH21-2.3.1-EXACT-MATCH"},
+    faults=matching(
+        lambda match, requested, registered: (
+            match(requested, registered) or requested.split("?", 1)[0] == registered.split("?", 1)[0]
+        )
+    ),
+)
 def redirect_query_ignored(app: ASGIApp) -> ASGIApp:
-    _matching(lambda requested, registered: requested.split("?", 1)[0] == registered.split("?", 1)[0])
     return app
 
 
@@ -401,107 +349,82 @@ def redirect_query_ignored(app: ASGIApp) -> ASGIApp:
     "redirect-loopback-port-fixed",
     OAUTH21,
     {"OAUTH21-4.1.1-LOCALHOST-PORT", "OAUTH21-8.4.2-LOOPBACK-PORT"},
-    warns=set(),
+    faults=matching(lambda match, requested, registered: requested == registered),
 )
 def redirect_loopback_port_fixed(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import redirect_uris as uris
-
-    patch(uris, "redirect_uri_matches", lambda requested, registered: requested == registered)
     return app
 
 
-def _wrap_build_redirect(
-    change: Callable[[str, dict[str, str | None], bool], tuple[str, dict[str, str | None], bool]],
-) -> None:
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
-
-    original = authorization.build_redirect
-
-    def build_redirect(redirect_uri: str, params: Any, *, fragment: bool = False) -> str:
-        uri, new_params, new_fragment = change(redirect_uri, dict(params), fragment)
-        return original(uri, new_params, fragment=new_fragment)
-
-    patch(authorization, "build_redirect", build_redirect)
+def response_parameters_only(url: str) -> str:
+    """``url`` without the registered query: only the authorization response's own parameters."""
+    parts = urlsplit(url)
+    kept = [p for p in parts.query.split("&") if unquote_plus(p.partition("=")[0]) in RESPONSE_PARAMETERS]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
 
 
 @twin("redirect-registered-query-dropped", OAUTH21, {"OAUTH21-2.3-QUERY"})
 def redirect_registered_query_dropped(app: ASGIApp) -> ASGIApp:
-    _wrap_build_redirect(lambda uri, params, fragment: (uri.split("?", 1)[0], params, fragment))
-    return app
+    return redirects(app, lambda scope, location: response_parameters_only(location))
 
 
 @twin(
     "redirect-invalid-client-bounced",
     OAUTH21,
     {"OAUTH21-4.1.2.1-NO-REDIRECT", "OAUTH21-2.3.1-EXACT-MATCH"},
-    note="refusals of an unknown client or unregistered redirect URI are sent to that URI (after sign-in)",
+    note="refusals of an unknown client or unregistered redirect URI are sent to that URI",
 )
 def redirect_invalid_client_bounced(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import AuthorizationError
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
+    async def handle(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:
+        status, headers, content = await forward(scope, body)
+        uri = first(query_of(scope), "redirect_uri")
+        if status != 400 or not uri:  # the reference's error page: a request it would not redirect
+            return status, headers, content
+        return 302, [(b"location", f"{uri}{'&' if '?' in uri else '?'}error=invalid_request".encode())], b""
 
-    original = authorization.parse_auth_request
+    return intercept(app, path_is(AUTHORIZE, "GET"), handle)
 
-    async def parse(core: Any, pairs: Pairs, origin: str) -> Any:
-        try:
-            return await original(core, pairs, origin)
-        except AuthorizationError as exc:
-            uri = dict(pairs).get("redirect_uri")
-            if exc.redirect_to is not None or not uri:
-                raise
-            raise AuthorizationError(exc.oauth_error, authorization.build_redirect(uri, {"error": exc.code})) from None
 
-    patch(authorization, "parse_auth_request", parse)
-    return app
+def moved_to_fragment(url: str) -> str:
+    """The authorization response's parameters moved from the query to the fragment."""
+    parts = urlsplit(url)
+    pieces = [p for p in parts.query.split("&") if p]
+    ours = [p for p in pieces if unquote_plus(p.partition("=")[0]) in RESPONSE_PARAMETERS]
+    if not any(p.startswith("code=") for p in ours):
+        return url
+    kept = [p for p in pieces if p not in ours]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), "&".join(ours)))
 
 
 @twin("response-code-in-fragment", OAUTH21, {"OAUTH21-4.1.2-RESPONSE"})
 def response_code_in_fragment(app: ASGIApp) -> ASGIApp:
-    _wrap_build_redirect(lambda uri, params, fragment: (uri, params, fragment or "code" in params))
-    return app
+    return redirects(app, lambda scope, location: moved_to_fragment(location))
 
 
 @twin("response-state-plus-decoded", OAUTH21, {"OAUTH21-4.1.2-STATE"})
 def response_state_plus_decoded(app: ASGIApp) -> ASGIApp:
-    def change(uri: str, params: dict[str, str | None], fragment: bool) -> tuple[str, dict[str, str | None], bool]:
-        state = params.get("state")
-        if state:
-            params["state"] = state.replace("+", " ")  # a form-decoding round trip too many
-        return uri, params, fragment
-
-    _wrap_build_redirect(change)
-    return app
+    # A form-decoding round trip too many: a "+" in the state comes back as a space.
+    return redirects(app, lambda scope, location: edit_parameter(location, "state", lambda s: s.replace("+", " ")))
 
 
 @twin("deny-unregistered-error-code", OAUTH21, {"OAUTH21-4.1.2.1-ERROR"})
 def deny_unregistered_error_code(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import AccessDeniedError
-    from oauth_reference.serving.demo import app as demo
+    def edit(scope: Scope, location: str) -> str:
+        return edit_parameter(location, "error", lambda e: "user_denied" if e == "access_denied" else e)
 
-    class UserDenied(AccessDeniedError):
-        error = "user_denied"
-
-    patch(demo, "AccessDeniedError", UserDenied)
-    return app
+    return redirects(app, edit)
 
 
-def _skip_public_pkce() -> None:
-    from oauth_reference.errors import AuthorizationError
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
+def skip_public_pkce(app: ASGIApp, clients: Clients) -> ASGIApp:
+    """A public client's authorization request without a code_challenge gets one nobody can answer
+    to: the reference then issues the code, as a server that does not require PKCE would."""
 
-    original = authorization.parse_auth_request
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        if first(pairs, "code_challenge") is None and clients.is_public(first(pairs, "client_id")):
+            challenge = [("code_challenge", nobodys_challenge()), ("code_challenge_method", "S256")]
+            return [*without(pairs, "code_challenge_method"), *challenge]
+        return pairs
 
-    async def parse(core: Any, pairs: Pairs, origin: str) -> Any:
-        try:
-            return await original(core, pairs, origin)
-        except AuthorizationError as exc:
-            if "must use PKCE" not in (exc.description or ""):
-                raise
-            # A challenge nobody holds a verifier for stands in for the missing one.
-            dummy = s256(base64.urlsafe_b64encode(hashlib.sha256(origin.encode()).digest()).decode())
-            return await original(core, [*pairs, ("code_challenge", dummy), ("code_challenge_method", "S256")], origin)
-
-    patch(authorization, "parse_auth_request", parse)
+    return clients.observe(on_query(app, transform))
 
 
 @twin(
@@ -510,16 +433,29 @@ def _skip_public_pkce() -> None:
     {"OAUTH21-4.1.2.1-PKCE-PUBLIC", "MCP-CODE-PKCE"},
 )
 def pkce_optional_for_public_clients(app: ASGIApp) -> ASGIApp:
-    _skip_public_pkce()
-    return app
+    return skip_public_pkce(app, Clients())
+
+
+def code_lifetime(app: ASGIApp, limit: float) -> ASGIApp:
+    """Codes live ``limit`` seconds: an exchange within that age is sent at the clock of the code's
+    issue (the test mode's per-request offset), where the reference sees a fresh code."""
+    flows = Flows()
+
+    def transform(scope: Scope, pairs: Pairs) -> tuple[Scope, Pairs]:
+        flow = flows.of(first(pairs, "code")) if grant_type(pairs) == "authorization_code" else None
+        if flow is not None and offset_of(scope) - flow.offset <= limit:
+            scope = with_offset(scope, flow.offset)
+        return scope, pairs
+
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        return await forward(*transform(scope, pairs))
+
+    return flows.observe(on_token(app, handle))
 
 
 @twin("code-lifetime-unlimited", OAUTH21, {"OAUTH21-4.1.2-CODE-TTL"}, warns={"OAUTH21-4.1.2-CODE-TTL-10MIN"})
 def code_lifetime_unlimited(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
-
-    patch(authorization, "AUTHORIZATION_CODE_TTL", 10**8)
-    return app
+    return code_lifetime(app, float("inf"))
 
 
 @twin("consent-redirect-307", OAUTH21, {"OAUTH21-7.5.4-NO-307"}, warns={"OAUTH21-7.5.4-SEE-OTHER"})
@@ -569,29 +505,30 @@ KNOWN_TOKEN_PARAMETERS = {
 
 @twin("token-unknown-parameter-refused", OAUTH21, {"OAUTH21-3.2-IGNORE-UNKNOWN"})
 def token_unknown_parameter_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidRequestError
-
-    def transform(pairs: Pairs) -> Pairs:
-        unknown = [name for name, _ in pairs if name not in KNOWN_TOKEN_PARAMETERS]
-        if unknown:
-            raise InvalidRequestError(f"unknown parameter {unknown[0]}")
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        # Refused as the reference refuses a repeated parameter: 400 invalid_request.
+        if any(name not in KNOWN_TOKEN_PARAMETERS for name, _ in pairs):
+            return [*pairs, ("grant_type", "refused"), ("grant_type", "refused")]
         return pairs
 
-    wrap_token_form(transform)
-    return app
+    return on_form(app, transform)
 
 
 @twin("token-repeated-parameter-served", OAUTH21, {"OAUTH21-3.2-NO-DUPLICATES"})
 def token_repeated_parameter_served(app: ASGIApp) -> ASGIApp:
-    wrap_token_form(lambda pairs: list(dict(reversed(pairs)).items()))
-    return app
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        return list({name: first(pairs, name) or "" for name, _ in pairs}.items())
+
+    return on_form(app, transform)
 
 
 @twin("token-empty-parameter-taken-literally", OAUTH21, {"OAUTH21-3.2-EMPTY-PARAM"})
 def token_empty_parameter_taken_literally(app: ASGIApp) -> ASGIApp:
-    # The form parser drops empty values; this server keeps an empty client_secret as a credential.
-    wrap_token_form(lambda pairs: [(n, "(empty)" if n == "client_secret" and v == "" else v) for n, v in pairs])
-    return app
+    # The reference drops empty values; this server keeps an empty client_secret as a credential.
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        return [(n, "(empty)" if n == "client_secret" and v == "" else v) for n, v in pairs]
+
+    return on_form(app, transform)
 
 
 @twin("token-response-cacheable", OAUTH21, {"OAUTH21-3.2.3-NO-STORE"})
@@ -628,34 +565,41 @@ def basic_failure_without_challenge(app: ASGIApp) -> ASGIApp:
 
 @twin("unknown-grant-invalid-request", OAUTH21, {"OAUTH21-3.2.4-UNSUPPORTED-GRANT"})
 def unknown_grant_invalid_request(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidRequestError
-    from oauth_reference.specs.oauth21 import token_endpoint as token
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        if b'"unsupported_grant_type"' not in body:
+            return status, headers, body
+        return status, headers, body.replace(b'"unsupported_grant_type"', b'"invalid_request"')
 
-    patch(token, "UnsupportedGrantTypeError", InvalidRequestError)
-    return app
+    return rewrite(app, path_is(TOKEN, "POST"), change)
 
 
-def _let_through(condition: Callable[[Any, str], bool]) -> None:
-    """client_auth.authenticate lets a confidential client without its secret through when ``condition``."""
-    from oauth_reference import client_store as clients
-    from oauth_reference.errors import InvalidClientError
-    from oauth_reference.specs.oauth21 import client_auth
+def let_through(app: ASGIApp, clients: Clients, condition: Callable[[Scope, Pairs], bool]) -> ASGIApp:
+    """A token endpoint request ``condition`` picks is sent with its client's real credentials, as
+    if the server had not checked the ones it carried (the clients are learned as they register)."""
 
-    original = client_auth.authenticate
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        client_id = presented(scope, pairs).client_id
+        if client_id in clients.known and condition(scope, pairs):
+            scope, pairs = clients.authenticate_as(scope, pairs, client_id)
+        return await forward(scope, pairs)
 
-    async def authenticate(core: Any, request: Any, form: Any) -> Any:
-        try:
-            return await original(core, request, form)
-        except InvalidClientError as exc:
-            client_id = form.get("client_id")
-            if client_id is None or not condition(form, exc.description or ""):
-                raise
-            client = await clients.lookup(core, client_id)
-            if client is None:
-                raise
-            return client
+    return clients.observe(on_token(app, handle))
 
-    patch(client_auth, "authenticate", authenticate)
+
+def confidential(clients: Clients, scope: Scope, pairs: Pairs) -> bool:
+    client_id = presented(scope, pairs).client_id
+    return client_id is not None and client_id in clients.known and not clients.is_public(client_id)
+
+
+def without_credentials(clients: Clients, scope: Scope, pairs: Pairs) -> bool:
+    """A confidential client named, and no secret (nor assertion) sent."""
+    return confidential(clients, scope, pairs) and presented(scope, pairs).method == "none"
+
+
+def with_wrong_secret(clients: Clients, scope: Scope, pairs: Pairs) -> bool:
+    given = presented(scope, pairs)
+    known = clients.known.get(given.client_id or "")
+    return known is not None and given.secret is not None and given.secret != known.secret
 
 
 @twin(
@@ -665,63 +609,64 @@ def _let_through(condition: Callable[[Any, str], bool]) -> None:
     note="one fault, seen at the code exchange and at the refresh",
 )
 def confidential_client_unauthenticated(app: ASGIApp) -> ASGIApp:
-    _let_through(lambda form, reason: "must authenticate" in reason)
-    return app
+    clients = Clients()
+    return let_through(app, clients, lambda scope, pairs: without_credentials(clients, scope, pairs))
 
 
 @twin("client-secret-not-checked", OAUTH21, {"OAUTH21-3.2.2-AUTHENTICATE"})
 def client_secret_not_checked(app: ASGIApp) -> ASGIApp:
-    _let_through(lambda form, reason: reason == "client authentication failed")
-    return app
+    clients = Clients()
+    return let_through(app, clients, lambda scope, pairs: with_wrong_secret(clients, scope, pairs))
 
 
 @twin("refresh-confidential-unauthenticated", OAUTH21, {"OAUTH21-4.3.1-RT-CONF-AUTH"})
 def refresh_confidential_unauthenticated(app: ASGIApp) -> ASGIApp:
-    _let_through(lambda form, reason: "must authenticate" in reason and form.get("grant_type") == "refresh_token")
-    return app
+    clients = Clients()
+
+    def condition(scope: Scope, pairs: Pairs) -> bool:
+        return grant_type(pairs) == "refresh_token" and without_credentials(clients, scope, pairs)
+
+    return let_through(app, clients, condition)
 
 
 @twin("client-secret-post-refused", OAUTH21, {"OAUTH21-2.4.1-SECRET-POST"})
 def client_secret_post_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidClientError
-    from oauth_reference.specs.oauth21 import client_auth
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        # A secret in the body never authenticates: it is read as a wrong one (401 invalid_client).
+        if first(pairs, "client_secret") and (header(scope, b"authorization") or "")[:6].lower() != "basic ":
+            return replaced(pairs, "client_secret", "client-credentials-in-the-body-are-not-supported")
+        return pairs
 
-    original = client_auth.read_credentials
-
-    def read_credentials(request: Any, form: Any) -> Any:
-        credentials = original(request, form)
-        if credentials.method == "client_secret_post":
-            raise InvalidClientError("client credentials in the body are not supported")
-        return credentials
-
-    patch(client_auth, "read_credentials", read_credentials)
-    return app
+    return on_form(app, transform)
 
 
 @twin("basic-credentials-not-form-decoded", OAUTH21, set(), warns={"OAUTH21-2.4.1-BASIC-ENCODING"})
 def basic_credentials_not_form_decoded(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import client_auth
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        value = header(scope, b"authorization") if scope["type"] == "http" else None
+        if scope.get("path") == TOKEN and value is not None and value[:6].lower() == "basic ":
+            try:
+                raw_id, _, raw_secret = base64.b64decode(value[6:].strip()).decode("utf-8").partition(":")
+            except ValueError:
+                raw_id = ""
+            if raw_id:  # the id and secret as they came, never form-decoded
+                scope = with_header(scope, b"authorization", basic(raw_id, raw_secret))
+        await app(scope, receive, send)
 
-    patch(client_auth, "unquote_plus", lambda value: value)
-    return app
+    return wrapped
 
 
 @twin("basic-authentication-broken", OAUTH21, {"OAUTH21-3.2.2-AUTH-METHODS"})
 def basic_authentication_broken(app: ASGIApp) -> ASGIApp:
     """client_secret_basic is advertised, but every Basic header fails."""
-    from oauth_reference.errors import InvalidClientError
-    from oauth_reference.specs.oauth21 import client_auth
 
-    original = client_auth.read_credentials
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        value = header(scope, b"authorization") if scope["type"] == "http" else None
+        if scope.get("path") == TOKEN and value is not None and value[:6].lower() == "basic ":
+            scope = with_header(scope, b"authorization", "Basic !")  # malformed: 401 with a Basic challenge
+        await app(scope, receive, send)
 
-    def read_credentials(request: Any, form: Any) -> Any:
-        credentials = original(request, form)
-        if credentials.method == "client_secret_basic":
-            raise InvalidClientError("malformed HTTP Basic credentials", headers=client_auth.BASIC_CHALLENGE)
-        return credentials
-
-    patch(client_auth, "read_credentials", read_credentials)
-    return app
+    return wrapped
 
 
 @twin("token-credentials-from-query", OAUTH21, {"OAUTH21-2.4.1-NOT-IN-URI"})
@@ -732,168 +677,197 @@ def token_credentials_from_query(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         body = await read_body(receive)
-        await app(dict(scope, query_string=b""), replay(body + b"&" + query), send)
+        await send_answer(send, await run(app, dict(scope, query_string=b""), body + b"&" + query))
 
     return wrapped
 
 
 @twin("two-auth-methods-accepted", OAUTH21, {"OAUTH21-2.4-ONE-METHOD"})
 def two_auth_methods_accepted(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidRequestError
-    from oauth_reference.specs.oauth21 import client_auth
-    from oauth_reference.specs.oauth21 import forms
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        # A second method beside HTTP Basic, or beside a client assertion, is dropped unread.
+        basic_given = (header(scope, b"authorization") or "")[:6].lower() == "basic "
+        assertion = first(pairs, "client_assertion") is not None
+        if basic_given and not assertion and first(pairs, "client_secret") is not None:
+            return without(pairs, "client_id", "client_secret")
+        if basic_given and not assertion and first(pairs, "client_id") != presented(scope, pairs).client_id:
+            return without(pairs, "client_id")
+        if assertion and not basic_given and first(pairs, "client_secret") is not None:
+            return without(pairs, "client_id", "client_secret")
+        return pairs
 
-    original = client_auth.read_credentials
+    return on_form(app, transform)
 
-    def read_credentials(request: Any, form: Any) -> Any:
-        try:
-            return original(request, form)
-        except InvalidRequestError:
-            kept = [(k, v) for k, v in form._single.items() if k not in ("client_id", "client_secret")]
-            return original(request, forms.FormParams(kept))
 
-    patch(client_auth, "read_credentials", read_credentials)
-    return app
+class Aliases:
+    """Short stand-ins for the reference's codes, tokens and secrets: the twin issues these, and
+    puts the real ones back in every request."""
+
+    FIELDS = ("code", "refresh_token", "token", "subject_token", "client_secret", "actor_token")
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self.real: dict[str, str] = {}
+        self.alias: dict[str, str] = {}
+
+    def short(self, value: str) -> str:
+        if value not in self.alias:
+            made = secrets.token_urlsafe(self.length)[: self.length]
+            self.alias[value], self.real[made] = made, value
+        return self.alias[value]
+
+    def long(self, value: str) -> str:
+        return self.real.get(value, value)
 
 
 @twin("credentials-too-short", OAUTH21, {"OAUTH21-7.7-ENTROPY"})
 def credentials_too_short(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_store as clients
-    from oauth_reference.machinery import grants
+    """Codes, tokens and client secrets of 8 to 12 characters (well under 128 bits)."""
+    tokens, secrets_ = Aliases(12), Aliases(8)
 
-    patch(grants, "GRANT_ID_LENGTH", 4)
-    patch(grants, "SECRET_LENGTH", 4)
-    patch(clients, "CLIENT_SECRET_LENGTH", 8)
-    return app
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        value = header(scope, b"authorization") or ""
+        if value[:7].lower() == "bearer ":
+            scope = with_header(scope, b"authorization", "Bearer " + tokens.long(value[7:].strip()))
+        elif value[:6].lower() == "basic ":
+            raw_id, _, raw_secret = base64.b64decode(value[6:].strip()).decode("utf-8").partition(":")
+            secret = secrets_.long(unquote_plus(raw_secret))
+            scope = with_header(scope, b"authorization", basic(unquote_plus(raw_id), secret))
+        if scope["path"] == TOKEN and scope["method"] == "POST":
+            pairs = [
+                (n, (secrets_ if n == "client_secret" else tokens).long(v) if n in Aliases.FIELDS else v)
+                for n, v in form_of(body)
+            ]
+            body = encode(pairs)
+        return scope, body
+
+    def answer(scope: Scope, given: Answer) -> Answer:
+        status, headers, content = given
+        data = json_of(given)
+        if data is not None and status in (200, 201):
+            for name in ("access_token", "refresh_token"):
+                if isinstance(data.get(name), str):
+                    data[name] = tokens.short(data[name])
+            if isinstance(data.get("client_secret"), str):
+                data["client_secret"] = secrets_.short(data["client_secret"])
+            return with_json(given, data)
+        location = location_of(headers)
+        if location is not None and "code=" in location:
+            headers = with_location(headers, edit_parameter(location, "code", tokens.short))
+        return status, headers, content
+
+    async def handle(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:
+        scope, body = request(scope, body)
+        return answer(scope, await forward(scope, body))
+
+    return intercept(app, lambda scope: True, handle)
 
 
 # ------------------------------------------------------------------------------ code grant
 @twin("code-replay-returns-tokens-again", OAUTH21, {"OAUTH21-4.1.3-CODE-ONCE"})
 def code_replay_returns_tokens_again(app: ASGIApp) -> ASGIApp:
     """An 'idempotent' token endpoint: a code presented again gets the first response again."""
-    issued: dict[str, tuple[int, Headers, bytes]] = {}
+    issued: dict[str, Answer] = {}
 
-    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
-        form = dict(pairs)
-        code = form.get("code")
-        if form.get("grant_type") == "authorization_code" and code in issued:
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        code = first(pairs, "code")
+        if grant_type(pairs) == "authorization_code" and code in issued:
             return issued[code]
-        response: tuple[int, Headers, bytes] = await forward(pairs)
+        response = await forward(scope, pairs)
         if code and response[0] == 200:
             issued[code] = response
         return response
 
-    return on_token_requests(app, handle)
+    return on_token(app, handle)
 
 
-@twin("code-redemption-not-atomic", OAUTH21, {"OAUTH21-4.1.3-CODE-ONCE"})
+GRANT_KEY = "grant:"  # the storage schema's grant records (reference/README.md, "Storage schema")
+
+
+class Unconditional(SQLiteStorage):
+    """A store whose commits ignore their conditions, and whose grant reads take a while: read,
+    check, write, so that simultaneous redemptions of one code all see it unused."""
+
+    async def get(self, key: str) -> Entry | None:
+        entry = await super().get(key)
+        if key.startswith(GRANT_KEY):
+            await asyncio.sleep(0.05)
+        return entry
+
+    async def commit(self, writes: Sequence[Write], *, expect: Mapping[str, int | None] | None = None) -> bool:
+        return await super().commit(writes)
+
+
+def unconditional(path: str, clock: Clock) -> Unconditional:
+    return Unconditional(path, clock)
+
+
+@twin("code-redemption-not-atomic", OAUTH21, {"OAUTH21-4.1.3-CODE-ONCE"}, storage=unconditional)
 def code_redemption_not_atomic(app: ASGIApp) -> ASGIApp:
-    """Read, check, write without a condition: simultaneous redemptions all see an unused code."""
-    from oauth_reference.machinery import grants
-    from oauth_reference.machinery.storage.sqlite import SQLiteStorage
-    from oauth_reference.specs.oauth21 import code_grant
-
-    async def slow_load(storage: Any, user_id: str, grant_id: str) -> Any:
-        found = await grants.load(storage, user_id, grant_id)
-        await asyncio.sleep(0.05)
-        return found
-
-    grants_proxy(code_grant, load=slow_load)
-    commit = SQLiteStorage.commit
-
-    async def unconditional(self: Any, writes: Any, *, expect: Any = None) -> bool:
-        return await commit(self, writes)
-
-    patch(SQLiteStorage, "commit", unconditional)
     return app
 
 
-def _grant_seen_by(module: Any, change: Callable[[Any], Any]) -> None:
-    """``module``'s grants.load returns the grant as ``change`` rewrites it (per request)."""
-    from oauth_reference.machinery import grants
+def redeemed_by_its_client(app: ASGIApp) -> ASGIApp:
+    """A code is redeemed with the credentials of the client it was issued to, whichever client
+    presents it (once that client has authenticated)."""
+    clients, flows = Clients(), Flows()
 
-    async def load(storage: Any, user_id: str, grant_id: str) -> Any:
-        found = await grants.load(storage, user_id, grant_id)
-        if found is None:
-            return None
-        grant, version = found
-        return change(grant), version
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        owner = flows.client_of(first(pairs, "code")) if grant_type(pairs) == "authorization_code" else None
+        other = owner is not None and owner != presented(scope, pairs).client_id
+        if other and owner and clients.authenticates(scope, pairs):
+            scope, pairs = clients.authenticate_as(scope, pairs, owner)
+        return await forward(scope, pairs)
 
-    remember_client()
-    grants_proxy(module, load=load)
+    return clients.observe(flows.observe(on_token(app, handle)))
 
 
 @twin("code-client-binding-ignored", OAUTH21, {"OAUTH21-4.1.3-CLIENT-BIND"})
 def code_client_binding_ignored(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import code_grant
-
-    _grant_seen_by(code_grant, lambda grant: replace(grant, client_id=CURRENT_CLIENT.get().client_id))
-    return app
+    return redeemed_by_its_client(app)
 
 
 @twin("code-exchange-without-client-id", OAUTH21, {"OAUTH21-4.1.3-PUBLIC-CLIENT-ID"})
 def code_exchange_without_client_id(app: ASGIApp) -> ASGIApp:
     """The client is taken from the code when the request names none."""
-    from oauth_reference import client_store as clients
-    from oauth_reference.errors import InvalidClientError
-    from oauth_reference.machinery import grants
-    from oauth_reference.specs.oauth21 import client_auth
+    clients, flows = Clients(), Flows()
 
-    original = client_auth.authenticate
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        owner = flows.client_of(first(pairs, "code")) if grant_type(pairs) == "authorization_code" else None
+        if owner is not None and clients.is_public(owner) and presented(scope, pairs).client_id is None:
+            pairs = [*pairs, ("client_id", owner)]
+        return await forward(scope, pairs)
 
-    async def authenticate(core: Any, request: Any, form: Any) -> Any:
-        try:
-            return await original(core, request, form)
-        except InvalidClientError:
-            ids = grants.split_token(form.get("code") or "")
-            if form.get("client_id") is not None or ids is None:
-                raise
-            found = await grants.load(core.storage, *ids)
-            client = await clients.lookup(core, found[0].client_id) if found else None
-            if client is None or not client.is_public:
-                raise
-            return client
-
-    patch(client_auth, "authenticate", authenticate)
-    return app
+    return clients.observe(flows.observe(on_token(app, handle)))
 
 
-@twin("code-verifier-optional", OAUTH21, {"OAUTH21-4.1.3-VERIFIER-REQUIRED"})
+@twin("code-verifier-optional", OAUTH21, {"OAUTH21-4.1.3-VERIFIER-REQUIRED"}, faults={"code-verifier-optional"})
 def code_verifier_optional(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import code_grant
-
-    def change(grant: Any) -> Any:
-        if CURRENT_FORM.get().get("code_verifier") is None:
-            return replace(grant, code_challenge=None, code_challenge_method=None)
-        return grant
-
-    _grant_seen_by(code_grant, change)
     return app
 
 
 @twin("code-pkce-downgrade-accepted", OAUTH21, {"OAUTH21-4.1.3-PKCE-DOWNGRADE"})
 def code_pkce_downgrade_accepted(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import code_grant
+    """A code_verifier sent for a code issued without a code_challenge is ignored."""
+    flows = Flows()
 
-    def change(grant: Any) -> Any:
-        verifier = CURRENT_FORM.get().get("code_verifier")
-        if grant.code_challenge is None and grant.auth_code_wrapped_key is not None and verifier is not None:
-            return replace(grant, code_challenge=s256(verifier), code_challenge_method="S256")
-        return grant
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        flow = flows.of(first(pairs, "code")) if grant_type(pairs) == "authorization_code" else None
+        if flow is not None and first(flow.request, "code_challenge") is None:
+            pairs = without(pairs, "code_verifier")
+        return await forward(scope, pairs)
 
-    _grant_seen_by(code_grant, change)
-    return app
+    return flows.observe(on_token(app, handle))
 
 
 @twin("code-redirect-uri-ignored", OAUTH21, {"OAUTH21-10.2-REDIRECT-URI"})
 def code_redirect_uri_ignored(app: ASGIApp) -> ASGIApp:
-    def transform(pairs: Pairs) -> Pairs:
-        if ("grant_type", "authorization_code") in pairs and any(n == "code_verifier" for n, _ in pairs):
-            return [(n, v) for n, v in pairs if n != "redirect_uri"]
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        if grant_type(pairs) == "authorization_code" and first(pairs, "code_verifier") is not None:
+            return without(pairs, "redirect_uri")
         return pairs
 
-    wrap_token_form(transform)
-    return app
+    return on_form(app, transform)
 
 
 @twin(
@@ -907,10 +881,9 @@ def client_credentials_unauthenticated(app: ASGIApp) -> ASGIApp:
         doc["grant_types_supported"] = [*doc["grant_types_supported"], "client_credentials"]
         return doc
 
-    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
         if ("grant_type", "client_credentials") not in pairs:
-            result: tuple[int, Headers, bytes] = await forward(pairs)
-            return result
+            return await forward(scope, pairs)
         body = orjson.dumps(
             {
                 "access_token": "cc." + hashlib.sha256(repr(pairs).encode()).hexdigest(),
@@ -920,32 +893,60 @@ def client_credentials_unauthenticated(app: ASGIApp) -> ASGIApp:
         )
         return 200, [(b"content-type", b"application/json"), (b"cache-control", b"no-store")], body
 
-    return metadata_edit(on_token_requests(app, handle), edit)
+    return metadata_edit(on_token(app, handle), edit)
 
 
 # -------------------------------------------------------------------------------- refresh grant
 @twin("refresh-client-binding-ignored", OAUTH21, {"OAUTH21-4.3-RT-CLIENT-BIND"})
 def refresh_client_binding_ignored(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import refresh_grant
+    """A refresh token is used with the credentials of the client it was issued to, whichever client
+    presents it (once that client has authenticated)."""
+    clients, issued = Clients(), Issued()
 
-    _grant_seen_by(refresh_grant, lambda grant: replace(grant, client_id=CURRENT_CLIENT.get().client_id))
-    return app
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        token = first(pairs, "refresh_token") if grant_type(pairs) == "refresh_token" else None
+        owner = issued.clients.get(token or "")
+        if owner is not None and owner != presented(scope, pairs).client_id and clients.authenticates(scope, pairs):
+            scope, pairs = clients.authenticate_as(scope, pairs, owner)
+        return await forward(scope, pairs)
+
+    return clients.observe(on_token(issued.observe(app), handle))
 
 
 @twin("refresh-token-hash-truncated", OAUTH21, {"OAUTH21-4.3-RT-INTEGRITY"}, note="like bcrypt's 72-byte limit")
 def refresh_token_hash_truncated(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import crypto
+    """Refresh tokens are compared by their first 40 characters only."""
+    issued = Issued()
 
-    crypto.sha256_hex = lambda value: hashlib.sha256(value[:40].encode("utf-8")).hexdigest()
-    return app
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        token = first(pairs, "refresh_token") or ""
+        if grant_type(pairs) != "refresh_token" or token in issued.kinds:
+            return pairs
+        alike = [t for t, kind in issued.kinds.items() if kind == "refresh_token" and t[:40] == token[:40]]
+        return replaced(pairs, "refresh_token", alike[-1]) if alike else pairs
+
+    return on_form(issued.observe(app), transform)
+
+
+def widened_on_refresh(app: ASGIApp) -> ASGIApp:
+    """A refresh issues whatever scope it asks for: a scope the reference refuses as wider than the
+    grant is asked for no more, and the answer states the scope asked for."""
+
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        answer = await forward(scope, pairs)
+        asked = first(pairs, "scope")
+        if grant_type(pairs) != "refresh_token" or not asked or (json_of(answer) or {}).get("error") != "invalid_scope":
+            return answer
+        again = await forward(scope, without(pairs, "scope"))
+        data = json_of(again)
+        return with_json(again, {**data, "scope": asked}) if again[0] == 200 and data is not None else answer
+
+    return on_token(app, handle)
 
 
 @twin("refresh-scope-widened", OAUTH21, {"OAUTH21-4.3.1-RT-SCOPE"})
 def refresh_scope_widened(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import refresh_grant
-
-    patch(refresh_grant, "narrow", lambda requested, granted: list(requested))
-    return app
+    return widened_on_refresh(app)
 
 
 @twin(
@@ -954,15 +955,15 @@ def refresh_scope_widened(app: ASGIApp) -> ASGIApp:
     {"OAUTH21-4.3.1-RT-ROTATE", "MCP-SEC-RT-ROTATION"},
 )
 def refresh_not_rotated(app: ASGIApp) -> ASGIApp:
-    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
-        status, headers, body = await forward(pairs)
-        if status == 200 and ("grant_type", "refresh_token") in pairs:
-            data = orjson.loads(body)
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        answer = await forward(scope, pairs)
+        data = json_of(answer)
+        if answer[0] == 200 and grant_type(pairs) == "refresh_token" and data is not None:
             data.pop("refresh_token", None)
-            body = orjson.dumps(data)
-        return status, headers, body
+            return with_json(answer, data)
+        return answer
 
-    return on_token_requests(app, handle)
+    return on_token(app, handle)
 
 
 @twin(
@@ -978,27 +979,37 @@ def refresh_grace_undeclared(app: ASGIApp) -> ASGIApp:
 
 @twin("refresh-reuse-not-detected", OAUTH21, {"OAUTH21-4.3.1-RT-REUSE"})
 def refresh_reuse_not_detected(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import refresh_grant
+    """A refresh token used before is refused, but nothing is revoked."""
+    used: set[str] = set()
 
-    async def revoke(storage: Any, user_id: str, grant_id: str) -> bool:
-        return False
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        token = first(pairs, "refresh_token") if grant_type(pairs) == "refresh_token" else None
+        if token in used:
+            return invalid_grant("the refresh token was already used")
+        answer = await forward(scope, pairs)
+        if token is not None and answer[0] == 200:
+            used.add(token)
+        return answer
 
-    grants_proxy(refresh_grant, revoke=revoke)
-    return app
+    return on_token(app, handle)
 
 
 @twin("refresh-narrowing-sticks", OAUTH21, {"OAUTH21-4.3.3-RT-SAME-SCOPE"})
 def refresh_narrowing_sticks(app: ASGIApp) -> ASGIApp:
     """The refresh token issued by a narrowed refresh carries the narrowed scope."""
-    from oauth_reference.machinery import grants
-    from oauth_reference.specs.oauth21 import refresh_grant
+    narrowed: dict[str, str] = {}  # refresh token -> the scope it is stuck with
 
-    def mint(grant: Any, **kwargs: Any) -> Any:
-        grant.scope = list(kwargs["scope"])
-        return grants.mint_access_token(grant, **kwargs)
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        token = first(pairs, "refresh_token") if grant_type(pairs) == "refresh_token" else None
+        if token in narrowed and first(pairs, "scope") is None:
+            pairs = [*pairs, ("scope", narrowed[token])]
+        answer = await forward(scope, pairs)
+        successor = (json_of(answer) or {}).get("refresh_token")
+        if token is not None and answer[0] == 200 and first(pairs, "scope") and isinstance(successor, str):
+            narrowed[successor] = first(pairs, "scope") or ""
+        return answer
 
-    grants_proxy(refresh_grant, mint_access_token=mint)
-    return app
+    return on_token(app, handle)
 
 
 @twin(
@@ -1009,35 +1020,33 @@ def refresh_narrowing_sticks(app: ASGIApp) -> ASGIApp:
     " the mcp SDK does); section 3.2.3 holds, and the missing invalid_target is RFC 8707's to judge",
 )
 def refresh_resource_ignored(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import refresh_grant
+    """A refresh ignores the resource it asks for: its token is for the grant's resource."""
 
-    patch(
-        refresh_grant,
-        "resolve_resource",
-        lambda request, grant: grant.resource or [request.core.resource(request.issuer)],
-    )
-    return app
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        return without(pairs, "resource") if grant_type(pairs) == "refresh_token" else pairs
+
+    return on_form(app, transform)
 
 
 @twin("refresh-resource-rebound", OAUTH21, {"OAUTH21-3.2.3-RT-BOUND"})
 def refresh_resource_rebound(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import refresh_grant
+    """A refresh naming a resource gets a token for it, consented or not (the response says so)."""
 
-    def resolve_resource(request: Any, grant: Any) -> Any:
-        requested = request.form.get_all("resource")  # the one repeatable parameter
-        return requested[:1] if requested else grant.resource or [request.core.resource(request.issuer)]
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        asked = first(pairs, "resource") if grant_type(pairs) == "refresh_token" else None
+        if asked is None:
+            return await forward(scope, pairs)
+        answer = await forward(scope, without(pairs, "resource"))
+        body = json_of(answer)
+        return with_json(answer, {**body, "resource": asked}) if answer[0] == 200 and body else answer
 
-    patch(refresh_grant, "resolve_resource", resolve_resource)
-    return app
+    return on_token(app, handle)
 
 
 # ------------------------------------------------------------------------ SHOULDs (warnings only)
 @twin("code-lifetime-fifteen-minutes", OAUTH21, set(), warns={"OAUTH21-4.1.2-CODE-TTL-10MIN"})
 def code_lifetime_fifteen_minutes(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
-
-    patch(authorization, "AUTHORIZATION_CODE_TTL", 900)
-    return app
+    return code_lifetime(app, 900)
 
 
 @twin("consent-redirect-302", OAUTH21, set(), warns={"OAUTH21-7.5.4-SEE-OTHER"})
@@ -1067,27 +1076,32 @@ def token_without_expires_in(app: ASGIApp) -> ASGIApp:
 
 @twin("code-replay-keeps-tokens", OAUTH21, set(), warns={"OAUTH21-4.1.3-REVOKE-ON-REUSE"})
 def code_replay_keeps_tokens(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import code_grant
+    """A redeemed code presented again is refused, and nothing is revoked."""
+    redeemed: set[str] = set()
 
-    async def revoke(storage: Any, user_id: str, grant_id: str) -> bool:
-        return False
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        code = first(pairs, "code") if grant_type(pairs) == "authorization_code" else None
+        if code in redeemed:
+            return invalid_grant("the authorization code was already used")
+        answer = await forward(scope, pairs)
+        if code is not None and answer[0] == 200:
+            redeemed.add(code)
+        return answer
 
-    grants_proxy(code_grant, revoke=revoke)
-    return app
+    return on_token(app, handle)
 
 
-@twin("redirect-localhost-port-fixed", OAUTH21, {"OAUTH21-4.1.1-LOCALHOST-PORT"}, warns=set())
+@twin(
+    "redirect-localhost-port-fixed",
+    OAUTH21,
+    {"OAUTH21-4.1.1-LOCALHOST-PORT"},
+    faults=matching(
+        lambda match, requested, registered: (
+            requested == registered or ("//localhost" not in registered and match(requested, registered))
+        )
+    ),
+)
 def redirect_localhost_port_fixed(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import redirect_uris as uris
-
-    original = uris.redirect_uri_matches
-    patch(
-        uris,
-        "redirect_uri_matches",
-        lambda requested, registered: (
-            requested == registered or ("//localhost" not in registered and original(requested, registered))
-        ),
-    )
     return app
 
 
@@ -1096,30 +1110,9 @@ def redirect_localhost_port_fixed(app: ASGIApp) -> ASGIApp:
     OAUTH21,
     set(),
     warns={"OAUTH21-7.5.2-PKCE-ALL"},
-    note="the reference's own behaviour (PKCE is required of public clients only), kept even if that changes",
+    note="the reference's own behaviour: PKCE is required of public clients only",
 )
 def pkce_optional_for_confidential_clients(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_store as clients
-    from oauth_reference.errors import AuthorizationError
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
-
-    original = authorization.parse_auth_request
-
-    async def parse(core: Any, pairs: Pairs, origin: str) -> Any:
-        try:
-            return await original(core, pairs, origin)
-        except AuthorizationError as exc:
-            form = dict(pairs)
-            if "code_challenge" in form or "code_challenge" not in (exc.description or ""):
-                raise
-            client = await clients.lookup(core, form.get("client_id", ""))
-            if client is None or client.is_public:
-                raise
-            # A challenge nobody holds a verifier for stands in for the missing one.
-            dummy = s256(base64.urlsafe_b64encode(hashlib.sha256(origin.encode()).digest()).decode())
-            return await original(core, [*pairs, ("code_challenge", dummy), ("code_challenge_method", "S256")], origin)
-
-    patch(authorization, "parse_auth_request", parse)
     return app
 
 
@@ -1131,10 +1124,22 @@ def pkce_optional_for_confidential_clients(app: ASGIApp) -> ASGIApp:
     note="any second presentation of a used code revokes its tokens, even one with a wrong code_verifier",
 )
 def code_replay_with_wrong_verifier_revokes(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import code_grant
+    """A replay is sent with the verifier (and redirect URI) of the code's first, valid exchange:
+    the reference then judges it a valid replay, and revokes."""
+    first_exchange: dict[str, Pairs] = {}
 
-    patch(code_grant, "_valid_replay", lambda grant, verifier, redirect_uri: True)
-    return app
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        code = first(pairs, "code") if grant_type(pairs) == "authorization_code" else None
+        if code in first_exchange:
+            valid = first_exchange[code]
+            for name in ("code_verifier", "redirect_uri"):
+                pairs = replaced(pairs, name, first(valid, name))
+        answer = await forward(scope, pairs)
+        if code is not None and answer[0] == 200:
+            first_exchange[code] = pairs
+        return answer
+
+    return on_token(app, handle)
 
 
 @twin(
@@ -1145,10 +1150,23 @@ def code_replay_with_wrong_verifier_revokes(app: ASGIApp) -> ASGIApp:
     note="the token endpoint lets every client use every grant it offers, whatever the client registered",
 )
 def grant_types_unrestricted(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import token_endpoint
+    """Every client is registered for every grant the server offers; the answer echoes what it asked."""
 
-    patch(token_endpoint, "client_may_use", lambda client, grant_type: True)
-    return app
+    async def handle(scope: Scope, body: bytes, forward: WireForward) -> Answer:
+        try:
+            asked = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return await forward(scope, body)
+        if not isinstance(asked, dict):
+            return await forward(scope, body)
+        offered = ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"]
+        answer = await forward(scope, orjson.dumps({**asked, "grant_types": offered}))
+        registered = json_of(answer)
+        if answer[0] == 201 and registered and "grant_types" in asked:
+            return with_json(answer, {**registered, "grant_types": asked["grant_types"]})
+        return answer
+
+    return intercept(app, path_is(REGISTER, "POST"), handle)
 
 
 @twin(
@@ -1205,7 +1223,7 @@ async def _call(app: ASGIApp, scope: Scope, body: bytes = b"") -> tuple[int, Hea
     " approved at once, public client or not",
 )
 def authorization_approvals_remembered(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.serving.demo.app import _CSRF_COOKIE
+    _CSRF_COOKIE = "oauth_demo_csrf"  # the demo's session cookie, as its pages set it
 
     last: dict[str, str] = {}  # session cookie -> the client its consent page was shown for
     approved: set[tuple[str, str]] = set()

@@ -2,9 +2,10 @@
 ID-JAG and client ID metadata documents (CIMD), each with the MCP rows it also breaks.
 
 Every twin runs the reference with every feature on (``features=True``: it trusts the test run's
-fixture host) and breaks one behaviour, by patching a function of ``oauth_reference`` (this runs
-in the twin's server process only) or by wrapping the app. Twins name the suite modules that test
-the behaviour (``idjag.test_assertion`` rather than all of ``idjag``) to keep the runs short.
+fixture host) and breaks one behaviour: on the wire, through options, or through the faults of
+``oauth_reference.faults`` that wrap a step nothing outside can reach (how an assertion is read and
+verified, how a metadata document is fetched). Twins name the suite modules that test the
+behaviour (``idjag.test_assertion`` rather than all of ``idjag``) to keep the runs short.
 """
 
 from __future__ import annotations
@@ -13,25 +14,55 @@ import base64
 import contextvars
 import dataclasses
 import re
+import secrets
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
+import httpx
 import orjson
 
+from oauth_reference import TrustedIssuer
+from oauth_reference import TrustedIssuerQuery
 from oauth_reference.machinery.asgi import ASGIApp
 from oauth_reference.machinery.asgi import Message
 from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
+from oauth_reference.machinery.storage import Put
+from oauth_reference.machinery.storage import Write
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
 from suites.tests.twins import twin
-from suites.tests.twins.core import patch
+from suites.tests.twins.core import let_through
+from suites.tests.twins.core import redeemed_by_its_client
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import Answer
+from suites.tests.twins.wire import Clients
+from suites.tests.twins.wire import basic
+from suites.tests.twins.wire import encode
+from suites.tests.twins.wire import first
+from suites.tests.twins.wire import form_of
+from suites.tests.twins.wire import header
+from suites.tests.twins.wire import intercept
+from suites.tests.twins.wire import json_of
+from suites.tests.twins.wire import on_token
+from suites.tests.twins.wire import presented
+from suites.tests.twins.wire import query_of
+from suites.tests.twins.wire import read_body
+from suites.tests.twins.wire import run
+from suites.tests.twins.wire import send_answer
+from suites.tests.twins.wire import with_header
+from suites.tests.twins.wire import with_json
+from suites.tests.twins.wire import with_query
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -52,12 +83,13 @@ Headers = list[tuple[bytes, bytes]]
 FormChange = Callable[[Pairs], Pairs]
 ResponseChange = Callable[[Pairs, int, dict[str, Any]], dict[str, Any]]
 
-# Set per token request by the form middleware, read by patches that need the request.
+# Set per token request by the form middleware, read by the hooks that need the request.
 REQUEST: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("twin_request", default=None)
 
 
 def requested(name: str) -> str:
-    """A form parameter (or ``__host__``) of the token request being handled."""
+    """A form parameter (or ``__host__``, or ``__client__``: the client the credentials name) of the
+    token request being handled."""
     return (REQUEST.get() or {}).get(name, "")
 
 
@@ -88,7 +120,8 @@ def token_requests(
             pairs = change(list(pairs))
             body = urlencode(pairs).encode()
         headers = dict(scope["headers"])
-        REQUEST.set({**dict(pairs), "__host__": headers.get(b"host", b"").decode("latin-1")})
+        client = presented(scope, pairs).client_id or ""
+        REQUEST.set({**dict(pairs), "__host__": headers.get(b"host", b"").decode("latin-1"), "__client__": client})
         new_headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
         new_headers.append((b"content-length", str(len(body)).encode()))
         scope = dict(scope, headers=new_headers)
@@ -138,33 +171,52 @@ def metadata(app: ASGIApp, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> 
     return rewrite(app, path_is(AS_METADATA), edit_json(edit))
 
 
-ClaimsEdit = Callable[[dict[str, Any], str, str, float], tuple[str, float]]
+ClaimsEdit = Callable[[dict[str, Any]], None]
+Verify = Callable[[str, dict[str, Any], tuple[str, ...]], dict[str, Any]]
 
 
-def idjag_claims(edit: ClaimsEdit) -> None:
-    """Patch the ID-JAG claim checks: ``edit(claims, issuer, client_id, now)`` may change the claims
-    (the grant goes on with them) and returns the client_id and time the checks then use."""
-    from oauth_reference.specs import idjag
+def edited_claims(edit: ClaimsEdit) -> Callable[[Verify, str, dict[str, Any], tuple[str, ...]], dict[str, Any]]:
+    """A verify hook: the signature is verified, then ``edit(claims)`` changes the claims the
+    checks that follow see (the token request being handled is in :func:`requested`)."""
 
-    original = idjag._check_claims
+    def verify(original: Verify, token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
+        claims = original(token, jwks, algorithms)
+        edit(claims)
+        return claims
 
-    def patched(claims: dict[str, Any], trusted: Any, ema: Any, client_id: str, issuer: str, now: float) -> float:
-        client_id, now = edit(claims, issuer, client_id, now)
-        return original(claims, trusted, ema, client_id, issuer, now)
-
-    idjag._check_claims = patched  # type: ignore[assignment]
+    return verify
 
 
-def keep(claims: dict[str, Any], issuer: str, client_id: str, now: float) -> tuple[str, float]:
-    return client_id, now
+def idjag_claims(edit: ClaimsEdit) -> dict[str, Callable[..., object]]:
+    """The faults of a twin whose ID-JAG checks see the claims ``edit`` changed."""
+    return {"idjag-verify": edited_claims(edit)}
 
 
 def dropping(name: str) -> ClaimsEdit:
-    def edit(claims: dict[str, Any], issuer: str, client_id: str, now: float) -> tuple[str, float]:
+    def edit(claims: dict[str, Any]) -> None:
         claims.pop(name, None)
-        return client_id, now
 
     return edit
+
+
+def this_issuer() -> str:
+    """The issuer of the request being handled (the reference's issuer is the origin it was sent to)."""
+    return f"http://{requested('__host__')}"
+
+
+def b64_json(part: str) -> Any:
+    return orjson.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def unverified_claims(verify: Verify, token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
+    """A verify hook that verifies nothing: the claims as the token states them."""
+    claims = b64_json(token.split(".")[1])
+    return claims if isinstance(claims, dict) else verify(token, jwks, algorithms)
+
+
+def corrupted_assertion(pairs: Pairs) -> Pairs:
+    """The assertion with its signature replaced: no key verifies it."""
+    return [(k, v.rsplit(".", 1)[0] + ".AAAA" if k == "assertion" else v) for k, v in pairs]
 
 
 # ------------------------------------------------------------------------ RFC 8693 twins
@@ -334,14 +386,7 @@ def exchange_resource_ignored(app: ASGIApp) -> ASGIApp:
     warns={"IDJAG-4.4-GRANT", "RFC7523-2.1-GRANT"},
 )
 def jwt_bearer_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery.jose import JoseCheckError
-    from oauth_reference.specs import idjag
-
-    def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
-        raise JoseCheckError("the twin trusts no key")
-
-    idjag.verify = verify
-    return app
+    return token_requests(app, JWT_BEARER, corrupted_assertion)
 
 
 @twin("jwt-bearer-repeated-assertion-accepted", GRANT, {"RFC7523-2.1-ASSERTION"}, features=True)
@@ -360,25 +405,28 @@ def jwt_bearer_repeated_assertion(app: ASGIApp) -> ASGIApp:
     return token_requests(app, JWT_BEARER, change)
 
 
-@twin("jwt-bearer-issuer-trailing-slash-accepted", GRANT, {"RFC7523-3-ISS"}, features=True)
+def trailing_slash_lenient(base: dict[str, Any]) -> dict[str, Any]:
+    """Options: the trusted issuers, found by an ``iss`` with or without a trailing slash (a resolver
+    function, the option's public form)."""
+    trusted = base["enterprise_managed_authorization"]["trusted_issuers"]
+
+    def resolve(query: TrustedIssuerQuery) -> TrustedIssuer | None:
+        for entry in trusted:
+            if str(entry["issuer"]).rstrip("/") == query.iss.rstrip("/"):
+                return TrustedIssuer(**{**entry, "issuer": query.iss})
+        return None
+
+    return {"enterprise_managed_authorization": {"trusted_issuers": resolve}}
+
+
+@twin(
+    "jwt-bearer-issuer-trailing-slash-accepted",
+    GRANT,
+    {"RFC7523-3-ISS"},
+    features=True,
+    options=trailing_slash_lenient,
+)
 def jwt_bearer_issuer_slash(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import idjag
-
-    original = idjag.EnterpriseManagedAuthorization.issuer
-
-    async def lenient(self: Any, query: Any) -> Any:
-        import dataclasses
-
-        return await original(self, dataclasses.replace(query, iss=query.iss.rstrip("/")))
-
-    idjag.EnterpriseManagedAuthorization.issuer = lenient  # type: ignore[method-assign]
-
-    def edit(claims: dict[str, Any], issuer: str, client_id: str, now: float) -> tuple[str, float]:
-        if isinstance(claims.get("iss"), str):
-            claims["iss"] = claims["iss"].rstrip("/")
-        return client_id, now
-
-    idjag_claims(edit)
     return app
 
 
@@ -387,39 +435,50 @@ def jwt_bearer_issuer_slash(app: ASGIApp) -> ASGIApp:
     GRANT + ASSERTION,
     {"RFC7523-3-SUB", "IDJAG-3.1-REQUIRED-CLAIMS"},
     features=True,
+    faults=idjag_claims(lambda claims: claims.update(sub=claims.get("sub") or "anonymous")),
 )
 def jwt_bearer_sub_optional(app: ASGIApp) -> ASGIApp:
-    def edit(claims: dict[str, Any], issuer: str, client_id: str, now: float) -> tuple[str, float]:
-        claims.setdefault("sub", "anonymous")
-        return client_id, now
-
-    idjag_claims(edit)
     return app
 
 
-@twin("jwt-bearer-audience-prefix-match", GRANT + ASSERTION, {"RFC7523-3-AUD", "IDJAG-4.4.1-AUD"}, features=True)
-def jwt_bearer_audience_prefix(app: ASGIApp) -> ASGIApp:
+def audience_prefix(claims: dict[str, Any]) -> None:
     # The startswith() audience check found in the wild (JanssenProject/jans#14178).
-    def edit(claims: dict[str, Any], issuer: str, client_id: str, now: float) -> tuple[str, float]:
-        aud = claims.get("aud")
-        values = aud if isinstance(aud, list) else [aud]
-        if any(isinstance(v, str) and v.startswith(issuer) for v in values):
-            claims["aud"] = issuer
-        return client_id, now
-
-    idjag_claims(edit)
-    return app
+    issuer = this_issuer()
+    aud = claims.get("aud")
+    values = aud if isinstance(aud, list) else [aud]
+    if any(isinstance(v, str) and v.startswith(issuer) for v in values):
+        claims["aud"] = issuer
 
 
-@twin("idjag-audience-unchecked", EMA, {"MCP-EMA-AUD"}, features=True)
+@twin(
+    "jwt-bearer-audience-prefix-match",
+    GRANT + ASSERTION,
+    {"RFC7523-3-AUD", "IDJAG-4.4.1-AUD"},
+    features=True,
+    faults=idjag_claims(audience_prefix),
+)
+def jwt_bearer_audience_prefix(app: ASGIApp) -> ASGIApp:
+    return token_requests(app, None)
+
+
+def any_audience(claims: dict[str, Any]) -> None:
+    if "aud" in claims:
+        claims["aud"] = this_issuer()
+
+
+@twin("idjag-audience-unchecked", EMA, {"MCP-EMA-AUD"}, features=True, faults=idjag_claims(any_audience))
 def idjag_audience_unchecked(app: ASGIApp) -> ASGIApp:
-    def edit(claims: dict[str, Any], issuer: str, client_id: str, now: float) -> tuple[str, float]:
-        if "aud" in claims:
-            claims["aud"] = issuer
-        return client_id, now
+    return token_requests(app, None)
 
-    idjag_claims(edit)
-    return app
+
+def never_expired(claims: dict[str, Any]) -> None:
+    """An expired assertion is seen as one that expires in a minute (its lifetime kept)."""
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if isinstance(exp, int | float) and exp <= time.time():
+        shift = int(time.time() - exp) + 60
+        claims["exp"] = exp + shift
+        if isinstance(iat, int | float):
+            claims["iat"] = iat + shift
 
 
 @twin(
@@ -427,19 +486,20 @@ def idjag_audience_unchecked(app: ASGIApp) -> ASGIApp:
     GRANT + ASSERTION + EMA,
     {"RFC7523-3-EXP", "IDJAG-4.4.1-RFC7521", "MCP-EMA-RFC7521"},
     features=True,
+    faults=idjag_claims(never_expired),
 )
 def jwt_bearer_expired(app: ASGIApp) -> ASGIApp:
-    def edit(claims: dict[str, Any], issuer: str, client_id: str, now: float) -> tuple[str, float]:
-        exp = claims.get("exp")
-        return client_id, (min(now, float(exp)) if isinstance(exp, int | float) else now)
-
-    idjag_claims(edit)
     return app
 
 
-@twin("jwt-bearer-nbf-ignored", GRANT + ASSERTION, {"RFC7523-3-NBF", "IDJAG-4.4.1-RFC7521"}, features=True)
+@twin(
+    "jwt-bearer-nbf-ignored",
+    GRANT + ASSERTION,
+    {"RFC7523-3-NBF", "IDJAG-4.4.1-RFC7521"},
+    features=True,
+    faults=idjag_claims(dropping("nbf")),
+)
 def jwt_bearer_nbf_ignored(app: ASGIApp) -> ASGIApp:
-    idjag_claims(dropping("nbf"))
     return app
 
 
@@ -448,166 +508,158 @@ def jwt_bearer_nbf_ignored(app: ASGIApp) -> ASGIApp:
     GRANT + ASSERTION + EMA,
     {"RFC7523-3-SIG", "IDJAG-4.4.1-RFC7521", "MCP-EMA-RFC7521"},
     features=True,
+    faults={"idjag-verify": unverified_claims},
 )
 def jwt_bearer_signature_unverified(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery.jose import unverified
-    from oauth_reference.specs import idjag
-
-    def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
-        return unverified(token)[1]
-
-    idjag.verify = verify
     return app
 
 
-@twin("jwt-bearer-critical-header-ignored", GRANT, {"RFC7523-3-VALID-JWT"}, features=True)
-def jwt_bearer_crit_ignored(app: ASGIApp) -> ASGIApp:
+Parse = Callable[[str], tuple[dict[str, Any], dict[str, Any]]]
+
+
+def read_with_crit(parse: Parse, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A parse hook that reads the header and claims whatever critical extensions the header names
+    (anything else it cannot read, the reference's own parser refuses)."""
+    parts = token.split(".")
+    try:
+        header, claims = b64_json(parts[0]), b64_json(parts[1])
+    except (ValueError, IndexError, orjson.JSONDecodeError):
+        return parse(token)
+    return (header, claims) if isinstance(header, dict) and isinstance(claims, dict) else parse(token)
+
+
+def verify_with_crit(verify: Verify, token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
+    """A verify hook that accepts any critical header extension (joserfc, told each one is known)."""
     from joserfc import jws
     from joserfc.jwk import KeySet
     from joserfc.registry import HeaderParameter
 
-    from oauth_reference.machinery.jose import JoseCheckError
-    from oauth_reference.specs import idjag
-
-    def unverified(token: str, *, limit: int = 16384) -> tuple[dict[str, Any], dict[str, Any]]:
-        try:
-            obj = jws.extract_compact(token.encode("ascii"))
-            claims = orjson.loads(obj.payload)
-        except Exception:
-            raise JoseCheckError("the JWT cannot be parsed") from None
-        if not isinstance(claims, dict):
-            raise JoseCheckError("the JWT claims are not a JSON object")
-        return dict(obj.protected), claims
-
-    def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
+    try:
         header = jws.extract_compact(token.encode("ascii")).protected
-        names = header.get("crit", [])
-        known = {str(n): HeaderParameter("any", lambda value: None) for n in names}
+        known = {str(n): HeaderParameter("any", lambda value: None) for n in header.get("crit", [])}
         registry = jws.JWSRegistry(header_registry=known)
-        try:
-            obj = jws.deserialize_compact(token, KeySet.import_key_set(jwks), list(algorithms), registry=registry)  # type: ignore[arg-type]
-        except Exception:
-            raise JoseCheckError("the JWT signature does not verify with the trusted keys") from None
-        return dict(orjson.loads(obj.payload))
+        keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+        return dict(orjson.loads(jws.deserialize_compact(token, keys, list(algorithms), registry=registry).payload))
+    except Exception:
+        return verify(token, jwks, algorithms)  # refused as the reference refuses it
 
-    idjag.unverified = unverified
-    idjag.verify = verify
+
+@twin(
+    "jwt-bearer-critical-header-ignored",
+    GRANT,
+    {"RFC7523-3-VALID-JWT"},
+    features=True,
+    faults={"idjag-parse": read_with_crit, "idjag-verify": verify_with_crit},
+)
+def jwt_bearer_crit_ignored(app: ASGIApp) -> ASGIApp:
     return app
 
 
 @twin("jwt-bearer-client-secret-unchecked", GRANT, {"RFC7523-3.1-CLIENT-CREDS"}, features=True)
 def jwt_bearer_client_secret_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_store as clients
-    from oauth_reference.errors import InvalidClientError
-    from oauth_reference.specs.oauth21 import client_auth
-
-    original = client_auth.authenticate
-
-    async def authenticate(core: Any, request: Any, form: Any) -> Any:
-        try:
-            return await original(core, request, form)
-        except InvalidClientError:
-            if form.get("grant_type") != JWT_BEARER:
-                raise
-            credentials = client_auth.read_credentials(request, form)
-            found = await clients.lookup(core, credentials.client_id or "")
-            if found is None:
-                raise
-            return found
-
-    client_auth.authenticate = authenticate
-    return app
+    """With a JWT bearer grant, the client's credentials are not checked."""
+    clients = Clients()
+    return let_through(app, clients, lambda scope, pairs: first(pairs, "grant_type") == JWT_BEARER)
 
 
 @twin("jwt-bearer-invalid-request-not-invalid-grant", GRANT, {"RFC7523-3.1-INVALID-GRANT"}, features=True)
 def jwt_bearer_invalid_request(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidRequestError
-    from oauth_reference.specs import idjag
+    def respond(pairs: Pairs, status: int, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("error") == "invalid_grant" and str(body.get("error_description")).startswith("invalid assertion"):
+            body["error"] = "invalid_request"
+        return body
 
-    idjag._fail = lambda reason: InvalidRequestError(f"invalid assertion: {reason}")  # type: ignore[assignment,return-value]
-    return app
+    return token_requests(app, JWT_BEARER, respond=respond)
 
 
-@twin("idjag-typ-unchecked", ASSERTION + EMA, {"IDJAG-4.4.1-TYP", "MCP-EMA-TYP"}, features=True)
+def typ_forced(parse: Parse, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    header, claims = parse(token)
+    return {**header, "typ": "oauth-id-jag+jwt"}, claims
+
+
+@twin(
+    "idjag-typ-unchecked",
+    ASSERTION + EMA,
+    {"IDJAG-4.4.1-TYP", "MCP-EMA-TYP"},
+    features=True,
+    faults={"idjag-parse": typ_forced},
+)
 def idjag_typ_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import idjag
-
-    original = idjag.unverified
-
-    def unverified(token: str, *, limit: int = 16384) -> tuple[dict[str, Any], dict[str, Any]]:
-        header, claims = original(token, limit=limit)
-        return {**header, "typ": idjag.TYP}, claims
-
-    idjag.unverified = unverified
     return app
 
 
-@twin("idjag-client-unbound", ASSERTION + EMA, {"IDJAG-4.4.1-CLIENT-BIND", "MCP-EMA-CLIENT-ID"}, features=True)
+def client_unbound(claims: dict[str, Any]) -> None:
+    """The assertion's client_id is not compared with the authenticated client."""
+    if isinstance(claims.get("client_id"), str) and requested("__client__"):
+        claims["client_id"] = requested("__client__")
+
+
+@twin(
+    "idjag-client-unbound",
+    ASSERTION + EMA,
+    {"IDJAG-4.4.1-CLIENT-BIND", "MCP-EMA-CLIENT-ID"},
+    features=True,
+    faults=idjag_claims(client_unbound),
+)
 def idjag_client_unbound(app: ASGIApp) -> ASGIApp:
-    def edit(claims: dict[str, Any], issuer: str, client_id: str, now: float) -> tuple[str, float]:
-        named = claims.get("client_id")
-        return (named if isinstance(named, str) else client_id), now
-
-    idjag_claims(edit)
-    return app
+    return token_requests(app, None)
 
 
-@twin("idjag-scope-unbounded", RESPONSE, {"IDJAG-4.4.1-SCOPE"}, features=True)
+@twin("idjag-scope-unbounded", RESPONSE, {"IDJAG-4.4.1-SCOPE"}, features=True, faults=idjag_claims(dropping("scope")))
 def idjag_scope_unbounded(app: ASGIApp) -> ASGIApp:
-    idjag_claims(dropping("scope"))
     return app
 
 
-@twin("idjag-resource-unbounded", RESPONSE, {"IDJAG-4.4.1-RESOURCE"}, features=True)
+@twin(
+    "idjag-resource-unbounded",
+    RESPONSE,
+    {"IDJAG-4.4.1-RESOURCE"},
+    features=True,
+    faults=idjag_claims(dropping("resource")),
+)
 def idjag_resource_unbounded(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import idjag
-
-    idjag.parse_resource = lambda value: "any"
-    idjag.canonical = lambda value: "any"
-    return app
+    """Neither the assertion's resource claim nor the request's resource parameter bounds the token."""
+    return token_requests(app, JWT_BEARER, without("resource"))
 
 
 @twin("idjag-response-silent", RESPONSE, {"IDJAG-4.4.1-RESP-GRANTED"}, features=True)
 def idjag_response_silent(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import idjag
-
-    original = idjag.token_response
-
-    def token_response(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        body = original(*args, **kwargs)
-        body.pop("scope", None)
-        body.pop("resource", None)
+    def respond(pairs: Pairs, status: int, body: dict[str, Any]) -> dict[str, Any]:
+        if status == 200:
+            body.pop("scope", None)
+            body.pop("resource", None)
         return body
 
-    idjag.token_response = token_response
-    return app
+    return token_requests(app, JWT_BEARER, respond=respond)
 
 
-@twin("idjag-authorization-details-ignored", RESPONSE, set(), features=True, warns={"IDJAG-4.4.1-RAR"})
+@twin(
+    "idjag-authorization-details-ignored",
+    RESPONSE,
+    set(),
+    features=True,
+    warns={"IDJAG-4.4.1-RAR"},
+    faults=idjag_claims(dropping("authorization_details")),
+)
 def idjag_rar_ignored(app: ASGIApp) -> ASGIApp:
-    idjag_claims(dropping("authorization_details"))
     return app
 
 
-@twin("idjag-cnf-ignored", RESPONSE, {"IDJAG-8.6.1.2.2-CNF-NO-PROOF"}, features=True)
+@twin(
+    "idjag-cnf-ignored", RESPONSE, {"IDJAG-8.6.1.2.2-CNF-NO-PROOF"}, features=True, faults=idjag_claims(dropping("cnf"))
+)
 def idjag_cnf_ignored(app: ASGIApp) -> ASGIApp:
-    idjag_claims(dropping("cnf"))
     return app
 
 
 @twin("idjag-token-unusable", EMA, set(), features=True, warns={"MCP-EMA-RESOURCE"})
 def idjag_token_unusable(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import idjag
-
-    original = idjag.token_response
-
-    def token_response(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        body = original(*args, **kwargs)
-        body["access_token"] = "oauth-conformance-twin-" + str(body["access_token"])[::-1]
+    def respond(pairs: Pairs, status: int, body: dict[str, Any]) -> dict[str, Any]:
+        if status == 200 and "access_token" in body:
+            body["access_token"] = "oauth-conformance-twin-" + str(body["access_token"])[::-1]
         return body
 
-    idjag.token_response = token_response
-    return app
+    return token_requests(app, JWT_BEARER, respond=respond)
 
 
 @twin("idjag-profile-without-jwt-bearer-grant", IDJAG_METADATA, {"IDJAG-7-GRANT-TYPE"}, features=True)
@@ -647,96 +699,117 @@ def idjag_profiles_disclose(app: ASGIApp) -> ASGIApp:
 
 
 # ---------------------------------------------------------------- client assertion twins
-def client_assertion_claims(edit: Callable[[dict[str, Any]], None]) -> None:
-    """Patch the claims a verified client assertion yields (the checks then see the edited ones)."""
-    from oauth_reference.specs.oauth21 import client_auth
-
-    original = client_auth.verify
-
-    def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
-        claims = original(token, jwks, algorithms)
-        edit(claims)
-        return claims
-
-    client_auth.verify = verify
+def client_assertion_claims(edit: ClaimsEdit) -> dict[str, Callable[..., object]]:
+    """The faults of a twin whose client assertion checks see the claims ``edit`` changed."""
+    return {"client-assertion-verify": edited_claims(edit)}
 
 
-@twin("client-assertion-always-refused", CLIENT_ASSERTION, {"RFC7523-2.2-CLIENT-AUTH"}, features=True)
+def no_client_key(verify: Verify, token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
+    return verify(token, {"keys": []}, algorithms)  # the twin trusts no client key
+
+
+@twin(
+    "client-assertion-always-refused",
+    CLIENT_ASSERTION,
+    {"RFC7523-2.2-CLIENT-AUTH"},
+    features=True,
+    faults={"client-assertion-verify": no_client_key},
+)
 def client_assertion_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery.jose import JoseCheckError
-    from oauth_reference.specs.oauth21 import client_auth
-
-    def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
-        raise JoseCheckError("the twin trusts no client key")
-
-    client_auth.verify = verify
     return app
 
 
-@twin("client-assertion-sub-unchecked", CLIENT_ASSERTION, {"RFC7523-3-CLIENT-SUB"}, features=True)
+@twin(
+    "client-assertion-sub-unchecked",
+    CLIENT_ASSERTION,
+    {"RFC7523-3-CLIENT-SUB"},
+    features=True,
+    faults=client_assertion_claims(lambda claims: claims.update(sub=claims.get("iss"))),
+)
 def client_assertion_sub_unchecked(app: ASGIApp) -> ASGIApp:
-    client_assertion_claims(lambda claims: claims.update(sub=claims.get("iss")))
     return app
 
 
-@twin("client-assertion-audience-unchecked", CLIENT_ASSERTION, {"RFC7523-3-CLIENT-AUD"}, features=True)
+@twin(
+    "client-assertion-audience-unchecked",
+    CLIENT_ASSERTION,
+    {"RFC7523-3-CLIENT-AUD"},
+    features=True,
+    faults=client_assertion_claims(lambda claims: claims.update(aud=this_issuer())),
+)
 def client_assertion_audience_unchecked(app: ASGIApp) -> ASGIApp:
     # The issuer is the origin the request came to: the middleware publishes its Host.
-    client_assertion_claims(lambda claims: claims.update(aud=f"http://{requested('__host__')}"))
     return token_requests(app, None)
 
 
-@twin("client-assertion-expiry-unchecked", CLIENT_ASSERTION, {"RFC7523-3-CLIENT-EXP"}, features=True)
+@twin(
+    "client-assertion-expiry-unchecked",
+    CLIENT_ASSERTION,
+    {"RFC7523-3-CLIENT-EXP"},
+    features=True,
+    faults=client_assertion_claims(lambda claims: claims.update(exp=int(time.time()) + 60)),
+)
 def client_assertion_expiry_unchecked(app: ASGIApp) -> ASGIApp:
-    client_assertion_claims(lambda claims: claims.update(exp=int(time.time()) + 60))
     return app
 
 
-@twin("client-assertion-signature-unverified", CLIENT_ASSERTION, {"RFC7523-3-CLIENT-SIG"}, features=True)
+@twin(
+    "client-assertion-signature-unverified",
+    CLIENT_ASSERTION,
+    {"RFC7523-3-CLIENT-SIG"},
+    features=True,
+    faults={"client-assertion-verify": unverified_claims},
+)
 def client_assertion_signature_unverified(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery.jose import unverified
-    from oauth_reference.specs.oauth21 import client_auth
-
-    def verify(token: str, jwks: dict[str, Any], algorithms: tuple[str, ...]) -> dict[str, Any]:
-        return unverified(token)[1]
-
-    client_auth.verify = verify
     return app
 
 
 @twin("client-assertion-invalid-request", CLIENT_ASSERTION, {"RFC7523-3.2-INVALID-CLIENT"}, features=True)
 def client_assertion_invalid_request(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidRequestError
-    from oauth_reference.specs.oauth21 import client_auth
+    """Client authentication failures are answered 400 invalid_request, not invalid_client."""
 
-    client_auth.InvalidClientError = InvalidRequestError  # type: ignore[misc]
-    return app
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        if b'"invalid_client"' not in body:
+            return status, headers, body
+        return 400, headers, body.replace(b'"invalid_client"', b'"invalid_request"')
+
+    return rewrite(app, path_is("/oauth/token", "POST"), change)
 
 
 # --------------------------------------------------------------------------------- CIMD twins
-def document_clients(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    from oauth_reference.specs import cimd
-
-    cimd.document_client = wrap(cimd.document_client)
+Fetch = Callable[..., Awaitable[Any]]  # the reference's fetch: (url, *, limit, policy) -> Fetched
 
 
-def fetches(wrap: Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]) -> None:
-    from oauth_reference.specs import cimd
+def fetching(hook: Callable[..., Awaitable[Any]]) -> dict[str, Callable[..., object]]:
+    """The faults of a twin that fetches metadata documents with ``hook(fetch, url, **kwargs)``,
+    ``fetch`` being the reference's own fetch (its answer has ``status``, ``headers``, ``body``)."""
+    return {"cimd-fetch": hook}
 
-    cimd.fetch = wrap(cimd.fetch)
+
+def documents(edit: Callable[[Any, str], Any]) -> dict[str, Callable[..., object]]:
+    """The faults of a twin that reads each fetched document as ``edit(document, url)`` (a document
+    that is not JSON is left as it came)."""
+
+    async def hook(fetch: Fetch, url: str, **kwargs: Any) -> Any:
+        fetched = await fetch(url, **kwargs)
+        try:
+            doc = orjson.loads(fetched.body)
+        except orjson.JSONDecodeError:
+            return fetched
+        return dataclasses.replace(fetched, body=orjson.dumps(edit(doc, url)))
+
+    return fetching(hook)
 
 
-@twin("cimd-documents-refused", ("cimd.test_flow",), {"CIMD-5-METADATA"}, features=True, warns={"CIMD-4-CODE-FLOW"})
+@twin(
+    "cimd-documents-refused",
+    ("cimd.test_flow",),
+    {"CIMD-5-METADATA"},
+    features=True,
+    warns={"CIMD-4-CODE-FLOW"},
+    faults=documents(lambda doc, url: []),  # every document is read as one that is not an object
+)
 def cimd_documents_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.cimd import CimdError
-
-    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-        def document_client(doc: Any, url: str, options: Any) -> Any:
-            raise CimdError("the twin accepts no document")
-
-        return document_client
-
-    document_clients(wrap)
     return app
 
 
@@ -751,67 +824,79 @@ def cimd_flag_missing(app: ASGIApp) -> ASGIApp:
 
 @twin("cimd-code-not-bound-to-its-client", ("cimd.test_flow",), {"CIMD-4-CODE-BINDING"}, features=True)
 def cimd_code_unbound(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import grants
-
-    original = grants.load
-
-    async def load(storage: Any, user_id: str, grant_id: str) -> Any:
-        found = await original(storage, user_id, grant_id)
-        asker = requested("client_id")
-        if found is not None and asker.startswith("https://") and found[0].client_id.startswith("https://"):
-            return dataclasses.replace(found[0], client_id=asker), found[1]
-        return found
-
-    grants.load = load
-    return token_requests(app, None)
+    return redeemed_by_its_client(app)
 
 
-@twin("cimd-url-rules-unchecked", ("cimd.test_client_ids",), set(), features=True, warns={"CIMD-3-URL-RULES"})
+@twin(
+    "cimd-url-rules-unchecked",
+    ("cimd.test_client_ids",),
+    set(),
+    features=True,
+    warns={"CIMD-3-URL-RULES"},
+    faults={"cimd-url-rules-unchecked"},
+)
 def cimd_url_rules_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import cimd
-
-    cimd.client_id_problem = lambda client_id: None if client_id.startswith("https://") else "https only"
     return app
 
 
-@twin("cimd-unspecified-address-fetched", ("cimd.test_client_ids",), {"CIMD-6.5-SSRF-CLIENT-ID"}, features=True)
+async def unspecified_reached(fetch: Fetch, url: str, **kwargs: Any) -> Any:
+    # Connecting to 0.0.0.0 reaches this machine: the fetch goes where such a connection would.
+    parts = urlsplit(url)
+    if parts.hostname == "0.0.0.0":  # noqa: S104
+        url = urlunsplit(parts._replace(netloc=parts.netloc.replace("0.0.0.0", "127.0.0.1", 1)))  # noqa: S104
+    return await fetch(url, **kwargs)
+
+
+@twin(
+    "cimd-unspecified-address-fetched",
+    ("cimd.test_client_ids",),
+    {"CIMD-6.5-SSRF-CLIENT-ID"},
+    features=True,
+    faults=fetching(unspecified_reached),
+)
 def cimd_unspecified_fetched(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import fetch
-
-    original = fetch.special_use
-    fetch.special_use = lambda address: not address.is_unspecified and original(address)
     return app
 
 
-@twin("cimd-any-status-accepted", ("cimd.test_responses",), {"CIMD-4-ONLY-200"}, features=True)
+async def any_status(fetch: Fetch, url: str, **kwargs: Any) -> Any:
+    fetched = await fetch(url, **kwargs)
+    if fetched.status != 200 and not 300 <= fetched.status < 400:
+        return dataclasses.replace(fetched, status=200)
+    return fetched
+
+
+@twin(
+    "cimd-any-status-accepted",
+    ("cimd.test_responses",),
+    {"CIMD-4-ONLY-200"},
+    features=True,
+    faults=fetching(any_status),
+)
 def cimd_any_status(app: ASGIApp) -> ASGIApp:
-    def wrap(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def fetch(url: str, **kwargs: Any) -> Any:
-            fetched = await original(url, **kwargs)
-            if fetched.status != 200 and not 300 <= fetched.status < 400:
-                return dataclasses.replace(fetched, status=200)
-            return fetched
-
-        return fetch
-
-    fetches(wrap)
     return app
 
 
-@twin("cimd-redirects-followed", ("cimd.test_responses",), {"CIMD-4-NO-REDIRECTS"}, features=True)
+async def redirects_followed(fetch: Fetch, url: str, **kwargs: Any) -> Any:
+    fetched = await fetch(url, **kwargs)
+    location = fetched.headers.get("location")
+    if 300 <= fetched.status < 400 and location:
+        return await fetch(location, **kwargs)
+    return fetched
+
+
+@twin(
+    "cimd-redirects-followed",
+    ("cimd.test_responses",),
+    {"CIMD-4-NO-REDIRECTS"},
+    features=True,
+    faults=fetching(redirects_followed),
+)
 def cimd_redirects_followed(app: ASGIApp) -> ASGIApp:
-    def wrap(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def fetch(url: str, **kwargs: Any) -> Any:
-            fetched = await original(url, **kwargs)
-            location = fetched.headers.get("location")
-            if 300 <= fetched.status < 400 and location:
-                return await original(location, **kwargs)
-            return fetched
-
-        return fetch
-
-    fetches(wrap)
     return app
+
+
+def client_id_is_the_url(doc: Any, url: str) -> Any:
+    return {**doc, "client_id": url} if isinstance(doc, dict) and isinstance(doc.get("client_id"), str) else doc
 
 
 @twin(
@@ -819,18 +904,18 @@ def cimd_redirects_followed(app: ASGIApp) -> ASGIApp:
     ("cimd.test_document_content", *MCP_CIMD),
     {"CIMD-4.1-CLIENT-ID-MATCH", "MCP-CIMD-CLIENT-ID"},
     features=True,
+    faults=documents(client_id_is_the_url),
 )
 def cimd_client_id_not_compared(app: ASGIApp) -> ASGIApp:
-    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-        def document_client(doc: Any, url: str, options: Any) -> Any:
-            if isinstance(doc, dict) and isinstance(doc.get("client_id"), str):
-                doc = {**doc, "client_id": url}
-            return original(doc, url, options)
-
-        return document_client
-
-    document_clients(wrap)
     return app
+
+
+def patched_up(doc: Any, url: str) -> Any:
+    from oauth_conformance.profile import DEFAULT_REDIRECT_URI
+
+    if not isinstance(doc, dict):
+        doc = {"client_name": "patched up", "redirect_uris": [DEFAULT_REDIRECT_URI]}
+    return {"client_id": url, **doc}
 
 
 @twin(
@@ -838,69 +923,66 @@ def cimd_client_id_not_compared(app: ASGIApp) -> ASGIApp:
     ("cimd.test_document_content", *MCP_CIMD),
     {"CIMD-4.1-JSON", "MCP-CIMD-DOCUMENT"},
     features=True,
+    faults=documents(patched_up),
 )
 def cimd_broken_documents(app: ASGIApp) -> ASGIApp:
-    from oauth_conformance.profile import DEFAULT_REDIRECT_URI
-
-    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-        def document_client(doc: Any, url: str, options: Any) -> Any:
-            if not isinstance(doc, dict):
-                doc = {"client_name": "patched up", "redirect_uris": [DEFAULT_REDIRECT_URI]}
-            doc = {"client_id": url, **doc}
-            return original(doc, url, options)
-
-        return document_client
-
-    document_clients(wrap)
     return app
 
 
-@twin("cimd-shared-secret-accepted", ("cimd.test_document_content",), {"CIMD-4.1-NO-SYMMETRIC"}, features=True)
+SECRET_MEMBERS = ("client_secret", "client_secret_expires_at", "token_endpoint_auth_method")
+
+
+def secret_dropped(doc: Any, url: str) -> Any:
+    """A document's shared secret (and secret method) is dropped: the client becomes a public one."""
+    if not isinstance(doc, dict):
+        return doc
+    method = str(doc.get("token_endpoint_auth_method", "none"))
+    if not method.startswith("client_secret") and "client_secret" not in doc:
+        return doc
+    return {k: v for k, v in doc.items() if k not in SECRET_MEMBERS}
+
+
+@twin(
+    "cimd-shared-secret-accepted",
+    ("cimd.test_document_content",),
+    {"CIMD-4.1-NO-SYMMETRIC"},
+    features=True,
+    faults=documents(secret_dropped),
+)
 def cimd_shared_secret(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import crypto
+    """A document client with a shared secret is served: its secret is dropped from the document,
+    and from the requests that present it."""
 
-    secret_members = ("client_secret", "client_secret_expires_at", "token_endpoint_auth_method")
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/oauth/token":
+            body = await read_body(receive)
+            pairs = form_of(body)
+            client_id = presented(scope, pairs).client_id or ""
+            if client_id.startswith("https://"):
+                pairs = [*without("client_id", "client_secret")(pairs), ("client_id", client_id)]
+                scope = with_header(scope, b"authorization", None)
+            await send_answer(send, await run(app, scope, encode(pairs)))
+            return
+        await app(scope, receive, send)
 
-    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-        def document_client(doc: Any, url: str, options: Any) -> Any:
-            if not isinstance(doc, dict):
-                return original(doc, url, options)
-            method = doc.get("token_endpoint_auth_method", "none")
-            if not str(method).startswith("client_secret") and "client_secret" not in doc:
-                return original(doc, url, options)
-            client = original({k: v for k, v in doc.items() if k not in secret_members}, url, options)
-            client.token_endpoint_auth_method = (
-                "client_secret_basic" if method == "client_secret_basic" else "client_secret_post"
-            )
-            client.client_secret_hash = crypto.sha256_hex(
-                str(doc.get("client_secret", "oauth-conformance-shared-secret"))
-            )
-            return client
-
-        return document_client
-
-    document_clients(wrap)
-    return app
+    return wrapped
 
 
 @twin("cimd-errors-cached", ("cimd.test_caching",), {"CIMD-4.4-NO-ERROR-CACHE"}, features=True)
 def cimd_errors_cached(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import cimd
+    """A client_id whose authorization request was refused is refused again, unfetched."""
+    refused: dict[str, Answer] = {}
 
-    original = cimd.resolve
-    failures: dict[str, Exception] = {}
+    async def handle(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:
+        client_id = first(query_of(scope), "client_id") or ""
+        if client_id in refused:
+            return refused[client_id]
+        answer = await forward(scope, body)
+        if client_id.startswith("https://") and answer[0] == 400:
+            refused[client_id] = answer
+        return answer
 
-    async def resolve(core: Any, client_id: str) -> Any:
-        if client_id in failures:
-            raise failures[client_id]
-        try:
-            return await original(core, client_id)
-        except cimd.CimdError as exc:
-            failures[client_id] = exc
-            raise
-
-    cimd.resolve = resolve
-    return app
+    return intercept(app, path_is("/authorize", "GET"), handle)
 
 
 @twin(
@@ -908,35 +990,20 @@ def cimd_errors_cached(app: ASGIApp) -> ASGIApp:
     ("cimd.test_document_content", *MCP_CIMD),
     {"CIMD-4.5-REDIRECT-EXACT", "MCP-CIMD-REDIRECT-URIS"},
     features=True,
+    faults={"redirect-uri-match": lambda match, requested, registered: True},
 )
 def cimd_redirect_uri_unchecked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
-
-    authorization.find_registered = lambda requested, registered: requested if registered else None
     return app
 
 
-@twin("cimd-private-key-jwt-unenforced", ("cimd.test_client_auth",), {"CIMD-6.2-PKJWT"}, features=True)
+@twin(
+    "cimd-private-key-jwt-unenforced",
+    ("cimd.test_client_auth",),
+    {"CIMD-6.2-PKJWT"},
+    features=True,
+    faults={"private-key-jwt-optional"},
+)
 def cimd_private_key_jwt_unenforced(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_store as clients
-    from oauth_reference.errors import InvalidClientError
-    from oauth_reference.specs.oauth21 import client_auth
-
-    original = client_auth.authenticate
-
-    async def authenticate(core: Any, request: Any, form: Any) -> Any:
-        try:
-            return await original(core, request, form)
-        except InvalidClientError:
-            credentials = client_auth.read_credentials(request, form)
-            if credentials.method != "none" or not (credentials.client_id or "").startswith("https://"):
-                raise
-            found = await clients.lookup(core, credentials.client_id or "")
-            if found is None or found.token_endpoint_auth_method != "private_key_jwt":
-                raise
-            return found
-
-    client_auth.authenticate = authenticate
     return app
 
 
@@ -977,31 +1044,12 @@ def exchange_unknown_audience_invalid_request(app: ASGIApp) -> ASGIApp:
     note="a token exchange naming a confidential client_id is served without the client's credentials",
 )
 def exchange_without_client_authentication(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_store as clients
-    from oauth_reference.errors import InvalidClientError
-    from oauth_reference.specs.oauth21 import client_auth
+    clients = Clients()
 
-    original = client_auth.authenticate
+    def condition(scope: Scope, pairs: Pairs) -> bool:
+        return first(pairs, "grant_type") == TOKEN_EXCHANGE and presented(scope, pairs).method == "none"
 
-    async def authenticate(core: Any, request: Any, form: Any) -> Any:
-        try:
-            return await original(core, request, form)
-        except InvalidClientError:
-            credentials = client_auth.read_credentials(request, form)
-            if form.get("grant_type") != TOKEN_EXCHANGE or credentials.method != "none":
-                raise
-            found = await clients.lookup(core, credentials.client_id or "")
-            if found is None:
-                raise
-            return found
-
-    patch(client_auth, "authenticate", authenticate)
-    return app
-
-
-# The ID-JAG grant's props key, and the refresh token the twin added to its grant (per request).
-_PROPS_KEY: contextvars.ContextVar[Any] = contextvars.ContextVar("twin_idjag_props_key", default=None)
-_REFRESH: contextvars.ContextVar[str | None] = contextvars.ContextVar("twin_idjag_refresh", default=None)
+    return let_through(app, clients, condition)
 
 
 @twin(
@@ -1010,46 +1058,38 @@ _REFRESH: contextvars.ContextVar[str | None] = contextvars.ContextVar("twin_idja
     set(),
     warns={"IDJAG-4.4.3-NO-RT"},
     features=True,
-    note="the ID-JAG grant gets a working refresh token (until the grant expires), as the code grant does",
+    note="the ID-JAG grant gets a working refresh token (until the grant's access token expires)",
 )
 def idjag_refresh_token_issued(app: ASGIApp) -> ASGIApp:
-    from types import SimpleNamespace
+    """An ID-JAG's token response carries a refresh token; refreshing with it exchanges (RFC 8693)
+    the grant's latest access token for a new one, and rotates the refresh token."""
+    latest: dict[str, str] = {}  # refresh token -> the access token it renews
 
-    from oauth_reference.machinery import crypto
-    from oauth_reference.machinery import grants
-    from oauth_reference.specs import idjag
+    def refresh_token_for(access_token: str) -> str:
+        token = "oauth-conformance-twin-rt-" + secrets.token_urlsafe(24)
+        latest[token] = access_token
+        return token
 
-    def encrypt_new_props(props: Any) -> Any:
-        key, encrypted = grants.encrypt_new_props(props)
-        _PROPS_KEY.set(key)
-        return key, encrypted
+    async def handle(scope: Scope, pairs: Pairs, forward: Callable[[Scope, Pairs], Awaitable[Answer]]) -> Answer:
+        given = first(pairs, "refresh_token") if first(pairs, "grant_type") == "refresh_token" else None
+        if given in latest:
+            exchange = [(k, v) for k, v in pairs if k not in ("grant_type", "refresh_token")]
+            exchange += [
+                ("grant_type", TOKEN_EXCHANGE),
+                ("subject_token", latest.pop(given or "")),
+                ("subject_token_type", ACCESS_TOKEN),
+            ]
+            pairs = exchange
+        answer = await forward(scope, pairs)
+        data = json_of(answer)
+        renewing = given is not None and first(pairs, "grant_type") == TOKEN_EXCHANGE
+        if answer[0] == 200 and data is not None and (first(pairs, "grant_type") == JWT_BEARER or renewing):
+            data.pop("issued_token_type", None)
+            data["refresh_token"] = refresh_token_for(str(data["access_token"]))
+            return with_json(answer, data)
+        return answer
 
-    def grant_writes(grant: Any) -> Any:
-        key = _PROPS_KEY.get()
-        if key is not None and grant.refresh_token_id is None:
-            _PROPS_KEY.set(None)
-            refresh_token = grants.new_token(grant.user_id, grant.id)
-            grant.refresh_token_id = crypto.sha256_hex(refresh_token)
-            grant.refresh_token_wrapped_key = crypto.wrap_key(key, refresh_token)
-            _REFRESH.set(refresh_token)
-        return grants.grant_writes(grant)
-
-    proxy = SimpleNamespace(**{name: getattr(grants, name) for name in dir(grants) if not name.startswith("__")})
-    proxy.encrypt_new_props = encrypt_new_props
-    proxy.grant_writes = grant_writes
-    patch(idjag, "grants", proxy)
-    original = vars(idjag)["token_response"]
-
-    def token_response(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        body: dict[str, Any] = original(*args, **kwargs)
-        refresh_token = _REFRESH.get()
-        if refresh_token is not None:
-            _REFRESH.set(None)
-            body["refresh_token"] = refresh_token
-        return body
-
-    patch(idjag, "token_response", token_response)
-    return app
+    return on_token(app, handle)
 
 
 @twin(
@@ -1065,6 +1105,18 @@ def idjag_public_clients_allowed(app: ASGIApp) -> ASGIApp:
     return app
 
 
+REPLAY_MARKERS = "idjag-jti:"  # the storage schema's ID-JAG replay markers (reference/README.md)
+
+
+class ForgetfulOfAssertions(SQLiteStorage):
+    """A store that never writes an ID-JAG's replay marker (nor waits for its absence)."""
+
+    async def commit(self, writes: Sequence[Write], *, expect: Mapping[str, int | None] | None = None) -> bool:
+        kept = [w for w in writes if not (isinstance(w, Put) and w.key.startswith(REPLAY_MARKERS))]
+        conditions = {k: v for k, v in (expect or {}).items() if not k.startswith(REPLAY_MARKERS)}
+        return await super().commit(kept, expect=conditions)
+
+
 @twin(
     "jwt-bearer-replay-not-recorded",
     GRANT,
@@ -1072,20 +1124,32 @@ def idjag_public_clients_allowed(app: ASGIApp) -> ASGIApp:
     warns={"RFC7523-3-REPLAY"},
     features=True,
     note="the jti replay marker is never written, so the same assertion works again (a MAY: a warning)",
+    storage=lambda path, clock: ForgetfulOfAssertions(path, clock),
 )
 def jwt_bearer_replay_not_recorded(app: ASGIApp) -> ASGIApp:
-    import secrets
-
-    from oauth_reference.machinery.storage import Put
-    from oauth_reference.specs import idjag
-
-    def put(key: str, *args: Any, **kwargs: Any) -> Put:
-        if key.startswith("idjag-jti:"):
-            key = f"twin-forgotten:{secrets.token_hex(16)}"  # written, but never where the check looks
-        return Put(key, *args, **kwargs)
-
-    patch(idjag, "Put", put)
     return app
+
+
+def cached_by_origin_hook() -> Callable[..., Awaitable[Any]]:
+    by_origin: dict[str, Any] = {}
+
+    async def hook(fetch: Fetch, url: str, **kwargs: Any) -> Any:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in by_origin:
+            by_origin[origin] = await fetch(url, **kwargs)
+            return by_origin[origin]
+        known = by_origin[origin]  # never fetched: the origin's first document, as this URL's
+        try:
+            doc = orjson.loads(known.body)
+        except orjson.JSONDecodeError:
+            return known
+        return dataclasses.replace(known, body=orjson.dumps(client_id_is_the_url(doc, url)), url=url)
+
+    return hook
+
+
+cached_by_origin = cached_by_origin_hook()
 
 
 @twin(
@@ -1095,28 +1159,14 @@ def jwt_bearer_replay_not_recorded(app: ASGIApp) -> ASGIApp:
     warns={"CIMD-4-FETCH"},
     features=True,
     note="documents are cached per origin: a new URL on a known host is never fetched",
+    faults=fetching(cached_by_origin),
 )
 def cimd_cached_by_origin(app: ASGIApp) -> ASGIApp:
-    from urllib.parse import urlsplit
-
-    from oauth_reference.specs import cimd
-
-    original = cimd.resolve
-    by_origin: dict[str, Any] = {}
-
-    async def resolve(core: Any, client_id: str) -> Any:
-        if cimd.client_id_problem(client_id) is not None:
-            return await original(core, client_id)
-        parts = urlsplit(client_id)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin in by_origin:
-            return dataclasses.replace(by_origin[origin], client_id=client_id)
-        client = await original(core, client_id)
-        by_origin[origin] = client
-        return client
-
-    patch(cimd, "resolve", resolve)
     return app
+
+
+async def slow_fetch_awaited(fetch: Fetch, url: str, **kwargs: Any) -> Any:
+    return await fetch(url, **{**kwargs, "policy": dataclasses.replace(kwargs["policy"], timeout=30.0)})
 
 
 @twin(
@@ -1126,17 +1176,14 @@ def cimd_cached_by_origin(app: ASGIApp) -> ASGIApp:
     warns={"CIMD-4.3-FETCH-FAIL"},
     features=True,
     note="a 30-second fetch timeout: a document that trickles in holds the authorization request",
+    faults=fetching(slow_fetch_awaited),
 )
 def cimd_slow_fetch_awaited(app: ASGIApp) -> ASGIApp:
-    def wrap(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def fetch(url: str, **kwargs: Any) -> Any:
-            kwargs["policy"] = dataclasses.replace(kwargs["policy"], timeout=30.0)
-            return await original(url, **kwargs)
-
-        return fetch
-
-    fetches(wrap)
     return app
+
+
+async def no_size_limit(fetch: Fetch, url: str, **kwargs: Any) -> Any:
+    return await fetch(url, **{**kwargs, "limit": 100_000_000})
 
 
 @twin(
@@ -1146,16 +1193,18 @@ def cimd_slow_fetch_awaited(app: ASGIApp) -> ASGIApp:
     warns={"CIMD-6.6-MAX-SIZE"},
     features=True,
     note="documents are read up to 100 MB",
+    faults=fetching(no_size_limit),
 )
 def cimd_no_size_limit(app: ASGIApp) -> ASGIApp:
-    def wrap(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def fetch(url: str, **kwargs: Any) -> Any:
-            return await original(url, **{**kwargs, "limit": 100_000_000})
-
-        return fetch
-
-    fetches(wrap)
     return app
+
+
+async def cached_for_a_day(fetch: Fetch, url: str, **kwargs: Any) -> Any:
+    fetched = await fetch(url, **kwargs)
+    if fetched.status != 200:
+        return fetched
+    headers = httpx.Headers({**fetched.headers, "cache-control": "max-age=86400"})
+    return dataclasses.replace(fetched, headers=headers)
 
 
 @twin(
@@ -1165,11 +1214,9 @@ def cimd_no_size_limit(app: ASGIApp) -> ASGIApp:
     warns={"CIMD-4.4-HTTP-CACHE"},
     features=True,
     note="every valid document is cached for a day, whatever its Cache-Control says",
+    faults=fetching(cached_for_a_day),
 )
 def cimd_cache_control_ignored(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import cimd
-
-    patch(cimd, "cache_lifetime", lambda headers, cap: cap)
     return app
 
 
@@ -1199,33 +1246,31 @@ def cimd_client_host_hidden(app: ASGIApp) -> ASGIApp:
     note="dynamic registration hands out client ids such as https://clients.reference.invalid/<random>",
 )
 def cimd_registered_ids_look_like_urls(app: ASGIApp) -> ASGIApp:
-    from types import SimpleNamespace
+    """Registered clients are told ids of the form https://clients.reference.invalid/<id>; the twin
+    puts the reference's own id back in every request that names one (so nothing is fetched)."""
+    prefix = "https://clients.reference.invalid/"
 
-    from oauth_reference import client_store as clients
-    from oauth_reference.machinery import crypto
-    from oauth_reference.machinery import records
-    from oauth_reference.machinery.records import ClientInfo
+    def real(client_id: str) -> str:
+        return client_id[len(prefix) :] if client_id.startswith(prefix) else client_id
 
-    def random_string(length: int) -> str:
-        value = crypto.random_string(length)
-        return f"https://clients.reference.invalid/{value}" if length == clients.CLIENT_ID_LENGTH else value
+    def named(pairs: Pairs) -> Pairs:
+        return [(k, real(v) if k == "client_id" else v) for k, v in pairs]
 
-    proxy = SimpleNamespace(**{name: getattr(crypto, name) for name in dir(crypto) if not name.startswith("__")})
-    proxy.random_string = random_string
-    patch(clients, "crypto", proxy)
-    original = clients.lookup
+    async def handle(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:
+        scope = with_query(scope, named(query_of(scope)))
+        value = header(scope, b"authorization") or ""
+        if value[:6].lower() == "basic ":
+            given = presented(scope, [])
+            scope = with_header(scope, b"authorization", basic(real(given.client_id or ""), given.secret or ""))
+        if scope["path"] == "/oauth/token":
+            body = encode(named(form_of(body)))
+        answer = await forward(scope, body)
+        data = json_of(answer)
+        if scope["path"] == "/oauth/register" and answer[0] == 201 and data is not None:
+            return with_json(answer, {**data, "client_id": prefix + str(data["client_id"])})
+        return answer
 
-    async def lookup(core: Any, client_id: str) -> Any:
-        # Registered clients first: their ids look like document URLs, but nothing is fetched for them.
-        entry = await core.storage.get(records.client_key(client_id))
-        if entry is None:
-            return await original(core, client_id)
-        client = records.load(ClientInfo, entry.value)
-        expires = client.registration_expires_at
-        return None if expires is not None and expires <= core.now() else client
-
-    patch(clients, "lookup", lookup)
-    return app
+    return intercept(app, lambda scope: True, handle)
 
 
 @twin(
@@ -1248,11 +1293,9 @@ def mcp_cimd_unsupported(app: ASGIApp) -> ASGIApp:
     warns={"CIMD-6.5-SSRF-EMBEDDED"},
     features=True,
     note="fetches reach any address, special-use ones included (0.0.0.0 reaches the fixture host)",
+    faults={"fetch-any-address"},
 )
 def cimd_embedded_urls_fetched_anywhere(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import fetch
-
-    patch(fetch, "special_use", lambda address: False)
     return app
 
 

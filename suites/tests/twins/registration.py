@@ -7,31 +7,64 @@ every RFC 7592 MUST), and break one behaviour of that layer each.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
-from oauth_reference.core import Core
+from oauth_reference import ClientInfo
+from oauth_reference import OAuthError
 from oauth_reference.machinery.asgi import ASGIApp
-from oauth_reference.machinery.asgi import Message
 from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import helpers
 from suites.tests.twins import twin
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import Answer
+from suites.tests.twins.wire import Clients
+from suites.tests.twins.wire import Forward
+from suites.tests.twins.wire import Pairs
+from suites.tests.twins.wire import form_of
+from suites.tests.twins.wire import intercept
+from suites.tests.twins.wire import json_of
+from suites.tests.twins.wire import on_token
+from suites.tests.twins.wire import presented
+from suites.tests.twins.wire import read_body
+from suites.tests.twins.wire import replay
+from suites.tests.twins.wire import with_json
 
 REGISTER = "/oauth/register"
+TOKEN = "/oauth/token"
 AS_METADATA = "/.well-known/oauth-authorization-server"
 SPECS = ("rfc7591",)
+# The client metadata of RFC 7591 section 2 (and OpenID's application_type), as registrations echo it.
+CLIENT_METADATA = (
+    "redirect_uris",
+    "token_endpoint_auth_method",
+    "grant_types",
+    "response_types",
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "policy_uri",
+    "tos_uri",
+    "jwks_uri",
+    "jwks",
+    "contacts",
+    "scope",
+    "software_id",
+    "software_version",
+    "application_type",
+)
 
 
 def registration(app: ASGIApp, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> ASGIApp:
@@ -45,18 +78,32 @@ def registration(app: ASGIApp, edit: Callable[[dict[str, Any]], dict[str, Any]])
     return rewrite(app, path_is(REGISTER, "POST"), change)
 
 
-def wrap_validation(wrapper: Callable[[Callable[..., dict[str, Any]], dict[str, Any], Any], dict[str, Any]]) -> None:
-    """Replace clients.validate_metadata for registrations (in the twin's process only)."""
-    from oauth_reference import client_store as clients
+Registering = Callable[[dict[str, Any]], Awaitable[Answer]]  # the reference's registration endpoint
 
-    original = clients.validate_metadata
 
-    def patched(meta: Any, options: Any, *, registration: bool, partial: bool = False) -> dict[str, Any]:
-        if not registration:
-            return original(meta, options, registration=registration, partial=partial)
-        return wrapper(lambda m: original(m, options, registration=True, partial=partial), dict(meta), options)
+def on_registrations(app: ASGIApp, handle: Callable[[dict[str, Any], Registering], Awaitable[Answer]]) -> ASGIApp:
+    """``handle(metadata, register)`` answers each registration request that is a JSON object;
+    ``register(metadata)`` runs the reference's registration endpoint on (other) metadata."""
 
-    clients.validate_metadata = patched
+    async def handler(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        try:
+            meta = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            meta = None
+        if not isinstance(meta, dict):
+            return await forward(scope, body)
+
+        async def register(metadata: dict[str, Any]) -> Answer:
+            return await forward(scope, orjson.dumps(metadata))
+
+        return await handle(meta, register)
+
+    return intercept(app, path_is(REGISTER, "POST"), handler)
+
+
+# The refusal the reference gives a registration it cannot accept (400 invalid_client_metadata),
+# brought about by an authentication method it does not know.
+REFUSED = {"token_endpoint_auth_method": "refused-by-this-server"}
 
 
 # ---------------------------------------------------------------------------------- RFC 7591
@@ -89,12 +136,20 @@ def secret_without_expiry(app: ASGIApp) -> ASGIApp:
 
 @twin("registration-shared-secret", SPECS, {"RFC7591-3.2.1-SECRET-UNIQUE"})
 def shared_secret(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_store as clients
-    from oauth_reference.machinery import crypto
-
+    """Every client gets the same secret (and it works: the twin sends each client's real one on)."""
     secret = "the-same-secret-for-every-client-0123456789"
-    clients.new_secret = lambda: (secret, crypto.sha256_hex(secret))
-    return app
+    clients = Clients()
+
+    async def handle(scope: Scope, pairs: Pairs, forward: Callable[[Scope, Pairs], Awaitable[Answer]]) -> Answer:
+        given = presented(scope, pairs)
+        if given.secret == secret and given.client_id in clients.known:
+            scope, pairs = clients.authenticate_as(scope, pairs, given.client_id)
+        return await forward(scope, pairs)
+
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        return {**doc, "client_secret": secret} if "client_secret" in doc else doc
+
+    return on_token(registration(clients.observe(app), edit), handle)
 
 
 @twin("registration-secret-for-public-clients", SPECS, set(), warns={"RFC7591-2-PUBLIC-NO-SECRET"})
@@ -126,58 +181,44 @@ def drops_grant_types(app: ASGIApp) -> ASGIApp:
 
 @twin("registration-rejects-omitted-auth-method", SPECS, set(), warns={"RFC7591-2-DEFAULTS"})
 def rejects_omitted_auth_method(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidClientMetadataError
+    async def handle(meta: dict[str, Any], register: Registering) -> Answer:
+        return await register(meta if "token_endpoint_auth_method" in meta else {**meta, **REFUSED})
 
-    def wrapper(validate: Callable[..., dict[str, Any]], meta: dict[str, Any], options: Any) -> dict[str, Any]:
-        if "token_endpoint_auth_method" not in meta:
-            raise InvalidClientMetadataError("token_endpoint_auth_method is required")
-        return validate(meta)
-
-    wrap_validation(wrapper)
-    return app
+    return on_registrations(app, handle)
 
 
 @twin("registration-rejects-unknown-metadata", SPECS, {"RFC7591-2-IGNORE-UNKNOWN"})
 def rejects_unknown_metadata(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidClientMetadataError
-    from oauth_reference.specs import rfc7591
+    known = {*CLIENT_METADATA, "software_statement"}
 
-    known = {*rfc7591._ECHO, "software_statement"}
+    async def handle(meta: dict[str, Any], register: Registering) -> Answer:
+        return await register({**meta, **REFUSED} if set(meta) - known else meta)
 
-    def wrapper(validate: Callable[..., dict[str, Any]], meta: dict[str, Any], options: Any) -> dict[str, Any]:
-        unknown = sorted(set(meta) - known)
-        if unknown:
-            raise InvalidClientMetadataError(f"unknown client metadata: {unknown[0]}")
-        return validate(meta)
-
-    wrap_validation(wrapper)
-    return app
+    return on_registrations(app, handle)
 
 
 @twin("registration-keeps-jwks-and-jwks-uri", SPECS, {"RFC7591-2-JWKS-XOR"})
 def keeps_jwks_and_jwks_uri(app: ASGIApp) -> ASGIApp:
-    def wrapper(validate: Callable[..., dict[str, Any]], meta: dict[str, Any], options: Any) -> dict[str, Any]:
+    async def handle(meta: dict[str, Any], register: Registering) -> Answer:
         if meta.get("jwks") is None or meta.get("jwks_uri") is None:
-            return validate(meta)
-        out = validate({k: v for k, v in meta.items() if k != "jwks"})
-        out["jwks"] = meta["jwks"]
-        return out
+            return await register(meta)
+        answer = await register({k: v for k, v in meta.items() if k != "jwks"})
+        info = json_of(answer)
+        return with_json(answer, {**info, "jwks": meta["jwks"]}) if answer[0] == 201 and info else answer
 
-    wrap_validation(wrapper)
-    return app
+    return on_registrations(app, handle)
 
 
 @twin("registration-code-client-without-redirect-uris", SPECS, {"RFC7591-5-REDIRECT-REQUIRED"})
 def code_client_without_redirect_uris(app: ASGIApp) -> ASGIApp:
-    def wrapper(validate: Callable[..., dict[str, Any]], meta: dict[str, Any], options: Any) -> dict[str, Any]:
-        if not meta.get("redirect_uris"):
-            out = validate({**meta, "redirect_uris": ["https://placeholder.invalid/cb"]})
-            out["redirect_uris"] = []
-            return out
-        return validate(meta)
+    async def handle(meta: dict[str, Any], register: Registering) -> Answer:
+        if meta.get("redirect_uris"):
+            return await register(meta)
+        answer = await register({**meta, "redirect_uris": ["https://placeholder.invalid/cb"]})
+        info = json_of(answer)
+        return with_json(answer, {**info, "redirect_uris": []}) if answer[0] == 201 and info else answer
 
-    wrap_validation(wrapper)
-    return app
+    return on_registrations(app, handle)
 
 
 @twin(
@@ -186,11 +227,22 @@ def code_client_without_redirect_uris(app: ASGIApp) -> ASGIApp:
     {"RFC7591-5-REDIRECT-CLASS", "MCP-COMM-REDIRECT"},
 )
 def remote_http_redirect_uri(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_store as clients
+    """A remote http redirect URI registers: it is sent on as https, and answered as it came."""
 
-    original = clients.redirect_uri_problem
-    clients.redirect_uri_problem = lambda uri: None if uri.startswith("http://") else original(uri)
-    return app
+    def remote_http(uri: object) -> bool:
+        host = urlsplit(str(uri)).hostname or ""
+        return str(uri).startswith("http://") and host not in ("localhost", "::1") and not host.startswith("127.")
+
+    async def handle(meta: dict[str, Any], register: Registering) -> Answer:
+        uris = meta.get("redirect_uris")
+        if not isinstance(uris, list) or not any(remote_http(u) for u in uris):
+            return await register(meta)
+        safe = ["https://" + str(u)[7:] if remote_http(u) else u for u in uris]
+        answer = await register({**meta, "redirect_uris": safe})
+        info = json_of(answer)
+        return with_json(answer, {**info, "redirect_uris": uris}) if answer[0] == 201 and info else answer
+
+    return on_registrations(app, handle)
 
 
 @twin("registration-malformed-json-500", SPECS, {"RFC7591-3.2.2-ERROR"})
@@ -227,42 +279,37 @@ def same_client_id(app: ASGIApp) -> ASGIApp:
 
 @twin("registration-inconsistent-types-registered", SPECS, set(), warns={"RFC7591-2.1-CONSISTENT"})
 def inconsistent_types_registered(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidClientMetadataError
+    """Grant types that do not go with the response types register anyway, as they were sent."""
 
-    def wrapper(validate: Callable[..., dict[str, Any]], meta: dict[str, Any], options: Any) -> dict[str, Any]:
-        try:
-            return validate(meta)
-        except InvalidClientMetadataError as exc:
-            if "inconsistent" not in str(exc):
-                raise
-        out = validate({**meta, "grant_types": [*meta.get("grant_types", []), "authorization_code"]})
-        out["grant_types"] = list(meta["grant_types"])
-        return out
+    async def handle(meta: dict[str, Any], register: Registering) -> Answer:
+        answer = await register(meta)
+        if answer[0] != 400 or "inconsistent" not in str((json_of(answer) or {}).get("error_description")):
+            return answer
+        grants: list[Any] = meta["grant_types"] if isinstance(meta.get("grant_types"), list) else []
+        again = await register({**meta, "grant_types": [*grants, "authorization_code"]})
+        info = json_of(again)
+        return with_json(again, {**info, "grant_types": grants}) if again[0] == 201 and info else answer
 
-    wrap_validation(wrapper)
-    return app
+    return on_registrations(app, handle)
 
 
-@twin("registration-secrets-never-expire", SPECS, set(), warns={"RFC7591-3.2.1-SECRET-EXPIRY"})
+@twin(
+    "registration-secrets-never-expire",
+    SPECS,
+    set(),
+    warns={"RFC7591-3.2.1-SECRET-EXPIRY"},
+    options={"client_registration_ttl": None},
+)
 def secrets_never_expire(app: ASGIApp) -> ASGIApp:
-    """The registration response still states when the secret expires; nothing enforces it."""
-    from oauth_reference import client_store as clients
-    from oauth_reference.machinery import records
-    from oauth_reference.machinery.storage import Put
+    """The registration response still states when the secret expires (in 90 days, the reference's
+    default); the registrations (option ``client_registration_ttl = None``) never expire."""
 
-    async def store(core: Core, client: Any) -> None:  # kept forever, whatever its stated expiry
-        await core.storage.commit([Put(records.client_key(client.client_id), records.dump(client.stored()), None)])
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        if "client_secret" in doc and isinstance(doc.get("client_id_issued_at"), int):
+            doc["client_secret_expires_at"] = doc["client_id_issued_at"] + 90 * 86_400
+        return doc
 
-    async def lookup(core: Core, client_id: str) -> Any:
-        entry = await core.storage.get(records.client_key(client_id))
-        if entry is None:
-            return None
-        found = records.load(records.ClientInfo, entry.value)
-        return dataclasses.replace(found, registration_expires_at=None, client_secret_expires_at=None)
-
-    clients.store = store
-    clients.lookup = lookup
-    return app
+    return registration(app, edit)
 
 
 # ---------------------------------------------------------------------------------- RFC 7592
@@ -287,24 +334,17 @@ OPTIONAL_METADATA = (
 class Management:
     """A minimal RFC 7592 layer: every registration gets a client configuration endpoint at
     ``/oauth/register/{client_id}`` and a registration access token; GET reads, PUT replaces,
-    DELETE removes, all through the reference's own client store. ``broken`` names one
-    behaviour to get wrong (a twin); empty, the layer is correct."""
+    DELETE removes, all through the provider's helpers (``lookup_client``, ``update_client``,
+    ``delete_client``: public API). ``broken`` names one behaviour to get wrong (a twin); empty,
+    the layer is correct."""
 
     def __init__(self, app: ASGIApp, broken: str = "") -> None:
         self.app = app
         self.broken = broken
         self.tokens: dict[str, str] = {}  # client_id -> sha256 of its registration access token
+        self.secrets: dict[str, str] = {}  # client_id -> the secret the registration issued
         self.cached: dict[str, dict[str, Any]] = {}  # the last information returned, per client
-        self.core: Core | None = None
-        from oauth_reference.specs import rfc7591
-
-        register = rfc7591.register
-
-        async def capturing(core: Core, request: Any) -> Any:
-            self.core = core
-            return await register(core, request)
-
-        rfc7591.register = capturing
+        self.deleted: set[str] = set()  # clients whose deletion left their record (and grants) behind
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -319,6 +359,12 @@ class Management:
         if path.startswith(REGISTER + "/"):
             await self._configure(scope, receive, send, path[len(REGISTER) + 1 :])
             return
+        if path == TOKEN and self.deleted:
+            body = await read_body(receive)
+            if presented(scope, form_of(body)).client_id in self.deleted:  # deleted: it no longer authenticates
+                await json_reply(send, 401, {"error": "invalid_client", "error_description": "unknown client"})
+                return
+            receive = replay(body)
         await self.app(scope, receive, send)
 
     # -------------------------------------------------------------------- registration response
@@ -328,6 +374,8 @@ class Management:
         info = orjson.loads(body)
         token = secrets.token_urlsafe(32)
         self.tokens[info["client_id"]] = digest(token)
+        if isinstance(info.get("client_secret"), str):
+            self.secrets[info["client_id"]] = info["client_secret"]
         info["registration_client_uri"] = f"{origin(scope)}{REGISTER}/{info['client_id']}"
         if self.broken != "half":
             info["registration_access_token"] = token
@@ -336,8 +384,6 @@ class Management:
 
     # ------------------------------------------------------------- client configuration endpoint
     async def _configure(self, scope: Scope, receive: Receive, send: Send, client_id: str) -> None:
-        from oauth_reference import client_store as clients
-
         token = bearer(scope)
         known = self.tokens.get(client_id)
         if self.broken != "no-token-check" and (
@@ -346,8 +392,7 @@ class Management:
             challenge = 'Bearer realm="registration"' + ("" if token is None else ', error="invalid_token"')
             await json_reply(send, 401, {"error": "invalid_token"}, [(b"www-authenticate", challenge.encode())])
             return
-        assert self.core is not None
-        client = await clients.lookup(self.core, client_id)
+        client = None if client_id in self.deleted else await helpers().lookup_client(client_id)
         if client is None:
             if self.broken == "delete-keeps-record" and client_id in self.cached:
                 await json_reply(send, 200, self.cached[client_id])
@@ -370,22 +415,22 @@ class Management:
         else:
             await json_reply(send, 405, {"error": "invalid_request"}, [(b"allow", b"GET, PUT, DELETE")])
 
-    def _information(self, scope: Scope, client: Any, token: str | None) -> dict[str, Any]:
-        from oauth_reference.specs import rfc7591
-
-        info = rfc7591.client_information(client)
+    def _information(
+        self, scope: Scope, client: ClientInfo, token: str | None, left_out: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """RFC 7591 section 3.2.1's client information, less the optional members an update left out."""
+        info: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": client.registration_date}
+        for name in CLIENT_METADATA:
+            value = getattr(client, name, None)
+            if value is not None and name not in left_out:
+                info[name] = value
         info["registration_client_uri"] = f"{origin(scope)}{REGISTER}/{client.client_id}"
         if token is not None:
             info["registration_access_token"] = token
         self.cached[client.client_id] = info
         return info
 
-    async def _update(self, scope: Scope, receive: Receive, send: Send, client: Any, token: str | None) -> None:
-        from oauth_reference import client_store as clients
-        from oauth_reference.errors import OAuthError
-        from oauth_reference.machinery import crypto
-
-        assert self.core is not None
+    async def _update(self, scope: Scope, receive: Receive, send: Send, client: ClientInfo, token: str | None) -> None:
         try:
             meta = orjson.loads(await read_body(receive))
         except orjson.JSONDecodeError:
@@ -398,27 +443,27 @@ class Management:
             await json_reply(send, 400, {"error": "invalid_client_metadata", "error_description": "client_id differs"})
             return
         secret = meta.pop("client_secret", None)
-        new_hash = client.client_secret_hash
+        changes: dict[str, Any] = dict(meta)
         if secret is not None:
             if self.broken == "chosen-secret":
-                new_hash = crypto.sha256_hex(secret)
-            elif client.client_secret_hash is None or not crypto.equal(
-                crypto.sha256_hex(secret), client.client_secret_hash
-            ):
+                changes["client_secret"] = secret
+            elif secret != self.secrets.get(client.client_id):
                 await json_reply(send, 400, {"error": "invalid_client_metadata", "error_description": "wrong secret"})
                 return
+        if self.broken == "update-augments" and isinstance(meta.get("redirect_uris"), list):
+            changes["redirect_uris"] = list(dict.fromkeys([*client.redirect_uris, *meta["redirect_uris"]]))
         try:
-            fields = clients.validate_metadata(meta, self.core.options, registration=True)
-        except OAuthError as exc:
-            await json_reply(send, exc.status_code, exc.body())
+            updated = await helpers().update_client(client.client_id, **changes)
+        except (OAuthError, ValueError, TypeError) as exc:
+            error = exc if isinstance(exc, OAuthError) else OAuthError(str(exc))
+            await json_reply(send, error.status_code, error.body())
             return
-        if self.broken == "update-augments":
-            fields["redirect_uris"] = list(dict.fromkeys([*client.redirect_uris, *fields["redirect_uris"]]))
+        assert updated is not None
+        if isinstance(secret, str) and self.broken == "chosen-secret":
+            self.secrets[client.client_id] = secret
         # Section 2.2: the request replaces the registration; members it leaves out are deleted.
-        cleared = dict.fromkeys(OPTIONAL_METADATA)
-        updated = dataclasses.replace(client, **{**cleared, **fields}, client_secret_hash=new_hash, client_secret=None)
-        await clients.store(self.core, updated)
-        info = self._information(scope, updated, token)
+        left_out = tuple(name for name in OPTIONAL_METADATA if name not in meta)
+        info = self._information(scope, updated, token, left_out)
         if self.broken == "update-client-id":
             info = {**info, "client_id": asked_id}
         if self.broken == "update-204":
@@ -427,16 +472,10 @@ class Management:
         await json_reply(send, 200, info)
 
     async def _delete(self, send: Send, client_id: str) -> None:
-        from oauth_reference.helpers import OAuthHelpers
-
-        assert self.core is not None
         if self.broken == "delete-keeps-grants":
-            from oauth_reference.machinery import records
-            from oauth_reference.machinery.storage import Delete
-
-            await self.core.storage.commit([Delete(records.client_key(client_id))])  # its tokens live on
+            self.deleted.add(client_id)  # it no longer authenticates, but its grants and tokens live on
         elif self.broken != "delete-keeps-client":
-            await OAuthHelpers(self.core).delete_client(client_id)
+            await helpers().delete_client(client_id)
         if self.broken != "delete-keeps-record":
             self.tokens.pop(client_id, None)
         if self.broken == "delete-200":
@@ -489,28 +528,6 @@ def bearer(scope: Scope) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def replay(body: bytes) -> Callable[[], Awaitable[Message]]:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
 async def reply(send: Send, status: int, body: bytes, media: bytes | None, extra: Headers | None = None) -> None:
     headers = [(b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store"), *(extra or [])]
     if media is not None:
@@ -551,19 +568,11 @@ def trusting_every_statement(app: ASGIApp, *, returned: bool) -> ASGIApp:
                 body = orjson.dumps(data)
         except (orjson.JSONDecodeError, IndexError, ValueError):
             statement = None
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
         def add(doc: dict[str, Any]) -> dict[str, Any]:
             return {**doc, "software_statement": statement} if returned and isinstance(statement, str) else doc
 
-        await registration(app, add)(scope, replay, send)
+        await registration(app, add)(scope, replay(body), send)
 
     return wrapped
 

@@ -4,6 +4,7 @@ MCP), one behaviour each."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from oauth_reference.machinery.asgi import ASGIApp
@@ -15,6 +16,12 @@ from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import rewrite
 from suites.tests.twins.rewrite import set_header
+from suites.tests.twins.wire import Pairs
+from suites.tests.twins.wire import first
+from suites.tests.twins.wire import on_form
+from suites.tests.twins.wire import on_query
+from suites.tests.twins.wire import replaced
+from suites.tests.twins.wire import without
 
 PRM = "/.well-known/oauth-protected-resource"
 SPECS = ("rfc9728",)
@@ -50,7 +57,7 @@ def challenge(app: ASGIApp, edit: Any) -> ASGIApp:
     return rewrite(app, on_api, change)
 
 
-def not_found(paths: tuple[str, ...]) -> Any:
+def not_found(paths: tuple[str, ...]) -> Callable[[ASGIApp], ASGIApp]:
     def wrap(app: ASGIApp) -> ASGIApp:
         async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and scope["path"] in paths:
@@ -166,20 +173,20 @@ def metadata_undiscoverable(app: ASGIApp) -> ASGIApp:
 
 
 # ----------------------------------------------------------------------------------- RFC 8707
+# A resource the reference refuses with invalid_target: it does not serve it.
+FOREIGN_RESOURCE = "https://foreign-resource.oauth-conformance.invalid/"
+
+
 @twin("resource-refused-on-refresh", INDICATORS, set(), warns={"MCP-RES-PARAM"})
 def refused_on_refresh(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidTargetError
-    from oauth_reference.specs.oauth21 import refresh_grant
+    """Resource indicators are not supported when refreshing: any is refused with invalid_target."""
 
-    resolve = refresh_grant.resolve_resource
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        if first(pairs, "grant_type") == "refresh_token" and first(pairs, "resource") is not None:
+            return replaced(pairs, "resource", FOREIGN_RESOURCE)
+        return pairs
 
-    def strict(request: Any, grant: Any) -> str:
-        if request.form.get_all("resource"):
-            raise InvalidTargetError("resource indicators are not supported when refreshing")
-        return resolve(request, grant)
-
-    refresh_grant.resolve_resource = strict
-    return app
+    return on_form(app, transform)
 
 
 @twin(
@@ -189,28 +196,27 @@ def refused_on_refresh(app: ASGIApp) -> ASGIApp:
     warns={"RFC8707-2.1-INVALID-TARGET", "RFC8707-2.1-SYNTAX", "RFC8707-2.2-INVALID-TARGET"},
 )
 def any_resource_accepted(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
-    from oauth_reference.specs.oauth21 import token_request as tokens
+    """Resource indicators are ignored, at the authorization endpoint and at the code exchange and
+    refresh: every token is for the server's one resource."""
 
-    authorization.select_resources = lambda values, served: []
-    tokens.select_resources = lambda values, served: []
-    return app
+    def form(scope: Scope, pairs: Pairs) -> Pairs:
+        grant = first(pairs, "grant_type")
+        return without(pairs, "resource") if grant in ("authorization_code", "refresh_token") else pairs
+
+    return on_query(on_form(app, form), lambda scope, pairs: without(pairs, "resource"))
 
 
 @twin("resource-upper-case-refused", INDICATORS, set(), warns={"MCP-RES-CANONICAL"})
 def upper_case_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.errors import InvalidTargetError
-    from oauth_reference.specs.oauth21 import authorization_endpoint as authorization
+    """A resource written with an upper-case scheme or host is refused (invalid_target)."""
 
-    select = authorization.select_resources
-
-    def strict(values: list[str], served: list[str]) -> list[str]:
+    def transform(scope: Scope, pairs: Pairs) -> Pairs:
+        values = [v for k, v in pairs if k == "resource"]
         if any(re.match(r"^[a-z]+://[^/A-Z]*(/|$)", v) is None for v in values):
-            raise InvalidTargetError("the resource must be written in lower case")
-        return select(values, served)
+            return replaced(pairs, "resource", FOREIGN_RESOURCE)
+        return pairs
 
-    authorization.select_resources = strict
-    return app
+    return on_query(app, transform)
 
 
 @twin(

@@ -1,24 +1,73 @@
 """Twins that break token revocation (RFC 7009), one behaviour each.
 
-The reference revokes at its token endpoint (a POST with ``token`` and no ``grant_type``), so
-most twins replace a piece of ``oauth_reference.specs.rfc7009`` in the twin's process.
+The reference revokes at its token endpoint (a POST with ``token`` and no ``grant_type``). The
+twins rewrite revocation requests on the wire (a token the broken server would not find is sent
+as one the reference does not know either), answer some themselves, or keep the tokens a
+revocation would end (a storage that drops the cascade).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 
+from oauth_reference import Clock
 from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.storage import DeletePrefix
+from oauth_reference.machinery.storage import Write
+from oauth_reference.machinery.storage.sqlite import SQLiteStorage
 from suites.tests.twins import twin
+from suites.tests.twins.wire import Answer
+from suites.tests.twins.wire import Clients
+from suites.tests.twins.wire import Issued
+from suites.tests.twins.wire import Pairs
+from suites.tests.twins.wire import first
+from suites.tests.twins.wire import form_of
+from suites.tests.twins.wire import intercept
+from suites.tests.twins.wire import json_answer
+from suites.tests.twins.wire import on_token
+from suites.tests.twins.wire import path_is
+from suites.tests.twins.wire import presented
+from suites.tests.twins.wire import replaced
 
 SPECS = ("rfc7009",)
+TOKEN = "/oauth/token"
+UNKNOWN_TOKEN = "a-token-this-server-never-issued"  # revoking it revokes nothing, and answers 200
+Forward = Callable[[Scope, Pairs], Awaitable[Answer]]
 
 
-def unsupported_token_type() -> Any:
-    from oauth_reference.machinery.asgi import json_response
+def is_revocation(pairs: Pairs) -> bool:
+    return first(pairs, "grant_type") is None and first(pairs, "token") is not None
 
-    body = {"error": "unsupported_token_type", "error_description": "not revocable here"}
-    return json_response(body, 400, no_store=True)
+
+def unsupported_token_type() -> Answer:
+    return json_answer(400, {"error": "unsupported_token_type", "error_description": "not revocable here"})
+
+
+def on_revocations(
+    app: ASGIApp, issued: Issued, handle: Callable[[Scope, Pairs, Forward], Awaitable[Answer]]
+) -> ASGIApp:
+    """``handle`` answers revocation requests; the tokens issued before are learned in ``issued``."""
+
+    async def handler(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        return await handle(scope, pairs, forward) if is_revocation(pairs) else await forward(scope, pairs)
+
+    return on_token(issued.observe(app), handler)
+
+
+def revoking_unless(app: ASGIApp, keep: Callable[[Pairs, Issued], bool]) -> ASGIApp:
+    """A revocation of a token ``keep`` picks revokes nothing (the client is still authenticated)."""
+    issued = Issued()
+
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        if keep(pairs, issued):
+            pairs = replaced(pairs, "token", UNKNOWN_TOKEN)
+        return await forward(scope, pairs)
+
+    return on_revocations(app, issued, handle)
 
 
 @twin(
@@ -28,184 +77,119 @@ def unsupported_token_type() -> Any:
     note="every test that needs a working refresh-token revocation is not_tested instead",
 )
 def refresh_tokens_unsupported(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import crypto
-    from oauth_reference.machinery import grants
-    from oauth_reference.specs import rfc7009
+    issued = Issued()
 
-    revoke = rfc7009.revoke
-
-    async def no_refresh(core: Any, client: Any, form: Any) -> Any:
-        token = form.get("token") or ""
-        ids = grants.split_token(token)
-        found = await grants.load(core.storage, *ids) if ids else None
-        if found is not None and found[0].refresh_token_id == crypto.sha256_hex(token):
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        if issued.of_kind(first(pairs, "token"), "refresh_token"):
             return unsupported_token_type()
-        return await revoke(core, client, form)
+        return await forward(scope, pairs)
 
-    rfc7009.revoke = no_refresh
-    return app
+    return on_revocations(app, issued, handle)
 
 
 @twin("revocation-revokes-nothing", SPECS, {"RFC7009-2.1-IMMEDIATE"}, warns={"RFC7009-2-ACCESS", "RFC7009-2.1-CASCADE"})
 def revokes_nothing(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery.asgi import Response
-    from oauth_reference.specs import rfc7009
-
-    async def accept(core: Any, client: Any, form: Any) -> Any:
-        return Response(200, b"", [(b"cache-control", b"no-store")])
-
-    rfc7009.revoke = accept
-    return app
+    return revoking_unless(app, lambda pairs, issued: True)
 
 
 @twin("revocation-hint-is-authoritative", SPECS, {"RFC7009-2.1-HINT-FALLBACK"})
 def hint_is_authoritative(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import rfc7009
+    """With token_type_hint=access_token, only access tokens are searched."""
 
-    revoke = rfc7009.revoke
-    refresh = rfc7009._revoke_refresh
+    def keep(pairs: Pairs, issued: Issued) -> bool:
+        hinted = first(pairs, "token_type_hint") == "access_token"
+        return hinted and issued.of_kind(first(pairs, "token"), "refresh_token")
 
-    async def only_hinted(core: Any, client: Any, form: Any) -> Any:
-        if form.get("token_type_hint") == "access_token":
-            rfc7009._revoke_refresh = nothing  # the access-token search only
-            try:
-                return await revoke(core, client, form)
-            finally:
-                rfc7009._revoke_refresh = refresh
-        return await revoke(core, client, form)
-
-    async def nothing(*args: Any) -> bool:
-        return False
-
-    rfc7009.revoke = only_hinted
-    return app
+    return revoking_unless(app, keep)
 
 
 @twin("revocation-unknown-hint-refused", SPECS, set(), warns={"RFC7009-2.2-BAD-HINT"})
 def unknown_hint_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import rfc7009
+    issued = Issued()
 
-    revoke = rfc7009.revoke
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        if first(pairs, "token_type_hint") not in (None, "access_token", "refresh_token"):
+            answer = await forward(scope, replaced(pairs, "token", UNKNOWN_TOKEN))  # the client is authenticated
+            return unsupported_token_type() if answer[0] == 200 else answer
+        return await forward(scope, pairs)
 
-    async def strict(core: Any, client: Any, form: Any) -> Any:
-        if form.get("token_type_hint") not in (None, "access_token", "refresh_token"):
-            return unsupported_token_type()
-        return await revoke(core, client, form)
-
-    rfc7009.revoke = strict
-    return app
+    return on_revocations(app, issued, handle)
 
 
 @twin("revocation-unknown-token-refused", SPECS, set(), warns={"RFC7009-2.2-INVALID-200"})
 def unknown_token_refused(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import grants
-    from oauth_reference.machinery.asgi import json_response
-    from oauth_reference.specs import rfc7009
+    """A token the server never issued is answered 400 (an oracle for valid tokens)."""
+    issued = Issued()
 
-    revoke = rfc7009.revoke
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        answer = await forward(scope, pairs)
+        if answer[0] == 200 and first(pairs, "token") not in issued.kinds:
+            return json_answer(400, {"error": "invalid_request", "error_description": "no such token"})
+        return answer
 
-    async def oracle(core: Any, client: Any, form: Any) -> Any:
-        if grants.split_token(form.get("token") or "") is None:
-            return json_response({"error": "invalid_request", "error_description": "no such token"}, 400)
-        return await revoke(core, client, form)
-
-    rfc7009.revoke = oracle
-    return app
+    return on_revocations(app, issued, handle)
 
 
 @twin("revocation-skips-client-authentication", SPECS, {"RFC7009-2.1-CLIENT-AUTH"})
 def skips_client_authentication(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import client_store as clients
-    from oauth_reference.errors import InvalidClientError
-    from oauth_reference.specs.oauth21 import client_auth
+    """A revocation request is served whatever credentials it carries: it is sent with the named
+    client's real ones (the clients are learned as they register)."""
+    clients, issued = Clients(), Issued()
 
-    authenticate = client_auth.authenticate
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        client_id = presented(scope, pairs).client_id
+        if client_id in clients.known:
+            scope, pairs = clients.authenticate_as(scope, pairs, client_id)
+        return await forward(scope, pairs)
 
-    async def lenient(core: Any, request: Any, form: Any) -> Any:
-        try:
-            return await authenticate(core, request, form)
-        except InvalidClientError:
-            if form.get("grant_type") is not None or form.get("token") is None:
-                raise
-            credentials = client_auth.read_credentials(request, form)
-            client = await clients.lookup(core, credentials.client_id or "")
-            if client is None:
-                raise
-            return client  # a revocation request: the secret is not checked
-
-    client_auth.authenticate = lenient
-    return app
+    return clients.observe(on_revocations(app, issued, handle))
 
 
 @twin("revocation-ignores-ownership", SPECS, {"RFC7009-2.1-OWNERSHIP"})
 def ignores_ownership(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import grants
-    from oauth_reference.specs import rfc7009
+    """Any client may revoke any token: the request is sent as the token's own client."""
+    clients, issued = Clients(), Issued()
 
-    revoke = rfc7009.revoke
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        owner = issued.clients.get(first(pairs, "token") or "")
+        if owner is not None and owner != presented(scope, pairs).client_id and clients.authenticates(scope, pairs):
+            scope, pairs = clients.authenticate_as(scope, pairs, owner)
+        return await forward(scope, pairs)
 
-    async def anyones(core: Any, client: Any, form: Any) -> Any:
-        ids = grants.split_token(form.get("token") or "")
-        found = await grants.load(core.storage, *ids) if ids else None
-        if found is not None and found[0].client_id != client.client_id:
-            await grants.revoke(core.storage, *ids)
-        return await revoke(core, client, form)
-
-    rfc7009.revoke = anyones
-    return app
+    return clients.observe(on_revocations(app, issued, handle))
 
 
 @twin("revocation-errors-not-json", SPECS, {"RFC7009-2.2.1-ERROR-FORMAT"})
 def errors_not_json(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery.asgi import Response
-    from oauth_reference.options import TOKEN_BODY_LIMIT
-    from oauth_reference.specs.oauth21 import token_endpoint as token
-    from oauth_reference.specs.oauth21.forms import parse_form
+    async def handle(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:
+        pairs = form_of(body)
+        if first(pairs, "grant_type") is None and first(pairs, "token") is None:
+            return 400, [(b"content-type", b"text/plain")], b"bad revocation request"
+        return await forward(scope, body)
 
-    handle = token.handle
-
-    async def plain(core: Any, request: Any, table: Any, issuer: Any) -> Any:
-        body = await request.body(TOKEN_BODY_LIMIT)
-        form = parse_form(body)
-        if form.get("grant_type") is None and form.get("token") is None:
-            return Response(400, b"bad revocation request", [(b"content-type", b"text/plain")])
-        cached = body
-
-        async def receive() -> Any:
-            return {"type": "http.request", "body": cached, "more_body": False}
-
-        request.receive = receive
-        return await handle(core, request, table, issuer)
-
-    token.handle = plain
-    return app
+    return intercept(app, path_is(TOKEN, "POST"), handle)
 
 
-@twin("revocation-refresh-keeps-access-tokens", SPECS, set(), warns={"RFC7009-2.1-CASCADE"})
+TOKENS_OF_GRANT = "token:"  # the storage schema's access tokens (reference/README.md, "Storage schema")
+
+
+class NoCascade(SQLiteStorage):
+    """A store that never deletes a grant's access tokens with the grant."""
+
+    async def commit(self, writes: Sequence[Write], *, expect: Mapping[str, int | None] | None = None) -> bool:
+        kept = [w for w in writes if not (isinstance(w, DeletePrefix) and w.prefix.startswith(TOKENS_OF_GRANT))]
+        return await super().commit(kept, expect=expect)
+
+
+def no_cascade(path: str, clock: Clock) -> NoCascade:
+    return NoCascade(path, clock)
+
+
+@twin("revocation-refresh-keeps-access-tokens", SPECS, set(), warns={"RFC7009-2.1-CASCADE"}, storage=no_cascade)
 def refresh_keeps_access_tokens(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery import grants
-    from oauth_reference.machinery import records
-    from oauth_reference.machinery.storage import Delete
-    from oauth_reference.specs import rfc7009
-
-    async def grant_only(core: Any, client: Any, user_id: str, grant_id: str, token_id: str) -> bool:
-        found = await grants.load(core.storage, user_id, grant_id)
-        if found is None or found[0].refresh_token_id != token_id:
-            return False
-        if found[0].client_id == client.client_id:
-            await core.storage.commit([Delete(records.grant_key(user_id, grant_id))])  # the tokens stay
-        return True
-
-    rfc7009._revoke_refresh = grant_only
     return app
 
 
 @twin("revocation-access-tokens-unsupported", SPECS, set(), warns={"RFC7009-2-ACCESS"})
 def access_tokens_unsupported(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import rfc7009
-
-    async def never(*args: Any) -> bool:
-        return False
-
-    rfc7009._revoke_access = never
-    return app
+    return revoking_unless(app, lambda pairs, issued: issued.of_kind(first(pairs, "token"), "access_token"))

@@ -23,6 +23,7 @@ from oauth_reference.serving.server import bind
 from oauth_reference.serving.server import serve
 from suites.tests.twins import FIXTURE_HOST_ENV
 from suites.tests.twins import load_all
+from suites.tests.twins import serving
 
 
 def all_features() -> dict[str, Any]:
@@ -49,8 +50,15 @@ def main(name: str) -> None:
     twin = load_all()[name]
     clock = OffsetClock()
     workdir = Path(tempfile.mkdtemp(prefix=f"twin-{name}-"))
-    options = merged(all_features(), dict(twin.options)) if twin.features else dict(twin.options)
-    provider = build_reference(options, storage=SQLiteStorage(str(workdir / "store.sqlite3"), clock), clock=clock)
+    base = all_features() if twin.features else {}
+    extra = twin.options(base) if callable(twin.options) else twin.options
+    options = merged(base, extra)
+    path = str(workdir / "store.sqlite3")
+    storage = twin.storage(path, clock) if twin.storage is not None else SQLiteStorage(path, clock)
+    provider = build_reference(
+        options, storage=storage, clock=clock, auto_approve=twin.auto_approve, faults=twin.faults
+    )
+    serving(provider.helpers)
     app = testmode.install(provider, clock)
     serve(twin.patch(app), bind(twin.host, 0), log_requests=False)
 

@@ -33,6 +33,8 @@ from starlette.routing import Route
 
 from oauth_reference.errors import AccessDeniedError
 from oauth_reference.errors import AuthorizationError
+from oauth_reference.faults import NO_FAULTS
+from oauth_reference.faults import Faults
 from oauth_reference.machinery.asgi import ASGIApp
 from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
@@ -303,12 +305,16 @@ def build_reference(
     clock: Clock | None = None,
     auto_approve: bool = False,
     demo_secret: bytes | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> OAuthProvider:
-    """The demo application wrapped by the provider, as ``oauth-reference serve`` runs it."""
+    """The demo application wrapped by the provider, as ``oauth-reference serve`` runs it.
+
+    ``faults`` is for the known-bad twins only (:mod:`oauth_reference.faults`); ``serve`` never sets it.
+    """
     merged = {**default_options(), **dict(options or {})}
     if "api_handlers" in merged:
         merged.pop("api_route", None)
     else:
         merged.setdefault("api_handler", build_api_app())
     merged.setdefault("default_handler", build_demo_app(auto_approve=auto_approve, secret=demo_secret))
-    return OAuthProvider(storage=storage, clock=clock, **merged)
+    return OAuthProvider(storage=storage, clock=clock, faults=faults, **merged)

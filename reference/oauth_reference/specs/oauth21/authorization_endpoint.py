@@ -25,13 +25,14 @@ from oauth_reference.errors import UnsupportedResponseTypeError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery import grants
 from oauth_reference.machinery.records import AuthRequest
+from oauth_reference.machinery.records import ClientInfo
 from oauth_reference.machinery.records import Grant
 from oauth_reference.machinery.records import client_grants_prefix
 from oauth_reference.machinery.records import grant_key
 from oauth_reference.options import AUTHORIZATION_CODE_TTL
 from oauth_reference.specs import rfc7636
 from oauth_reference.specs.cimd import CimdError
-from oauth_reference.specs.oauth21.redirect_uris import find_registered
+from oauth_reference.specs.oauth21.redirect_uris import redirect_uri_matches
 from oauth_reference.specs.oauth21.redirect_uris import redirect_uri_problem
 from oauth_reference.specs.oauth21.scopes import parse_scope
 from oauth_reference.specs.rfc8707 import select_resources
@@ -86,6 +87,16 @@ class _Partial:
         self.fragment = fragment
 
 
+def registered_redirect(core: Core, requested: str, client: ClientInfo) -> bool:
+    """Whether ``requested`` is one of the client's redirect URIs (OAuth 2.1 section 2.3.1).
+
+    OAUTH21-2.3.1-EXACT-MATCH, OAUTH21-8.4.2-LOOPBACK-PORT, OAUTH21-4.1.1-LOCALHOST-PORT,
+    MCP-CIMD-REDIRECT-URIS (a metadata document's redirect_uris are the client's).
+    """
+    matches = core.faults.wrap("redirect-uri-match", redirect_uri_matches)
+    return not redirect_uri_problem(requested) and any(matches(requested, r) for r in client.redirect_uris)
+
+
 async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: str) -> AuthRequest:
     """Validate an authorization request (OAuth 2.1 section 4.1.1).
 
@@ -133,9 +144,7 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
             raise AuthorizationError(InvalidRequestError("redirect_uri is required for this client"))
         redirect_uri = client.redirect_uris[0]
     else:
-        # OAUTH21-2.3.1-EXACT-MATCH, OAUTH21-8.4.2-LOOPBACK-PORT, OAUTH21-4.1.1-LOCALHOST-PORT,
-        # MCP-CIMD-REDIRECT-URIS (a metadata document's redirect_uris are the client's)
-        if redirect_uri_problem(requested_uri) or find_registered(requested_uri, client.redirect_uris) is None:
+        if not registered_redirect(core, requested_uri, client):
             raise AuthorizationError(InvalidRequestError("redirect_uri is not registered for this client"))
         redirect_uri = requested_uri
 
@@ -225,10 +234,7 @@ async def complete_authorization(
     client = await clients.lookup(core, request.client_id)
     if client is None:
         raise ValueError("the client no longer exists")
-    if (
-        redirect_uri_problem(request.redirect_uri)
-        or find_registered(request.redirect_uri, client.redirect_uris) is None
-    ):
+    if not registered_redirect(core, request.redirect_uri, client):
         raise ValueError("the redirect URI is not registered for this client")
     if request.response_type not in ("code", "token") or (
         request.response_type == "token" and not core.options.allow_implicit_flow

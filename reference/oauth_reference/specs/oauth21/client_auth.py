@@ -19,7 +19,6 @@ from oauth_reference.errors import InvalidClientError
 from oauth_reference.errors import InvalidRequestError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery.asgi import Request
-from oauth_reference.machinery.fetch import FetchPolicy
 from oauth_reference.machinery.jose import JoseCheckError
 from oauth_reference.machinery.jose import JwksCache
 from oauth_reference.machinery.jose import audience_list
@@ -103,6 +102,8 @@ async def authenticate(core: Core, request: Request, form: FormParams) -> Client
     registered = client.token_endpoint_auth_method
     # RFC7523-2.2-CLIENT-AUTH, CIMD-6.2-PKJWT: a private_key_jwt client authenticates with its assertion only.
     if registered == "private_key_jwt" or credentials.method == "private_key_jwt":
+        if credentials.method == "none" and core.faults.on("private-key-jwt-optional"):
+            return client
         if registered != credentials.method or credentials.assertion is None:
             raise InvalidClientError(f"this client is registered for {registered}", headers=challenge)
         await verify_assertion(core, request, client, credentials.assertion)
@@ -142,11 +143,12 @@ async def verify_assertion(core: Core, request: Request, client: ClientInfo, ass
             if core.jwks_cache is None:
                 core.jwks_cache = JwksCache()
             # A document's jwks_uri is fetched under fetch.py's SSRF rules (CIMD-6.5-SSRF-EMBEDDED).
-            policy = FetchPolicy(allow_loopback=core.allow_loopback_fetch)
+            policy = core.fetch_policy()
             keys = await core.jwks_cache.get(client.jwks_uri, policy, kid=header.get("kid"))
         else:
             raise fail("the client has no keys")
-        claims = verify(assertion, keys, ("RS256", "ES256", "PS256", "EdDSA"))  # RFC7523-3-CLIENT-SIG
+        check_signature = core.faults.wrap("client-assertion-verify", verify)
+        claims = check_signature(assertion, keys, ("RS256", "ES256", "PS256", "EdDSA"))  # RFC7523-3-CLIENT-SIG
         exp, nbf, iat = number(claims, "exp"), number(claims, "nbf"), number(claims, "iat")
     except JoseCheckError as exc:
         raise fail(exc.reason) from None

@@ -9,6 +9,7 @@ from it; a replay with a wrong verifier is only refused (OAUTH21-7.5.3-NO-DOS-RE
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from oauth_reference import callbacks
@@ -34,6 +35,7 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
     if ids is None:
         raise InvalidGrantError("invalid authorization code")
     user_id, grant_id = ids
+    verify = core.faults.wrap("pkce-verify", rfc7636.verify)
     for _ in range(4):
         found = await grants.load(core.storage, user_id, grant_id)
         if found is None:
@@ -47,7 +49,7 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
             # OAUTH21-4.1.3-CODE-ONCE: refuse, and revoke what the first exchange issued, but only
             # for a replay that is itself valid (OAUTH21-7.5.3-NO-DOS-REVOKE): whoever holds a leaked
             # code without its verifier must not be able to end the client's session.
-            if not _valid_replay(grant, form.get("code_verifier"), form.get("redirect_uri")):
+            if not _valid_replay(grant, form.get("code_verifier"), form.get("redirect_uri"), verify):
                 raise InvalidGrantError("the authorization code was already used")
             await grants.revoke(core.storage, user_id, grant_id)  # OAUTH21-4.1.3-REVOKE-ON-REUSE
             raise InvalidGrantError("the authorization code was already used; its tokens are revoked")
@@ -59,10 +61,11 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
             raise InvalidGrantError("redirect_uri differs from the authorization request")
         verifier = form.get("code_verifier")
         if grant.code_challenge is not None:
-            if verifier is None:
+            if verifier is None and not core.faults.on("code-verifier-optional"):
                 raise InvalidGrantError("code_verifier is required")  # OAUTH21-4.1.3-VERIFIER-REQUIRED
             # RFC7636-4.4-BIND, RFC7636-4.5-METHOD-BOUND: this code's challenge, with the method bound to it
-            if not rfc7636.verify(verifier, grant.code_challenge, grant.code_challenge_method or "plain"):
+            method = grant.code_challenge_method or "plain"
+            if verifier is not None and not verify(verifier, grant.code_challenge, method):
                 raise InvalidGrantError("code_verifier does not match the code_challenge")  # RFC7636-4.6-S256-VERIFY
         else:
             if verifier is not None:  # OAUTH21-4.1.3-PKCE-DOWNGRADE
@@ -119,12 +122,12 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
     raise InvalidGrantError("the authorization code could not be exchanged; try again")
 
 
-def _valid_replay(grant: records.Grant, verifier: str | None, redirect_uri: str | None) -> bool:
+def _valid_replay(
+    grant: records.Grant, verifier: str | None, redirect_uri: str | None, verify: Callable[[str, str, str], bool]
+) -> bool:
     """Would this second exchange of a used code have been valid (verifier, redirect URI)?"""
     if redirect_uri is not None and redirect_uri != grant.redirect_uri:
         return False
     if grant.code_challenge is None:
         return verifier is None
-    return verifier is not None and rfc7636.verify(
-        verifier, grant.code_challenge, grant.code_challenge_method or "plain"
-    )
+    return verifier is not None and verify(verifier, grant.code_challenge, grant.code_challenge_method or "plain")

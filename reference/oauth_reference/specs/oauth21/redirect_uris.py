@@ -75,13 +75,6 @@ def redirect_uri_matches(requested: str, registered: str) -> bool:
     return want["host"] == got["host"] and (want["rest"] or "") == (got["rest"] or "")
 
 
-def find_registered(requested: str, registered: list[str]) -> str | None:
-    for candidate in registered:
-        if redirect_uri_matches(requested, candidate):
-            return candidate
-    return None
-
-
 def http_url_problem(uri: str) -> str | None:
     """Why ``uri`` is not an absolute http(s) URL (for client_uri, logo_uri and friends)."""
     try:
