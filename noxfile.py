@@ -72,6 +72,7 @@ def bench_inprocess(session: nox.Session) -> None:
         "reference/tests/bench",
         "-p",
         "no:xdist",
+        "--benchmark-enable",
         "--benchmark-only",
         "--benchmark-json=reports/bench/reference-inprocess.json",
         *session.posargs,
