@@ -34,6 +34,7 @@ from oauth_conformance.run import RunSettings
 from oauth_conformance.run import RunUsageError
 from oauth_conformance.run import TargetDown
 from oauth_conformance.verdicts import Outcome
+from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import TestResult
 from oauth_conformance.verdicts import Verdict
 
@@ -131,6 +132,9 @@ def requirement_ids(item: pytest.Item) -> list[str] | None:
 def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Verdict, str, str | None] | None:
     """The verdict a test phase gives (``None``: a passing setup or teardown says nothing)."""
     exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, PrerequisiteFailed) and exc.requirement:
+        # The target broke a valid request: a failure of the happy path (see broken_prerequisite).
+        return Verdict.NOT_TESTED, f"{exc.requirement} failed: {exc.reason}", exc.unlock
     if isinstance(exc, Outcome):
         return exc.verdict, exc.reason, exc.unlock
     if report.when == "call":
@@ -146,6 +150,14 @@ def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Ve
     if report.skipped:
         return Verdict.NOT_TESTED, _skip_reason(report), None
     return Verdict.ERROR, f"{report.when} error: {type(exc).__name__}: {_message(exc)}", None
+
+
+def broken_prerequisite(call: pytest.CallInfo[None], ids: list[str]) -> str | None:
+    """The happy-path requirement a step of the test found broken by the target, if any."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, PrerequisiteFailed) and exc.requirement:
+        return exc.requirement
+    return None
 
 
 def _only_recommended(ids: list[str]) -> bool:
@@ -219,6 +231,9 @@ class Hooks:
         if found is None:
             return report
         verdict, reason, unlock = found
+        broken = broken_prerequisite(call, ids)
+        if broken in ids:  # the test is about the happy path its own step broke: a plain failure
+            verdict, reason, broken = Verdict.FAIL, reason.removeprefix(f"{broken} failed: "), None
         recorder = item.stash.get(RECORDER_KEY, None)
         reason = scrub_text(reason, recorder)
         if verdict in (Verdict.NOT_APPLICABLE, Verdict.NOT_TESTED):
@@ -241,8 +256,11 @@ class Hooks:
             reason=reason,
             unlock=unlock,
             duration=report.duration,
-            evidence=recorder.evidence() if recorder is not None and verdict in (Verdict.FAIL, Verdict.ERROR) else [],
+            evidence=recorder.evidence()
+            if recorder is not None and (verdict in (Verdict.FAIL, Verdict.ERROR) or broken)
+            else [],
             findings=list(recorder.findings) if recorder is not None else [],
+            failed_prerequisite=broken,
         )
         report.user_properties.append((RESULT_PROPERTY, orjson.dumps(result.as_dict()).decode()))
         report.user_properties += [("requirement", rid) for rid in ids]

@@ -73,7 +73,17 @@ def not_tested(reason: str, *, unlock: str | None = None) -> NoReturn:
 
 
 class PrerequisiteFailed(NotTested):
-    """A step the test builds on (a token, a registration) did not succeed; see its own tests."""
+    """A step the test builds on (a token, a registration) did not succeed; see its own tests.
+
+    With ``requirement``, the step was a valid request the target itself broke (a 5xx, a hang, an
+    error for a request that is right): the test's own requirements are not tested, and the run
+    counts a failure of ``requirement``, the happy path that covers the step. Without it, the
+    harness could not get through (a refused variant, a client it cannot get): not tested only.
+    """
+
+    def __init__(self, reason: str, *, unlock: str | None = None, requirement: str | None = None) -> None:
+        super().__init__(reason, unlock=unlock)
+        self.requirement = requirement
 
 
 def worst(verdicts: list[Verdict]) -> Verdict:
@@ -99,6 +109,9 @@ class TestResult:
     duration: float = 0.0
     evidence: list[dict[str, Any]] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    # The happy-path requirement a step of this test found broken (see PrerequisiteFailed): the
+    # report counts this test as a failed test of that requirement.
+    failed_prerequisite: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -116,6 +129,8 @@ class TestResult:
             out["evidence"] = self.evidence
         if self.findings:
             out["findings"] = self.findings
+        if self.failed_prerequisite:
+            out["failed_prerequisite"] = self.failed_prerequisite
         return out
 
     @classmethod
@@ -130,4 +145,5 @@ class TestResult:
             duration=float(data.get("duration", 0.0)),
             evidence=list(data.get("evidence", [])),
             findings=list(data.get("findings", [])),
+            failed_prerequisite=data.get("failed_prerequisite"),
         )

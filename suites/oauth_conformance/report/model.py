@@ -1,8 +1,13 @@
 """From per-test outcomes to per-requirement verdicts (contract C3).
 
 A requirement's verdict joins its tests' verdicts: any failure fails it (``warn`` for SHOULD
-and MAY), else any error makes it ``error``, else any pass passes it (``partial`` when some of
-its tests were not run), else ``not_applicable`` when every test was, else ``not_tested``.
+and MAY), else any error makes it ``error``, else it passes when every test that applies ran and
+passed; when some passed and others were not run it is ``not_tested`` with ``partial`` set (a
+partly verified requirement is not verified), ``not_applicable`` when every test was, else
+``not_tested``.
+
+A test whose step found a happy path broken (``failed_prerequisite``: a valid request the target
+refused or crashed on) counts as a failed test of that happy-path requirement as well.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from oauth_conformance.catalogue import SPECS
 from oauth_conformance.catalogue import Level
 from oauth_conformance.catalogue import Requirement
+from oauth_conformance.catalogue import registry
 from oauth_conformance.verdicts import TestResult
 from oauth_conformance.verdicts import Verdict
 from oauth_conformance.version import VERSION
@@ -83,11 +89,11 @@ def requirement_verdict(requirement: Requirement, tests: list[TestResult]) -> Re
     if Verdict.ERROR in verdicts:
         return RequirementResult(requirement, Verdict.ERROR, first(Verdict.ERROR), tests)
     if Verdict.PASS in verdicts:
-        partial = Verdict.NOT_TESTED in verdicts
         reason = f"{verdicts.count(Verdict.PASS)} of {len(verdicts)} tests passed"
-        if partial:
+        if Verdict.NOT_TESTED in verdicts:  # only part of it was seen to hold: not verified
             reason += f"; not tested: {first(Verdict.NOT_TESTED)}"
-        return RequirementResult(requirement, Verdict.PASS, reason, tests, partial=partial)
+            return RequirementResult(requirement, Verdict.NOT_TESTED, reason, tests, partial=True)
+        return RequirementResult(requirement, Verdict.PASS, reason, tests)
     if all(v == Verdict.NOT_APPLICABLE for v in verdicts):
         return RequirementResult(requirement, Verdict.NOT_APPLICABLE, first(Verdict.NOT_APPLICABLE), tests)
     return RequirementResult(requirement, Verdict.NOT_TESTED, first(Verdict.NOT_TESTED), tests)
@@ -148,6 +154,21 @@ class Report:
         }
 
 
+def prerequisite_failure(test: TestResult) -> TestResult:
+    """What a test whose step broke a happy path says about that happy-path requirement."""
+    assert test.failed_prerequisite is not None
+    reason = test.reason.removeprefix(f"{test.failed_prerequisite} failed: ")
+    return TestResult(
+        nodeid=test.nodeid,
+        name=test.name,
+        requirements=[test.failed_prerequisite],
+        verdict=Verdict.FAIL,
+        reason=f"in a step of {test.name}: {reason}",
+        duration=test.duration,
+        evidence=test.evidence,
+    )
+
+
 def build(
     tests: list[TestResult],
     catalogue: list[Requirement],
@@ -161,6 +182,13 @@ def build(
     for test in tests:
         for rid in test.requirements:
             by_id.setdefault(rid, []).append(test)
+        if test.failed_prerequisite:
+            by_id.setdefault(test.failed_prerequisite, []).append(prerequisite_failure(test))
+    # A happy path broken in a step of a test of another spec is reported even when its own spec
+    # was not selected: the run saw the target fail it.
+    listed = {r.id for r in catalogue}
+    broken = {t.failed_prerequisite for t in tests if t.failed_prerequisite} - listed
+    catalogue = catalogue + [registry()[rid] for rid in sorted(broken) if rid in registry()]
     results = [requirement_verdict(r, by_id.get(r.id, [])) for r in catalogue]
     specs = sorted({r.spec for r in catalogue}, key=lambda s: list(SPECS).index(s))
     findings = sorted({f for t in tests for f in t.findings})

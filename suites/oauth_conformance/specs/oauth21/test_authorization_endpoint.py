@@ -56,7 +56,8 @@ def no_login_step(target: Target) -> None:
 def test_the_authorization_endpoint_answers_get(oauth: OAuth, clients: Clients, http: httpx.Client) -> None:
     url, _ = oauth.authorization_url(clients.public(), **s256_params())
     response = http.get(url)
-    assert response.status_code not in (404, 405, 501), (
+    # A 5xx to a valid GET does not support it either (a server answering every request so passed).
+    assert response.status_code not in (404, 405, 501) and response.status_code < 500, (
         f"GET of the authorization endpoint: HTTP {response.status_code}"
     )
 
