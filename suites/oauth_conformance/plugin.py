@@ -292,4 +292,4 @@ class Hooks:
             return
         terminalreporter.section("oauth-conformance")
         for line, alarming in self.run.summary_lines():
-            terminalreporter.write_line(line, red=alarming, green=line.startswith("verdict:") and not alarming)
+            terminalreporter.write_line(line, red=alarming, green=line.startswith("PASSED:") and not alarming)

@@ -166,6 +166,13 @@ class RobustSection:
 
 
 @dataclass(frozen=True, slots=True)
+class GateSection:
+    # Percent of the run's testable MUSTs that must be verified; below it the run is INCONCLUSIVE
+    # (exit 5), never PASSED. None: no minimum (the core capabilities are required regardless).
+    min_coverage: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     target: TargetSection = field(default_factory=TargetSection)
     request: RequestSection = field(default_factory=RequestSection)
@@ -178,6 +185,7 @@ class Profile:
     robust: RobustSection = field(default_factory=RobustSection)
     idjag: IdJagSection = field(default_factory=IdJagSection)
     source: str | None = None
+    gate: GateSection = field(default_factory=GateSection)
 
     def expanded(self, target: str) -> Profile:
         """``{target}`` in the profile's URLs becomes the target's base URL (known only at run time)."""
@@ -452,9 +460,25 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     for name in ("time_budget", "max_examples", "stateful_examples", "stateful_steps", "request_timeout"):
         if getattr(robust, name) <= 0:
             raise ProfileError(f"robust.{name}: must be positive")
+    gt = root.section("gate")
+    minimum = gt._get("min_coverage", (int, float), None)
+    gt.done()
+    if minimum is not None and not 0 <= minimum <= 100:
+        raise ProfileError("gate.min_coverage: must be a percentage between 0 and 100")
     root.done()
     return Profile(
-        target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, idjag, source
+        target,
+        request,
+        consent,
+        tuple(clients),
+        resource,
+        clock,
+        policy,
+        fixture_host,
+        robust,
+        idjag,
+        source,
+        GateSection(None if minimum is None else float(minimum)),
     )
 
 
@@ -547,4 +571,8 @@ stateful_examples = 12                  # state machine programs
 stateful_steps = 10                     # steps per program
 request_timeout = 10                    # a request unanswered after this many seconds is a hang
 # other_resource = "{target}/other/api" # a protected URL the run's access tokens must not reach
+
+[gate]
+# min_coverage = 90                     # percent of the testable MUSTs a run must verify; below it the
+#                                       # run ends INCONCLUSIVE (exit 5), never PASSED
 """

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from oauth_conformance.catalogue import lookup
+from oauth_conformance.report import coverage
 from oauth_conformance.report import gate
 from oauth_conformance.report.baseline import Baseline
 from oauth_conformance.report.baseline import BaselineError
@@ -107,7 +108,8 @@ def sample_report() -> Report:
         duration=5.0,
     )
     baseline = Baseline({"MCP-DISC-ORDER": "the target is behind a flaky proxy"})
-    return gate.gated(report, gate.evaluate(report, baseline), baseline)
+    concluded, _ = coverage.conclude(gate.gated(report, gate.evaluate(report, baseline), baseline))
+    return concluded
 
 
 def check_golden(name: str, text: str) -> None:

@@ -111,6 +111,8 @@ class Report:
     baseline: dict[str, Any] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
     gate: dict[str, Any] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)  # report/coverage.py, once the run is gated
+    outcome: dict[str, Any] = field(default_factory=dict)  # the verdict word, the exit status, the last line
 
     def summary(self) -> dict[str, int]:
         counts = Counter(r.verdict.value for r in self.requirements)
@@ -122,6 +124,11 @@ class Report:
             row = out.setdefault(r.requirement.spec, dict.fromkeys(VERDICT_ORDER, 0))
             row[r.verdict.value] += 1
         return out
+
+    @property
+    def verdict_word(self) -> str:
+        """PASSED, FAILED or INCONCLUSIVE: the outcome once decided, else what the gate alone says."""
+        return str(self.outcome.get("verdict") or ("FAILED" if self.gate.get("status") else "PASSED"))
 
     def failed_musts(self) -> list[RequirementResult]:
         return [
@@ -148,6 +155,8 @@ class Report:
             "summary": self.summary(),
             "summary_by_spec": self.by_spec(),
             "gate": self.gate,
+            "coverage": self.coverage,
+            "outcome": self.outcome,
             "baseline": self.baseline,
             "findings": self.findings,
             "tests": [t.as_dict() for t in self.tests],

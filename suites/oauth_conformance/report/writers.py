@@ -105,6 +105,19 @@ def _quoted(r: RequirementResult) -> list[str]:
     return [f'  > "{q.quote}" ([{q.quote_source}]({q.quote_link}))']
 
 
+def _coverage_lines(report: Report) -> list[str]:
+    c = report.coverage
+    if not c:
+        return []
+    lines = [
+        f"- Coverage: {c['verified_musts']} of {c['testable_musts']} testable MUSTs verified ({c['percent']}%);"
+        f" {c['not_applicable_musts']} not applicable to this target, {c['untestable_musts']} untestable"
+        + (f"; minimum {c['minimum_percent']:g}%" if c.get("minimum_percent") is not None else "")
+    ]
+    lines += [f"- Not exercised: `{rid}`: {_cell(why)}" for rid, why in c.get("core_unexercised", {}).items()]
+    return lines
+
+
 def write_markdown(report: Report, path: Path) -> None:
     t = report.target
     summary = report.summary()
@@ -114,9 +127,10 @@ def write_markdown(report: Report, path: Path) -> None:
         f"- Target: `{t.get('url')}` (issuer `{t.get('issuer')}`)",
         *([f"- Clock: `{t['clock']}`: {CLOCK_NOTES.get(t['clock'], '')}"] if t.get("clock") else []),
         f"- Run: {report.started} to {report.finished} ({report.duration:.1f} s), oauth-conformance",
-        f"- Verdict: **{'FAILED' if report.gate.get('status') else 'PASSED'}** "
+        f"- Verdict: **{report.verdict_word}** "
         f"({len(report.gate.get('unexpected_failures', []))} unexpected MUST failures,"
         f" {len(report.gate.get('stale_baseline_entries', []))} stale baseline entries)",
+        *_coverage_lines(report),
         "",
         "| | " + " | ".join(f"{ICON[v]} {v}" for v in summary if v != "total") + " | total |",
         "|---|" + "---:|" * (len(summary)),

@@ -21,6 +21,7 @@ from oauth_conformance.plugin import REQUIREMENTS_KEY
 from oauth_conformance.plugin import RUN_KEY
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.pages import PageLog
 from oauth_conformance.target import Target
 from oauth_conformance.time_travel import FreezeClock
 from oauth_conformance.time_travel import HeaderClock
@@ -69,32 +70,40 @@ def clock(target: Target, recorder: Recorder) -> Iterator[TargetClock]:
             made.stop()
 
 
-def _hooks(recorder: Recorder, clock: TargetClock) -> dict[str, list[Callable[..., None]]]:
+@pytest.fixture
+def pages() -> PageLog:
+    """The HTML pages this test's clients and consent driver received, whole (for checks of what a
+    page shows; never written to a report)."""
+    return PageLog()
+
+
+def _hooks(recorder: Recorder, clock: TargetClock, pages: PageLog) -> dict[str, list[Callable[..., None]]]:
     """Event hooks shared by the test's client and its consent driver."""
 
     def on_response(response: httpx.Response) -> None:
         response.read()
         recorder.add(response)
+        pages.add(response)
 
     request_hooks: list[Callable[..., None]] = [clock.apply] if isinstance(clock, HeaderClock) else []
     return {"request": request_hooks, "response": [on_response]}
 
 
 @pytest.fixture
-def http(target: Target, recorder: Recorder, clock: TargetClock) -> Iterator[httpx.Client]:
+def http(target: Target, recorder: Recorder, clock: TargetClock, pages: PageLog) -> Iterator[httpx.Client]:
     """The test's HTTP client: no redirects followed, every exchange kept as evidence."""
     with http_module.client(transport=target.transport()) as client:
-        client.event_hooks = _hooks(recorder, clock)
+        client.event_hooks = _hooks(recorder, clock, pages)
         yield client
 
 
 @pytest.fixture
-def driver(target: Target, recorder: Recorder, clock: TargetClock) -> ConsentDriver:
+def driver(target: Target, recorder: Recorder, clock: TargetClock, pages: PageLog) -> ConsentDriver:
     allowed = {_origin(target.url), _origin(target.issuer or target.url)}
     endpoint = target.endpoint("authorization_endpoint")
     if endpoint:
         allowed.add(_origin(endpoint))
-    return make_driver(target.profile, allowed, _hooks(recorder, clock), target.transport())
+    return make_driver(target.profile, allowed, _hooks(recorder, clock, pages), target.transport())
 
 
 def _origin(url: str) -> str:

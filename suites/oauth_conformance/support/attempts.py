@@ -25,6 +25,7 @@ import orjson
 
 from oauth_conformance.drivers import Callback
 from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.drivers.form import parse_forms
 from oauth_conformance.support import controls
 from oauth_conformance.support.checks import location
 from oauth_conformance.support.clients import Client
@@ -95,8 +96,9 @@ def land(
 
     ``plain``: this is the valid request itself, so a server-caused end (5xx, hang, error page) is
     the code flow's failure. ``control``: a client whose plain request shows what a page means; a
-    page the consent driver cannot act on (no form, HTTP 200) is the server's answer to this
-    request when the same client's plain request gets through, and the harness's limit otherwise.
+    page without a form, served with 200 (an error page in all but its status), is the server's
+    answer to this request when the same client's plain request gets through, and the harness's
+    limit otherwise (a login it cannot pass: not_tested with the setting that helps).
     """
     try:
         return oauth.driver.complete(url, redirect_uri, approve=approve)
@@ -112,7 +114,7 @@ def land(
                     controls.CODE_FLOW, f"the plain request ended in {controls.stop_fault(exc)}"
                 ) from None
             return page
-        if page is not None and exc.unlock and page.status_code == 200 and approve and control and not plain:
+        if page is not None and exc.unlock and control and not plain and _formless_page(page):
             oauth.front_channel_works(control)  # it gets through: this page is what the server answered
             return page
         detail = exc.reason
@@ -124,6 +126,11 @@ def land(
         if plain and fault is not None:
             raise controls.broken(controls.CODE_FLOW, f"the plain request ended in {fault}") from None
         raise PrerequisiteFailed(f"the authorization request did not come back to the client: {detail}") from None
+
+
+def _formless_page(page: httpx.Response) -> bool:
+    """A page served with 200 that offers no form: nothing a consent driver could go on with."""
+    return page.status_code == 200 and "html" in page.headers.get("content-type", "") and not parse_forms(page.text)
 
 
 def attempt(

@@ -8,7 +8,8 @@ fail; it may also name SHOULD ids that must warn (at least those). A twin that b
 documents), trusting the fixture host described in ``$TWIN_FIXTURE_HOST`` (its IdP and its CA),
 as the embedded default of ``oauth-conformance run`` does. A twin declared with ``host`` is served
 on that address instead of 127.0.0.1 (a plain-http target the profile's loopback allowance does not
-cover, for the TLS requirements).
+cover, for the TLS requirements). A twin declared with ``inconclusive=True`` must end the run
+INCONCLUSIVE (exit 5): it hides the target's core from the harness, and nothing may fail.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ class Twin:
     warns: frozenset[str] = frozenset()
     features: bool = False  # every feature on, trusting the test run's fixture host (see serve.py)
     host: str = "127.0.0.1"  # the address serve.py binds
+    inconclusive: bool = False  # the run must end INCONCLUSIVE (exit 5) rather than PASSED
+
+    @property
+    def exit_status(self) -> int:
+        if self.fails:
+            return 1
+        return 5 if self.inconclusive else 0
 
 
 REGISTRY: dict[str, Twin] = {}
@@ -55,6 +63,7 @@ def twin(
     warns: set[str] | None = None,
     features: bool = False,
     host: str = "127.0.0.1",
+    inconclusive: bool = False,
 ) -> Callable[[Callable[[ASGIApp], ASGIApp]], Callable[[ASGIApp], ASGIApp]]:
     def register(patch: Callable[[ASGIApp], ASGIApp]) -> Callable[[ASGIApp], ASGIApp]:
         if name in REGISTRY:
@@ -66,6 +75,8 @@ def twin(
             REGISTRY[name] = dataclasses.replace(REGISTRY[name], features=True)
         if host != "127.0.0.1":
             REGISTRY[name] = dataclasses.replace(REGISTRY[name], host=host)
+        if inconclusive:
+            REGISTRY[name] = dataclasses.replace(REGISTRY[name], inconclusive=True)
         return patch
 
     return register
@@ -85,6 +96,7 @@ def load_all() -> dict[str, Twin]:
         "extensions",
         "robust",
         "tls",
+        "controls",
     ):
         try:
             __import__(f"{__name__}.{module}")
