@@ -22,6 +22,7 @@ from oauth_conformance.plugin import RUN_KEY
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.pages import PageLog
+from oauth_conformance.support.probes import probe
 from oauth_conformance.target import Target
 from oauth_conformance.time_travel import FreezeClock
 from oauth_conformance.time_travel import HeaderClock
@@ -41,12 +42,19 @@ def target(request: pytest.FixtureRequest) -> Target:
 
 @pytest.fixture(autouse=True)
 def _applicability(request: pytest.FixtureRequest, target: Target) -> None:
-    """A test whose requirements all concern a feature the target does not offer is not_applicable."""
+    """A test whose requirements all concern a feature the target does not offer is not_applicable.
+
+    Offered means advertised or seen: before the first test of the process, the features the
+    metadata leaves out are tried once (``support/probes.py``), so that leaving a grant out of the
+    metadata never switches its requirements off.
+    """
     from oauth_conformance.catalogue import registry
 
     ids = request.node.stash.get(REQUIREMENTS_KEY, None)
     if not ids:
         return
+    if not target.probed.ran:
+        probe(target, request.getfixturevalue("oauth"), request.getfixturevalue("clients"))
     features = [registry()[rid].applies_if for rid in ids if rid in registry()]
     if features and all(f is not None and not target.supports(f) for f in features):
         missing = features[0]

@@ -30,7 +30,6 @@ from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
 
 CODE_FLOW_SUITES = ("oauth21", "rfc7636", "mcp.test_oauth21_rows")
-REVOCATION = "/oauth/revoke"
 JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 
@@ -70,6 +69,79 @@ def registration_hidden(app: ASGIApp) -> ASGIApp:
         return metadata
 
     return metadata_edit(app, edit)
+
+
+# ------------------------------------------- 3: refresh left out of the metadata, and never rotated
+@twin(
+    "refresh-unadvertised-never-rotated",
+    ("rfc8414", "oauth21", "mcp.test_oauth21_rows"),
+    {"OAUTH21-4.3.1-RT-ROTATE", "OAUTH21-4.3.1-RT-SUPERSEDED", "MCP-SEC-RT-ROTATION"},
+    warns={"RFC8414-2-GRANTS-TRUTHFUL"},
+    note="issue 13 item 3: refresh_token left out of grant_types_supported made every refresh MUST not_applicable",
+)
+def refresh_unadvertised_never_rotated(app: ASGIApp) -> ASGIApp:
+    # The client keeps the first refresh token of a grant for ever: the twin maps it to the
+    # reference's current one, so it is never rotated and its reuse is never noticed.
+    current: dict[str, str] = {}
+
+    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+        form = dict(pairs)
+        if form.get("grant_type") != "refresh_token":
+            return await forward(pairs)  # type: ignore[no-any-return]
+        kept = form.get("refresh_token", "")
+        live = current.get(kept, kept)
+        status, headers, body = await forward([(k, live if k == "refresh_token" else v) for k, v in pairs])
+        if status == 200:
+            data = orjson.loads(body)
+            if isinstance(data.get("refresh_token"), str):
+                current[kept] = data["refresh_token"]
+                data["refresh_token"] = kept
+            body = orjson.dumps(data)
+        return status, headers, body
+
+    def unadvertise(metadata: dict[str, Any]) -> dict[str, Any]:
+        metadata["grant_types_supported"] = [g for g in metadata["grant_types_supported"] if g != "refresh_token"]
+        return metadata
+
+    return metadata_edit(on_token_requests(app, handle), unadvertise)
+
+
+# ------------------------------------------------------------- 4: a refresh grant that never works
+def _refuse_refreshes(app: ASGIApp) -> ASGIApp:
+    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+        if dict(pairs).get("grant_type") == "refresh_token":
+            return _token_json(400, {"error": "invalid_grant", "error_description": "invalid refresh token"})
+        return await forward(pairs)  # type: ignore[no-any-return]
+
+    return on_token_requests(app, handle)
+
+
+@twin(
+    "refresh-always-invalid-grant",
+    ("oauth21", "mcp.test_oauth21_rows", "rfc7009"),
+    {"OAUTH21-4.3.2-REFRESH-VALID"},
+    note="issue 13 item 4: every valid refresh answered invalid_grant; no MUST failed",
+)
+def refresh_always_invalid_grant(app: ASGIApp) -> ASGIApp:
+    return _refuse_refreshes(app)
+
+
+@twin(
+    "refresh-always-invalid-grant-revocation-inert",
+    ("oauth21", "rfc7009"),
+    {"OAUTH21-4.3.2-REFRESH-VALID"},
+    warns={"RFC7009-2-ACCESS", "RFC7009-2.1-CASCADE"},
+    note="issue 13 item 4: on top, a revocation endpoint that checks the client and revokes nothing; IMMEDIATE,"
+    " HINT-FALLBACK and BAD-HINT passed, reading the failed refresh as a revoked token",
+)
+def refresh_always_invalid_grant_revocation_inert(app: ASGIApp) -> ASGIApp:
+    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+        if "grant_type" not in dict(pairs):  # a revocation request (RFC 7009 section 2.1): of a token nobody holds
+            unknown = f"oauth-conformance-twin-{secrets.token_hex(16)}"
+            pairs = [(k, unknown if k == "token" else v) for k, v in pairs]
+        return await forward(pairs)  # type: ignore[no-any-return]
+
+    return on_token_requests(_refuse_refreshes(app), handle)
 
 
 # ------------------------------------------------------------------- 5: error pages with HTTP 200
@@ -162,6 +234,3 @@ def mcp_redirect_host_shown_late(app: ASGIApp) -> ASGIApp:
 
 def _token_json(status: int, body: dict[str, Any]) -> tuple[int, Headers, bytes]:
     return status, list(JSON), orjson.dumps(body)
-
-
-__all__ = ["Pairs", "on_token_requests"]

@@ -648,6 +648,7 @@ GRANTS = (
         "OAUTH21-4.2-CC-CONFIDENTIAL",
         MUST,
         "The client credentials grant is for confidential clients only: a public client gets no token.",
+        applies_if=Feature.CLIENT_CREDENTIALS,
         quote="The client credentials grant type MUST only be used by confidential clients.",
     ),
     Requirement(
@@ -655,6 +656,7 @@ GRANTS = (
         MUST,
         "The client credentials grant always authenticates the client: client_id without its secret gets"
         " invalid_client.",
+        applies_if=Feature.CLIENT_CREDENTIALS,
         quote="The authorization server MUST authenticate the client.",
     ),
     Requirement(
