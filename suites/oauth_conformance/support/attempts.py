@@ -387,7 +387,12 @@ def refresh_of(oauth: OAuth, client: Client, refresh_token: str, step: str, **ex
     """A refresh that must succeed for the test to go on. A plain refresh that fails is the failure
     of OAUTH21-4.3.2-REFRESH-VALID; a variant (a scope, a resource) that fails is not_tested once
     a plain refresh of a fresh grant is seen to work."""
-    response = oauth.refresh(client, refresh_token, **extra)
+    try:
+        response = oauth.refresh(client, refresh_token, **extra)
+    except httpx.TimeoutException as exc:
+        if extra:
+            raise
+        raise controls.broken(controls.REFRESH, controls.hang(exc, step)) from None
     if not extra:
         return tokens_from(response, step, happy=controls.REFRESH)
     if response.status_code != 200:

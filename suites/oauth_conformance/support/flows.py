@@ -259,7 +259,12 @@ class OAuth:
         """A full code flow with PKCE; the test is not_tested if any step fails (and the code flow
         fails when the target broke the plain flow)."""
         authorization = self.code(client, **kwargs)
-        response = self.exchange(authorization)
+        try:
+            response = self.exchange(authorization)
+        except httpx.TimeoutException as exc:
+            if not _plain(kwargs):
+                raise
+            raise controls.broken(controls.CODE_FLOW, controls.hang(exc, "the code exchange")) from None
         problem = None
         if response.status_code != 200:
             problem = f"exchanging the code failed with HTTP {response.status_code}: {_error(response)}"
