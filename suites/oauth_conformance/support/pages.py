@@ -30,7 +30,7 @@ _SHOWN_INPUTS = frozenset({"submit", "button", "reset"})  # their value is the l
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class SeenPage:
     url: str
     status: int
     text: str  # the whole body, as received
@@ -40,11 +40,11 @@ class Page:
 class PageLog:
     """HTML pages a test's clients received, whole and unredacted (memory only, never reported)."""
 
-    pages: list[Page] = field(default_factory=list)
+    pages: list[SeenPage] = field(default_factory=list)
 
     def add(self, response: httpx.Response) -> None:
         if "html" in response.headers.get("content-type", ""):
-            self.pages.append(Page(str(response.url), response.status_code, response.text))
+            self.pages.append(SeenPage(str(response.url), response.status_code, response.text))
 
 
 class _VisibleText(HTMLParser):

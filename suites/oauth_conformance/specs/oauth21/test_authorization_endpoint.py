@@ -193,7 +193,9 @@ def test_every_advertised_response_type_is_accepted(oauth: OAuth, clients: Clien
                 client = clients.public(response_types=[response_type])
             except PrerequisiteFailed:
                 client = None
-        result = attempt(oauth, client or clients.public(), response_type=response_type)
+        # the control of a refusal: a plain code request, from a client registered for code
+        control = clients.public() if client is not None else True
+        result = attempt(oauth, client or clients.public(), response_type=response_type, control=control)
         if result.error == "unsupported_response_type":
             refused.append(response_type)
     assert not refused, f"advertised but refused as unsupported_response_type: {', '.join(refused)}"
