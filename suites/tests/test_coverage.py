@@ -103,6 +103,11 @@ def test_a_run_that_never_exercised_the_code_flow_is_inconclusive_not_passed() -
     assert report.coverage["core_unexercised"] == {CODE_FLOW: "not_tested: not_tested here"}
 
 
+def test_a_run_that_selected_no_core_test_is_judged_on_what_it_selected() -> None:
+    report = concluded([result("RFC8414-3.2-200-JSON", Verdict.PASS)], [CODE_FLOW, "RFC8414-3.2-200-JSON"])
+    assert report.outcome["exit_status"] == 0  # no test of the code flow ran in this run
+
+
 def test_a_failure_wins_over_an_inconclusive_run() -> None:
     tests = [result(CODE_FLOW, Verdict.NOT_TESTED), result("RFC8414-3.2-200-JSON", Verdict.FAIL)]
     report = concluded(tests, [CODE_FLOW, "RFC8414-3.2-200-JSON"])

@@ -6,8 +6,8 @@ advertises nor was seen to offer the feature). It is *verified* when its verdict
 test of it that applies ran and passed. Failed, errored and not-tested MUSTs are testable but not
 verified.
 
-A run is *inconclusive* (exit status 5, contract C2) when it could not exercise a core capability
-(:data:`CORE`: the code flow, the token endpoint), or verified fewer testable MUSTs than the
+A run is *inconclusive* (exit status 5, contract C2) when it tried and could not exercise a core
+capability (:data:`CORE`: the code flow, the token endpoint), or verified fewer testable MUSTs than the
 profile's ``[gate] min_coverage`` asks: a PASSED verdict would then say more than the run saw. A
 failure always wins: a run with an unexpected MUST failure is FAILED whatever its coverage.
 """
@@ -85,10 +85,12 @@ def measure(report: Report, minimum: float | None = None) -> Coverage:
     musts = [r for r in report.requirements if r.requirement.level == Level.MUST]
     untestable = [r for r in musts if r.requirement.untestable]
     applicable = [r for r in musts if not r.requirement.untestable and r.verdict != Verdict.NOT_APPLICABLE]
+    # A core requirement counts when the run tried it (a test of it ran, or a step of another test
+    # reached it); a run narrowed to other specs or tests is judged on what it selected.
     unexercised = {
         r.id: f"{r.verdict.value}: {r.reason}"[:240]
         for r in report.requirements
-        if r.id in CORE and r.verdict in UNEXERCISED
+        if r.id in CORE and r.verdict in UNEXERCISED and r.tests
     }
     return Coverage(
         testable=len(applicable),

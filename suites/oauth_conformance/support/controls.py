@@ -28,6 +28,13 @@ CODE_FLOW = "OAUTH21-4.1-CODE-FLOW"
 REFRESH = "OAUTH21-4.3.2-REFRESH-VALID"
 RESOURCE = "RFC6750-2.1-HEADER"
 REGISTRATION = "RFC7591-3-POST-JSON"
+# A plain code exchange refused because the client's valid credentials were: the happy path broken
+# is the client's authentication method rather than the code flow as such.
+AUTHENTICATION = {
+    "none": "OAUTH21-3.2.2-AUTH-METHODS",
+    "client_secret_basic": "OAUTH21-3.2.2-AUTH-METHODS",
+    "client_secret_post": "OAUTH21-2.4.1-SECRET-POST",
+}
 
 # Error codes a valid, approved authorization request can come back with when the harness (its
 # profile, its consent driver) rather than the server is at fault, and the setting that helps.

@@ -280,8 +280,12 @@ class OAuth:
         if not _plain(kwargs):
             self.flow_works(client)
             raise PrerequisiteFailed(f"{problem} (with {_variant(kwargs)}; the plain flow works)")
-        if client.source == "profile" and _error_code(response) == "invalid_client":
+        refused_client = _error_code(response) == "invalid_client" or response.status_code == 401
+        if client.source == "profile" and refused_client:
             raise NotTested(f"{problem}, for the profile's client", unlock="[[clients]] client_secret")
+        if refused_client:  # valid credentials refused: that method's happy path, not the flow's
+            method = controls.AUTHENTICATION.get(client.auth_method, controls.CODE_FLOW)
+            raise controls.broken(method, f"{problem} ({client.auth_method} with the client's own credentials)")
         raise controls.broken(controls.CODE_FLOW, problem)
 
     def refresh(self, client: Client, refresh_token: str, **extra: str | None) -> httpx.Response:

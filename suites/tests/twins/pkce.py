@@ -23,7 +23,7 @@ def _verify(broken: Any) -> None:
     patch(rfc7636, "verify", lambda verifier, challenge, method: broken(verifier, challenge, method, original))
 
 
-@twin("pkce-s256-unsupported", RFC7636, {"RFC7636-4.2-S256-MTI"})
+@twin("pkce-s256-unsupported", RFC7636, {"RFC7636-4.2-S256-MTI", "OAUTH21-4.1-CODE-FLOW"})
 def s256_unsupported(app: ASGIApp) -> ASGIApp:
     _verify(lambda v, c, m, original: m != "S256" and original(v, c, m))
     return app

@@ -156,6 +156,8 @@ def test_a_pkce_code_is_not_redeemed_without_its_verifier(oauth: OAuth, clients:
 @requirement("OAUTH21-4.1.3-PKCE-DOWNGRADE")
 def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(oauth: OAuth, clients: Clients) -> None:
     client = clients.confidential()
+    # The control first: a new authorization may end the client's earlier grants (and their codes).
+    oauth.flow_works(client)
     result = attempt(oauth, client, pkce=None)
     if result.code is None:
         if result.page is not None:
@@ -166,7 +168,6 @@ def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(oauth: OAut
                 f" cannot be had ({result.describe()})"
             )
         raise PrerequisiteFailed(f"the authorization without PKCE ended in {result.describe()}")
-    oauth.flow_works(client)  # the control: the client's PKCE codes redeem
     response = oauth.exchange(result.authorization, code_verifier=pkce_pair()[0])
     assert "access_token" not in body_of(response), "a code_verifier for a code issued without a challenge got tokens"
     if response.status_code == 401 or body_of(response).get("error") == "invalid_client":
