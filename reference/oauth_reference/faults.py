@@ -65,6 +65,7 @@ FAULTS: Final[Mapping[str, Fault]] = MappingProxyType(
                 "RFC7636-4.5-METHOD-BOUND",
                 "RFC7636-4.4-BIND",
                 "RFC7636-4.2-S256-MTI",
+                "OAUTH21-4.1-CODE-FLOW",
                 "RFC7636-4.1-VERIFIER-SYNTAX",
             ),
             hook="(verifier: str, challenge: str, method: str) -> bool",

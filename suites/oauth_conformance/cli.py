@@ -3,7 +3,9 @@
 Exit status of ``run`` (contract C2): 0 no unexpected MUST failure; 1 at least one (or a stale
 baseline entry); 2 usage or profile error; 3 target unreachable or not an OAuth server;
 4 the harness itself broke (a suite that cannot be collected, an internal error: a bug to
-report, never a verdict on the target). ``fuzz`` (robust/command.py) exits 0 when nothing is
+report, never a verdict on the target); 5 inconclusive: nothing failed, but the run could not
+exercise the code flow or the token endpoint, or verified fewer testable MUSTs than the profile's
+``[gate] min_coverage``. ``fuzz`` (robust/command.py) exits 0 when nothing is
 found and 1 with findings, else the same.
 """
 
@@ -19,7 +21,7 @@ import pytest
 
 from oauth_conformance.version import VERSION
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_HARNESS_ERROR = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE = 0, 1, 2, 3, 4, 5
 _PACKAGE = Path(__file__).resolve().parent
 
 

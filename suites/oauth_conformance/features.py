@@ -1,8 +1,15 @@
-"""Features a target may offer; requirements about a feature apply only where it is offered."""
+"""Features a target may offer; requirements about a feature apply only where it is offered.
+
+A feature is offered when the metadata (or the profile) says so, or when the target is seen to
+offer it (``support/probes.py``: a refresh token in a token response, a grant the token endpoint
+accepts); its requirements apply either way.
+"""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from dataclasses import field
 
 
 class Feature(enum.StrEnum):
@@ -16,6 +23,7 @@ class Feature(enum.StrEnum):
     ISS_PARAMETER = "iss_parameter"  # authorization_response_iss_parameter_supported (RFC 9207)
     PLAIN_PKCE = "plain_pkce"  # code_challenge_methods_supported lists plain
     TOKEN_EXCHANGE = "token_exchange"  # RFC 8693 grant advertised
+    CLIENT_CREDENTIALS = "client_credentials"  # OAuth 2.1 section 4.2 grant advertised
     JWT_BEARER = "jwt_bearer"  # RFC 7523 grant advertised
     IDJAG = "idjag"  # authorization_grant_profiles_supported lists the ID-JAG profile
     CIMD = "cimd"  # client_id_metadata_document_supported
@@ -34,7 +42,8 @@ class Feature(enum.StrEnum):
 _DESCRIPTIONS = {
     Feature.REGISTRATION: "dynamic client registration (no registration_endpoint in the metadata)",
     Feature.REGISTRATION_MANAGEMENT: "client registration management (no registration_client_uri issued)",
-    Feature.REFRESH: "refresh tokens (grant_types_supported does not list refresh_token)",
+    Feature.REFRESH: "refresh tokens (grant_types_supported does not list refresh_token, and no token response"
+    " was seen to carry one)",
     Feature.REVOCATION: "token revocation (no revocation_endpoint in the metadata)",
     Feature.PROTECTED_RESOURCE: "a protected resource (none is known: set [resource] url in the profile)",
     Feature.RESOURCE_METADATA: "protected resource metadata (RFC 9728): none was found; an MCP server must serve"
@@ -42,8 +51,9 @@ _DESCRIPTIONS = {
     Feature.RESOURCE_INDICATORS: "resource indicators (RFC 8707)",
     Feature.ISS_PARAMETER: "the iss authorization response parameter (not advertised)",
     Feature.PLAIN_PKCE: "the plain PKCE method (not advertised)",
-    Feature.TOKEN_EXCHANGE: "token exchange (RFC 8693 grant not advertised)",
-    Feature.JWT_BEARER: "the JWT bearer grant (not advertised)",
+    Feature.TOKEN_EXCHANGE: "token exchange (the RFC 8693 grant is neither advertised nor accepted)",
+    Feature.CLIENT_CREDENTIALS: "the client credentials grant (neither advertised nor accepted)",
+    Feature.JWT_BEARER: "the JWT bearer grant (neither advertised nor accepted)",
     Feature.IDJAG: "ID-JAG (the id-jag grant profile is not advertised)",
     Feature.CIMD: "client ID metadata documents (client_id_metadata_document_supported is not true)",
     Feature.SIGNED_METADATA: "signed metadata (no signed_metadata member)",
@@ -53,3 +63,12 @@ _DESCRIPTIONS = {
     Feature.PUBLIC_CLIENTS: "public clients (none is not an advertised auth method)",
     Feature.TLS: "TLS (the target is an http:// loopback URL the profile allows)",
 }
+
+
+@dataclass
+class Probed:
+    """What the target was seen to offer beyond its metadata, in this process (filled once, before
+    the first test, by ``support/probes.py``): feature -> what showed it."""
+
+    ran: bool = False
+    seen: dict[Feature, str] = field(default_factory=dict)

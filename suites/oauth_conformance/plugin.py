@@ -36,6 +36,7 @@ from oauth_conformance.run import RunSettings
 from oauth_conformance.run import RunUsageError
 from oauth_conformance.run import TargetDown
 from oauth_conformance.verdicts import Outcome
+from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import TestResult
 from oauth_conformance.verdicts import Verdict
 
@@ -134,6 +135,9 @@ def requirement_ids(item: pytest.Item) -> list[str] | None:
 def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Verdict, str, str | None] | None:
     """The verdict a test phase gives (``None``: a passing setup or teardown says nothing)."""
     exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, PrerequisiteFailed) and exc.requirement:
+        # The target broke a valid request: a failure of the happy path (see broken_prerequisite).
+        return Verdict.NOT_TESTED, f"{exc.requirement} failed: {exc.reason}", exc.unlock
     if isinstance(exc, Outcome):
         return exc.verdict, exc.reason, exc.unlock
     if report.when == "call":
@@ -149,6 +153,14 @@ def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Ve
     if report.skipped:
         return Verdict.NOT_TESTED, _skip_reason(report), None
     return Verdict.ERROR, f"{report.when} error: {type(exc).__name__}: {_message(exc)}", None
+
+
+def broken_prerequisite(call: pytest.CallInfo[None], ids: list[str]) -> str | None:
+    """The happy-path requirement a step of the test found broken by the target, if any."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, PrerequisiteFailed) and exc.requirement:
+        return exc.requirement
+    return None
 
 
 def _only_recommended(ids: list[str]) -> bool:
@@ -249,6 +261,9 @@ class Hooks:
         if found is None:
             return report
         verdict, reason, unlock = found
+        broken = broken_prerequisite(call, ids)
+        if broken in ids:  # the test is about the happy path its own step broke: a plain failure
+            verdict, reason, broken = Verdict.FAIL, reason.removeprefix(f"{broken} failed: "), None
         reason = scrub_text(reason, recorder)[:REASON_LIMIT]
         if verdict in (Verdict.NOT_APPLICABLE, Verdict.NOT_TESTED):
             report.outcome = "skipped"
@@ -260,7 +275,8 @@ class Hooks:
             report.outcome = "passed"
             report.longrepr = None
             report.user_properties.append((WARNING_PROPERTY, reason))
-        evidence = recorder.evidence() if recorder is not None and verdict in (Verdict.FAIL, Verdict.ERROR) else []
+        shows = verdict in (Verdict.FAIL, Verdict.ERROR) or broken is not None
+        evidence = recorder.evidence() if recorder is not None and shows else []
         flagged = recorder.flags if recorder is not None else []
         flags = [replace(f, description=scrub_text(f.description, recorder)) for f in flagged]
         result = TestResult(
@@ -274,14 +290,15 @@ class Hooks:
             evidence=evidence,
             findings=findings_of(
                 _located(item, report.nodeid),
-                ids,
-                failed=verdict == Verdict.FAIL,
+                [broken] if broken is not None else ids,
+                failed=verdict == Verdict.FAIL or broken is not None,
                 errored=verdict == Verdict.ERROR,
                 reason=reason,
                 flags=flags,
                 evidence_count=len(evidence),
             ),
             notes=[scrub_text(n, recorder) for n in recorder.notes] if recorder is not None else [],
+            failed_prerequisite=broken,
         )
         report.user_properties.append((RESULT_PROPERTY, orjson.dumps(result.as_dict()).decode()))
         report.user_properties += [("requirement", rid) for rid in ids]
@@ -313,4 +330,4 @@ class Hooks:
             return
         terminalreporter.section("oauth-conformance")
         for line, alarming in self.run.summary_lines():
-            terminalreporter.write_line(line, red=alarming, green=line.startswith("verdict:") and not alarming)
+            terminalreporter.write_line(line, red=alarming, green=line.startswith("PASSED:") and not alarming)

@@ -202,6 +202,13 @@ class RequirementNote:
     why: str
 
 
+@dataclass(frozen=True)
+class GateSection:
+    # Percent of the run's testable MUSTs that must be verified; below it the run is INCONCLUSIVE
+    # (exit 5), never PASSED. None: no minimum (the core capabilities are required regardless).
+    min_coverage: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     target: TargetSection = field(default_factory=TargetSection)
@@ -216,6 +223,7 @@ class Profile:
     idjag: IdJagSection = field(default_factory=IdJagSection)
     source: str | None = None
     notes: tuple[RequirementNote, ...] = ()
+    gate: GateSection = field(default_factory=GateSection)
 
     def note_for(self, requirement_id: str) -> RequirementNote | None:
         return next((n for n in self.notes if requirement_id in n.ids), None)
@@ -526,9 +534,26 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         if getattr(robust, name) <= 0:
             raise ProfileError(f"robust.{name}: must be positive")
     notes = tuple(_note(n) for n in root.sections("notes"))
+    gt = root.section("gate")
+    minimum = gt._get("min_coverage", (int, float), None)
+    gt.done()
+    if minimum is not None and not 0 <= minimum <= 100:
+        raise ProfileError("gate.min_coverage: must be a percentage between 0 and 100")
     root.done()
     return Profile(
-        target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, idjag, source, notes
+        target,
+        request,
+        consent,
+        tuple(clients),
+        resource,
+        clock,
+        policy,
+        fixture_host,
+        robust,
+        idjag,
+        source,
+        notes,
+        GateSection(None if minimum is None else float(minimum)),
     )
 
 
@@ -655,6 +680,10 @@ stateful_examples = 12                  # state machine programs
 stateful_steps = 10                     # steps per program
 request_timeout = 10                    # a request unanswered after this many seconds is a hang
 # other_resource = "{target}/other/api" # a protected URL the run's access tokens must not reach
+
+[gate]
+# min_coverage = 90                     # percent of the testable MUSTs a run must verify; below it the
+#                                       # run ends INCONCLUSIVE (exit 5), never PASSED
 
 # Verdicts that depend on your test deployment's own code rather than the implementation under
 # test (shown beside the verdict in the reports and the compare matrix):

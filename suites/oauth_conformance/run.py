@@ -30,6 +30,7 @@ from oauth_conformance.profile import Profile
 from oauth_conformance.profile import load_profile
 from oauth_conformance.profile import parse_profile
 from oauth_conformance.redaction import KNOWN
+from oauth_conformance.report import coverage as run_coverage
 from oauth_conformance.report import directory as report_directory
 from oauth_conformance.report import gate
 from oauth_conformance.report.baseline import Baseline
@@ -97,6 +98,7 @@ class Run:
         self.profile_text: str | None = None
         self.report: Report | None = None
         self.gate: gate.GateResult | None = None
+        self.coverage: run_coverage.Coverage | None = None
         self.report_dir: Path | None = None
         self.status: int | None = None  # the exit status, once decided
         self._cleanups: list[Any] = []
@@ -288,10 +290,11 @@ class Run:
             assert self.settings.baseline_path is not None
             baseline = write_baseline(self.settings.baseline_path, report, baseline)
         self.gate = gate.evaluate(report, baseline, self.settings.fail_on)
-        self.report = gate.gated(report, self.gate, baseline)
+        gated = gate.gated(report, self.gate, baseline)
+        self.report, self.coverage = run_coverage.conclude(gated, self.profile.gate.min_coverage)
         if self.settings.write_reports:
             self.report_dir = self._write_reports(self.report)
-        self.status = self.gate.status
+        self.status = int(self.report.outcome["exit_status"])
         return self.status
 
     def _write_reports(self, report: Report) -> Path:
@@ -354,6 +357,17 @@ class Run:
             lines.append((f"  not tested: {count} test(s) need profile setting {setting}", False))
         if self.report_dir is not None:
             lines.append((f"reports: {self.report_dir}/report.{{json,xml,md,html}}", False))
-        status = self.gate.status
-        lines.append((f"verdict: {'FAILED' if status else 'PASSED'} (exit {status})", bool(status)))
+        assert self.coverage is not None and self.status is not None
+        c = self.coverage
+        lines.append(
+            (
+                f"coverage: {c.verified} of {c.testable} testable MUSTs verified ({c.percent:.1f}%);"
+                f" {c.not_applicable} not applicable to this target, {c.untestable} untestable"
+                + (f"; the profile asks for {c.minimum:g}%" if c.minimum is not None else ""),
+                c.below_minimum,
+            )
+        )
+        for reason in c.reasons():
+            lines.append((f"  INCONCLUSIVE: {reason}", True))
+        lines.append((f"{self.report.outcome['summary']} (exit {self.status})", bool(self.status)))
         return lines

@@ -17,6 +17,7 @@ import httpx
 import orjson
 
 from oauth_conformance.features import Feature
+from oauth_conformance.features import Probed
 from oauth_conformance.profile import Profile
 
 OAUTH_WELL_KNOWN = "/.well-known/oauth-authorization-server"
@@ -51,6 +52,8 @@ class Target:
     embedded: bool = False
     features: frozenset[Feature] = field(default_factory=frozenset)
     spec: str = ""  # what the run was given: the URL, or asgi:module:factory for in-process targets
+    # Features seen offered though the metadata does not say so (filled by support/probes.py).
+    probed: Probed = field(default_factory=Probed, compare=False, hash=False, repr=False)
 
     @property
     def in_process(self) -> bool:
@@ -86,6 +89,10 @@ class Target:
         return value if isinstance(value, str) else None
 
     def supports(self, feature: Feature) -> bool:
+        """Offered: advertised (or declared in the profile), or seen offered by a probe."""
+        return feature in self.features or feature in self.probed.seen
+
+    def advertises(self, feature: Feature) -> bool:
         return feature in self.features
 
     @property
@@ -103,6 +110,7 @@ class Target:
             "discovered_via": self.via,
             "discovery": [a.as_dict() for a in self.attempts],
             "features": sorted(self.features),
+            **({"probed_features": {str(f): seen for f, seen in self.probed.seen.items()}} if self.probed.seen else {}),
             "embedded": self.embedded,
             "spec": self.spec,
         }
@@ -267,6 +275,7 @@ def features_of(target: Target) -> frozenset[Feature]:
         Feature.ISS_PARAMETER: m.get("authorization_response_iss_parameter_supported") is True,
         Feature.PLAIN_PKCE: "plain" in _list(m, "code_challenge_methods_supported"),
         Feature.TOKEN_EXCHANGE: TOKEN_EXCHANGE in grants,
+        Feature.CLIENT_CREDENTIALS: "client_credentials" in grants,
         Feature.JWT_BEARER: JWT_BEARER in grants,
         Feature.IDJAG: IDJAG_PROFILE in _list(m, "authorization_grant_profiles_supported"),
         Feature.CIMD: m.get("client_id_metadata_document_supported") is True,

@@ -75,7 +75,17 @@ def not_tested(reason: str, *, unlock: str | None = None) -> NoReturn:
 
 
 class PrerequisiteFailed(NotTested):
-    """A step the test builds on (a token, a registration) did not succeed; see its own tests."""
+    """A step the test builds on (a token, a registration) did not succeed; see its own tests.
+
+    With ``requirement``, the step was a valid request the target itself broke (a 5xx, a hang, an
+    error for a request that is right): the test's own requirements are not tested, and the run
+    counts a failure of ``requirement``, the happy path that covers the step. Without it, the
+    harness could not get through (a refused variant, a client it cannot get): not tested only.
+    """
+
+    def __init__(self, reason: str, *, unlock: str | None = None, requirement: str | None = None) -> None:
+        super().__init__(reason, unlock=unlock)
+        self.requirement = requirement
 
 
 def worst(verdicts: list[Verdict]) -> Verdict:
@@ -102,6 +112,9 @@ class TestResult:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # what a failure showed (findings.py)
     notes: list[str] = field(default_factory=list)  # worth knowing, not a verdict
+    # The happy-path requirement a step of this test found broken (see PrerequisiteFailed): the
+    # report counts this test as a failed test of that requirement.
+    failed_prerequisite: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -121,6 +134,8 @@ class TestResult:
             out["findings"] = [f.as_dict() for f in self.findings]
         if self.notes:
             out["notes"] = self.notes
+        if self.failed_prerequisite:
+            out["failed_prerequisite"] = self.failed_prerequisite
         return out
 
     @classmethod
@@ -136,4 +151,5 @@ class TestResult:
             evidence=list(data.get("evidence", [])),
             findings=[Finding.from_dict(f) for f in data.get("findings", []) if isinstance(f, dict)],
             notes=list(data.get("notes", [])),
+            failed_prerequisite=data.get("failed_prerequisite"),
         )

@@ -113,6 +113,41 @@ def test_outcomes_become_verdicts_and_levels(harness: pytest.Pytester, reference
     result.stdout.fnmatch_lines(["*FAILED MUST RFC8414-3.2-NO-EMPTY*", "*need profile setting ?clock? mode*"])
 
 
+def test_a_broken_step_fails_its_happy_path_and_leaves_the_test_not_tested(
+    harness: pytest.Pytester, reference_url: str
+) -> None:
+    harness.makepyfile(
+        """
+        import pytest
+        from oauth_conformance.verdicts import PrerequisiteFailed
+
+        @pytest.mark.requirement("RFC7009-2.1-IMMEDIATE")
+        def test_needs_a_live_token():
+            raise PrerequisiteFailed("the resource refused a fresh token", requirement="RFC6750-2.1-HEADER")
+
+        @pytest.mark.requirement("OAUTH21-4.1-CODE-FLOW")
+        def test_the_happy_path_itself():
+            raise PrerequisiteFailed("the plain request ended in HTTP 500", requirement="OAUTH21-4.1-CODE-FLOW")
+
+        @pytest.mark.requirement("RFC7636-4.6-S256-VERIFY")
+        def test_harness_could_not_get_through():
+            raise PrerequisiteFailed("the consent driver stopped", unlock="consent.driver")
+        """
+    )
+    result, report = run(harness, reference_url)
+    got = verdicts(report)
+    assert got["RFC7009-2.1-IMMEDIATE"] == "not_tested"
+    assert got["RFC6750-2.1-HEADER"] == "fail"  # not selected, yet reported: the run saw it fail
+    assert got["OAUTH21-4.1-CODE-FLOW"] == "fail"
+    assert got["RFC7636-4.6-S256-VERIFY"] == "not_tested"
+    tests = {t["name"]: t for t in report["tests"]}  # type: ignore[union-attr]
+    assert tests["test_needs_a_live_token"]["failed_prerequisite"] == "RFC6750-2.1-HEADER"
+    assert "failed_prerequisite" not in tests["test_the_happy_path_itself"]
+    assert result.ret == 1
+    assert report["outcome"]["verdict"] == "FAILED"  # type: ignore[index]
+    result.stdout.fnmatch_lines(["*FAILED MUST RFC6750-2.1-HEADER: in a step of test_needs_a_live_token*"])
+
+
 def test_should_failures_alone_exit_zero_unless_fail_on_should(harness: pytest.Pytester, reference_url: str) -> None:
     harness.makepyfile(
         "import pytest\n@pytest.mark.requirement('RFC8414-2-PKCE-NO-PLAIN')\ndef test_x():\n    assert False\n"

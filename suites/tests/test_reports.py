@@ -10,6 +10,7 @@ import pytest
 
 from oauth_conformance.catalogue import lookup
 from oauth_conformance.findings import findings_of
+from oauth_conformance.report import coverage
 from oauth_conformance.report import gate
 from oauth_conformance.report.baseline import Baseline
 from oauth_conformance.report.baseline import BaselineError
@@ -121,7 +122,8 @@ def sample_report() -> Report:
         {"MCP-DISC-ORDER": "the target is behind a flaky proxy"},
         findings={"MCP-DISC-ORDER": frozenset({"mcp/test_discovery::test_order#error"})},
     )
-    return gate.gated(report, gate.evaluate(report, baseline), baseline)
+    concluded, _ = coverage.conclude(gate.gated(report, gate.evaluate(report, baseline), baseline))
+    return concluded
 
 
 def check_golden(name: str, text: str) -> None:

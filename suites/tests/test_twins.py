@@ -58,4 +58,6 @@ def test_twin_fails_exactly_its_requirements(
     assert failed == set(twin.fails), f"{name}: failed {sorted(failed)}, expected {sorted(twin.fails)}"
     warned = {r["id"] for r in report["requirements"] if r["verdict"] == "warn"}
     assert twin.warns <= warned, f"{name}: expected warnings {sorted(twin.warns - warned)} did not come"
-    assert result.ret == (1 if twin.fails else 0)
+    outcome = report["outcome"]
+    assert result.ret == twin.exit_status, f"{name}: exit {result.ret} ({outcome['summary']})"
+    assert outcome["exit_status"] == twin.exit_status, outcome

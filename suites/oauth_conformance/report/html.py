@@ -192,12 +192,31 @@ def _quote(r: RequirementResult) -> str:
     return f"<details><summary>the binding words</summary>{block}</details>"
 
 
+def _coverage_note(report: Report) -> str:
+    c = report.coverage
+    if not c:
+        return ""
+    text = (
+        f"{c['verified_musts']} of {c['testable_musts']} testable MUSTs verified ({c['percent']}%);"
+        f" {c['not_applicable_musts']} not applicable, {c['untestable_musts']} untestable"
+    )
+    if c.get("tls_unexercised_musts"):
+        text += f"; {len(c['tls_unexercised_musts'])} TLS MUSTs need an https target (not counted)"
+    missing = "".join(
+        f"<br>not exercised: <code>{_e(rid)}</code>: {_e(why)}" for rid, why in c["core_unexercised"].items()
+    )
+    return f'<div class="meta">{_e(text)}{missing}</div>'
+
+
 def render(report: Report) -> str:
     t = report.target
     clock_note = f" · clock <code>{_e(t['clock'])}</code>" if t.get("clock") else ""
     summary = report.summary()
-    failed = report.gate.get("status", 0)
-    status = ("FAILED", COLORS["fail"]) if failed else ("PASSED", COLORS["pass"])
+    word = report.verdict_word
+    status = (
+        word,
+        COLORS["pass"] if word == "PASSED" else COLORS["fail"] if word == "FAILED" else COLORS["not_tested"],
+    )
     cards = "".join(
         f'<div class="card"><b style="color:{COLORS[v]}">{summary[v]}</b><span>{LABELS[v]}</span></div>'
         for v in VERDICT_ORDER
@@ -227,7 +246,7 @@ def render(report: Report) -> str:
     stale = report.gate.get("stale_baseline_entries", [])
     gate_note = (
         f"{len(unexpected)} unexpected MUST failure(s)" + (f", {len(stale)} stale baseline entr(ies)" if stale else "")
-        if failed
+        if report.gate.get("status", 0)
         else "no unexpected MUST failure"
     )
     notes_html = (
@@ -241,7 +260,8 @@ def render(report: Report) -> str:
         f'<header><h1><span class="verdict" style="background:{status[1]}">{status[0]}</span>'
         f"{_e(t.get('name') or t.get('issuer') or t.get('url'))}</h1>"
         f'<div class="meta">target <code>{_e(t.get("url"))}</code> · metadata <code>{_e(t.get("metadata_url", ""))}</code>'
-        f"{clock_note} · {_e(report.started)} · {report.duration:.1f} s · {_e(gate_note)}</div></header><main>"
+        f"{clock_note} · {_e(report.started)} · {report.duration:.1f} s · {_e(gate_note)}</div>"
+        f"{_coverage_note(report)}</header><main>"
         f'<div class="cards">{cards}</div>{_chart(report)}'
         f'<div class="filters">{checks}<input id="q" type="search" placeholder="filter by id or text"></div>'
         f"{notes_html}{''.join(sections)}</main>"

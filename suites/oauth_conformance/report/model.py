@@ -1,8 +1,13 @@
 """From per-test outcomes to per-requirement verdicts (contract C3).
 
 A requirement's verdict joins its tests' verdicts: any failure fails it (``warn`` for SHOULD
-and MAY), else any error makes it ``error``, else any pass passes it (``partial`` when some of
-its tests were not run), else ``not_applicable`` when every test was, else ``not_tested``.
+and MAY), else any error makes it ``error``, else it passes when every test that applies ran and
+passed; when some passed and others were not run it is ``not_tested`` with ``partial`` set (a
+partly verified requirement is not verified), ``not_applicable`` when every test was, else
+``not_tested``.
+
+A test whose step found a happy path broken (``failed_prerequisite``: a valid request the target
+refused or crashed on) counts as a failed test of that happy-path requirement as well.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from oauth_conformance.catalogue import SPECS
 from oauth_conformance.catalogue import Level
 from oauth_conformance.catalogue import Requirement
+from oauth_conformance.catalogue import registry
 from oauth_conformance.findings import Finding
 from oauth_conformance.verdicts import TestResult
 from oauth_conformance.verdicts import Verdict
@@ -96,11 +102,11 @@ def requirement_verdict(requirement: Requirement, tests: list[TestResult]) -> Re
     if Verdict.ERROR in verdicts:
         return RequirementResult(requirement, Verdict.ERROR, first(Verdict.ERROR), tests)
     if Verdict.PASS in verdicts:
-        partial = Verdict.NOT_TESTED in verdicts
         reason = f"{verdicts.count(Verdict.PASS)} of {len(verdicts)} tests passed"
-        if partial:
+        if Verdict.NOT_TESTED in verdicts:  # only part of it was seen to hold: not verified
             reason += f"; not tested: {first(Verdict.NOT_TESTED)}"
-        return RequirementResult(requirement, Verdict.PASS, reason, tests, partial=partial)
+            return RequirementResult(requirement, Verdict.NOT_TESTED, reason, tests, partial=True)
+        return RequirementResult(requirement, Verdict.PASS, reason, tests)
     if all(v == Verdict.NOT_APPLICABLE for v in verdicts):
         return RequirementResult(requirement, Verdict.NOT_APPLICABLE, first(Verdict.NOT_APPLICABLE), tests)
     return RequirementResult(requirement, Verdict.NOT_TESTED, first(Verdict.NOT_TESTED), tests)
@@ -118,6 +124,8 @@ class Report:
     baseline: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     gate: dict[str, Any] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)  # report/coverage.py, once the run is gated
+    outcome: dict[str, Any] = field(default_factory=dict)  # the verdict word, the exit status, the last line
 
     def summary(self) -> dict[str, int]:
         counts = Counter(r.verdict.value for r in self.requirements)
@@ -130,6 +138,11 @@ class Report:
             row[r.verdict.value] += 1
         return out
 
+    @property
+    def verdict_word(self) -> str:
+        """PASSED, FAILED or INCONCLUSIVE: the outcome once decided, else what the gate alone says."""
+        return str(self.outcome.get("verdict") or ("FAILED" if self.gate.get("status") else "PASSED"))
+
     def failed_musts(self) -> list[RequirementResult]:
         return [
             r
@@ -141,7 +154,7 @@ class Report:
         """Every finding of the run, once each (a test naming two requirements shows it under both)."""
         seen: dict[str, Finding] = {}
         for t in self.tests:
-            if t.verdict in (Verdict.FAIL, Verdict.ERROR):
+            if t.verdict in (Verdict.FAIL, Verdict.ERROR) or t.failed_prerequisite:
                 for f in t.findings:
                     seen.setdefault(f.fingerprint, f)
         return sorted(seen.values(), key=lambda f: f.fingerprint)
@@ -164,6 +177,8 @@ class Report:
             "summary": self.summary(),
             "summary_by_spec": self.by_spec(),
             "gate": self.gate,
+            "coverage": self.coverage,
+            "outcome": self.outcome,
             "baseline": self.baseline,
             "findings": [
                 {"fingerprint": f.fingerprint, "description": f.description, "requirements": list(f.requirements)}
@@ -172,6 +187,23 @@ class Report:
             "notes": self.notes,
             "tests": [t.as_dict() for t in self.tests],
         }
+
+
+def prerequisite_failure(test: TestResult) -> TestResult:
+    """What a test whose step broke a happy path says about that happy-path requirement (its findings
+    are that requirement's: the test itself was not run to its end, so it shows none of its own)."""
+    assert test.failed_prerequisite is not None
+    reason = test.reason.removeprefix(f"{test.failed_prerequisite} failed: ")
+    return TestResult(
+        nodeid=test.nodeid,
+        name=test.name,
+        requirements=[test.failed_prerequisite],
+        verdict=Verdict.FAIL,
+        reason=f"in a step of {test.name}: {reason}",
+        duration=test.duration,
+        evidence=test.evidence,
+        findings=test.findings,  # the plugin made them for the broken happy path
+    )
 
 
 def build(
@@ -187,6 +219,13 @@ def build(
     for test in tests:
         for rid in test.requirements:
             by_id.setdefault(rid, []).append(test)
+        if test.failed_prerequisite:
+            by_id.setdefault(test.failed_prerequisite, []).append(prerequisite_failure(test))
+    # A happy path broken in a step of a test of another spec is reported even when its own spec
+    # was not selected: the run saw the target fail it.
+    listed = {r.id for r in catalogue}
+    broken = {t.failed_prerequisite for t in tests if t.failed_prerequisite} - listed
+    catalogue = catalogue + [registry()[rid] for rid in sorted(broken) if rid in registry()]
     results = [requirement_verdict(r, by_id.get(r.id, [])) for r in catalogue]
     specs = sorted({r.spec for r in catalogue}, key=lambda s: list(SPECS).index(s))
     notes = sorted({n for t in tests for n in t.notes})

@@ -121,6 +121,24 @@ def _findings(r: RequirementResult, report: Report) -> list[str]:
     return lines
 
 
+def _coverage_lines(report: Report) -> list[str]:
+    c = report.coverage
+    if not c:
+        return []
+    lines = [
+        f"- Coverage: {c['verified_musts']} of {c['testable_musts']} testable MUSTs verified ({c['percent']}%);"
+        f" {c['not_applicable_musts']} not applicable to this target, {c['untestable_musts']} untestable"
+        + (f"; minimum {c['minimum_percent']:g}%" if c.get("minimum_percent") is not None else "")
+    ]
+    lines += [f"- Not exercised: `{rid}`: {_cell(why)}" for rid, why in c.get("core_unexercised", {}).items()]
+    tls = c.get("tls_unexercised_musts", [])
+    if tls:
+        lines.append(
+            f"- TLS MUSTs a plain-http target cannot show (not counted): {', '.join(f'`{rid}`' for rid in tls)}"
+        )
+    return lines
+
+
 def write_markdown(report: Report, path: Path) -> None:
     t = report.target
     summary = report.summary()
@@ -130,9 +148,10 @@ def write_markdown(report: Report, path: Path) -> None:
         f"- Target: `{t.get('url')}` (issuer `{t.get('issuer')}`)",
         *([f"- Clock: `{t['clock']}`: {CLOCK_NOTES.get(t['clock'], '')}"] if t.get("clock") else []),
         f"- Run: {report.started} to {report.finished} ({report.duration:.1f} s), oauth-conformance",
-        f"- Verdict: **{'FAILED' if report.gate.get('status') else 'PASSED'}** "
+        f"- Verdict: **{report.verdict_word}** "
         f"({len(report.gate.get('unexpected_failures', []))} unexpected MUST failures,"
         f" {len(report.gate.get('stale_baseline_entries', []))} stale baseline entries)",
+        *_coverage_lines(report),
         "",
         "| | " + " | ".join(f"{ICON[v]} {v}" for v in summary if v != "total") + " | total |",
         "|---|" + "---:|" * (len(summary)),

@@ -23,6 +23,8 @@ from oauth_conformance.plugin import REQUIREMENTS_KEY
 from oauth_conformance.plugin import RUN_KEY
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.pages import PageLog
+from oauth_conformance.support.probes import probe
 from oauth_conformance.target import Target
 from oauth_conformance.time_travel import FreezeClock
 from oauth_conformance.time_travel import HeaderClock
@@ -44,12 +46,19 @@ def target(request: pytest.FixtureRequest) -> Target:
 
 @pytest.fixture(autouse=True)
 def _applicability(request: pytest.FixtureRequest, target: Target) -> None:
-    """A test whose requirements all concern a feature the target does not offer is not_applicable."""
+    """A test whose requirements all concern a feature the target does not offer is not_applicable.
+
+    Offered means advertised or seen: before the first test of the process, the features the
+    metadata leaves out are tried once (``support/probes.py``), so that leaving a grant out of the
+    metadata never switches its requirements off.
+    """
     from oauth_conformance.catalogue import registry
 
     ids = request.node.stash.get(REQUIREMENTS_KEY, None)
     if not ids:
         return
+    if not target.probed.ran:
+        probe(target, request.getfixturevalue("oauth"), request.getfixturevalue("clients"))
     features = [registry()[rid].applies_if for rid in ids if rid in registry()]
     if features and all(f is not None and not target.supports(f) for f in features):
         missing = features[0]
@@ -79,22 +88,30 @@ def clock(target: Target, recorder: Recorder) -> Iterator[TargetClock]:
             made.stop()
 
 
-def _hooks(recorder: Recorder, clock: TargetClock) -> dict[str, list[Callable[..., None]]]:
+@pytest.fixture
+def pages() -> PageLog:
+    """The HTML pages this test's clients and consent driver received, whole (for checks of what a
+    page shows; never written to a report)."""
+    return PageLog()
+
+
+def _hooks(recorder: Recorder, clock: TargetClock, pages: PageLog) -> dict[str, list[Callable[..., None]]]:
     """Event hooks shared by the test's client and its consent driver."""
 
     def on_response(response: httpx.Response) -> None:
         response.read()
         recorder.add(response)
+        pages.add(response)
 
     request_hooks: list[Callable[..., None]] = [clock.apply] if isinstance(clock, HeaderClock) else []
     return {"request": request_hooks, "response": [on_response]}
 
 
 @pytest.fixture
-def http(target: Target, recorder: Recorder, clock: TargetClock) -> Iterator[httpx.Client]:
+def http(target: Target, recorder: Recorder, clock: TargetClock, pages: PageLog) -> Iterator[httpx.Client]:
     """The test's HTTP client: no redirects followed, every exchange kept as evidence."""
     with http_module.client(transport=target.transport()) as client:
-        client.event_hooks = _hooks(recorder, clock)
+        client.event_hooks = _hooks(recorder, clock, pages)
         yield client
 
 
@@ -112,12 +129,14 @@ def consent_browser(target: Target) -> Iterator[Chromium | None]:
 
 
 @pytest.fixture
-def driver(target: Target, recorder: Recorder, clock: TargetClock, consent_browser: Chromium | None) -> ConsentDriver:
+def driver(
+    target: Target, recorder: Recorder, clock: TargetClock, pages: PageLog, consent_browser: Chromium | None
+) -> ConsentDriver:
     allowed = {_origin(target.url), _origin(target.issuer or target.url)}
     endpoint = target.endpoint("authorization_endpoint")
     if endpoint:
         allowed.add(_origin(endpoint))
-    hooks = _hooks(recorder, clock)
+    hooks = _hooks(recorder, clock, pages)
     return make_driver(target.profile, allowed, hooks, target.transport(), chromium=consent_browser)
 
 

@@ -25,6 +25,8 @@ import orjson
 
 from oauth_conformance.drivers import Callback
 from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.drivers.pages import parse_page
+from oauth_conformance.support import controls
 from oauth_conformance.support.checks import location
 from oauth_conformance.support.clients import Client
 from oauth_conformance.support.flows import Authorization
@@ -81,26 +83,78 @@ class Attempt:
         return f"a redirect back to the client with error={self.error}"
 
 
-def land(oauth: OAuth, url: str, redirect_uri: str, *, approve: bool = True) -> Callback | httpx.Response:
-    """Drive the front channel: the redirect back to ``redirect_uri``, or the error page it ended on."""
+def land(
+    oauth: OAuth,
+    url: str,
+    redirect_uri: str,
+    *,
+    approve: bool = True,
+    control: Client | None = None,
+    plain: bool = False,
+) -> Callback | httpx.Response:
+    """Drive the front channel: the redirect back to ``redirect_uri``, or the error page it ended on.
+
+    ``plain``: this is the valid request itself, so a server-caused end (5xx, hang, error page) is
+    the code flow's failure. ``control``: a client whose plain request shows what a page means; a
+    page without a form, served with 200 (an error page in all but its status), is the server's
+    answer to this request when the same client's plain request gets through, and the harness's
+    limit otherwise (a login it cannot pass: not_tested with the setting that helps).
+    """
     try:
         return oauth.driver.complete(url, redirect_uri, approve=approve)
+    except httpx.TimeoutException as exc:
+        if plain:
+            raise controls.broken(controls.CODE_FLOW, controls.hang(exc, "the authorization request")) from None
+        raise
     except DriverStopped as exc:
         page = exc.response
         if page is not None and not exc.unlock and page.status_code >= 400 and page.status_code != 401:
+            if plain:
+                raise controls.broken(
+                    controls.CODE_FLOW, f"the plain request ended in {controls.stop_fault(exc)}"
+                ) from None
+            return page
+        if page is not None and exc.unlock and control and not plain and _formless_page(page):
+            oauth.front_channel_works(control)  # it gets through: this page is what the server answered
             return page
         detail = exc.reason
         if page is not None:
             detail += f" (last response: HTTP {page.status_code} from {page.url})"
         if exc.unlock:
             raise NotTested(f"the consent driver stopped: {detail}", unlock=exc.unlock) from None
+        fault = controls.stop_fault(exc)
+        if plain and fault is not None:
+            raise controls.broken(controls.CODE_FLOW, f"the plain request ended in {fault}") from None
         raise PrerequisiteFailed(f"the authorization request did not come back to the client: {detail}") from None
 
 
+def _formless_page(page: httpx.Response) -> bool:
+    """A page served with 200 that offers no form: nothing a consent driver could go on with."""
+    return (
+        page.status_code == 200 and "html" in page.headers.get("content-type", "") and not parse_page(page.text).forms
+    )
+
+
 def attempt(
-    oauth: OAuth, client: Client, *, approve: bool = True, pkce: str | None = "S256", **params: str | None
+    oauth: OAuth,
+    client: Client,
+    *,
+    approve: bool = True,
+    pkce: str | None = "S256",
+    control: Client | bool | None = True,
+    **params: str | None,
 ) -> Attempt:
-    """Like ``oauth.authorize``, but a refusal shown as an error page is a result, not a failed step."""
+    """Like ``oauth.authorize``, but a refusal shown as an error page is a result, not a failed step.
+
+    The positive control: an attempt that brings back no code is a refusal only if the plain request
+    works. For the plain request itself a missing code is the code flow's failure; for any other,
+    ``control`` (by default ``client`` when it is a real one, registered or from the profile) is
+    asked for a plain code first, once per test, and its failure ends the test instead.
+    """
+    plain = approve and pkce == "S256" and not params
+    chosen = client if control is True else (control or None)
+    if chosen is not None and chosen.source not in ("registration", "profile"):
+        chosen = None  # a client made up to be refused says nothing about the plain request
     verifier = challenge = None
     if pkce == "S256":
         verifier, challenge = pkce_pair()
@@ -109,11 +163,19 @@ def attempt(
     url, query = oauth.authorization_url(client, **params)
     redirect_uri = query.get("redirect_uri") or client.redirect_uri
     authorization = Authorization(client, url, redirect_uri, query.get("state"), verifier, challenge, params=query)
-    landing = land(oauth, url, redirect_uri, approve=approve)
+    landing = land(oauth, url, redirect_uri, approve=approve, control=chosen, plain=plain)
+    result = Attempt(authorization)
     if isinstance(landing, Callback):
         authorization.callback = landing
-        return Attempt(authorization)
-    return Attempt(authorization, landing)
+    else:
+        result = Attempt(authorization, landing)
+    if result.code is None and plain:
+        raise controls.error_redirect(
+            controls.CODE_FLOW, result.error, "the plain authorization request", from_profile=client.source == "profile"
+        )
+    if result.code is None and chosen is not None:
+        oauth.front_channel_works(chosen)
+    return result
 
 
 def as_origins(target: Target) -> set[str]:
@@ -271,14 +333,20 @@ def post_form(
     return oauth.http.post(endpoint, content=urlencode(body), headers=sent)
 
 
-def tokens_from(response: httpx.Response, step: str) -> Tokens:
-    """The tokens of a successful response; a failed step makes the test not_tested."""
+def tokens_from(response: httpx.Response, step: str, *, happy: str | None = None) -> Tokens:
+    """The tokens of a successful response; a failed step makes the test not_tested, and fails
+    ``happy`` (a happy-path requirement) when the step was a valid request the target refused."""
+    problem = None
     if response.status_code != 200:
-        raise PrerequisiteFailed(f"{step} failed with HTTP {response.status_code}: {describe_error(response)}")
-    try:
-        return Tokens.from_response(response)
-    except (ValueError, KeyError, TypeError):
-        raise PrerequisiteFailed(f"{step} returned no access_token") from None
+        problem = f"{step} failed with HTTP {response.status_code}: {describe_error(response)}"
+    else:
+        try:
+            return Tokens.from_response(response)
+        except (ValueError, KeyError, TypeError):
+            problem = f"{step} returned no access_token"
+    if happy is not None:
+        raise controls.broken(happy, problem)
+    raise PrerequisiteFailed(problem)
 
 
 def describe_error(response: httpx.Response) -> str:
@@ -323,8 +391,38 @@ def _jwt_audience(token: object) -> object:
 
 
 def refresh_of(oauth: OAuth, client: Client, refresh_token: str, step: str, **extra: str | None) -> Tokens:
-    """A refresh that must succeed for the test to go on."""
-    return tokens_from(oauth.refresh(client, refresh_token, **extra), step)
+    """A refresh that must succeed for the test to go on. A plain refresh that fails is the failure
+    of OAUTH21-4.3.2-REFRESH-VALID; a variant (a scope, a resource) that fails is not_tested once
+    a plain refresh of a fresh grant is seen to work."""
+    try:
+        response = oauth.refresh(client, refresh_token, **extra)
+    except httpx.TimeoutException as exc:
+        if extra:
+            raise
+        raise controls.broken(controls.REFRESH, controls.hang(exc, step)) from None
+    if not extra:
+        return tokens_from(response, step, happy=controls.REFRESH)
+    if response.status_code != 200:
+        refresh_works(oauth, client)
+    return tokens_from(response, step)
+
+
+def refresh_works(oauth: OAuth, client: Client) -> None:
+    """The positive control of the refresh grant for ``client``: a fresh grant's refresh token, sent
+    back plainly, gets a new access token (else OAUTH21-4.3.2-REFRESH-VALID fails)."""
+    tokens = oauth.refreshable(client)
+    assert tokens.refresh_token is not None
+    tokens_from(oauth.refresh(client, tokens.refresh_token), "a plain refresh of a fresh grant", happy=controls.REFRESH)
+
+
+def live_refresh_token(oauth: OAuth, client: Client) -> str:
+    """A refresh token of a grant whose refresh has just been seen to work (the positive control:
+    a refusal of this token, changed or misused in one way, then means that change was refused)."""
+    tokens = oauth.refreshable(client)
+    if tokens.refresh_token is None:
+        raise PrerequisiteFailed("the code exchange returned no refresh token")
+    refreshed = refresh_of(oauth, client, tokens.refresh_token, "the control refresh")
+    return refreshed.refresh_token or tokens.refresh_token
 
 
 # ------------------------------------------------------------------------------------ scopes
@@ -412,9 +510,7 @@ def require_code(oauth: OAuth, client: Client, result: Attempt, change: str) -> 
     __tracebackhide__ = True
     if result.code is not None:
         return
-    baseline = attempt(oauth, client)
-    if baseline.code is None:
-        raise PrerequisiteFailed(f"even the plain authorization request ended in {baseline.describe()}")
+    oauth.front_channel_works(client)  # when even the plain request fails, that is the failure
     raise AssertionError(f"with {change} the request ended in {result.describe()}; without it a code came back")
 
 
@@ -435,9 +531,7 @@ def first_page(http: httpx.Client, url: str, origins: set[str], *, hops: int = 1
 
 def require_front_channel(oauth: OAuth, client: Client) -> None:
     """Before failing a test over how a request ended: does a plain request for the client work at all?"""
-    baseline = attempt(oauth, client)
-    if baseline.code is None:
-        raise PrerequisiteFailed(f"even a plain authorization request ended in {baseline.describe()}")
+    oauth.front_channel_works(client)
 
 
 def require_error_redirect(oauth: OAuth, client: Client, result: Attempt, what: str) -> Callback:

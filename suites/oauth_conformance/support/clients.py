@@ -13,6 +13,7 @@ import httpx
 
 from oauth_conformance.features import Feature
 from oauth_conformance.redaction import redacted_repr
+from oauth_conformance.support import controls
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import PrerequisiteFailed
@@ -70,10 +71,13 @@ class Clients:
     def _registered(self, auth_method: str, **extra: Any) -> Client:
         response = self.register(self.metadata(auth_method, **extra))
         if response.status_code not in (200, 201):
-            raise PrerequisiteFailed(
-                f"registering a {auth_method} client failed with HTTP {response.status_code}"
-                f" {_error_code(response)}; see the RFC7591 requirements"
+            reason = (
+                f"registering a {auth_method} client failed with HTTP {response.status_code} {_error_code(response)}"
             )
+            if (not extra and auth_method == self.plain_method()) or not self.registration_works():
+                # the plain registration the harness always sends was refused: RFC 7591 section 3's happy path
+                raise controls.broken(controls.REGISTRATION, reason.strip())
+            raise PrerequisiteFailed(f"{reason.strip()} (with {', '.join(extra)}; a plain registration works)")
         body = response.json()
         method = body.get("token_endpoint_auth_method", auth_method)
         uris = body.get("redirect_uris") or [self.redirect_uri]
@@ -84,6 +88,20 @@ class Clients:
             client_secret=body.get("client_secret"),
             registration=body,
         )
+
+    def plain_method(self) -> str:
+        """The auth method of the plain registration: an advertised one, none first (no secret)."""
+        for method, feature in (
+            ("none", Feature.PUBLIC_CLIENTS),
+            ("client_secret_basic", Feature.CLIENT_SECRET_BASIC),
+        ):
+            if self.target.supports(feature):
+                return method
+        return "client_secret_post"
+
+    def registration_works(self) -> bool:
+        """The positive control of registration: the plain metadata, with an advertised method, is accepted."""
+        return self.register(self.metadata(self.plain_method())).status_code in (200, 201)
 
     def _from_profile(self, kind: str, auth_method: str | None) -> Client | None:
         section = self.target.profile.client(kind, auth_method)

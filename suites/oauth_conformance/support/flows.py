@@ -2,8 +2,12 @@
 
 Each step returns the raw response (tests assert on it); the ``tokens``/``code`` shortcuts
 assert success and raise :class:`PrerequisiteFailed` otherwise, so a test about refresh tokens
-is ``not_tested`` (pointing at the failed step) rather than failed when the code exchange
-itself is broken: that break is reported by the code-exchange tests.
+is ``not_tested`` (pointing at the failed step) rather than failed when the code exchange itself
+is broken. Who broke it decides what the run reports (:mod:`.controls`): when the target answers a
+valid request with a 5xx, a hang, an error redirect or an error page, the step names the happy
+path it broke and the run fails that requirement (OAUTH21-4.1-CODE-FLOW, ...); when the request
+was a variant (another scope, a resource), the plain request is tried once first, so that only a
+target that breaks the plain request too is blamed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from oauth_conformance.drivers import ConsentDriver
 from oauth_conformance.drivers import DriverStopped
 from oauth_conformance.features import Feature
 from oauth_conformance.redaction import redacted_repr
+from oauth_conformance.support import controls
 from oauth_conformance.support.clients import Client
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
@@ -107,6 +112,9 @@ class OAuth:
         self.target = target
         self.http = http
         self.driver = driver
+        # Positive controls already run in this test, by client id: each is run at most once.
+        self._front_channel_ok: set[str] = set()
+        self._flow_ok: set[str] = set()
 
     # ------------------------------------------------------------------ authorization endpoint
     @property
@@ -149,6 +157,7 @@ class OAuth:
         **params: str | None,
     ) -> Authorization:
         """Send an authorization request through the consent driver; return where it led."""
+        plain = approve and pkce == "S256" and not params
         verifier = challenge = None
         if pkce == "S256":
             verifier, challenge = pkce_pair()
@@ -167,23 +176,60 @@ class OAuth:
         result = Authorization(client, url, redirect_uri, query.get("state"), verifier, challenge, params=query)
         try:
             result.callback = self.driver.complete(url, redirect_uri, approve=approve)
+        except httpx.TimeoutException as exc:
+            if not approve:
+                raise
+            raise self._not_through(client, plain, controls.hang(exc, "the authorization request")) from None
         except DriverStopped as exc:
             detail = exc.reason
             if exc.response is not None:
                 detail += f" (last response: HTTP {exc.response.status_code} from {exc.response.url})"
             if exc.unlock:
                 raise NotTested(f"the consent driver stopped: {detail}", unlock=exc.unlock) from None
+            fault = controls.stop_fault(exc)
+            if fault is not None and approve:
+                raise self._not_through(client, plain, f"the authorization request ended in {fault}") from None
             raise PrerequisiteFailed(f"the authorization request did not come back to the client: {detail}") from None
         return result
 
+    def _not_through(self, client: Client, plain: bool, reason: str) -> PrerequisiteFailed:
+        """A valid request broke: the code flow's failure when it was the plain one; for a variant,
+        only once the plain request has been seen to work (else the control raises the failure)."""
+        if plain:
+            return controls.broken(controls.CODE_FLOW, reason)
+        self.front_channel_works(client)
+        return PrerequisiteFailed(f"{reason}; the plain request works, so the server refuses this variant")
+
+    def front_channel_works(self, client: Client) -> None:
+        """The positive control of the front channel: a plain approved request for ``client`` comes
+        back with a code. Raises the code flow's failure (or not_tested, when the harness cannot get
+        through) otherwise; run at most once per test and client."""
+        if client.client_id in self._front_channel_ok:
+            return
+        self.code(client)
+        self._front_channel_ok.add(client.client_id)
+
+    def flow_works(self, client: Client) -> None:
+        """The positive control of the whole code flow for ``client``: a plain code and its exchange."""
+        if client.client_id in self._flow_ok:
+            return
+        self.tokens(client)
+        self._flow_ok.add(client.client_id)
+
     def code(self, client: Client, **kwargs: Any) -> Authorization:
-        """An approved authorization that returned a code (else the test is not_tested)."""
+        """An approved authorization that returned a code (else the test is not_tested, and the code
+        flow fails when the target broke a valid request)."""
         result = self.authorize(client, **kwargs)
         if result.code is None:
-            error = result.error or "no code"
-            # A refused scope is the one refusal of an approved request a profile setting can help with.
-            unlock = "[request] scope" if error in ("invalid_scope", "access_denied") else None
-            raise PrerequisiteFailed(f"the authorization request returned {error} instead of a code", unlock=unlock)
+            what = "an approved authorization request" + ("" if _plain(kwargs) else " with " + _variant(kwargs))
+            if not _plain(kwargs):
+                self.front_channel_works(client)
+                raise PrerequisiteFailed(f"{what} came back with {result.error or 'no code'}")
+            raise controls.error_redirect(
+                controls.CODE_FLOW, result.error, what, from_profile=client.source == "profile"
+            )
+        if _plain(kwargs):
+            self._front_channel_ok.add(client.client_id)
         return result
 
     # ----------------------------------------------------------------------- token endpoint
@@ -219,15 +265,37 @@ class OAuth:
         return self.token_request(authorization.client, data)
 
     def tokens(self, client: Client, **kwargs: Any) -> Tokens:
-        """A full code flow with PKCE; the test is not_tested if any step fails."""
+        """A full code flow with PKCE; the test is not_tested if any step fails (and the code flow
+        fails when the target broke the plain flow)."""
         authorization = self.code(client, **kwargs)
-        response = self.exchange(authorization)
-        if response.status_code != 200:
-            raise PrerequisiteFailed(f"exchanging the code failed with HTTP {response.status_code}: {_error(response)}")
         try:
-            return Tokens.from_response(response)
-        except (ValueError, KeyError):
-            raise PrerequisiteFailed("the token response has no access_token") from None
+            response = self.exchange(authorization)
+        except httpx.TimeoutException as exc:
+            if not _plain(kwargs):
+                raise
+            raise controls.broken(controls.CODE_FLOW, controls.hang(exc, "the code exchange")) from None
+        problem = None
+        if response.status_code != 200:
+            problem = f"exchanging the code failed with HTTP {response.status_code}: {_error(response)}"
+        else:
+            try:
+                tokens = Tokens.from_response(response)
+            except (ValueError, KeyError, TypeError):
+                problem = "the token response to a code exchange has no access_token"
+        if problem is None:
+            if _plain(kwargs):
+                self._flow_ok.add(client.client_id)
+            return tokens
+        if not _plain(kwargs):
+            self.flow_works(client)
+            raise PrerequisiteFailed(f"{problem} (with {_variant(kwargs)}; the plain flow works)")
+        refused_client = _error_code(response) == "invalid_client" or response.status_code == 401
+        if client.source == "profile" and refused_client:
+            raise NotTested(f"{problem}, for the profile's client", unlock="[[clients]] client_secret")
+        if refused_client:  # valid credentials refused: that method's happy path, not the flow's
+            method = controls.AUTHENTICATION.get(client.auth_method, controls.CODE_FLOW)
+            raise controls.broken(method, f"{problem} ({client.auth_method} with the client's own credentials)")
+        raise controls.broken(controls.CODE_FLOW, problem)
 
     def refresh(self, client: Client, refresh_token: str, **extra: str | None) -> httpx.Response:
         return self.token_request(client, {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra})
@@ -240,7 +308,7 @@ class OAuth:
 
     def refreshable(self, client: Client, **kwargs: Any) -> Tokens:
         if not self.target.supports(Feature.REFRESH):
-            raise NotTested("the target does not advertise refresh tokens")
+            raise NotTested("the target neither advertises refresh tokens nor was seen to issue one")
         tokens = self.tokens(client, **kwargs)
         if tokens.refresh_token is None:
             raise PrerequisiteFailed(
@@ -264,14 +332,19 @@ class OAuth:
         return self.http.request(method, url or self.resource_url, headers=headers)
 
     def expect_accepted(self, access_token: str) -> None:
-        """The resource accepts this token now; otherwise the test is not_tested (see RFC6750-2.1-HEADER)."""
+        """The positive control before a token is revoked, expired or misused: the resource accepts
+        it now. Otherwise the test is not_tested and RFC6750-2.1-HEADER fails (the resource refuses
+        a fresh token sent the way section 2.1 says every resource server takes it)."""
         from oauth_conformance.support.checks import resource_refused
 
-        response = self.call_resource(access_token)
+        try:
+            response = self.call_resource(access_token)
+        except httpx.TimeoutException as exc:
+            raise controls.broken(controls.RESOURCE, controls.hang(exc, "the protected resource")) from None
         if resource_refused(response) or response.status_code >= 500:
-            raise PrerequisiteFailed(
-                f"the protected resource refused a fresh access token with HTTP {response.status_code}"
-                " (see RFC6750-2.1-HEADER)"
+            raise controls.broken(
+                controls.RESOURCE,
+                f"the protected resource refused a fresh access token with HTTP {response.status_code}",
             )
 
     def usable_tokens(self, client: Client, **kwargs: Any) -> Tokens:
@@ -280,6 +353,27 @@ class OAuth:
         tokens = self.tokens(client, **kwargs)
         self.expect_accepted(tokens.access_token)
         return tokens
+
+
+def _plain(kwargs: dict[str, Any]) -> bool:
+    """Is this the plain request (approved, PKCE S256, nothing else changed)?"""
+    return (
+        kwargs.get("approve", True) is True
+        and kwargs.get("pkce", "S256") == "S256"
+        and not (set(kwargs) - {"approve", "pkce"})
+    )
+
+
+def _variant(kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "defaults"
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body.get("error")) if isinstance(body, dict) and body.get("error") else None
 
 
 def _error(response: httpx.Response) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from oauth_conformance.features import Feature
+from oauth_conformance.support import controls
 from oauth_conformance.support.checks import error_code
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import basic_auth
@@ -40,10 +41,10 @@ def registered(clients: Clients, metadata: dict[str, Any]) -> dict[str, Any]:
     """Register; the client information, or not_tested if the registration itself failed."""
     response = clients.register(metadata)
     if not 200 <= response.status_code < 300:
-        raise PrerequisiteFailed(
-            f"registration answered HTTP {response.status_code} {error_code(response) or ''}"
-            " (see RFC7591-3-POST-JSON)".replace("  ", " ")
-        )
+        reason = f"registration answered HTTP {response.status_code} {error_code(response) or ''}".strip()
+        if metadata == clients.metadata(clients.plain_method()) or not clients.registration_works():
+            raise controls.broken(controls.REGISTRATION, reason)  # the plain registration was refused
+        raise PrerequisiteFailed(f"{reason}; a plain registration works, so this metadata is refused")
     try:
         body = response.json()
     except ValueError:

@@ -8,7 +8,8 @@ fail; it may also name SHOULD ids that must warn (at least those). A twin that b
 documents), trusting the fixture host described in ``$TWIN_FIXTURE_HOST`` (its IdP and its CA),
 as the embedded default of ``oauth-conformance run`` does. A twin declared with ``host`` is served
 on that address instead of 127.0.0.1 (a plain-http target the profile's loopback allowance does not
-cover, for the TLS requirements).
+cover, for the TLS requirements). A twin declared with ``inconclusive=True`` must end the run
+INCONCLUSIVE (exit 5): it hides the target's core from the harness, and nothing may fail.
 
 The rule: a twin breaks the reference only through its public seams, so that a rename inside the
 reference cannot break a twin (``test_twin_seams.py`` enforces it):
@@ -68,6 +69,13 @@ class Twin:
     faults: Faults = NO_FAULTS  # oauth_reference.faults: what nothing outside can break
     storage: StorageFactory | None = None  # the store the reference is served with (SQLite by default)
     auto_approve: bool = False  # the demo approves every valid request at once, for a test user
+    inconclusive: bool = False  # the run must end INCONCLUSIVE (exit 5) rather than PASSED
+
+    @property
+    def exit_status(self) -> int:
+        if self.fails:
+            return 1
+        return 5 if self.inconclusive else 0
 
 
 REGISTRY: dict[str, Twin] = {}
@@ -86,6 +94,7 @@ def twin(
     faults: set[str] | dict[str, Callable[..., object]] | None = None,
     storage: StorageFactory | None = None,
     auto_approve: bool = False,
+    inconclusive: bool = False,
 ) -> Callable[[Callable[[ASGIApp], ASGIApp]], Callable[[ASGIApp], ASGIApp]]:
     def register(patch: Callable[[ASGIApp], ASGIApp]) -> Callable[[ASGIApp], ASGIApp]:
         if name in REGISTRY:
@@ -103,6 +112,7 @@ def twin(
             Faults(faults or ()),
             storage,
             auto_approve,
+            inconclusive,
         )
         return patch
 
@@ -138,6 +148,7 @@ def load_all() -> dict[str, Twin]:
         "extensions",
         "robust",
         "tls",
+        "controls",
     ):
         try:
             __import__(f"{__name__}.{module}")

@@ -133,7 +133,7 @@ def invalid_grant(description: str) -> Answer:
 
 
 # ------------------------------------------------------------------------ authorization endpoint
-@twin("authorize-get-refused", OAUTH21, {"OAUTH21-3.1-GET"})
+@twin("authorize-get-refused", OAUTH21, {"OAUTH21-3.1-GET", "OAUTH21-4.1-CODE-FLOW"})
 def authorize_get_refused(app: ASGIApp) -> ASGIApp:
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == AUTHORIZE and scope["method"] == "GET":
@@ -952,7 +952,8 @@ def refresh_scope_widened(app: ASGIApp) -> ASGIApp:
 @twin(
     "refresh-not-rotated",
     (*OAUTH21, MCP_ROWS),
-    {"OAUTH21-4.3.1-RT-ROTATE", "MCP-SEC-RT-ROTATION"},
+    {"OAUTH21-4.3.1-RT-ROTATE", "MCP-SEC-RT-ROTATION", "OAUTH21-4.3.2-REFRESH-VALID"},
+    note="the dropped successor leaves the client the rotated-out token, which no longer refreshes",
 )
 def refresh_not_rotated(app: ASGIApp) -> ASGIApp:
     async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:

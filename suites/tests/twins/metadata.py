@@ -106,7 +106,7 @@ def jwt_method_without_algs(app: ASGIApp) -> ASGIApp:
     )
 
 
-@twin("metadata-registration-broken", SPECS, {"RFC8414-2-REGISTRATION"})
+@twin("metadata-registration-broken", SPECS, {"RFC8414-2-REGISTRATION", "RFC7591-3-POST-JSON"})
 def registration_broken(app: ASGIApp) -> ASGIApp:
     def change(status: int, headers: Any, body: bytes) -> Any:
         return 500, [(b"content-type", b"application/json")], b'{"error":"server_error"}'

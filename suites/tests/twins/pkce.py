@@ -40,7 +40,7 @@ def verifying(broken: Callable[[Verify, str, str, str], bool]) -> dict[str, Call
 @twin(
     "pkce-s256-unsupported",
     RFC7636,
-    {"RFC7636-4.2-S256-MTI"},
+    {"RFC7636-4.2-S256-MTI", "OAUTH21-4.1-CODE-FLOW"},
     faults=verifying(lambda verify, v, c, m: m != "S256" and verify(v, c, m)),
 )
 def s256_unsupported(app: ASGIApp) -> ASGIApp:

@@ -12,11 +12,13 @@ import pytest
 
 from oauth_conformance import requirement
 from oauth_conformance.drivers import ConsentDriver
-from oauth_conformance.evidence import Recorder
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.support.metadata_documents import assert_not_proceeded
 from oauth_conformance.support.metadata_documents import assert_stopped
+from oauth_conformance.support.pages import PageLog
+from oauth_conformance.support.pages import shows_host
+from oauth_conformance.support.pages import visible_text
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
@@ -78,13 +80,19 @@ def test_a_document_without_the_fields_mcp_requires_is_refused(
 
 
 @requirement("MCP-CIMD-REDIRECT-HOST")
-def test_the_authorization_page_shows_the_redirect_uri_host(proven_documents: Documents, recorder: Recorder) -> None:
+def test_the_authorization_page_shows_the_redirect_uri_host(proven_documents: Documents, pages: PageLog) -> None:
     url = proven_documents.url(doc={"redirect_uris": [REMOTE_REDIRECT]})
+    before = len(pages.pages)  # the pages of this authorization only, not of the proving one
     attempt = proven_documents.attempt(proven_documents.client(url, redirect_uri=REMOTE_REDIRECT))
     if attempt.code is None:
         raise PrerequisiteFailed(f"with an https redirect URI in the document, {attempt.describe()}")
-    pages = [e.response_body for e in recorder.exchanges if "html" in e.response_headers.get("content-type", "")]
-    if not pages:
+    shown = [page for page in pages.pages[before:] if page.status < 400]
+    if not shown:
         not_tested("the consent step showed no HTML page the harness could read", unlock="consent.driver")
     host = urlsplit(REMOTE_REDIRECT).hostname or ""
-    assert any(host in page for page in pages), f"no page of the authorization step shows the redirect host {host}"
+    # What the user reads: the visible text of the whole page as received (a hidden input, an
+    # attribute or a script holding the host displays nothing).
+    assert any(shows_host(visible_text(page.text), host) for page in shown), (
+        f"no page of the authorization step shows the redirect host {host} in its visible text"
+        f" ({len(shown)} page(s) read)"
+    )

@@ -86,6 +86,19 @@ AUTHORIZATION_ENDPOINT = (
         ),
     ),
     Requirement(
+        "OAUTH21-4.1-CODE-FLOW",
+        MUST,
+        "The authorization code flow completes: a registered client's request with an S256 challenge,"
+        " approved, comes back to its redirect URI with a code, and the code with its verifier yields an"
+        " access token. Every test that needs a code or a token first needs this; when the target"
+        " answers such a valid request with a 5xx, a hang, an error redirect or an error page, this"
+        " requirement fails, wherever it is seen.",
+        # Section 4.1 describes the flow without a BCP 14 keyword; the binding words that need it to
+        # work are section 4.1.1's (PKCE parameters are only supported where the flow completes).
+        quote="Authorization servers MUST support the code_challenge and code_verifier parameters.",
+        quote_section="4.1.1",
+    ),
+    Requirement(
         "OAUTH21-4.1.1-RESPONSE-TYPE",
         MUST,
         "A request without response_type, or with one the server does not understand, gets an error"
@@ -633,6 +646,7 @@ GRANTS = (
         "OAUTH21-4.2-CC-CONFIDENTIAL",
         MUST,
         "The client credentials grant is for confidential clients only: a public client gets no token.",
+        applies_if=Feature.CLIENT_CREDENTIALS,
         quote="The client credentials grant type MUST only be used by confidential clients.",
     ),
     Requirement(
@@ -640,7 +654,24 @@ GRANTS = (
         MUST,
         "The client credentials grant always authenticates the client: client_id without its secret gets"
         " invalid_client.",
+        applies_if=Feature.CLIENT_CREDENTIALS,
         quote="The authorization server MUST authenticate the client.",
+    ),
+    Requirement(
+        "OAUTH21-4.3.2-REFRESH-VALID",
+        MUST,
+        "A valid refresh succeeds: the client's current refresh token, with its own client authentication"
+        " and nothing else changed, gets HTTP 200 with a new access token. Every test that reads a refused"
+        " refresh as the server doing its job first needs this.",
+        applies_if=Feature.REFRESH,
+        # Section 4.3.2 sends a valid refresh to section 3.2.3 without a BCP 14 keyword of its own;
+        # the binding word is the REQUIRED access_token of the response it must send.
+        quote=(
+            "If the access token request is valid and authorized, the authorization server issues an"
+            ' access token and optional refresh token. [...] "access_token": REQUIRED. The access'
+            " token issued by the authorization server."
+        ),
+        quote_section="3.2.3",
     ),
     Requirement(
         "OAUTH21-4.3-RT-CLIENT-BIND",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from oauth_conformance import requirement
+from oauth_conformance.features import Feature
 from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.clients import Client
@@ -16,9 +17,8 @@ CLIENT_CREDENTIALS = "client_credentials"
 
 
 def offered(target: Target) -> None:
-    grants = target.metadata.get("grant_types_supported")
-    if not isinstance(grants, list) or CLIENT_CREDENTIALS not in grants:
-        not_applicable("grant_types_supported does not list client_credentials")
+    if not target.supports(Feature.CLIENT_CREDENTIALS):  # advertised, or accepted by the token endpoint
+        not_applicable("grant_types_supported does not list client_credentials, and the token endpoint refuses it")
 
 
 def with_grant(clients: Clients, kind: str) -> Client:

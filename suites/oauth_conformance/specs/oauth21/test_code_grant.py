@@ -1,4 +1,9 @@
-"""OAuth 2.1 sections 4.1.2, 4.1.3, 7.5.3 and 10.2: redeeming an authorization code."""
+"""OAuth 2.1 sections 4.1, 4.1.2, 4.1.3, 7.5.3 and 10.2: the code flow, and redeeming a code.
+
+Each test that reads a refused exchange as the server doing its job first has the same client's
+plain flow complete (``oauth.flow_works``): a token endpoint that refuses every code must fail
+OAUTH21-4.1-CODE-FLOW, not pass the negative tests.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +21,14 @@ from oauth_conformance.support.attempts import post_form
 from oauth_conformance.support.attempts import require_front_channel
 from oauth_conformance.support.attempts import tokens_from
 from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.controls import CODE_FLOW
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import pkce_pair
 from oauth_conformance.target import Target
 from oauth_conformance.time_travel import TargetClock
+from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
@@ -28,21 +36,37 @@ from oauth_conformance.verdicts import not_tested
 TEN_MINUTES = 600
 
 
-def resource_accepts(oauth: OAuth, access_token: str) -> None:
-    """The protected resource accepts a fresh token (else the revocation checks mean nothing)."""
-    response = oauth.call_resource(access_token)
-    if response.status_code != 200:
-        raise PrerequisiteFailed(
-            f"the protected resource answers a fresh access token with HTTP {response.status_code}",
-            unlock="[resource] url",
-        )
+def some_client(clients: Clients) -> Client:
+    """A public client when the run can get one (MCP clients are public), else a confidential one."""
+    try:
+        return clients.public()
+    except NotTested:
+        return clients.confidential()
+
+
+# ---------------------------------------------------------------------------- section 4.1
+@requirement("OAUTH21-4.1-CODE-FLOW")
+def test_the_code_flow_completes(oauth: OAuth, clients: Clients) -> None:
+    client = some_client(clients)
+    tokens = oauth.tokens(client)  # a broken step raises this requirement's failure
+    assert tokens.access_token, "the code exchange returned an empty access_token"
+
+
+@requirement("OAUTH21-4.1-CODE-FLOW")
+def test_a_second_code_flow_for_the_same_client_completes(oauth: OAuth, clients: Clients) -> None:
+    client = some_client(clients)
+    first = oauth.tokens(client)
+    second = oauth.tokens(client)  # a server that serves each client once, or keeps one grant, breaks here
+    assert second.access_token and second.access_token != first.access_token, (
+        "a second code flow for the same client returned the first flow's access token"
+    )
 
 
 # ------------------------------------------------------------------------------- single use
 @requirement("OAUTH21-4.1.3-CODE-ONCE")
 def test_a_code_is_refused_the_second_time(oauth: OAuth, clients: Clients) -> None:
     authorization = oauth.code(clients.public())
-    tokens_from(oauth.exchange(authorization), "the first exchange")
+    tokens_from(oauth.exchange(authorization), "the first exchange", happy=CODE_FLOW)
     second = oauth.exchange(authorization)
     assert "access_token" not in body_of(second), "the same code yielded tokens twice"
     assert_oauth_error(second, "invalid_grant")
@@ -68,8 +92,8 @@ def test_simultaneous_redemptions_of_one_code_yield_tokens_once(oauth: OAuth, cl
 def test_tokens_from_a_replayed_code_are_revoked(oauth: OAuth, clients: Clients) -> None:
     oauth.resource_url  # noqa: B018  (not_tested without a protected resource)
     authorization = oauth.code(clients.public())
-    tokens = tokens_from(oauth.exchange(authorization), "the first exchange")
-    resource_accepts(oauth, tokens.access_token)
+    tokens = tokens_from(oauth.exchange(authorization), "the first exchange", happy=CODE_FLOW)
+    oauth.expect_accepted(tokens.access_token)
     replay = oauth.exchange(authorization)
     if replay.status_code == 200:
         raise PrerequisiteFailed("the replayed code was accepted (see OAUTH21-4.1.3-CODE-ONCE)")
@@ -83,8 +107,8 @@ def test_tokens_from_a_replayed_code_are_revoked(oauth: OAuth, clients: Clients)
 def test_a_replay_with_a_wrong_verifier_leaves_the_tokens_alone(oauth: OAuth, clients: Clients) -> None:
     oauth.resource_url  # noqa: B018  (not_tested without a protected resource)
     authorization = oauth.code(clients.public())
-    tokens = tokens_from(oauth.exchange(authorization), "the first exchange")
-    resource_accepts(oauth, tokens.access_token)
+    tokens = tokens_from(oauth.exchange(authorization), "the first exchange", happy=CODE_FLOW)
+    oauth.expect_accepted(tokens.access_token)
     replay = oauth.exchange(authorization, code_verifier=pkce_pair()[0])
     if replay.status_code == 200:
         raise PrerequisiteFailed("the replay with a wrong verifier was accepted (see RFC7636-4.6-S256-VERIFY)")
@@ -101,6 +125,7 @@ def test_another_client_cannot_redeem_the_code(oauth: OAuth, clients: Clients) -
     owner, other = clients.public(), clients.public()
     if owner.client_id == other.client_id:
         not_tested("needs two different public clients", unlock='registration_endpoint or two [[clients]] "public"')
+    oauth.flow_works(other)  # the control: the other client's own codes redeem
     authorization = oauth.code(owner)
     response = oauth.exchange(replace(authorization, client=other))
     assert "access_token" not in body_of(response), "another client redeemed the code"
@@ -110,6 +135,7 @@ def test_another_client_cannot_redeem_the_code(oauth: OAuth, clients: Clients) -
 @requirement("OAUTH21-4.1.3-PUBLIC-CLIENT-ID")
 def test_a_code_exchange_without_any_client_identification_is_refused(oauth: OAuth, clients: Clients) -> None:
     client = clients.public()
+    oauth.flow_works(client)  # the control: with its client_id, the client's codes redeem
     authorization = oauth.code(client)
     response = post_form(oauth, client, exchange_pairs(oauth, authorization), authenticate=False)
     assert "access_token" not in body_of(response), "a code exchange without client_id got tokens"
@@ -118,7 +144,9 @@ def test_a_code_exchange_without_any_client_identification_is_refused(oauth: OAu
 
 @requirement("OAUTH21-4.1.3-VERIFIER-REQUIRED")
 def test_a_pkce_code_is_not_redeemed_without_its_verifier(oauth: OAuth, clients: Clients) -> None:
-    authorization = oauth.code(clients.public())
+    client = clients.public()
+    oauth.flow_works(client)  # the control: with its verifier, a code redeems
+    authorization = oauth.code(client)
     response = oauth.exchange(authorization, code_verifier=None)
     assert "access_token" not in body_of(response), "a code issued with a challenge was redeemed without a verifier"
     # Section 3.2.4 files a missing parameter under invalid_request; many servers say invalid_grant.
@@ -128,6 +156,8 @@ def test_a_pkce_code_is_not_redeemed_without_its_verifier(oauth: OAuth, clients:
 @requirement("OAUTH21-4.1.3-PKCE-DOWNGRADE")
 def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(oauth: OAuth, clients: Clients) -> None:
     client = clients.confidential()
+    # The control first: a new authorization may end the client's earlier grants (and their codes).
+    oauth.flow_works(client)
     result = attempt(oauth, client, pkce=None)
     if result.code is None:
         if result.page is not None:
@@ -148,7 +178,9 @@ def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(oauth: OAut
 
 @requirement("OAUTH21-10.2-REDIRECT-URI")
 def test_a_different_redirect_uri_at_the_token_endpoint_gets_invalid_grant(oauth: OAuth, clients: Clients) -> None:
-    authorization = oauth.code(clients.public())
+    client = clients.public()
+    oauth.flow_works(client)  # the control: with its own redirect_uri, a code redeems
+    authorization = oauth.code(client)
     base, sep, query = authorization.redirect_uri.partition("?")
     different = f"{base.rstrip('/')}/elsewhere{sep}{query}"
     response = oauth.exchange(authorization, redirect_uri=different)
@@ -159,7 +191,9 @@ def test_a_different_redirect_uri_at_the_token_endpoint_gets_invalid_grant(oauth
 # --------------------------------------------------------------------------------- lifetime
 @requirement("OAUTH21-4.1.2-CODE-TTL")
 def test_a_code_presented_an_hour_after_issue_is_refused(oauth: OAuth, clients: Clients, clock: TargetClock) -> None:
-    authorization = oauth.code(clients.public())
+    client = clients.public()
+    oauth.flow_works(client)  # the control: a code redeemed at once gets tokens
+    authorization = oauth.code(client)
     clock.advance(6 * TEN_MINUTES)
     response = oauth.exchange(authorization)
     assert "access_token" not in body_of(response), "a code an hour old yielded tokens"
@@ -168,7 +202,9 @@ def test_a_code_presented_an_hour_after_issue_is_refused(oauth: OAuth, clients: 
 
 @requirement("OAUTH21-4.1.2-CODE-TTL-10MIN")
 def test_a_code_presented_after_ten_minutes_is_refused(oauth: OAuth, clients: Clients, clock: TargetClock) -> None:
-    authorization = oauth.code(clients.public())
+    client = clients.public()
+    oauth.flow_works(client)  # the control: a code redeemed at once gets tokens
+    authorization = oauth.code(client)
     clock.advance(TEN_MINUTES + 5)
     response = oauth.exchange(authorization)
     assert "access_token" not in body_of(response), "a code just over ten minutes old yielded tokens"

@@ -212,6 +212,7 @@ def test_no_variant_of_the_registered_redirect_uri_is_ever_redirected_to(
         client = clients.public()
         if not is_loopback(client.redirect_uri):
             not_tested("the profile's redirect URI is not a loopback URI", unlock="[request] redirect_uri")
+    oauth.front_channel_works(client)  # the control: the registered redirect URI itself gets a code
     registered = [u for u in client.registration.get("redirect_uris", [client.redirect_uri]) if isinstance(u, str)]
     undecided: list[str] = []
     unlocks: list[str] = []
@@ -309,7 +310,10 @@ def _evil_redirect() -> str:
 
 
 @requirement("OAUTH21-4.1.2.1-NO-REDIRECT")
-def test_an_unknown_client_is_not_redirected(oauth: OAuth, http: httpx.Client, target: Target) -> None:
+def test_an_unknown_client_is_not_redirected(
+    oauth: OAuth, clients: Clients, http: httpx.Client, target: Target
+) -> None:
+    oauth.front_channel_works(clients.public())  # the control: a known client's request does come back
     unknown = Client(client_id="oauth-conformance-unknown-client", auth_method="none", redirect_uri=_evil_redirect())
     _, challenge = pkce_pair()
     url, _ = oauth.authorization_url(unknown, code_challenge=challenge, code_challenge_method="S256")
@@ -323,6 +327,7 @@ def test_an_unknown_client_is_not_redirected(oauth: OAuth, http: httpx.Client, t
 @requirement("OAUTH21-4.1.2.1-NO-REDIRECT")
 def test_an_unregistered_redirect_uri_is_not_redirected_to(oauth: OAuth, clients: Clients, http: httpx.Client) -> None:
     client = clients.public()
+    oauth.front_channel_works(client)  # the control: with its registered redirect_uri, a code comes back
     _, challenge = pkce_pair()
     url, _ = oauth.authorization_url(
         client, redirect_uri=_evil_redirect(), code_challenge=challenge, code_challenge_method="S256"
@@ -345,6 +350,7 @@ def test_a_missing_redirect_uri_with_several_registered_is_not_guessed(
     registered = client.registration.get("redirect_uris")
     if not isinstance(registered, list) or len(registered) < 2:
         not_tested("needs a client registered with two redirect URIs")
+    oauth.front_channel_works(client)  # the control: naming its first redirect_uri, a code comes back
     _, challenge = pkce_pair()
     url, _ = oauth.authorization_url(client, redirect_uri=None, code_challenge=challenge, code_challenge_method="S256")
     try:

@@ -3,6 +3,10 @@
 The profile's ``[policy] refresh_grace`` declares a grace period (the previous refresh token stays
 usable until its successor is first used); with it, the stricter checks wait until the successor
 has been used.
+
+A refused refresh proves something only where a valid one succeeds: each test that reads a refusal
+as the server doing its job also sends the valid request (the owner's own refresh, the token as
+issued, the secret); a target that refuses that too fails OAUTH21-4.3.2-REFRESH-VALID.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import string
 from oauth_conformance import requirement
 from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.attempts import granted_scope
+from oauth_conformance.support.attempts import live_refresh_token
 from oauth_conformance.support.attempts import refresh_of
+from oauth_conformance.support.attempts import refresh_works
 from oauth_conformance.support.attempts import scope_not_in
 from oauth_conformance.support.attempts import scope_to_narrow
 from oauth_conformance.support.checks import assert_oauth_error
@@ -48,12 +54,32 @@ def altered(token: str) -> str:
     return token[:index] + replacement + token[index + 1 :]
 
 
+@requirement("OAUTH21-4.3.2-REFRESH-VALID")
+def test_a_valid_refresh_gets_a_new_access_token_and_its_successor_does_too(oauth: OAuth, clients: Clients) -> None:
+    client = clients.public()
+    tokens = oauth.refreshable(client)
+    first = refresh_token_of(tokens, "the code exchange")
+    refreshed = refresh_of(oauth, client, first, "the refresh")  # a refusal raises this requirement's failure
+    assert refreshed.access_token, "the refresh returned an empty access_token"
+    successor = refreshed.refresh_token or first
+    again = refresh_of(oauth, client, successor, "the refresh with the token the first refresh left")
+    assert again.access_token, "the second refresh returned an empty access_token"
+
+
+@requirement("OAUTH21-4.3.2-REFRESH-VALID")
+def test_a_confidential_clients_valid_refresh_gets_a_new_access_token(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    first = refresh_token_of(oauth.refreshable(client), "the code exchange")
+    refreshed = refresh_of(oauth, client, first, "the refresh")
+    assert refreshed.access_token, "the refresh returned an empty access_token"
+
+
 @requirement("OAUTH21-4.3-RT-CLIENT-BIND")
 def test_another_client_cannot_use_the_refresh_token(oauth: OAuth, clients: Clients) -> None:
     owner, other = clients.public(), clients.public()
     if owner.client_id == other.client_id:
         not_tested("needs two different public clients", unlock='registration_endpoint or two [[clients]] "public"')
-    refresh_token = refresh_token_of(oauth.refreshable(owner), "the code exchange")
+    refresh_token = live_refresh_token(oauth, owner)
     response = oauth.refresh(other, refresh_token)
     assert "access_token" not in body_of(response), "another client refreshed with the token"
     assert_oauth_error(response, "invalid_grant")
@@ -62,7 +88,7 @@ def test_another_client_cannot_use_the_refresh_token(oauth: OAuth, clients: Clie
 @requirement("OAUTH21-4.3-RT-INTEGRITY")
 def test_an_altered_refresh_token_is_refused(oauth: OAuth, clients: Clients) -> None:
     client = clients.public()
-    refresh_token = refresh_token_of(oauth.refreshable(client), "the code exchange")
+    refresh_token = live_refresh_token(oauth, client)
     response = oauth.refresh(client, altered(refresh_token))
     assert "access_token" not in body_of(response), "a refresh token with one character changed was accepted"
     assert_oauth_error(response, "invalid_grant")
@@ -71,7 +97,7 @@ def test_an_altered_refresh_token_is_refused(oauth: OAuth, clients: Clients) -> 
 @requirement("OAUTH21-4.3.1-RT-CONF-AUTH")
 def test_a_confidential_client_must_authenticate_to_refresh(oauth: OAuth, clients: Clients) -> None:
     client = clients.confidential()
-    refresh_token = refresh_token_of(oauth.refreshable(client), "the code exchange")
+    refresh_token = live_refresh_token(oauth, client)
     data: dict[str, str | None] = {
         "grant_type": "refresh_token",
         "refresh_token": refresh_token,
@@ -91,6 +117,8 @@ def test_a_refresh_cannot_add_a_scope_never_granted(oauth: OAuth, clients: Clien
     extra = scope_not_in(target, granted)
     wider = " ".join([*sorted(granted), extra])
     response = oauth.refresh(client, refresh_token, scope=wider)
+    if response.status_code != 200:
+        refresh_works(oauth, client)  # the control: a refresh without the extra scope succeeds
     if response.status_code == 200:
         issued = granted_scope(Tokens.from_response(response), wider)
         assert extra not in issued, f"a refresh asking for {wider!r} was granted {extra!r}, never granted before"

@@ -1,9 +1,12 @@
 """RFC 7009: revoking refresh and access tokens at the advertised revocation endpoint.
 
 Tests that prove a token died look at it right after the 200 (refreshing with it, or calling the
-protected resource). Where a test is about something narrower (a hint, ownership) and the token
-survives, a control revocation tells "this behaviour is broken" apart from "revocation is
-broken altogether" (then the test is not_tested, and RFC7009-2.1-IMMEDIATE reports the failure).
+protected resource), and first show that it was alive: a refresh with the grant works (else
+OAUTH21-4.3.2-REFRESH-VALID fails), the access token is accepted (else RFC6750-2.1-HEADER fails),
+so that "the refresh failed" cannot be read as "the token was revoked" on a target whose refresh
+never works. Where a test is about something narrower (a hint, ownership) and the token survives,
+a control revocation tells "this behaviour is broken" apart from "revocation is broken altogether"
+(then the test is not_tested, and RFC7009-2.1-IMMEDIATE reports the failure).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from urllib.parse import urlunsplit
 import httpx
 
 from oauth_conformance import requirement
+from oauth_conformance.support.attempts import live_refresh_token
 from oauth_conformance.support.checks import assert_error_shape
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.checks import error_code
@@ -59,10 +63,9 @@ def revoke_with_hint(oauth: OAuth, clients: Clients, hint: str) -> tuple[httpx.R
     is not_tested (RFC7009-2.1-IMMEDIATE and RFC7009-2-REFRESH report that).
     """
     client = clients.confidential()
-    tokens = oauth.refreshable(client)
-    assert tokens.refresh_token is not None
-    response = oauth.revoke(client, tokens.refresh_token, hint)
-    survivor = refreshed(oauth, client, tokens.refresh_token)
+    live = live_refresh_token(oauth, client)
+    response = oauth.revoke(client, live, hint)
+    survivor = refreshed(oauth, client, live)
     if survivor is not None and not revocation_works(oauth, client, survivor):
         raise PrerequisiteFailed(
             "even a revocation with the right hint leaves the token alive (see RFC7009-2-REFRESH and -2.1-IMMEDIATE)"
@@ -122,11 +125,7 @@ def test_revocation_by_a_confidential_client_without_its_secret_is_refused(oauth
 @requirement("RFC7009-2.1-OWNERSHIP")
 def test_another_clients_refresh_token_is_not_revoked(oauth: OAuth, clients: Clients) -> None:
     owner = clients.confidential()
-    tokens = oauth.refreshable(owner)
-    assert tokens.refresh_token is not None
-    live = refreshed(oauth, owner, tokens.refresh_token)  # the control: refreshing works at all
-    if live is None:
-        raise PrerequisiteFailed("refreshing the owner's token fails before any revocation (see OAUTH21 refresh)")
+    live = live_refresh_token(oauth, owner)  # the control: refreshing works at all
     intruder = clients.confidential()
     oauth.revoke(intruder, live, "refresh_token")  # RFC 7009 allows an error or a 200 that does nothing
     assert refreshed(oauth, owner, live) is not None, "another client's revocation request killed the token"
@@ -135,12 +134,11 @@ def test_another_clients_refresh_token_is_not_revoked(oauth: OAuth, clients: Cli
 @requirement("RFC7009-2.1-IMMEDIATE")
 def test_a_revoked_refresh_token_is_refused_on_the_next_request(oauth: OAuth, clients: Clients) -> None:
     client = clients.confidential()
-    tokens = oauth.refreshable(client)
-    assert tokens.refresh_token is not None
-    response = oauth.revoke(client, tokens.refresh_token, "refresh_token")
+    live = live_refresh_token(oauth, client)  # the control: it refreshes before the revocation
+    response = oauth.revoke(client, live, "refresh_token")
     if response.status_code != 200:
         raise PrerequisiteFailed(f"the revocation answered HTTP {response.status_code} (see RFC7009-2-REFRESH)")
-    after = oauth.refresh(client, tokens.refresh_token)
+    after = oauth.refresh(client, live)
     assert_oauth_error(after, "invalid_grant")
 
 

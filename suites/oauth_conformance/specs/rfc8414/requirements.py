@@ -117,7 +117,9 @@ REQUIREMENTS = (
     Requirement(
         "RFC8414-2-GRANTS-TRUTHFUL",
         SHOULD,
-        "Every grant type in grant_types_supported is accepted by the token endpoint (never unsupported_grant_type).",
+        "grant_types_supported is truthful both ways: every grant type it lists is accepted by the token"
+        " endpoint (never unsupported_grant_type), and every grant the target is seen to offer (refresh tokens"
+        " in its token responses, a grant type its token endpoint knows) is listed.",
         quote=(
             "grant_types_supported OPTIONAL. JSON array containing a list of the OAuth 2.0 grant type"
             " values that this authorization server supports."

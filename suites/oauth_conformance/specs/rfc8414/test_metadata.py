@@ -10,7 +10,9 @@ import orjson
 import pytest
 
 from oauth_conformance import requirement
+from oauth_conformance.evidence import Recorder
 from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.probes import unadvertised
 from oauth_conformance.target import OAUTH_WELL_KNOWN
 from oauth_conformance.target import OIDC_WELL_KNOWN
 from oauth_conformance.target import Target
@@ -195,6 +197,16 @@ def test_every_advertised_grant_type_is_accepted_by_the_token_endpoint(
         if error == "unsupported_grant_type":
             refused.append(grant)
     assert not refused, f"advertised but refused with unsupported_grant_type: {', '.join(refused)}"
+
+
+@requirement("RFC8414-2-GRANTS-TRUTHFUL")
+def test_every_grant_the_target_offers_is_advertised(target: Target, recorder: Recorder) -> None:
+    if "grant_types_supported" not in target.metadata:
+        not_applicable("grant_types_supported is not listed (its default is authorization_code and implicit)")
+    left_out = unadvertised(target)  # what the probes before the first test saw (support/probes.py)
+    for grant, seen in left_out.items():
+        recorder.flag(grant, f"grant type {grant} is offered but grant_types_supported leaves it out: {seen}")
+    assert not left_out, f"offered but not in grant_types_supported: {', '.join(sorted(left_out))}"
 
 
 @requirement("RFC8414-2-AUTHMETHODS")

@@ -1,0 +1,132 @@
+"""Features a target offers without advertising them, found by trying them once.
+
+Leaving a grant out of ``grant_types_supported`` must not switch its requirements off: a target
+that issues refresh tokens is held to the refresh rules whether or not its metadata says so, and
+the omission is a finding (RFC8414-2-GRANTS-TRUTHFUL, which also holds the other direction: an
+advertised grant the token endpoint refuses). Before the first test of a process, each probeable
+feature the metadata does not advertise is tried once, cheaply:
+
+- refresh tokens: one plain code flow; a ``refresh_token`` member in its token response;
+- token exchange, the JWT bearer grant, client credentials: one token request of that grant type
+  with a made-up subject token or assertion; an answer other than ``unsupported_grant_type`` (a 200,
+  or an error about the request's contents such as ``invalid_grant``) means the grant is known;
+- ID-JAG: the JWT bearer grant is offered and the profile says the target trusts the harness's
+  test IdP (``[idjag] trusted``), the only way an ID-JAG profile is used without advertising it.
+
+A probe that cannot run (no client, the harness cannot get through the login) leaves the feature
+where the metadata put it. What a probe found goes into ``target.probed``; ``target.supports``
+reads it, so applicability, client metadata and the tests all see the same set.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+import httpx
+
+from oauth_conformance.features import Feature
+from oauth_conformance.support.clients import Client
+from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
+from oauth_conformance.target import JWT_BEARER
+from oauth_conformance.target import TOKEN_EXCHANGE
+from oauth_conformance.target import Target
+from oauth_conformance.verdicts import Outcome
+
+# Errors that show the token endpoint knows the grant and judged the request's contents.
+KNOWN_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_target", "invalid_scope", "unauthorized_client"})
+GRANT_TYPES = {
+    Feature.REFRESH: "refresh_token",
+    Feature.TOKEN_EXCHANGE: TOKEN_EXCHANGE,
+    Feature.JWT_BEARER: JWT_BEARER,
+    Feature.CLIENT_CREDENTIALS: "client_credentials",
+}
+
+
+def _grant_form(feature: Feature) -> dict[str, str | None]:
+    made_up = f"oauth-conformance-probe-{secrets.token_hex(8)}"
+    if feature == Feature.TOKEN_EXCHANGE:
+        return {"subject_token": made_up, "subject_token_type": "urn:ietf:params:oauth:token-type:access_token"}
+    if feature == Feature.JWT_BEARER:
+        return {"assertion": f"{made_up}.{made_up}.{made_up}"}
+    return {}
+
+
+def _error(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body.get("error")) if isinstance(body, dict) and body.get("error") else None
+
+
+def _probe_client(clients: Clients) -> Client:
+    try:
+        return clients.confidential()
+    except Outcome:
+        return clients.public()
+
+
+def grant_accepted(oauth: OAuth, clients: Clients, feature: Feature) -> str | None:
+    """What shows that the token endpoint knows ``feature``'s grant type, or None."""
+    grant = GRANT_TYPES[feature]
+    response = oauth.token_request(_probe_client(clients), {"grant_type": grant, **_grant_form(feature)})
+    error = _error(response)
+    if response.status_code == 200 and "access_token" in response.text:
+        return f"grant_type {grant} got a token"
+    if error in KNOWN_GRANT_ERRORS:
+        return f"grant_type {grant} was answered {error}, not unsupported_grant_type"
+    return None
+
+
+def refresh_issued(oauth: OAuth, clients: Clients) -> str | None:
+    # Registered for the refresh grant too, where registration allows: a server may issue refresh
+    # tokens only to clients that asked for the grant.
+    both = ["authorization_code", "refresh_token"]
+    client = None
+    for kind in ("public", "confidential"):
+        try:
+            client = clients.public(grant_types=both) if kind == "public" else clients.confidential(grant_types=both)
+            break
+        except Outcome:
+            continue
+    if client is None:
+        client = _probe_client(clients)
+    tokens = oauth.tokens(client)
+    return "a token response carried a refresh_token" if tokens.refresh_token else None
+
+
+PROBES: dict[Feature, Callable[[OAuth, Clients], str | None]] = {
+    Feature.REFRESH: refresh_issued,
+    Feature.TOKEN_EXCHANGE: lambda oauth, clients: grant_accepted(oauth, clients, Feature.TOKEN_EXCHANGE),
+    Feature.JWT_BEARER: lambda oauth, clients: grant_accepted(oauth, clients, Feature.JWT_BEARER),
+    Feature.CLIENT_CREDENTIALS: lambda oauth, clients: grant_accepted(oauth, clients, Feature.CLIENT_CREDENTIALS),
+}
+
+
+def probe(target: Target, oauth: OAuth, clients: Clients) -> None:
+    """Try each probeable feature the metadata does not advertise, once per process."""
+    if target.probed.ran:
+        return
+    target.probed.ran = True
+    if target.endpoint("token_endpoint") is None:
+        return
+    for feature, try_it in PROBES.items():
+        if target.advertises(feature):
+            continue
+        try:
+            seen = try_it(oauth, clients)
+        except Exception:  # noqa: S112  (a probe never breaks the test it runs before: the harness cannot tell)
+            continue  # the feature stays where the metadata put it
+        if seen:
+            target.probed.seen[feature] = seen
+    if not target.advertises(Feature.IDJAG) and target.supports(Feature.JWT_BEARER) and target.profile.idjag.trusted:
+        target.probed.seen[Feature.IDJAG] = (
+            "the JWT bearer grant is offered and the profile says the test IdP is trusted"
+        )
+
+
+def unadvertised(target: Target) -> dict[str, str]:
+    """Grant types the target was seen to offer that grant_types_supported leaves out."""
+    return {GRANT_TYPES[f]: seen for f, seen in target.probed.seen.items() if f in GRANT_TYPES}
