@@ -180,6 +180,12 @@ class OAuth:
         self, client: Client, data: dict[str, str | None], *, authenticate: bool = True, endpoint: str | None = None
     ) -> httpx.Response:
         """POST a form to the token endpoint, authenticating as the client's method says."""
+        return self.http.send(self.build_token_request(client, data, authenticate=authenticate, endpoint=endpoint))
+
+    def build_token_request(
+        self, client: Client, data: dict[str, str | None], *, authenticate: bool = True, endpoint: str | None = None
+    ) -> httpx.Request:
+        """The request :meth:`token_request` sends, unsent (the race tests send it their own way)."""
         url = endpoint or self.target.endpoint("token_endpoint")
         if url is None:
             raise PrerequisiteFailed("the metadata has no token_endpoint")
@@ -193,9 +199,13 @@ class OAuth:
                 form.setdefault("client_secret", client.client_secret)
             else:
                 form.setdefault("client_id", client.client_id)
-        return self.http.post(url, data=form, headers=headers)
+        return self.http.build_request("POST", url, data=form, headers=headers)
 
     def exchange(self, authorization: Authorization, **overrides: str | None) -> httpx.Response:
+        return self.http.send(self.build_exchange(authorization, **overrides))
+
+    def build_exchange(self, authorization: Authorization, **overrides: str | None) -> httpx.Request:
+        """The code exchange :meth:`exchange` sends, unsent."""
         data: dict[str, str | None] = {
             "grant_type": "authorization_code",
             "code": authorization.code,
@@ -205,7 +215,7 @@ class OAuth:
         if self.target.profile.request.send_resource and self.resource:
             data["resource"] = self.resource
         data.update(overrides)
-        return self.token_request(authorization.client, data)
+        return self.build_token_request(authorization.client, data)
 
     def tokens(self, client: Client, **kwargs: Any) -> Tokens:
         """A full code flow with PKCE; the test is not_tested if any step fails."""
@@ -219,7 +229,12 @@ class OAuth:
             raise PrerequisiteFailed("the token response has no access_token") from None
 
     def refresh(self, client: Client, refresh_token: str, **extra: str | None) -> httpx.Response:
-        return self.token_request(client, {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra})
+        return self.http.send(self.build_refresh(client, refresh_token, **extra))
+
+    def build_refresh(self, client: Client, refresh_token: str, **extra: str | None) -> httpx.Request:
+        """The refresh :meth:`refresh` sends, unsent."""
+        data: dict[str, str | None] = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+        return self.build_token_request(client, data)
 
     def revoke(self, client: Client, token: str, hint: str | None = None) -> httpx.Response:
         endpoint = self.target.endpoint("revocation_endpoint")

@@ -8,7 +8,9 @@ fail; it may also name SHOULD ids that must warn (at least those). A twin that b
 documents), trusting the fixture host described in ``$TWIN_FIXTURE_HOST`` (its IdP and its CA),
 as the embedded default of ``oauth-conformance run`` does. A twin declared with ``host`` is served
 on that address instead of 127.0.0.1 (a plain-http target the profile's loopback allowance does not
-cover, for the TLS requirements).
+cover, for the TLS requirements). A twin declared with ``storage`` runs on the store that function
+makes of the twin's SQLite store (a store with other concurrency, say), through the provider's
+public ``storage`` argument.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.storage import Storage
 from oauth_reference.serving.process import Served
 from oauth_reference.serving.process import ServeError
 
@@ -40,6 +43,7 @@ class Twin:
     warns: frozenset[str] = frozenset()
     features: bool = False  # every feature on, trusting the test run's fixture host (see serve.py)
     host: str = "127.0.0.1"  # the address serve.py binds
+    storage: Callable[[Storage], Storage] | None = None  # the store the twin runs on, made from SQLite's
 
 
 REGISTRY: dict[str, Twin] = {}
@@ -55,6 +59,7 @@ def twin(
     warns: set[str] | None = None,
     features: bool = False,
     host: str = "127.0.0.1",
+    storage: Callable[[Storage], Storage] | None = None,
 ) -> Callable[[Callable[[ASGIApp], ASGIApp]], Callable[[ASGIApp], ASGIApp]]:
     def register(patch: Callable[[ASGIApp], ASGIApp]) -> Callable[[ASGIApp], ASGIApp]:
         if name in REGISTRY:
@@ -66,6 +71,8 @@ def twin(
             REGISTRY[name] = dataclasses.replace(REGISTRY[name], features=True)
         if host != "127.0.0.1":
             REGISTRY[name] = dataclasses.replace(REGISTRY[name], host=host)
+        if storage is not None:
+            REGISTRY[name] = dataclasses.replace(REGISTRY[name], storage=storage)
         return patch
 
     return register
@@ -85,6 +92,7 @@ def load_all() -> dict[str, Twin]:
         "extensions",
         "robust",
         "tls",
+        "races",
     ):
         try:
             __import__(f"{__name__}.{module}")

@@ -50,7 +50,8 @@ def main(name: str) -> None:
     clock = OffsetClock()
     workdir = Path(tempfile.mkdtemp(prefix=f"twin-{name}-"))
     options = merged(all_features(), dict(twin.options)) if twin.features else dict(twin.options)
-    provider = build_reference(options, storage=SQLiteStorage(str(workdir / "store.sqlite3"), clock), clock=clock)
+    storage = SQLiteStorage(str(workdir / "store.sqlite3"), clock)
+    provider = build_reference(options, storage=twin.storage(storage) if twin.storage else storage, clock=clock)
     app = testmode.install(provider, clock)
     serve(twin.patch(app), bind(twin.host, 0), log_requests=False)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-import httpx
-
 from oauth_conformance import requirement
+from oauth_conformance.evidence import Recorder
+from oauth_conformance.support import races
 from oauth_conformance.support.attempts import attempt
 from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.attempts import describe_error
@@ -19,7 +18,6 @@ from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import pkce_pair
-from oauth_conformance.target import Target
 from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
@@ -49,19 +47,14 @@ def test_a_code_is_refused_the_second_time(oauth: OAuth, clients: Clients) -> No
 
 
 @requirement("OAUTH21-4.1.3-CODE-ONCE")
-def test_simultaneous_redemptions_of_one_code_yield_tokens_once(oauth: OAuth, clients: Clients, target: Target) -> None:
-    authorization = oauth.code(clients.public())
-    racers = max(2, target.profile.policy.concurrency)
-    with ThreadPoolExecutor(max_workers=racers) as pool:
-        responses: list[httpx.Response] = list(pool.map(lambda _: oauth.exchange(authorization), range(racers)))
-    winners = [r for r in responses if r.status_code == 200 and "access_token" in body_of(r)]
-    if not winners:
-        statuses = sorted({f"HTTP {r.status_code} {describe_error(r)}" for r in responses})
-        raise PrerequisiteFailed(f"none of {racers} simultaneous redemptions succeeded: {statuses}")
-    leaked = [r for r in responses if r not in winners and "access_token" in body_of(r)]
-    assert len(winners) == 1 and not leaked, (
-        f"{len(winners)} of {racers} simultaneous redemptions of one code got tokens"
-    )
+def test_simultaneous_redemptions_of_one_code_yield_tokens_once(
+    oauth: OAuth, clients: Clients, recorder: Recorder
+) -> None:
+    result = races.code_race(oauth, clients.public(), losers_4xx=False, recorder=recorder)
+    for exchange in result.evidence:
+        recorder.attach(exchange)
+    violation = result.violation
+    assert violation is None, violation
 
 
 @requirement("OAUTH21-4.1.3-REVOKE-ON-REUSE")

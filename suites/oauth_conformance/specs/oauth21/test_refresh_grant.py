@@ -10,6 +10,8 @@ from __future__ import annotations
 import string
 
 from oauth_conformance import requirement
+from oauth_conformance.evidence import Recorder
+from oauth_conformance.support import races
 from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.attempts import granted_scope
 from oauth_conformance.support.attempts import refresh_of
@@ -161,3 +163,14 @@ def test_a_narrowed_refresh_keeps_the_full_scope_for_the_next_one(
     assert not missing, (
         f"after a refresh narrowed to {narrow!r}, its refresh token yields only {again.scope!r}: lost {sorted(missing)}"
     )
+
+
+@requirement("OAUTH21-4.3.1-RT-SUPERSEDED")
+def test_simultaneous_refreshes_leave_at_most_one_live_successor(
+    oauth: OAuth, clients: Clients, recorder: Recorder
+) -> None:
+    result = races.refresh_race(oauth, clients.public(), losers_4xx=False, recorder=recorder)
+    for exchange in result.evidence:
+        recorder.attach(exchange)
+    violation = result.violation
+    assert violation is None, violation
