@@ -93,6 +93,7 @@ def load_all() -> dict[str, Twin]:
         "robust",
         "tls",
         "races",
+        "holes",
     ):
         try:
             __import__(f"{__name__}.{module}")

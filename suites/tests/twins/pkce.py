@@ -133,7 +133,13 @@ def default_method_s256(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("pkce-plain-not-compared", RFC7636, {"RFC7636-4.6-PLAIN-VERIFY"}, options={"allow_plain_pkce": True})
+@twin(
+    "pkce-plain-not-compared",
+    RFC7636,
+    {"RFC7636-4.6-PLAIN-VERIFY", "RFC7636-4.3-DEFAULT-PLAIN"},
+    options={"allow_plain_pkce": True},
+    note="a challenge without a method is plain too, so its code takes any verifier as well",
+)
 def plain_not_compared(app: ASGIApp) -> ASGIApp:
     _verify(lambda v, c, m, original: m == "plain" or original(v, c, m))
     return app

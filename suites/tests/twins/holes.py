@@ -1,0 +1,67 @@
+"""Twins for the holes of issue 13 (items 7 to 10): each breaks a behaviour an earlier check could
+not see, from outside the reference (wire rewrites, options, the public API) wherever it can."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+
+import orjson
+
+from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import twin
+from suites.tests.twins.core import AUTHORIZE
+from suites.tests.twins.core import Pairs
+from suites.tests.twins.core import metadata_edit
+from suites.tests.twins.core import on_token_requests
+from suites.tests.twins.rewrite import Headers
+
+RFC7636 = ("rfc7636",)
+
+
+# ------------------------------------------------------------------- item 7: PKCE without a method
+@twin(
+    "pkce-no-method-any-verifier",
+    RFC7636,
+    {"RFC7636-4.3-DEFAULT-PLAIN"},
+    options={"allow_plain_pkce": True},
+    note="lists only S256 and refuses an explicit plain, but a challenge sent without a method is taken as"
+    " plain and then any verifier redeems its code",
+)
+def no_method_any_verifier(app: ASGIApp) -> ASGIApp:
+    plain_challenges: list[str] = []
+
+    def only_s256(doc: dict[str, Any]) -> dict[str, Any]:
+        doc["code_challenge_methods_supported"] = ["S256"]
+        return doc
+
+    async def authorize(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == AUTHORIZE:
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            names = {name for name, _ in pairs}
+            if "code_challenge" in names and "code_challenge_method" not in names:
+                plain_challenges.extend(value for name, value in pairs if name == "code_challenge")
+            # An explicit plain is refused as an unknown method would be (invalid_request).
+            bent = [(n, "plain-refused" if n == "code_challenge_method" and v == "plain" else v) for n, v in pairs]
+            scope = {**scope, "query_string": urlencode(bent).encode("latin-1")}
+        await app(scope, receive, send)
+
+    async def token(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+        status, headers, body = await forward(pairs)
+        if status != 400 or dict(pairs).get("grant_type") != "authorization_code":
+            return status, headers, body
+        if "does not match" not in str(orjson.loads(body).get("error_description", "")):
+            return status, headers, body
+        # The verifier did not fit: if the code came from a challenge without a method, let it pass.
+        for challenge in reversed(plain_challenges[-32:]):
+            retried = [(n, challenge if n == "code_verifier" else v) for n, v in pairs]
+            again = await forward(retried)
+            if again[0] == 200:
+                return again
+        return status, headers, body
+
+    return metadata_edit(on_token_requests(authorize, token), only_s256)
