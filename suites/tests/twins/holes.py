@@ -65,3 +65,34 @@ def no_method_any_verifier(app: ASGIApp) -> ASGIApp:
         return status, headers, body
 
     return metadata_edit(on_token_requests(authorize, token), only_s256)
+
+
+# ------------------------------------------------------------ item 8: SSRF that a check can see
+@twin(
+    "cimd-special-use-addresses-fetched",
+    ("cimd.test_client_ids",),
+    {"CIMD-6.5-SSRF-CLIENT-ID"},
+    features=True,
+    note="fetches a client ID metadata document from any address: 10.0.0.1, 169.254.169.254, fd00::1 and"
+    " loopback addresses other than its own are all connected to",
+)
+def cimd_special_use_fetched(app: ASGIApp) -> ASGIApp:
+    from oauth_reference.machinery import fetch
+
+    fetch.special_use = lambda address: False
+    return app
+
+
+@twin(
+    "cimd-any-loopback-fetched",
+    ("cimd.test_client_ids",),
+    {"CIMD-6.5-SSRF-CLIENT-ID"},
+    features=True,
+    note="in test mode, fetches from every loopback address, not only its own (the reference before issue 13):"
+    " only the canary on another loopback address sees it",
+)
+def cimd_any_loopback_fetched(app: ASGIApp) -> ASGIApp:
+    from oauth_reference.machinery import fetch
+
+    fetch._own_loopback = lambda ip: True  # the one rule this twin breaks
+    return app
