@@ -41,6 +41,7 @@ SECRET_FIELDS = frozenset(
 )
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "dpop", "proxy-authorization"})
 BODY_LIMIT = 4096
+PAGE_LIMIT = 1 << 20  # bytes of an HTML page kept for the page checks
 
 
 def mask(value: str) -> str:
@@ -167,12 +168,19 @@ class Recorder:
         self.findings: list[str] = []
         self.keep = keep
         self.pinned: list[dict[str, Any]] = []
+        # The HTML pages the test saw, whole and unredacted, for checks on what a page shows the
+        # user (support/pages.py); kept in memory for the test only, never written to a report.
+        self.pages: list[str] = []
 
     def add(self, response: httpx.Response, note: str = "") -> None:
         self._learn(response)
         self.exchanges.append(record(response, note))
         if len(self.exchanges) > self.keep:
             del self.exchanges[0]
+        if "html" in response.headers.get("content-type", "").lower():
+            self.pages.append(response.content[:PAGE_LIMIT].decode(response.encoding or "utf-8", "replace"))
+            if len(self.pages) > self.keep:
+                del self.pages[0]
 
     def _learn(self, response: httpx.Response) -> None:
         media = response.headers.get("content-type", "").split(";")[0].strip()

@@ -3,6 +3,7 @@ not see, from outside the reference (wire rewrites, options, the public API) whe
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
@@ -19,6 +20,8 @@ from suites.tests.twins.core import Pairs
 from suites.tests.twins.core import metadata_edit
 from suites.tests.twins.core import on_token_requests
 from suites.tests.twins.rewrite import Headers
+from suites.tests.twins.rewrite import path_is
+from suites.tests.twins.rewrite import rewrite
 
 RFC7636 = ("rfc7636",)
 
@@ -96,3 +99,38 @@ def cimd_any_loopback_fetched(app: ASGIApp) -> ASGIApp:
 
     fetch._own_loopback = lambda ip: True  # the one rule this twin breaks
     return app
+
+
+# ------------------------------------------------------------ item 9: the host the page shows
+_HOST_SENTENCE = re.compile(rb"<p>After your decision you are sent to <strong>([^<]*)</strong>\.</p>")
+MCP_CIMD = ("mcp.test_client_id_metadata_documents",)
+
+
+@twin(
+    "mcp-redirect-host-only-in-hidden-input",
+    MCP_CIMD,
+    {"MCP-CIMD-REDIRECT-HOST"},
+    features=True,
+    note="the consent page carries the redirect host only in a hidden input: the markup has it, the user never sees it",
+)
+def redirect_host_only_hidden(app: ASGIApp) -> ASGIApp:
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        return status, headers, _HOST_SENTENCE.sub(rb'<input type=hidden name=redirect_host value="\1">', body)
+
+    return rewrite(app, path_is(AUTHORIZE), change)
+
+
+@twin(
+    "mcp-redirect-host-after-4kb",
+    MCP_CIMD,
+    set(),
+    features=True,
+    note="control: the host is shown, but after 5 KB of visible text, beyond what evidence keeps of a page",
+)
+def redirect_host_after_4kb(app: ASGIApp) -> ASGIApp:
+    filler = b"<p>" + b"Please read this notice carefully. " * 150 + b"</p>"
+
+    def change(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        return status, headers, _HOST_SENTENCE.sub(lambda m: filler + m.group(0), body)
+
+    return rewrite(app, path_is(AUTHORIZE), change)
