@@ -123,3 +123,11 @@ def growth(session: nox.Session) -> None:
 def targets(session: nox.Session) -> None:
     """Every suite against every real target and the reference; reports/targets/ and reports/compare/."""
     session.run("python", "fixtures/targets/matrix.py", *session.posargs)
+
+
+@nox.session(python=False)
+def races(session: nox.Session) -> None:
+    """The race checks 20 times each against Cloudflare 1.2.3, a racing reference twin, the reference
+    and oidc-provider: how often a race is caught and how often one is reported falsely (issue 13):
+    reports/bench/races.{json,md}."""
+    session.run("python", "-m", "reference.bench.races", "--out", "reports/bench", *session.posargs)
