@@ -150,9 +150,7 @@ class OAuth:
             challenge = verifier
             params.setdefault("code_challenge", challenge)
             params.setdefault("code_challenge_method", "plain")
-        if not approve:
-            for name, value in self.target.profile.consent.deny_params.items():
-                params.setdefault(name, value)
+        self.add_deny_params(params, approve=approve)
         url, query = self.authorization_url(client, **params)
         redirect_uri = query.get("redirect_uri") or client.redirect_uri
         result = Authorization(client, url, redirect_uri, query.get("state"), verifier, challenge, params=query)
@@ -166,6 +164,14 @@ class OAuth:
                 raise NotTested(f"the consent driver stopped: {detail}", unlock=exc.unlock) from None
             raise PrerequisiteFailed(f"the authorization request did not come back to the client: {detail}") from None
         return result
+
+    def add_deny_params(self, params: dict[str, str | None], *, approve: bool) -> None:
+        """A request meant to be denied carries the profile's ``[consent] deny_params`` (a test
+        deployment that approves everything denies a request carrying them); every helper that
+        sends an authorization request the user is to deny goes through here."""
+        if not approve:
+            for name, value in self.target.profile.consent.deny_params.items():
+                params.setdefault(name, value)
 
     def code(self, client: Client, **kwargs: Any) -> Authorization:
         """An approved authorization that returned a code (else the test is not_tested)."""

@@ -148,6 +148,15 @@ def grant_client(clients: Clients, target: Target) -> Client:
         return clients.confidential()  # a server may allow the grant to every confidential client
 
 
+def another_grant_client(clients: Clients, first: Client) -> Client:
+    """A client for the JWT bearer grant other than ``first`` (another real client, for the binding tests)."""
+    grants = ["authorization_code", JWT_BEARER]
+    try:
+        return clients.another(first, grant_types=grants)
+    except PrerequisiteFailed:
+        return clients.another(first)
+
+
 def describe(response: httpx.Response) -> str:
     code = error_code(response)
     return f"HTTP {response.status_code}" + (f" {code}" if code else "")

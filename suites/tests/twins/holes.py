@@ -17,13 +17,17 @@ from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
 from suites.tests.twins.core import AUTHORIZE
 from suites.tests.twins.core import Pairs
+from suites.tests.twins.core import call
 from suites.tests.twins.core import metadata_edit
 from suites.tests.twins.core import on_token_requests
+from suites.tests.twins.core import read_body
+from suites.tests.twins.core import respond
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
 
 RFC7636 = ("rfc7636",)
+REGISTER = "/oauth/register"
 
 
 # ------------------------------------------------------------------- item 7: PKCE without a method
@@ -134,3 +138,131 @@ def redirect_host_after_4kb(app: ASGIApp) -> ASGIApp:
         return status, headers, _HOST_SENTENCE.sub(lambda m: filler + m.group(0), body)
 
     return rewrite(app, path_is(AUTHORIZE), change)
+
+
+# ------------------------------------------------- item 10: bindings against other valid values
+@twin(
+    "code-redeemed-with-any-registered-redirect-uri",
+    ("oauth21.test_code_grant",),
+    {"OAUTH21-10.2-REDIRECT-URI"},
+    note="the token endpoint takes any redirect URI the client registered, not the one the code was issued"
+    " for; an unregistered one is still refused",
+)
+def any_registered_redirect_uri(app: ASGIApp) -> ASGIApp:
+    registered: dict[str, list[str]] = {}
+
+    async def watch_registrations(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != REGISTER or scope["method"] != "POST":
+            await app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        status, headers, content = await call(app, scope, body)
+        if status == 201:
+            made = orjson.loads(content)
+            registered[str(made["client_id"])] = [str(u) for u in made.get("redirect_uris", [])]
+        await respond(send, status, headers, content)
+
+    async def token(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+        status, headers, body = await forward(pairs)
+        fields = dict(pairs)
+        known = registered.get(fields.get("client_id", ""), [])
+        if status == 400 and b"redirect_uri differs" in body and fields.get("redirect_uri") in known:
+            return await forward([(n, v) for n, v in pairs if n != "redirect_uri"])  # the code's own is used
+        return status, headers, body
+
+    return on_token_requests(watch_registrations, token)
+
+
+@twin(
+    "registration-checks-the-first-redirect-uri-only",
+    ("rfc7591",),
+    {"RFC7591-5-REDIRECT-CLASS"},
+    note="every redirect URI of a registration is stored, but only the first is checked",
+)
+def first_redirect_uri_only(app: ASGIApp) -> ASGIApp:
+    from oauth_reference import client_store
+
+    original = client_store.validate_metadata
+
+    def validate(meta: Any, options: Any, **kwargs: Any) -> dict[str, Any]:
+        uris = meta.get("redirect_uris") if isinstance(meta, dict) else None
+        if not isinstance(uris, list) or len(uris) < 2:
+            return original(meta, options, **kwargs)
+        checked = original({**meta, "redirect_uris": uris[:1]}, options, **kwargs)
+        checked["redirect_uris"] = list(dict.fromkeys(uris))
+        return checked
+
+    client_store.validate_metadata = validate
+    return app
+
+
+@twin(
+    "revocation-without-a-hint-revokes-nothing",
+    ("rfc7009",),
+    {"RFC7009-2.1-IMMEDIATE"},
+    warns={"RFC7009-2-ACCESS"},
+    note="a revocation request without token_type_hint is answered 200 and revokes nothing",
+)
+def revocation_without_hint(app: ASGIApp) -> ASGIApp:
+    async def token(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+        names = {n for n, _ in pairs}
+        if "token" in names and "grant_type" not in names and "token_type_hint" not in names:
+            pairs = [(n, "oauth-conformance-twin-unknown" if n == "token" else v) for n, v in pairs]
+        result: tuple[int, Headers, bytes] = await forward(pairs)
+        return result
+
+    return on_token_requests(app, token)
+
+
+@twin(
+    "revocation-refresh-hint-is-authoritative",
+    ("rfc7009",),
+    {"RFC7009-2.1-HINT-FALLBACK"},
+    note="an access token revoked with token_type_hint=refresh_token is looked for among refresh tokens only",
+)
+def refresh_hint_is_authoritative(app: ASGIApp) -> ASGIApp:
+    from oauth_reference.specs import rfc7009
+
+    revoke = rfc7009.revoke
+    access = rfc7009._revoke_access
+
+    async def nothing(*args: Any) -> bool:
+        return False
+
+    async def only_hinted(core: Any, client: Any, form: Any) -> Any:
+        if form.get("token_type_hint") == "refresh_token":
+            rfc7009._revoke_access = nothing  # the refresh-token search only
+            try:
+                return await revoke(core, client, form)
+            finally:
+                rfc7009._revoke_access = access
+        return await revoke(core, client, form)
+
+    rfc7009.revoke = only_hinted
+    return app
+
+
+@twin(
+    "resource-rebound-within-served",
+    ("oauth21.test_token_endpoint", "rfc8707"),
+    {"OAUTH21-3.2.3-RT-BOUND"},
+    warns={"RFC8707-2.2-INVALID-TARGET"},
+    note="a token request may name any resource the server serves, not only the one the grant was consented"
+    " for; a resource it does not serve is still refused",
+)
+def resource_rebound_within_served(app: ASGIApp) -> ASGIApp:
+    from oauth_reference.errors import InvalidTargetError
+    from oauth_reference.specs import rfc8707
+    from oauth_reference.specs.oauth21 import code_grant
+    from oauth_reference.specs.oauth21 import refresh_grant
+
+    def resolve(request: Any, grant: Any) -> Any:
+        configured = request.core.resource(request.issuer)
+        chosen = rfc8707.select_resource(request.form.get_all("resource"), configured)
+        if chosen is not None and not rfc8707.within(chosen, configured):
+            raise InvalidTargetError("the requested resource is not served here")
+        return chosen or grant.resource or configured
+
+    code_grant.resolve_resource = resolve
+    refresh_grant.resolve_resource = resolve
+    return app

@@ -18,9 +18,9 @@ from oauth_conformance.support.checks import json_body
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.jwt_bearer import OMIT
 from oauth_conformance.support.jwt_bearer import JwtBearer
+from oauth_conformance.support.jwt_bearer import another_grant_client
 from oauth_conformance.support.jwt_bearer import assert_invalid_grant
 from oauth_conformance.support.jwt_bearer import describe
-from oauth_conformance.support.jwt_bearer import grant_client
 from oauth_conformance.target import Target
 from oauth_conformance.trust import keys as testkeys
 
@@ -75,7 +75,7 @@ def test_a_one_element_array_naming_the_issuer_is_accepted_as_aud(bearer: JwtBea
 def test_an_id_jag_for_another_registered_client_is_invalid_grant(
     bearer: JwtBearer, clients: Clients, target: Target
 ) -> None:
-    other = grant_client(clients, target)
+    other = another_grant_client(clients, bearer.client)
     response = bearer.present(bearer.mint(client=other))
     assert_invalid_grant(response, "an ID-JAG issued for another client")
 

@@ -12,8 +12,8 @@ from oauth_conformance import requirement
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.jwt_bearer import JwtBearer
+from oauth_conformance.support.jwt_bearer import another_grant_client
 from oauth_conformance.support.jwt_bearer import assert_refused
-from oauth_conformance.support.jwt_bearer import grant_client
 from oauth_conformance.support.jwt_bearer import granted
 from oauth_conformance.support.jwt_bearer import new_bearer
 from oauth_conformance.support.jwt_bearer import prove_bearer
@@ -47,7 +47,7 @@ def test_an_id_jag_for_another_authorization_server_is_refused(bearer: JwtBearer
 
 @requirement("MCP-EMA-CLIENT-ID")
 def test_an_id_jag_for_another_client_is_refused(bearer: JwtBearer, clients: Clients, target: Target) -> None:
-    other = grant_client(clients, target)
+    other = another_grant_client(clients, bearer.client)
     assert_refused(bearer.present(bearer.mint(client=other)), "an ID-JAG issued for another client")
 
 

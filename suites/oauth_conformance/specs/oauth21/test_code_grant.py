@@ -21,7 +21,6 @@ from oauth_conformance.support.flows import pkce_pair
 from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
-from oauth_conformance.verdicts import not_tested
 
 TEN_MINUTES = 600
 
@@ -91,9 +90,8 @@ def test_a_replay_with_a_wrong_verifier_leaves_the_tokens_alone(oauth: OAuth, cl
 # ---------------------------------------------------------------------------------- binding
 @requirement("OAUTH21-4.1.3-CLIENT-BIND")
 def test_another_client_cannot_redeem_the_code(oauth: OAuth, clients: Clients) -> None:
-    owner, other = clients.public(), clients.public()
-    if owner.client_id == other.client_id:
-        not_tested("needs two different public clients", unlock='registration_endpoint or two [[clients]] "public"')
+    owner = clients.public()
+    other = clients.another(owner)  # another real client, valid on its own
     authorization = oauth.code(owner)
     response = oauth.exchange(replace(authorization, client=other))
     assert "access_token" not in body_of(response), "another client redeemed the code"
@@ -146,6 +144,23 @@ def test_a_different_redirect_uri_at_the_token_endpoint_gets_invalid_grant(oauth
     different = f"{base.rstrip('/')}/elsewhere{sep}{query}"
     response = oauth.exchange(authorization, redirect_uri=different)
     assert "access_token" not in body_of(response), f"redirect_uri={different} at the token endpoint got tokens"
+    assert_oauth_error(response, "invalid_grant")
+
+
+@requirement("OAUTH21-10.2-REDIRECT-URI")
+def test_the_clients_other_registered_redirect_uri_does_not_redeem_the_code(oauth: OAuth, clients: Clients) -> None:
+    # The other value is valid on its own: the same client registered it too. Only the binding of
+    # the code to the redirect URI of its authorization request refuses it.
+    base = clients.redirect_uri.split("?", 1)[0].rstrip("/")
+    client = clients.public_with_redirect_uris([base, f"{base}-second"])
+    if len(client.redirect_uris) < 2:
+        raise PrerequisiteFailed(f"the client was registered with {list(client.redirect_uris)} only")
+    issued_for, other = client.redirect_uris[0], client.redirect_uris[1]
+    authorization = oauth.code(replace(client, redirect_uri=issued_for), redirect_uri=issued_for)
+    response = oauth.exchange(authorization, redirect_uri=other)
+    assert "access_token" not in body_of(response), (
+        f"a code issued for {issued_for} was redeemed with the client's other registered redirect URI {other}"
+    )
     assert_oauth_error(response, "invalid_grant")
 
 

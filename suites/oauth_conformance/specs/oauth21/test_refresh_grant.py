@@ -52,9 +52,8 @@ def altered(token: str) -> str:
 
 @requirement("OAUTH21-4.3-RT-CLIENT-BIND")
 def test_another_client_cannot_use_the_refresh_token(oauth: OAuth, clients: Clients) -> None:
-    owner, other = clients.public(), clients.public()
-    if owner.client_id == other.client_id:
-        not_tested("needs two different public clients", unlock='registration_endpoint or two [[clients]] "public"')
+    owner = clients.public()
+    other = clients.another(owner)  # another real client, valid on its own
     refresh_token = refresh_token_of(oauth.refreshable(owner), "the code exchange")
     response = oauth.refresh(other, refresh_token)
     assert "access_token" not in body_of(response), "another client refreshed with the token"
