@@ -130,3 +130,11 @@ def targets(session: nox.Session) -> None:
 def consent(session: nox.Session) -> None:
     """The consent drivers side by side on oidc-provider's own login pages; reports/targets/consent-drivers/."""
     session.run("python", "fixtures/targets/consent_drivers.py", *session.posargs)
+
+
+@nox.session(python=False)
+def races(session: nox.Session) -> None:
+    """The race checks 20 times each against Cloudflare 1.2.3, a racing reference twin, the reference
+    and oidc-provider: how often a race is caught and how often one is reported falsely (issue 13):
+    reports/bench/races.{json,md}."""
+    session.run("python", "-m", "reference.bench.races", "--out", "reports/bench", *session.posargs)

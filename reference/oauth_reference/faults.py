@@ -67,6 +67,7 @@ FAULTS: Final[Mapping[str, Fault]] = MappingProxyType(
                 "RFC7636-4.2-S256-MTI",
                 "OAUTH21-4.1-CODE-FLOW",
                 "RFC7636-4.1-VERIFIER-SYNTAX",
+                "RFC7636-4.3-DEFAULT-PLAIN",
             ),
             hook="(verifier: str, challenge: str, method: str) -> bool",
         ),
@@ -125,7 +126,7 @@ FAULTS: Final[Mapping[str, Fault]] = MappingProxyType(
         "fetch-any-address": Fault(
             "refusing server-side fetches (documents, JWK Sets) of special-use addresses",
             "core.py",
-            ("CIMD-6.5-SSRF-EMBEDDED",),
+            ("CIMD-6.5-SSRF-EMBEDDED", "CIMD-6.5-SSRF-CLIENT-ID"),
         ),
         "cimd-url-rules-unchecked": Fault(
             "refusing, unfetched, a client ID URL without a path or with dot segments, a fragment or user info",

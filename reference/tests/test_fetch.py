@@ -11,7 +11,10 @@ import respx
 from oauth_reference.machinery.fetch import FetchError
 from oauth_reference.machinery.fetch import FetchPolicy
 from oauth_reference.machinery.fetch import cache_lifetime
+from oauth_reference.machinery.fetch import check_address
 from oauth_reference.machinery.fetch import fetch
+from oauth_reference.machinery.fetch import own_address
+from oauth_reference.machinery.fetch import reset_own_address
 from oauth_reference.machinery.fetch import special_use
 
 pytestmark = pytest.mark.anyio
@@ -71,6 +74,33 @@ async def test_loopback_is_allowed_only_by_the_test_policy() -> None:
         await fetch("https://127.0.0.1:1/doc", limit=10, policy=FetchPolicy())
     with pytest.raises(FetchError, match=r"fetch failed|timed out"):
         await fetch("https://127.0.0.1:1/doc", limit=10, policy=FetchPolicy(allow_loopback=True, timeout=1.0))
+
+
+@pytest.mark.parametrize(
+    ("served_on", "address", "allowed"),
+    [
+        ("127.0.0.1", "127.0.0.1", True),
+        ("127.0.0.1", "127.0.0.2", False),  # loopback, but not the server's own (CIMD section 6.5)
+        ("127.0.0.1", "::1", False),
+        ("::1", "::1", True),
+        (None, "127.0.0.1", True),  # an in-process server: the usual loopback addresses only
+        (None, "127.0.0.2", False),
+        ("inprocess.test", "::1", True),
+    ],
+)
+def test_a_test_mode_fetch_reaches_only_the_loopback_address_the_server_runs_on(
+    served_on: str | None, address: str, allowed: bool
+) -> None:
+    # CIMD-6.5-SSRF-CLIENT-ID
+    token = own_address(served_on)
+    try:
+        if allowed:
+            assert str(check_address(address, FetchPolicy(allow_loopback=True))) == address
+        else:
+            with pytest.raises(FetchError, match="non-public"):
+                check_address(address, FetchPolicy(allow_loopback=True))
+    finally:
+        reset_own_address(token)
 
 
 @respx.mock

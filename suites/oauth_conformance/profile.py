@@ -128,14 +128,26 @@ class ConsentSection:
     deny_params: Mapping[str, str] = field(default_factory=dict)  # request parameters a test target denies
 
 
+# What a pre-registered client may do when its [[clients]] entry does not say.
+DEFAULT_CLIENT_GRANTS = ("authorization_code", "refresh_token")
+
+
 @dataclass(frozen=True, slots=True)
 class ClientSection:
+    """A pre-registered client: what it is registered with, so a test can pick one that fits."""
+
     kind: str  # public | confidential
     client_id: str
     client_secret: Secret | None = None
     auth_method: str = "none"
-    redirect_uri: str | None = None
+    redirect_uris: tuple[str, ...] = ()  # empty: the run's [request] redirect_uri
+    grant_types: tuple[str, ...] = DEFAULT_CLIENT_GRANTS
     scope: str | None = None
+
+    @property
+    def redirect_uri(self) -> str | None:
+        """The first registered redirect URI (None: the run's [request] redirect_uri)."""
+        return self.redirect_uris[0] if self.redirect_uris else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,13 +255,17 @@ class Profile:
             resource=replace(self.resource, url=sub(self.resource.url)),
             clock=replace(self.clock, hook=sub(self.clock.hook)),
             robust=replace(self.robust, other_resource=sub(self.robust.other_resource)),
+            clients=tuple(replace(c, redirect_uris=tuple(sub(u) or u for u in c.redirect_uris)) for c in self.clients),
         )
 
     def client(self, kind: str, auth_method: str | None = None) -> ClientSection | None:
-        for c in self.clients:
-            if c.kind == kind and (auth_method is None or c.auth_method == auth_method):
-                return c
-        return None
+        """The first client of ``kind`` (using ``auth_method``), or None; see :meth:`clients_of`."""
+        found = self.clients_of(kind, auth_method)
+        return found[0] if found else None
+
+    def clients_of(self, kind: str, auth_method: str | None = None) -> list[ClientSection]:
+        """Every client of ``kind`` (using ``auth_method``, when given), in profile order."""
+        return [c for c in self.clients if c.kind == kind and (auth_method is None or c.auth_method == auth_method)]
 
     def secrets(self) -> list[Secret]:
         """Every secret the profile names (clients' secrets, form fields, browser steps)."""
@@ -324,6 +340,14 @@ class _Reader:
             return None
         return _secret(self.data[key], self._name(key))
 
+    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self._get(key, list, None)
+        if value is None:
+            return default
+        if not all(isinstance(item, str) and item for item in value):
+            raise ProfileError(f"{self._name(key)}: must be a list of non-empty strings")
+        return tuple(value)
+
     def section(self, key: str) -> _Reader:
         value = self._get(key, dict, {})
         return _Reader(value, self._name(key))
@@ -355,6 +379,17 @@ class _Reader:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
             raise ProfileError(f"{self._name(unknown[0])}: unknown field")
+
+
+def _client_redirect_uris(reader: _Reader) -> tuple[str, ...]:
+    """``redirect_uri`` (one) and ``redirect_uris`` (a list) of a [[clients]] entry, in that order."""
+    one = reader.string("redirect_uri")
+    many = reader.strings("redirect_uris")
+    uris = ((one,) if one else ()) + tuple(u for u in many if u != one)
+    for uri in uris:
+        if ":" not in uri:
+            raise ProfileError(f"{reader.path}.redirect_uris: {uri!r} is not an absolute URI")
+    return uris
 
 
 def _secret(value: object, name: str) -> Secret:
@@ -473,7 +508,8 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
             client_id=cr.string("client_id") or "",
             client_secret=cr.secret("client_secret"),
             auth_method=cr.string("auth_method", "none", choices=_AUTH_METHODS),
-            redirect_uri=cr.string("redirect_uri"),
+            redirect_uris=_client_redirect_uris(cr),
+            grant_types=cr.strings("grant_types", DEFAULT_CLIENT_GRANTS),
             scope=cr.string("scope"),
         )
         cr.done()
@@ -641,12 +677,17 @@ driver = "redirect"
 # action = "click"
 # selector = "a:has-text('Cancel')"
 
-# Pre-registered clients, used when the target has no registration endpoint:
+# Pre-registered clients, used when the target has no registration endpoint. Name several of
+# each kind: a test takes one registered with what it needs (its redirect URIs, auth method and
+# grant types), two different ones where it needs two, and is not_tested, naming the entry that
+# would let it run, when none fits.
 # [[clients]]
 # kind = "confidential"                 # public | confidential
 # client_id = "conformance"
 # client_secret = { env = "AS_CLIENT_SECRET" }
 # auth_method = "client_secret_basic"   # none | client_secret_basic | client_secret_post
+# redirect_uris = ["http://127.0.0.1:8976/callback", "http://127.0.0.1:8976/other"]
+# grant_types = ["authorization_code", "refresh_token"]   # the default
 
 [resource]
 # url = "{target}/api/me"               # a protected URL that accepts the target's tokens

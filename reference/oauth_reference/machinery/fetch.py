@@ -7,13 +7,15 @@ host name is resolved once, every address it resolves to must be a public unicas
 IPv6 form of one), and the connection goes to that checked address only (the TLS name stays the
 host's), so a DNS answer cannot change between the check and the connection.
 
-Test mode may allow loopback addresses (and a CA file for the harness's throwaway TLS
-certificates); nothing else is ever allowed.
+Test mode may allow a loopback address (and a CA file for the harness's throwaway TLS
+certificates): the loopback address the server itself answers on, which :func:`own_address` sets
+for the request being served, and no other (CIMD section 6.5); nothing else is ever allowed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import ipaddress
 import os
@@ -83,9 +85,38 @@ def special_use(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified
 
 
+# The address the request being served arrived at (test mode sets it; see own_address).
+_SERVED_ON: contextvars.ContextVar[str | None] = contextvars.ContextVar("served_on", default=None)
+# Where a server whose own address is unknown (an in-process app) is taken to run.
+_USUAL_LOOPBACK = frozenset({ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")})
+
+
+def own_address(address: str | None) -> contextvars.Token[str | None]:
+    """Set the address the current request arrived at (``scope["server"]``): a test-mode fetch may
+    reach that loopback address, and no other. Returns the token that resets it."""
+    return _SERVED_ON.set(address)
+
+
+def reset_own_address(token: contextvars.Token[str | None]) -> None:
+    _SERVED_ON.reset(token)
+
+
+def _own_loopback(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """CIMD-6.5-SSRF-CLIENT-ID: a loopback address is allowed only when the server itself runs on
+    that same loopback address (CIMD section 6.5); 127.0.0.2 is loopback, but not this server's."""
+    served_on = _SERVED_ON.get()
+    try:
+        own = ipaddress.ip_address(served_on.strip("[]")) if served_on else None
+    except ValueError:
+        own = None
+    if own is None or not own.is_loopback:
+        return ip in _USUAL_LOOPBACK
+    return ip == own
+
+
 def check_address(address: str, policy: FetchPolicy) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if (ip.is_loopback and policy.allow_loopback) or policy.any_address:
+    if (ip.is_loopback and policy.allow_loopback and _own_loopback(ip)) or policy.any_address:
         return ip
     if special_use(ip):
         raise FetchError(f"the host resolves to a non-public address ({ip})")

@@ -25,6 +25,8 @@ from oauth_reference.machinery.asgi import empty
 from oauth_reference.machinery.asgi import json_response
 from oauth_reference.machinery.clock import OffsetClock
 from oauth_reference.machinery.clock import request_offset
+from oauth_reference.machinery.fetch import own_address
+from oauth_reference.machinery.fetch import reset_own_address
 from oauth_reference.provider import OAuthProvider
 from oauth_reference.specs.oauth21.redirect_uris import is_loopback_host
 
@@ -66,15 +68,22 @@ def install(provider: OAuthProvider, clock: OffsetClock) -> ASGIApp:
     provider.extra_routes[CLOCK_PATH] = clock_hook
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        offset = _offset_from(scope)
-        if not offset:
-            await provider(scope, receive, send)
-            return
-        token = request_offset.set(offset)
+        # Loopback documents are fetched only from the loopback address this request arrived at
+        # (CIMD-6.5-SSRF-CLIENT-ID: the server's own interface, never another loopback address).
+        server = scope.get("server")
+        served_on = own_address(str(server[0]) if server else None)
         try:
-            await provider(scope, receive, send)
+            offset = _offset_from(scope)
+            if not offset:
+                await provider(scope, receive, send)
+                return
+            token = request_offset.set(offset)
+            try:
+                await provider(scope, receive, send)
+            finally:
+                request_offset.reset(token)
         finally:
-            request_offset.reset(token)
+            reset_own_address(served_on)
 
     return app
 

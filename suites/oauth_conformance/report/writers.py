@@ -53,9 +53,9 @@ def _junit_outcome(test: TestResult, report: Report) -> tuple[str, str] | None:
 def write_junit(report: Report, path: Path) -> None:
     suites: dict[str, list[TestResult]] = {}
     for test in report.tests:
-        suites.setdefault(test.nodeid.split("::")[0].rsplit("/", 2)[-2] if "/" in test.nodeid else "suite", []).append(
-            test
-        )
+        # The suite is the test file's folder; a "/" in a parameter id (a URI) is not a folder.
+        file = test.nodeid.split("::")[0]
+        suites.setdefault(file.rsplit("/", 2)[-2] if "/" in file else "suite", []).append(test)
     root = ET.Element("testsuites", name="oauth-conformance")
     results = {r.id: r for r in report.requirements}
     for name, tests in sorted(suites.items()):

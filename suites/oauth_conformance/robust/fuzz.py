@@ -167,7 +167,7 @@ def seed(target: Target, clients: Clients, oauth: OAuth) -> tuple[Seeds, dict[st
         resource=oauth.resource,
         code_challenge=challenge,
     )
-    registered = {c.client_id: tuple(c.registration.get("redirect_uris") or [c.redirect_uri]) for c in made}
+    registered = {c.client_id: c.redirect_uris or (c.redirect_uri,) for c in made}
     return seeds, registered, notes
 
 

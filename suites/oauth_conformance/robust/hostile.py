@@ -13,7 +13,6 @@ import select
 import socket
 import ssl
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -195,10 +194,6 @@ class Sender:
         answer = self.send(what, "POST", url, headers, content)
         answer.registration = True
         return answer
-
-    def in_parallel(self, count: int, make: Callable[[int], Answer]) -> list[Answer]:
-        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="race") as pool:
-            return list(pool.map(make, range(count)))
 
 
 def raw_exchange(method: str, url: str, headers: Headers, body: bytes, timeout: float) -> httpx.Response:

@@ -35,6 +35,7 @@ from oauth_conformance.support.flows import Tokens
 from oauth_conformance.support.flows import basic_auth
 from oauth_conformance.support.flows import pkce_pair
 from oauth_conformance.target import Target
+from oauth_conformance.verdicts import NotApplicable
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import PrerequisiteFailed
 
@@ -160,6 +161,7 @@ def attempt(
         verifier, challenge = pkce_pair()
         params.setdefault("code_challenge", challenge)
         params.setdefault("code_challenge_method", "S256")
+    oauth.add_deny_params(params, approve=approve)
     url, query = oauth.authorization_url(client, **params)
     redirect_uri = query.get("redirect_uri") or client.redirect_uri
     authorization = Authorization(client, url, redirect_uri, query.get("state"), verifier, challenge, params=query)
@@ -377,6 +379,45 @@ def resources_named(body: dict[str, Any]) -> list[str]:
         elif isinstance(value, list):
             named += [v for v in value if isinstance(v, str)]
     return named
+
+
+def resource_pairs(oauth: OAuth) -> list[tuple[str, str]]:
+    """Pairs of distinct resources the target may serve, to try in turn for a binding test: two
+    entries of protected_resources, the run's resource and ``[robust] other_resource``, and two
+    resources below the run's (RFC 8707 section 2 lets a server accept a narrower resource). A test
+    first shows both are valid on their own (each gets a code), so an unserved pair is skipped."""
+    listed = oauth.target.metadata.get("protected_resources")
+    served = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
+    pairs = [(served[0], other) for other in served[1:2]]
+    base = oauth.resource
+    other = oauth.target.profile.robust.other_resource
+    if base and other and other != base:
+        pairs.append((base, other))
+    if base:
+        root = base.rstrip("/")
+        pairs.append((f"{root}/oauth-conformance-a", f"{root}/oauth-conformance-b"))
+    return pairs
+
+
+def served_pair(oauth: OAuth, client: Client) -> tuple[str, str, Authorization]:
+    """Two resources that are each valid on their own (each gets a code for ``client``), and the code
+    issued for the first; not_applicable when the target serves no two such resources."""
+    tried = []
+    for first, second in resource_pairs(oauth):
+        tried.append(f"{first} and {second}")
+        # The other value first (valid on its own); then the code the test uses, last, since a new
+        # authorization by the same user and client may end the grants before it.
+        if attempt(oauth, client, resource=second).code is None:
+            continue
+        issued = attempt(oauth, client, resource=first)
+        if issued.code is None:
+            continue
+        return first, second, issued.authorization
+    raise NotApplicable(
+        "the target serves no two distinct resources the harness can find ("
+        + ("; ".join(tried) if tried else "no resource is known")
+        + "): there is no other valid resource to bind a grant to"
+    )
 
 
 def _jwt_audience(token: object) -> object:

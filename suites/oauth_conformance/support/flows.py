@@ -168,9 +168,7 @@ class OAuth:
             challenge = verifier
             params.setdefault("code_challenge", challenge)
             params.setdefault("code_challenge_method", "plain")
-        if not approve:
-            for name, value in self.target.profile.consent.deny_params.items():
-                params.setdefault(name, value)
+        self.add_deny_params(params, approve=approve)
         url, query = self.authorization_url(client, **params)
         redirect_uri = query.get("redirect_uri") or client.redirect_uri
         result = Authorization(client, url, redirect_uri, query.get("state"), verifier, challenge, params=query)
@@ -216,6 +214,14 @@ class OAuth:
         self.tokens(client)
         self._flow_ok.add(client.client_id)
 
+    def add_deny_params(self, params: dict[str, str | None], *, approve: bool) -> None:
+        """A request meant to be denied carries the profile's ``[consent] deny_params`` (a test
+        deployment that approves everything denies a request carrying them); every helper that
+        sends an authorization request the user is to deny goes through here."""
+        if not approve:
+            for name, value in self.target.profile.consent.deny_params.items():
+                params.setdefault(name, value)
+
     def code(self, client: Client, **kwargs: Any) -> Authorization:
         """An approved authorization that returned a code (else the test is not_tested, and the code
         flow fails when the target broke a valid request)."""
@@ -237,6 +243,12 @@ class OAuth:
         self, client: Client, data: dict[str, str | None], *, authenticate: bool = True, endpoint: str | None = None
     ) -> httpx.Response:
         """POST a form to the token endpoint, authenticating as the client's method says."""
+        return self.http.send(self.build_token_request(client, data, authenticate=authenticate, endpoint=endpoint))
+
+    def build_token_request(
+        self, client: Client, data: dict[str, str | None], *, authenticate: bool = True, endpoint: str | None = None
+    ) -> httpx.Request:
+        """The request :meth:`token_request` sends, unsent (the race tests send it their own way)."""
         url = endpoint or self.target.endpoint("token_endpoint")
         if url is None:
             raise PrerequisiteFailed("the metadata has no token_endpoint")
@@ -250,9 +262,13 @@ class OAuth:
                 form.setdefault("client_secret", client.client_secret)
             else:
                 form.setdefault("client_id", client.client_id)
-        return self.http.post(url, data=form, headers=headers)
+        return self.http.build_request("POST", url, data=form, headers=headers)
 
     def exchange(self, authorization: Authorization, **overrides: str | None) -> httpx.Response:
+        return self.http.send(self.build_exchange(authorization, **overrides))
+
+    def build_exchange(self, authorization: Authorization, **overrides: str | None) -> httpx.Request:
+        """The code exchange :meth:`exchange` sends, unsent."""
         data: dict[str, str | None] = {
             "grant_type": "authorization_code",
             "code": authorization.code,
@@ -262,7 +278,7 @@ class OAuth:
         if self.target.profile.request.send_resource and self.resource:
             data["resource"] = self.resource
         data.update(overrides)
-        return self.token_request(authorization.client, data)
+        return self.build_token_request(authorization.client, data)
 
     def tokens(self, client: Client, **kwargs: Any) -> Tokens:
         """A full code flow with PKCE; the test is not_tested if any step fails (and the code flow
@@ -298,7 +314,12 @@ class OAuth:
         raise controls.broken(controls.CODE_FLOW, problem)
 
     def refresh(self, client: Client, refresh_token: str, **extra: str | None) -> httpx.Response:
-        return self.token_request(client, {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra})
+        return self.http.send(self.build_refresh(client, refresh_token, **extra))
+
+    def build_refresh(self, client: Client, refresh_token: str, **extra: str | None) -> httpx.Request:
+        """The refresh :meth:`refresh` sends, unsent."""
+        data: dict[str, str | None] = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+        return self.build_token_request(client, data)
 
     def revoke(self, client: Client, token: str, hint: str | None = None) -> httpx.Response:
         endpoint = self.target.endpoint("revocation_endpoint")

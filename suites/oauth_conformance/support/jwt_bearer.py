@@ -154,10 +154,14 @@ def grant_client(clients: Clients, target: Target) -> Client:
 
 
 def another_client(clients: Clients, target: Target, than: Client) -> Client:
-    """A client other than ``than`` (for an assertion issued to someone else): another one registered
-    for the grant, or, when the grant has one provisioned client only, any other client."""
-    other = grant_client(clients, target)
-    return other if other.client_id != than.client_id else clients.confidential()
+    """A client other than ``than`` (for an assertion issued to someone else, the binding tests): one
+    registered for the grant; else, when the server keeps the grant from self-registered clients or
+    provisions it for one client only, any other real client (never ``than`` itself)."""
+    try:
+        return clients.another(than, grant_types=["authorization_code", JWT_BEARER])
+    except (PrerequisiteFailed, NotTested):
+        other = clients.confidential()
+    return other if other.client_id != than.client_id else clients.another(than)
 
 
 def describe(response: httpx.Response) -> str:

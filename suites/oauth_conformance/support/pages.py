@@ -1,11 +1,12 @@
 """The pages a test's user agent was shown, and what a person would read on them.
 
 Checks about what an authorization page *displays* (MCP: the redirect URI's host name) read the
-page's visible text: the text of the body outside scripts, styles, templates and elements hidden
-by ``hidden``, ``type=hidden`` or an inline ``display: none`` / ``visibility: hidden``, plus the
-labels of buttons. A hidden input, an attribute, a comment or a script that holds the host shows
-nothing to the user. The pages are kept whole and unredacted in memory for the test's own checks
-(:class:`PageLog`); the report's evidence stays redacted and cut (``evidence.py``).
+page's visible text: the text of the body outside scripts, styles, templates and elements hidden by
+``hidden``, ``type=hidden`` or an inline ``display: none`` / ``visibility: hidden``, plus the labels
+of buttons and the values of visible text fields (a read-only field showing a URL). A hidden input,
+an attribute, a comment or a script that holds the host shows nothing to the user. The pages are
+kept whole and unredacted in memory for the test's own checks (:class:`PageLog`); the report's
+evidence stays redacted and cut (``evidence.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ _VOID = frozenset(
 _HIDDEN_STYLE = re.compile(
     r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important)?\s*(?:;|$)", re.I
 )
-_SHOWN_INPUTS = frozenset({"submit", "button", "reset"})  # their value is the label a user reads
+# Inputs whose value a user reads: a button's label, or the text of a visible (often read-only) field.
+_SHOWN_INPUTS = frozenset({"submit", "button", "reset", "text", "url", "search", "email"})
 
 
 @dataclass(frozen=True, slots=True)

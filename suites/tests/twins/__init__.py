@@ -149,6 +149,8 @@ def load_all() -> dict[str, Twin]:
         "robust",
         "tls",
         "controls",
+        "races",
+        "holes",
     ):
         try:
             __import__(f"{__name__}.{module}")

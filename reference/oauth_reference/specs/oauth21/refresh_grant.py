@@ -109,6 +109,8 @@ async def refresh(request: TokenRequest) -> dict[str, Any]:
             ttl=ttl,
         )
         key = records.grant_key(user_id, grant_id)
+        # ROBUST-HOSTILE-CONCURRENT-REFRESH: a conditional commit on the grant's version, so of
+        # simultaneous refreshes with one token only one rotates it; the others read again and lose.
         if await core.storage.commit([*grants.grant_writes(grant), minted.write], expect={key: version}):
             return token_response(minted.token, ttl, scope, successor, resource)
     raise InvalidGrantError("the refresh token could not be used; try again")

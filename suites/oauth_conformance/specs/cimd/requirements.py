@@ -206,8 +206,10 @@ REQUIREMENTS = (
     Requirement(
         "CIMD-6.5-SSRF-CLIENT-ID",
         MUST,
-        "A client_id URL on a special-use address (private, link-local, shared, unique-local, IPv4-mapped) is"
-        " refused promptly, without redirecting.",
+        "A client_id URL that resolves to a special-use address (private, link-local, shared, unique-local,"
+        " unspecified, IPv4-mapped, and loopback other than the address the server itself runs on) is refused"
+        " promptly, without redirecting; for loopback and unspecified addresses the harness sees that no"
+        " connection was made (a canary listener on another loopback address, the fixture host on 0.0.0.0).",
         applies_if=CIMD,
         quote=(
             "Authorization servers MUST validate that the Client ID Metadata Document URL does not"

@@ -8,9 +8,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from oauth_conformance import requirement
+from oauth_conformance.support.metadata_documents import DocumentAttempt
 from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.support.metadata_documents import assert_stopped
+from oauth_conformance.trust.canary import CanaryUnavailable
+from oauth_conformance.trust.canary import as_decimal
+from oauth_conformance.trust.canary import canary
 from oauth_conformance.verdicts import not_tested
+
+LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
 
 
 def _url_variants(url: str) -> dict[str, tuple[str, list[str]]]:
@@ -74,3 +80,33 @@ def test_a_client_id_on_the_unspecified_address_is_refused_unfetched(proven_docu
     attempt = proven_documents.attempt(proven_documents.client(client_id))
     assert proven_documents.hits(url) == 0, "the target fetched a client_id on 0.0.0.0 (it reached the fixture host)"
     assert_stopped(attempt, "a client_id on 0.0.0.0")
+
+
+@requirement("CIMD-6.5-SSRF-CLIENT-ID")
+@pytest.mark.parametrize("form", ["loopback", "ipv4-mapped", "decimal"])
+def test_a_client_id_on_another_loopback_address_is_refused_without_a_connection(
+    proven_documents: Documents, form: str
+) -> None:
+    # CIMD section 6.5 lets a server on a loopback address fetch from that same address only. The
+    # canary listens on another loopback address, so a connection there is seen, not inferred.
+    unobservable_when_proxied(proven_documents)
+    host = urlsplit(proven_documents.target.url).hostname or ""
+    if host not in LOOPBACK_NAMES and not host.startswith("127."):
+        not_tested(f"the target runs on {host}, not on this machine's loopback: it cannot reach a canary here")
+    try:
+        with canary(host) as listener:
+            named = {
+                "loopback": listener.address,
+                "ipv4-mapped": f"[::ffff:{listener.address}]",
+                "decimal": as_decimal(listener.address),
+            }[form]
+            client_id = f"{listener.url(named)}/oauth-conformance/client.json"
+            attempt: DocumentAttempt = proven_documents.attempt(proven_documents.client(client_id))
+            seen = listener.connections()
+    except CanaryUnavailable as exc:
+        not_tested(f"no canary listener: {exc}")
+    assert seen == 0, (
+        f"the target connected to {listener.address}:{listener.port} ({seen} connection(s)) for client_id"
+        f" {client_id}: a loopback address that is not its own"
+    )
+    assert_stopped(attempt, f"a client_id on {named}")

@@ -84,10 +84,18 @@ def test_a_repeated_authorization_parameter_is_refused(oauth: OAuth, clients: Cl
 
 @requirement("OAUTH21-3.1-EMPTY-PARAM")
 def test_an_empty_redirect_uri_counts_as_absent(oauth: OAuth, clients: Clients) -> None:
+    # Only a client with exactly one redirect URI may leave redirect_uri out (section 4.1.1).
     client = clients.public()
-    registered = client.registration.get("redirect_uris")
-    if not isinstance(registered, list) or len(registered) != 1:
-        not_tested("needs a client registered with exactly one redirect URI (a freshly registered one)")
+    for _ in range(len(oauth.target.profile.clients)):
+        if len(client.redirect_uris) == 1:
+            break
+        client = clients.public()  # the next profile client
+    if len(client.redirect_uris) != 1:
+        not_tested(
+            f"needs a client registered with exactly one redirect URI ({client.client_id} has"
+            f" {len(client.redirect_uris)})",
+            unlock='[[clients]] kind = "public" with a single redirect_uri',
+        )
     result = attempt(oauth, client, redirect_uri="")
     require_code(oauth, client, result, "redirect_uri= (empty)")
 

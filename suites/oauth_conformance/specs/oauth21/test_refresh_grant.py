@@ -14,6 +14,8 @@ from __future__ import annotations
 import string
 
 from oauth_conformance import requirement
+from oauth_conformance.evidence import Recorder
+from oauth_conformance.support import races
 from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.attempts import granted_scope
 from oauth_conformance.support.attempts import live_refresh_token
@@ -76,9 +78,8 @@ def test_a_confidential_clients_valid_refresh_gets_a_new_access_token(oauth: OAu
 
 @requirement("OAUTH21-4.3-RT-CLIENT-BIND")
 def test_another_client_cannot_use_the_refresh_token(oauth: OAuth, clients: Clients) -> None:
-    owner, other = clients.public(), clients.public()
-    if owner.client_id == other.client_id:
-        not_tested("needs two different public clients", unlock='registration_endpoint or two [[clients]] "public"')
+    owner = clients.public()
+    other = clients.another(owner)  # another real client, valid on its own
     refresh_token = live_refresh_token(oauth, owner)
     response = oauth.refresh(other, refresh_token)
     assert "access_token" not in body_of(response), "another client refreshed with the token"
@@ -189,3 +190,12 @@ def test_a_narrowed_refresh_keeps_the_full_scope_for_the_next_one(
     assert not missing, (
         f"after a refresh narrowed to {narrow!r}, its refresh token yields only {again.scope!r}: lost {sorted(missing)}"
     )
+
+
+@requirement("OAUTH21-4.3.1-RT-SUPERSEDED")
+def test_simultaneous_refreshes_leave_at_most_one_live_successor(
+    oauth: OAuth, clients: Clients, recorder: Recorder
+) -> None:
+    result = races.refresh_race(oauth, clients.public(), losers_4xx=False, recorder=recorder)
+    result.show(recorder)
+    assert result.violation is None, result.violation

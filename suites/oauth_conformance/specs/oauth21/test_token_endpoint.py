@@ -21,6 +21,7 @@ from oauth_conformance.support.attempts import describe_error
 from oauth_conformance.support.attempts import exchange_pairs
 from oauth_conformance.support.attempts import post_form
 from oauth_conformance.support.attempts import resources_named
+from oauth_conformance.support.attempts import served_pair
 from oauth_conformance.support.attempts import tokens_from
 from oauth_conformance.support.checks import assert_error_shape
 from oauth_conformance.support.checks import assert_no_store
@@ -270,6 +271,27 @@ def test_the_refresh_response_is_not_cached(oauth: OAuth, clients: Clients) -> N
     response = oauth.refresh(client, tokens.refresh_token)
     tokens_from(response, "the refresh")
     assert_no_store(response)
+
+
+@requirement("OAUTH21-3.2.3-RT-BOUND")
+def test_a_refresh_for_another_served_resource_does_not_rebind_the_grant(oauth: OAuth, clients: Clients) -> None:
+    # The other resource is valid on its own (it gets a code of its own); a refresh naming it must
+    # not move the grant there.
+    if not oauth.target.supports(Feature.REFRESH):
+        not_applicable("the target does not offer refresh tokens")
+    client = clients.public()
+    first, second, authorization = served_pair(oauth, client)
+    tokens = tokens_from(oauth.exchange(authorization, resource=first), f"the exchange of a code for {first}")
+    if tokens.refresh_token is None:
+        raise PrerequisiteFailed("the token response has no refresh_token")
+    response = oauth.refresh(client, tokens.refresh_token, resource=second)
+    body = body_of(response)
+    if not isinstance(body.get("access_token"), str):
+        return  # refused: nothing was issued for the other resource
+    named = resources_named(body)
+    assert second not in named, (
+        f"a refresh for resource={second} of a grant consented for {first} issued a token bound to {second}"
+    )
 
 
 @requirement("OAUTH21-3.2.3-RT-BOUND")

@@ -36,6 +36,14 @@ from oauth_conformance.verdicts import not_tested
 Note = Callable[[str], None]
 
 
+def json_of(response: httpx.Response) -> dict[str, object]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def unknown_token() -> str:
     return f"oauth-conformance-unknown-{secrets.token_hex(16)}"
 
@@ -126,7 +134,7 @@ def test_revocation_by_a_confidential_client_without_its_secret_is_refused(oauth
 def test_another_clients_refresh_token_is_not_revoked(oauth: OAuth, clients: Clients) -> None:
     owner = clients.confidential()
     live = live_refresh_token(oauth, owner)  # the control: refreshing works at all
-    intruder = clients.confidential()
+    intruder = clients.another(owner)  # another real client: the same one would own the token
     oauth.revoke(intruder, live, "refresh_token")  # RFC 7009 allows an error or a 200 that does nothing
     assert refreshed(oauth, owner, live) is not None, "another client's revocation request killed the token"
 
@@ -140,6 +148,51 @@ def test_a_revoked_refresh_token_is_refused_on_the_next_request(oauth: OAuth, cl
         raise PrerequisiteFailed(f"the revocation answered HTTP {response.status_code} (see RFC7009-2-REFRESH)")
     after = oauth.refresh(client, live)
     assert_oauth_error(after, "invalid_grant")
+
+
+@requirement("RFC7009-2.1-IMMEDIATE")
+def test_a_refresh_token_revoked_without_a_hint_is_refused_on_the_next_request(oauth: OAuth, clients: Clients) -> None:
+    # token_type_hint is optional (section 2.1): a revocation without one must work as well. The
+    # token is first shown to work (a refresh succeeds), so a refusal afterwards is the revocation's.
+    client = clients.confidential()
+    tokens = oauth.refreshable(client)
+    assert tokens.refresh_token is not None
+    live = refreshed(oauth, client, tokens.refresh_token)
+    if live is None:
+        raise PrerequisiteFailed("a fresh refresh token did not refresh before any revocation (see OAUTH21 refresh)")
+    response = oauth.revoke(client, live)
+    if response.status_code != 200:
+        raise PrerequisiteFailed(f"the revocation answered HTTP {response.status_code} (see RFC7009-2-REFRESH)")
+    after = oauth.refresh(client, live)
+    assert "access_token" not in json_of(after), "a refresh token revoked without token_type_hint still refreshes"
+    assert_oauth_error(after, "invalid_grant")
+
+
+@requirement("RFC7009-2-ACCESS")
+def test_an_access_token_revoked_without_a_hint_is_refused_by_the_resource(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    tokens = oauth.usable_tokens(client)  # the resource accepts it before the revocation
+    response = oauth.revoke(client, tokens.access_token)
+    assert response.status_code == 200, (
+        f"revoking an access token without a hint answered HTTP {response.status_code} {error_code(response)}"
+    )
+    after = oauth.call_resource(tokens.access_token)
+    assert resource_refused(after), (
+        f"the resource still accepts an access token revoked without token_type_hint (HTTP {after.status_code})"
+    )
+
+
+@requirement("RFC7009-2.1-HINT-FALLBACK")
+def test_an_access_token_hinted_as_a_refresh_token_is_still_revoked(oauth: OAuth, clients: Clients) -> None:
+    client = clients.confidential()
+    tokens = oauth.usable_tokens(client)  # the resource accepts it before the revocation
+    oauth.revoke(client, tokens.access_token, "refresh_token")
+    if not resource_refused(oauth.call_resource(tokens.access_token)):
+        # The control: does this server revoke access tokens at all (RFC7009-2-ACCESS, a SHOULD)?
+        oauth.revoke(client, tokens.access_token, "access_token")
+        if not resource_refused(oauth.call_resource(tokens.access_token)):
+            not_applicable("the server does not revoke access tokens (see RFC7009-2-ACCESS)")
+        raise AssertionError("the access token hinted as a refresh token survived: only the hinted type was searched")
 
 
 @requirement("RFC7009-2.1-HINT-FALLBACK")

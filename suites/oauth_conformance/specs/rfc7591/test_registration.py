@@ -276,3 +276,30 @@ def test_a_code_client_without_redirect_uris_is_refused(clients: Clients, target
 def test_an_unsafe_redirect_uri_is_refused(clients: Clients, target: Target, uri: str) -> None:
     response = clients.register(clients.metadata(method_for(target), redirect_uris=[uri]))
     assert_oauth_error(response, *REGISTRATION_ERRORS)
+
+
+@requirement("RFC7591-5-REDIRECT-CLASS")
+@pytest.mark.parametrize("position", ["last", "first"])
+@pytest.mark.parametrize(
+    "uri",
+    ["http://client.example/oauth-conformance/callback", "javascript:alert(document.domain)//"],
+    ids=["remote-http", "javascript"],
+)
+def test_one_unsafe_redirect_uri_among_valid_ones_is_not_registered(
+    clients: Clients, target: Target, uri: str, position: str
+) -> None:
+    # A list is checked whole: one bad value among good ones. Section 2 lets the server refuse the
+    # registration or replace the value, but the unsafe URI itself must never be registered (the
+    # response to a registration holds every registered member, section 3.2.1).
+    good = clients.redirect_uri
+    second = f"{good.split('?', 1)[0].rstrip('/')}-second"
+    uris = [good, second, uri] if position == "last" else [uri, good, second]
+    response = clients.register(clients.metadata(method_for(target), redirect_uris=uris))
+    if response.status_code not in (200, 201):
+        assert_oauth_error(response, *REGISTRATION_ERRORS)
+        return
+    body = json_body(response)
+    listed = body.get("redirect_uris")
+    assert not (isinstance(listed, list) and uri in listed), (
+        f"the registration of {uris} was accepted with the unsafe {uri} among its redirect URIs"
+    )

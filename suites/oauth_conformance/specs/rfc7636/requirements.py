@@ -28,7 +28,8 @@ REQUIREMENTS = (
         "RFC7636-4.3-DEFAULT-PLAIN",
         MUST,
         "A challenge sent without code_challenge_method is a plain challenge: the server refuses it (no"
-        " plain support) or checks the verifier against it as plain, never as S256.",
+        " plain support) or checks the verifier against it as plain, never as S256: the identical verifier"
+        " redeems the code, any other (its S256 pre-image included) is refused with invalid_grant.",
         quote=(
             'The "code_challenge_method" is bound to the Authorization Code when the Authorization'
             " Code is issued. That is the method that the token endpoint MUST use to verify the"

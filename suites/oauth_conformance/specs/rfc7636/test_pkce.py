@@ -76,6 +76,24 @@ def test_a_challenge_without_a_method_is_a_plain_challenge(oauth: OAuth, clients
     )
 
 
+@requirement("RFC7636-4.3-DEFAULT-PLAIN")
+def test_a_challenge_without_a_method_refuses_any_other_verifier(oauth: OAuth, clients: Clients) -> None:
+    # The verifier sent is the challenge's S256 pre-image: a server that reads the challenge as S256
+    # accepts it, and so does one that checks nothing; read as plain (section 4.3), it is wrong.
+    verifier = verifier_of(64)
+    client = clients.public()
+    result = attempt(oauth, client, pkce=None, code_challenge=s256(verifier))
+    if result.code is None:
+        _refused_with_invalid_request(oauth, client, result, "a challenge without method, plain unsupported")
+        return
+    response = oauth.exchange(result.authorization, code_verifier=verifier)
+    assert "access_token" not in body_of(response), (
+        "a code issued for a challenge without method was redeemed by a verifier other than the challenge"
+        " (its S256 pre-image): the challenge was not checked as plain"
+    )
+    assert_oauth_error(response, "invalid_grant")
+
+
 # ------------------------------------------------------------------------------ section 4.4
 @requirement("RFC7636-4.4-BIND")
 def test_a_verifier_of_another_authorization_does_not_redeem_the_code(oauth: OAuth, clients: Clients) -> None:

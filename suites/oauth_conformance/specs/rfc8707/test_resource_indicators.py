@@ -9,6 +9,9 @@ import orjson
 import pytest
 
 from oauth_conformance import requirement
+from oauth_conformance.support.attempts import body_of
+from oauth_conformance.support.attempts import resources_named
+from oauth_conformance.support.attempts import served_pair
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
@@ -91,3 +94,16 @@ def test_a_token_request_for_an_ungranted_resource_gets_invalid_target(oauth: OA
     resource = requested_resource(oauth)
     authorization = oauth.code(clients.public(), resource=resource)
     assert_oauth_error(oauth.exchange(authorization, resource=FOREIGN), "invalid_target")
+
+
+@requirement("RFC8707-2.2-INVALID-TARGET")
+def test_a_code_for_one_resource_is_not_exchanged_for_another_served_resource(oauth: OAuth, clients: Clients) -> None:
+    # The other resource is valid on its own (it gets a code of its own): only the binding of the
+    # code to the resource of its authorization request refuses it.
+    requested_resource(oauth)
+    client = clients.public()
+    first, second, authorization = served_pair(oauth, client)
+    response = oauth.exchange(authorization, resource=second)
+    named = resources_named(body_of(response))
+    assert second not in named, f"a code issued for {first} yielded a token for {second}"
+    assert_oauth_error(response, "invalid_target")

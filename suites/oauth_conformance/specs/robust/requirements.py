@@ -305,11 +305,29 @@ HOSTILE = (
     Requirement(
         "ROBUST-HOSTILE-CONCURRENT-CODE",
         MUST,
-        "[policy] concurrency simultaneous redemptions of one code: at most one gets tokens, the others get"
-        " a 4xx, none a 5xx or no answer, and the server works afterwards (OAUTH21-4.1.3-CODE-ONCE asks"
-        " for exactly one).",
+        "[policy] concurrency simultaneous redemptions of one code, released together over several rounds"
+        " of fresh and warm connections: at most one gets tokens, the others get a 4xx, none a 5xx or no"
+        " answer, and the server works afterwards (OAUTH21-4.1.3-CODE-ONCE asks for exactly one).",
         quote=("The authorization server MUST return an access token only once for a given authorization code."),
         quote_section="4.1.3",
+        quote_spec="OAUTH21",
+    ),
+    Requirement(
+        "ROBUST-HOSTILE-CONCURRENT-REFRESH",
+        MUST,
+        "[policy] concurrency simultaneous refreshes with one refresh token, released together over several"
+        " rounds of fresh and warm connections: at most one gets tokens (any number with a declared"
+        " [policy] refresh_grace), at most one of the refresh tokens they return works afterwards, the"
+        " others get a 4xx, none a 5xx or no answer, and the server works afterwards.",
+        applies_if=Feature.REFRESH,
+        quote=(
+            "Authorization servers MUST utilize one of these methods to detect refresh token replay"
+            " by malicious actors for public clients: [...] the authorization server issues a new"
+            " refresh token with every access token refresh response. The previous refresh token is"
+            " invalidated but information about the relationship is retained by the authorization"
+            " server."
+        ),
+        quote_section="4.3.1",
         quote_spec="OAUTH21",
     ),
     Requirement(

@@ -23,6 +23,7 @@ from oauth_conformance.robust.hostile import Answer
 from oauth_conformance.robust.hostile import Headers
 from oauth_conformance.robust.hostile import Sender
 from oauth_conformance.robust.hostile import healthy
+from oauth_conformance.support import races
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import basic_auth
@@ -396,29 +397,24 @@ def follow_the_page(answer: Answer, oauth: OAuth, url: str, redirect_uri: str) -
 
 @requirement("ROBUST-HOSTILE-CONCURRENT-CODE")
 def test_simultaneous_redemptions_of_one_code_give_at_most_one_token(
-    hostile: Hostile, oauth: OAuth, clients: Clients, target: Target, recorder: Recorder
+    hostile: Hostile, oauth: OAuth, clients: Clients, recorder: Recorder
 ) -> None:
-    client = clients.public()
-    authorization = oauth.code(client)
-    count = max(target.profile.policy.concurrency, 2)
-    data = {
-        "grant_type": "authorization_code",
-        "code": authorization.code or "",
-        "redirect_uri": authorization.redirect_uri,
-        "code_verifier": authorization.verifier or "",
-        "client_id": client.client_id,
-    }
-    if target.profile.request.send_resource and oauth.resource:
-        data["resource"] = oauth.resource
-    body = form(data)
-    # One label for every redemption: a finding names the kind of request, not which of them lost.
-    what = f"one of {count} simultaneous redemptions"
-    answers = hostile.sender.in_parallel(count, lambda _: hostile.sender.form(what, hostile.token, body))
-    winners = [a for a in answers if a.status == 200]
-    if len(winners) > 1:
-        # The race by its class, whatever the count this run: the count varies, the defect does not.
-        message = f"{len(winners)} of {count} simultaneous redemptions of one code got HTTP 200"
-        recorder.flag("several-redemptions-succeeded", message, [a.evidence() for a in winners[1:]])
-    assert len(winners) <= 1, f"{len(winners)} of {count} simultaneous redemptions of one code got HTTP 200"
-    hostile.sender.sent = [a for a in hostile.sender.sent if a.status != 200]
-    assert_refused_and_still_working(hostile, recorder)
+    result = races.code_race(oauth, clients.public(), losers_4xx=True, recorder=recorder)
+    assert_race_clean(hostile, result, recorder)
+
+
+@requirement("ROBUST-HOSTILE-CONCURRENT-REFRESH")
+def test_simultaneous_refreshes_of_one_refresh_token_leave_one_live_successor(
+    hostile: Hostile, oauth: OAuth, clients: Clients, recorder: Recorder
+) -> None:
+    result = races.refresh_race(oauth, clients.public(), losers_4xx=True, recorder=recorder)
+    assert_race_clean(hostile, result, recorder)
+
+
+def assert_race_clean(hostile: Hostile, result: races.RaceRounds, recorder: Recorder) -> None:
+    """No round of the race broke a rule (its racers are the evidence), and the target still works."""
+    __tracebackhide__ = True
+    result.show(recorder)
+    assert result.violation is None, result.violation
+    still = healthy(hostile.http, hostile.target, hostile.timeout)
+    assert still is None, still
