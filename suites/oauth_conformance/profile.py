@@ -203,6 +203,8 @@ class Profile:
     robust: RobustSection = field(default_factory=RobustSection)
     idjag: IdJagSection = field(default_factory=IdJagSection)
     source: str | None = None
+    # [versions]: the version of a text to test instead of its newest (OAUTH21 = "13")
+    versions: tuple[tuple[str, str], ...] = ()
 
     def expanded(self, target: str) -> Profile:
         """``{target}`` in the profile's URLs becomes the target's base URL (known only at run time)."""
@@ -497,10 +499,41 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     for name in ("time_budget", "max_examples", "stateful_examples", "stateful_steps", "request_timeout"):
         if getattr(robust, name) <= 0:
             raise ProfileError(f"robust.{name}: must be positive")
+    pinned = _versions(root)
     root.done()
     return Profile(
-        target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, idjag, source
+        target,
+        request,
+        consent,
+        tuple(clients),
+        resource,
+        clock,
+        policy,
+        fixture_host,
+        robust,
+        idjag,
+        source,
+        versions=pinned,
     )
+
+
+def _versions(root: _Reader) -> tuple[tuple[str, str], ...]:
+    """``[versions]``: TOKEN = "VERSION" pairs, each a version the catalogue knows."""
+    from oauth_conformance.texts import SPECS
+    from oauth_conformance.texts import UnknownVersion
+
+    table = root.section("versions")
+    pins = []
+    for token in list(table.data):
+        name = table.string(token)
+        if token.upper() not in SPECS:
+            raise ProfileError(f"versions.{token}: unknown spec token (known: {', '.join(SPECS)})")
+        try:
+            pins.append((token.upper(), SPECS[token.upper()].edition(str(name)).name))
+        except UnknownVersion as exc:
+            raise ProfileError(f"versions.{token}: {exc}") from None
+    table.done()
+    return tuple(pins)
 
 
 def load_profile(path: str | Path) -> Profile:

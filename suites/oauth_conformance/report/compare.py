@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +40,61 @@ def target_name(report: dict[str, Any], path: str | Path) -> str:
     return str(target.get("name") or target.get("issuer") or target.get("url") or Path(path).parent.name)
 
 
+def tested_versions(report: dict[str, Any]) -> dict[str, str]:
+    """Spec token -> the version of its text a report tested ("draft-ietf-oauth-v2-1-13", "RFC")."""
+    specs = report.get("harness", {}).get("specs", {})
+    return {token: str(info.get("version", "")) for token, info in specs.items() if isinstance(info, dict)}
+
+
 @dataclass
 class Matrix:
     targets: list[str]
     rows: list[tuple[dict[str, Any], list[str | None]]]  # requirement info, verdict per target
+    versions: list[dict[str, str]] = field(default_factory=list)  # per target: token -> version tested
+    sections: dict[str, list[str | None]] = field(default_factory=dict)  # id -> its section in each report
 
     @property
     def differing(self) -> list[tuple[dict[str, Any], list[str | None]]]:
         return [row for row in self.rows if len(set(row[1])) > 1]
+
+    @property
+    def version_differences(self) -> dict[str, list[str]]:
+        """Texts the reports tested in different versions: token -> the version in each report."""
+        tokens = sorted({t for v in self.versions for t in v})
+        out = {}
+        for token in tokens:
+            seen = [v.get(token, "") for v in self.versions]
+            if len({s for s in seen if s}) > 1:
+                out[token] = seen
+        return out
+
+    def text_changes(self) -> list[str]:
+        """Rows that a version difference explains: in some reports only, or in other sections."""
+        lines = []
+        differing = self.version_differences
+        for info, cells in self.rows:
+            if info.get("spec") not in differing:
+                continue
+            where = self.sections.get(info["id"], [])
+            absent = [self.targets[i] for i, c in enumerate(cells) if c is None]
+            if absent:
+                lines.append(f"{info['id']}: not in the version {', '.join(absent)} tested")
+            elif len({s for s in where if s}) > 1:
+                lines.append(f"{info['id']}: section " + " / ".join(str(s) for s in where))
+        return lines
 
 
 def matrix(reports: list[tuple[str, dict[str, Any]]]) -> Matrix:
     names = []
     for path, report in reports:
         name = target_name(report, path)
+        pinned = [
+            f"{token} {info.get('version_name')}"
+            for token, info in report.get("harness", {}).get("specs", {}).items()
+            if isinstance(info, dict) and info.get("pinned")
+        ]
+        if pinned:  # the same target tested against older texts is another column
+            name += f" ({', '.join(pinned)})"
         while name in names:
             name += "'"
         names.append(name)
@@ -66,6 +108,10 @@ def matrix(reports: list[tuple[str, dict[str, Any]]]) -> Matrix:
                 order.append(r["id"])
             verdicts.setdefault(r["id"], {})[i] = r["verdict"]
     rows = [(info[rid], [verdicts[rid].get(i) for i in range(len(reports))]) for rid in order]
+    sections: dict[str, list[str | None]] = {rid: [None] * len(reports) for rid in order}
+    for i, (_, report) in enumerate(reports):
+        for r in report["requirements"]:
+            sections[r["id"]][i] = r.get("section")
 
     def key(row: tuple[dict[str, Any], list[str | None]]) -> tuple[int, int, int]:
         cells = [c for c in row[1] if c is not None]
@@ -74,7 +120,7 @@ def matrix(reports: list[tuple[str, dict[str, Any]]]) -> Matrix:
         return differs, worst, order.index(row[0]["id"])
 
     rows.sort(key=key)
-    return Matrix(names, rows)
+    return Matrix(names, rows, [tested_versions(report) for _, report in reports], sections)
 
 
 def write_matrix(m: Matrix, out: Path) -> None:
@@ -93,6 +139,14 @@ def write_matrix(m: Matrix, out: Path) -> None:
     for i, name in enumerate(m.targets):
         counts = {v: sum(1 for _, cells in m.rows if cells[i] == v) for v in ICON}
         lines.append(f"| {name} | " + " | ".join(str(counts[v]) for v in ICON) + " |")
+    differing = m.version_differences
+    if differing:
+        lines += ["", "## Texts tested in different versions", "", "| Spec | " + " | ".join(m.targets) + " |"]
+        lines.append("|---|" + "---|" * len(m.targets))
+        lines += [f"| {token} | " + " | ".join(seen) + " |" for token, seen in differing.items()]
+        changed = m.text_changes()
+        if changed:
+            lines += ["", "What the versions change in the rows compared:", ""] + [f"- {c}" for c in changed]
     lines += ["", "| Requirement | Level | " + " | ".join(m.targets) + " |", "|---|---|" + "---|" * len(m.targets)]
     for info, cells in m.rows:
         shown = " | ".join(f"{ICON[c]} {c}" if c else "·" for c in cells)
@@ -102,7 +156,12 @@ def write_matrix(m: Matrix, out: Path) -> None:
         orjson.dumps(
             {
                 "targets": m.targets,
-                "rows": [{"id": i["id"], "level": i.get("level"), "verdicts": c} for i, c in m.rows],
+                "versions": dict(zip(m.targets, m.versions, strict=True)),
+                "version_differences": m.version_differences,
+                "rows": [
+                    {"id": i["id"], "level": i.get("level"), "verdicts": c, "sections": m.sections.get(i["id"])}
+                    for i, c in m.rows
+                ],
             },
             option=orjson.OPT_INDENT_2,
         )
