@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from dataclasses import fields
 from typing import Any
+from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
 import orjson
@@ -20,15 +21,18 @@ import orjson
 from oauth_reference import error_hook
 from oauth_reference.core import Core
 from oauth_reference.errors import ConfigurationError
+from oauth_reference.errors import InvalidDpopProofError
 from oauth_reference.errors import InvalidRequestError
 from oauth_reference.errors import InvalidTokenError
 from oauth_reference.errors import OAuthError
 from oauth_reference.errors import ServerError
 from oauth_reference.errors import TemporarilyUnavailableError
+from oauth_reference.errors import UseDpopNonceError
 from oauth_reference.helpers import OAuthHelpers
 from oauth_reference.machinery.asgi import JSON_TYPE
 from oauth_reference.machinery.asgi import NO_STORE
 from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Message
 from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Request
 from oauth_reference.machinery.asgi import Response
@@ -48,7 +52,10 @@ from oauth_reference.options import ProviderOptions
 from oauth_reference.options import ResourceMetadata
 from oauth_reference.specs import rfc6750
 from oauth_reference.specs import rfc7591
+from oauth_reference.specs import rfc7662
 from oauth_reference.specs import rfc8414
+from oauth_reference.specs import rfc9126
+from oauth_reference.specs import rfc9449
 from oauth_reference.specs import rfc9728
 from oauth_reference.specs.oauth21 import token_endpoint as token
 
@@ -73,6 +80,30 @@ def _parse_routes(routes: dict[str, ASGIApp]) -> list[_ApiRoute]:
         else:
             parsed.append(_ApiRoute(None, route, handler))
     return sorted(parsed, key=lambda r: len(r.path), reverse=True)  # the longest prefix wins
+
+
+FORM_TOKEN_LIMIT = 1 << 20  # the largest form body an API request may carry (it is read for access_token)
+
+
+async def _form_token(request: Request, receive: Receive) -> tuple[bool, Receive]:
+    """Whether a form body carries access_token (RFC 6750 section 2.2), and a receive that replays the body.
+
+    Only a form-encoded POST is read; the application still gets the whole body.
+    """
+    if request.method != "POST" or request.media_type() != "application/x-www-form-urlencoded":
+        return False, receive
+    body = await request.body(FORM_TOKEN_LIMIT)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    found = any(name == "access_token" for name, _ in parse_qsl(body.decode("latin-1"), keep_blank_values=True))
+    return found, replay
 
 
 def api_context(scope: Scope) -> rfc6750.ApiContext:
@@ -128,6 +159,9 @@ class OAuthProvider:
         self._registration_path = self.core.registration_path
         registration = self.options.client_registration_endpoint
         self._registration_host = self._host_of(registration) if registration else None
+        # RFC 7662 and RFC 9126 endpoints, when those options are on (path, and host for an absolute URL)
+        self._introspection = self._route_of(self.options.introspection_endpoint)
+        self._par = self._route_of(self.options.pushed_authorization_request_endpoint)
         self.extra_routes: dict[str, ASGIApp] = {}  # exact paths answered before the default handler
         # The RFC 8414 document, serialized once per issuer: it depends on the options and the
         # issuer only (no secret, no store). Bounded, since the issuer may come from Host headers.
@@ -141,6 +175,17 @@ class OAuthProvider:
             document = orjson.dumps(rfc8414.metadata(self.core, issuer))
             self._metadata_documents[issuer] = document
         return document
+
+    @classmethod
+    def _route_of(cls, endpoint: str | None) -> tuple[str, str | None] | None:
+        if endpoint is None:
+            return None
+        path = urlsplit(endpoint).path if endpoint.startswith(("http://", "https://")) else endpoint
+        return path, cls._host_of(endpoint)
+
+    @staticmethod
+    def _matches(route: tuple[str, str | None] | None, request: Request) -> bool:
+        return route is not None and request.path == route[0] and (route[1] is None or request.host.lower() == route[1])
 
     @staticmethod
     def _host_of(endpoint: str) -> str | None:
@@ -191,7 +236,10 @@ class OAuthProvider:
         is_registration = path == self._registration_path and (
             self._registration_host is None or request.host.lower() == self._registration_host
         )
-        if path == rfc8414.WELL_KNOWN or path.startswith(rfc9728.WELL_KNOWN) or is_token or is_registration:
+        is_introspection = self._matches(self._introspection, request)
+        is_par = self._matches(self._par, request)
+        ours = is_token or is_registration or is_introspection or is_par
+        if path == rfc8414.WELL_KNOWN or path.startswith(rfc9728.WELL_KNOWN) or ours:
             if request.method == "OPTIONS":
                 return with_cors(empty(204), origin)
             if request.header_count("host") > 1:
@@ -212,6 +260,10 @@ class OAuthProvider:
                 return with_cors(json_response(rfc9728.metadata(core, issuer, served)), origin)  # RFC9728-3.2-200-JSON
             if is_token:
                 return with_cors(await token.handle(core, request, self._grants, issuer), origin)
+            if is_introspection:  # RFC 7662
+                return with_cors(await rfc7662.introspect(core, request, issuer), origin)
+            if is_par:  # RFC 9126
+                return with_cors(await rfc9126.push(core, request, request.origin), origin)
             return with_cors(await rfc7591.register(core, request), origin)
         route = self._api_route(request)
         if route is not None:
@@ -238,23 +290,52 @@ class OAuthProvider:
         origin = request.origin
         issuer = core.issuer(origin)
         url = f"{origin}{request.path}"
+        authorization = request.header("authorization")
+        cors = request.header("origin")
+        if core.options.dpop_enabled and authorization is not None and authorization[:5].lower() == "dpop ":
+            checked = await self._dpop_api(request, authorization[5:].strip(), url)
+            if isinstance(checked, Response):
+                return with_cors(checked, cors)
+            await self._call(route, checked, scope, receive, send)
+            return None
         try:
-            token_value = rfc6750.extract(request.header("authorization"))  # MCP-TOKEN-QUERY
+            in_body, receive = await _form_token(request, receive)
+            if in_body and authorization is not None:  # RFC6750-3.1-ONE-METHOD: two ways at once
+                raise InvalidRequestError("the access token was sent by more than one method")
+            token_value = rfc6750.extract(authorization)  # MCP-TOKEN-QUERY
             context = await rfc6750.check(core, token_value, url)
         except rfc6750.MissingToken:  # MCP-ERR-401, RFC6750-3.1-NO-ERROR-ANON: 401, bare challenge
             headers = [(b"www-authenticate", rfc6750.challenge(core, issuer, url=url).encode("latin-1")), *NO_STORE]
-            return with_cors(Response(401, b"", headers), request.header("origin"))
-        except InvalidTokenError as exc:  # MCP-TOKEN-INVALID-401, RFC6750-3.1-INVALID-TOKEN
+            return with_cors(Response(401, b"", headers), cors)
+        except (InvalidTokenError, InvalidRequestError) as exc:  # MCP-TOKEN-INVALID-401, RFC6750-3.1-INVALID-TOKEN
             response = error_response(exc)
             response.set_header("www-authenticate", rfc6750.challenge(core, issuer, exc, url=url))
-            return with_cors(await self._error(request, exc, response), request.header("origin"))
+            return with_cors(await self._error(request, exc, response), cors)
+        await self._call(route, context, scope, receive, send)
+        return None
+
+    async def _dpop_api(self, request: Request, token: str, url: str) -> rfc6750.ApiContext | Response:
+        """A DPoP-bound token and its proof (RFC 9449 section 7.1); an error response with a DPoP challenge."""
+        try:
+            proof = await rfc9449.check_proof(self.core, request, url=url, access_token=token, status=401)
+            if proof is None:  # RFC9449-7.1-RESOURCE-CHECKS: the proof must come with the token
+                raise InvalidDpopProofError("a DPoP proof is required with a DPoP-bound access token", status=401)
+            return await rfc6750.check(self.core, token, url, dpop_jkt=proof.jkt)
+        except (InvalidDpopProofError, UseDpopNonceError, InvalidTokenError) as exc:
+            response = error_response(exc)
+            # RFC9449-7.1-CHALLENGE: the DPoP scheme, the error, the algorithms accepted
+            response.set_header("www-authenticate", rfc9449.challenge(exc.error, exc.description))
+            return await self._error(request, exc, response)
+
+    async def _call(
+        self, route: _ApiRoute, context: rfc6750.ApiContext, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         scope["oauth"] = context
         scope["oauth_provider"] = self.helpers
         state = scope.setdefault("state", {})
         state["oauth"] = context
         state["oauth_provider"] = self.helpers
         await route.handler(scope, receive, send)
-        return None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

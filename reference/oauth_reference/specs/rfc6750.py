@@ -16,6 +16,7 @@ from typing import Any
 
 from oauth_reference.core import Core
 from oauth_reference.errors import InvalidTokenError
+from oauth_reference.errors import OAuthError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery import grants
 from oauth_reference.machinery import records
@@ -56,7 +57,7 @@ def extract(authorization: str | None) -> str:
     return match.group(1)
 
 
-def challenge(core: Core, issuer: str, error: InvalidTokenError | None = None, *, url: str | None = None) -> str:
+def challenge(core: Core, issuer: str, error: OAuthError | None = None, *, url: str | None = None) -> str:
     """The Bearer challenge; ``resource_metadata`` names the metadata of the requested ``url``
     when it is a resource (RFC9728-3.3-CHALLENGE-MATCH), else the configured resource's."""
     metadata_url = rfc9728.challenge_metadata_url(core, issuer, url) if url else core.resource_metadata_url(issuer)
@@ -77,8 +78,12 @@ def challenge(core: Core, issuer: str, error: InvalidTokenError | None = None, *
     return ", ".join(parts)
 
 
-async def check(core: Core, token: str, url: str) -> ApiContext:
-    """Validate an access token for a request to ``url``; raises ``InvalidTokenError``."""
+async def check(core: Core, token: str, url: str, *, dpop_jkt: str | None = None) -> ApiContext:
+    """Validate an access token for a request to ``url``; raises ``InvalidTokenError``.
+
+    ``dpop_jkt`` is the key of the request's checked DPoP proof when the token came with the DPoP
+    scheme (RFC 9449 section 7.1), None when it came as a bearer token.
+    """
     ids = grants.split_token(token)
     if ids is None:
         raise InvalidTokenError("invalid access token")
@@ -90,6 +95,10 @@ async def check(core: Core, token: str, url: str) -> ApiContext:
     record = records.load(AccessToken, entry.value)
     if record.expires_at <= core.now():  # RFC6750-5.2-LIFETIME
         raise InvalidTokenError("the access token has expired")
+    if record.jkt is not None and dpop_jkt is None:  # RFC9449-7.2-NO-DOWNGRADE
+        raise InvalidTokenError("the access token is DPoP-bound: present it with the DPoP scheme and a proof")
+    if dpop_jkt is not None and (record.jkt is None or not crypto.equal(record.jkt, dpop_jkt)):
+        raise InvalidTokenError("the DPoP proof was not made with the key the access token is bound to")
     # RFC8707-2-AUDIENCE, RFC6750-5.3-AUDIENCE, ROBUST-STATE-AUDIENCE
     if record.audience is not None and not covers(record.audience, url):
         raise InvalidTokenError("the access token is not for this resource")

@@ -12,6 +12,7 @@ from oauth_reference.machinery.records import Grant
 from oauth_reference.specs.oauth21.forms import FormParams
 from oauth_reference.specs.rfc8707 import select_resource
 from oauth_reference.specs.rfc8707 import within
+from oauth_reference.specs.rfc9449 import Proof
 
 RETIRED_KEEP = 32  # retired refresh-token hashes kept per grant for reuse detection
 
@@ -22,6 +23,12 @@ class TokenRequest:
     form: FormParams
     client: ClientInfo
     issuer: str
+    proof: Proof | None = None  # the request's checked DPoP proof (RFC 9449), if it carried one
+
+    @property
+    def bind_jkt(self) -> str | None:
+        """The key the tokens of this request are bound to: the proof's, where DPoP is on (RFC9449-5-TOKEN-TYPE)."""
+        return self.proof.jkt if self.proof is not None and self.core.options.dpop_enabled else None
 
 
 def resolve_resource(request: TokenRequest, grant: Grant) -> str:
@@ -36,12 +43,18 @@ def resolve_resource(request: TokenRequest, grant: Grant) -> str:
 
 
 def token_response(
-    access_token: str, expires_in: int, scope: list[str], refresh_token: str | None, resource: str | None
+    access_token: str,
+    expires_in: int,
+    scope: list[str],
+    refresh_token: str | None,
+    resource: str | None,
+    *,
+    dpop: bool = False,
 ) -> dict[str, Any]:
     """OAuth 2.1 section 3.2.3 (OAUTH21-3.2.3-RESPONSE, OAUTH21-3.2.3-EXPIRES-IN, OAUTH21-3.2.3-SCOPE)."""
     body: dict[str, Any] = {
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if dpop else "Bearer",  # RFC9449-5-TOKEN-TYPE
         "expires_in": expires_in,
         "scope": " ".join(scope),
     }
