@@ -146,6 +146,8 @@ class ResourceSection:
     # well-known URIs); true holds the target to RFC 9728 even when none is found (an MCP server
     # must serve it); false leaves those requirements out.
     metadata: bool | None = None
+    # A protected URL that needs a scope the run's tokens lack (RFC 6750 insufficient_scope).
+    insufficient_scope_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +220,11 @@ class Profile:
             request=replace(
                 self.request, resource=sub(self.request.resource), redirect_uri=sub(self.request.redirect_uri) or ""
             ),
-            resource=replace(self.resource, url=sub(self.resource.url)),
+            resource=replace(
+                self.resource,
+                url=sub(self.resource.url),
+                insufficient_scope_url=sub(self.resource.insufficient_scope_url),
+            ),
             clock=replace(self.clock, hook=sub(self.clock.hook)),
             robust=replace(self.robust, other_resource=sub(self.robust.other_resource)),
         )
@@ -453,6 +459,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         url=res.url("url"),
         method=res.string("method", "GET", choices=("GET", "POST")),
         metadata=res.optional_boolean("metadata"),
+        insufficient_scope_url=res.url("insufficient_scope_url"),
     )
     res.done()
     ck = root.section("clock")
@@ -608,6 +615,7 @@ driver = "redirect"
 
 [resource]
 # url = "{target}/api/me"               # a protected URL that accepts the target's tokens
+# insufficient_scope_url = "{target}/api/admin"  # a protected URL needing a scope the tokens lack
 
 [clock]
 mode = "none"                           # header | hook | wait | none (freeze: in-process targets only)
