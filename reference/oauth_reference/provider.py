@@ -58,6 +58,7 @@ from oauth_reference.specs import rfc9126
 from oauth_reference.specs import rfc9449
 from oauth_reference.specs import rfc9728
 from oauth_reference.specs.oauth21 import token_endpoint as token
+from oauth_reference.specs.oauth21.authorization_endpoint import parse_auth_request
 
 log = logging.getLogger("oauth_reference")
 _OPTION_NAMES = [f.name for f in fields(ProviderOptions)]
@@ -104,6 +105,11 @@ async def _form_token(request: Request, receive: Receive) -> tuple[bool, Receive
 
     found = any(name == "access_token" for name, _ in parse_qsl(body.decode("latin-1"), keep_blank_values=True))
     return found, replay
+
+
+async def _validate_pushed(core: Core, pairs: list[tuple[str, str]], origin: str) -> object:
+    """RFC9126-2.1-VALIDATE: a pushed request is checked as the authorization endpoint would check it."""
+    return await parse_auth_request(core, pairs, origin, pushed=True)
 
 
 def api_context(scope: Scope) -> rfc6750.ApiContext:
@@ -263,7 +269,8 @@ class OAuthProvider:
             if is_introspection:  # RFC 7662
                 return with_cors(await rfc7662.introspect(core, request, issuer), origin)
             if is_par:  # RFC 9126
-                return with_cors(await rfc9126.push(core, request, request.origin), origin)
+                pushed = await rfc9126.push(core, request, request.origin, _validate_pushed)
+                return with_cors(pushed, origin)
             return with_cors(await rfc7591.register(core, request), origin)
         route = self._api_route(request)
         if route is not None:

@@ -193,9 +193,9 @@ def _check_claims(
         raise _fail("aud must be exactly this authorization server")
     if claims["client_id"] != client_id:  # IDJAG-4.4.1-CLIENT-BIND
         raise _fail("client_id does not name the authenticated client")
-    # No key binding or RAR support: refused outright (IDJAG-8.6.1.2.2-CNF-NO-PROOF, IDJAG-4.4.1-RAR).
-    if "cnf" in claims or "authorization_details" in claims:
-        raise _fail("cnf and authorization_details are not supported")
+    # No RAR support: refused outright (IDJAG-4.4.1-RAR). A cnf binds the grant to a DPoP key (_check_binding).
+    if "authorization_details" in claims:
+        raise _fail("authorization_details are not supported")
     try:
         exp, iat, nbf = number(claims, "exp"), number(claims, "iat"), number(claims, "nbf")
     except JoseCheckError as exc:

@@ -16,6 +16,8 @@ A DPoP proof sent to this endpoint binds the code as ``dpop_jkt`` would (RFC9449
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -46,10 +48,13 @@ def _key(request_uri: str) -> str:
     return f"par:{crypto.sha256_hex(request_uri)}"
 
 
-async def push(core: Core, request: Request, origin: str) -> Response:
-    """The PAR endpoint: authenticate, validate, keep; 201 with the request_uri."""
-    from oauth_reference.specs.oauth21.authorization_endpoint import parse_auth_request
+# What validates a pushed request as the authorization endpoint would (its parse_auth_request with
+# pushed=True), handed in by the provider: that endpoint resolves request_uri values with this module.
+Validate = Callable[[Core, list[tuple[str, str]], str], Awaitable[object]]
 
+
+async def push(core: Core, request: Request, origin: str, validate: Validate) -> Response:
+    """The PAR endpoint: authenticate, validate, keep; 201 with the request_uri."""
     if request.method != "POST":
         raise MethodNotAllowedError("POST, OPTIONS")
     if request.media_type() != "application/x-www-form-urlencoded":
@@ -71,7 +76,7 @@ async def push(core: Core, request: Request, origin: str) -> Response:
                 raise InvalidRequestError("dpop_jkt does not match the key of the DPoP proof")
             kept = [(n, v) for n, v in kept if n != "dpop_jkt"] + [("dpop_jkt", proof.jkt)]
     try:  # RFC9126-2.1-VALIDATE: as the authorization endpoint would
-        await parse_auth_request(core, kept, origin, pushed=True)
+        await validate(core, kept, origin)
     except AuthorizationError as exc:  # RFC9126-2.3-ERROR: the token endpoint's error format
         raise exc.oauth_error from None
     request_uri = URN_PREFIX + crypto.random_string(REFERENCE_LENGTH)
