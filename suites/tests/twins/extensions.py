@@ -535,7 +535,12 @@ def idjag_rar_ignored(app: ASGIApp) -> ASGIApp:
     return app
 
 
-@twin("idjag-cnf-ignored", RESPONSE, {"IDJAG-8.6.1.2.2-CNF-NO-PROOF"}, features=True)
+@twin(
+    "idjag-cnf-ignored",
+    RESPONSE,
+    {"IDJAG-8.6.1.2.2-CNF-NO-PROOF", "IDJAG-8.6.1.2.1-CNF-MISMATCH"},
+    features=True,
+)
 def idjag_cnf_ignored(app: ASGIApp) -> ASGIApp:
     idjag_claims(dropping("cnf"))
     return app

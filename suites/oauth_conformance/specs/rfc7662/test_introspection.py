@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from oauth_conformance import requirement
 from oauth_conformance.support.checks import error_code
@@ -154,10 +155,16 @@ def test_an_expired_tokens_answer_says_nothing_more(oauth: OAuth, clients: Clien
 
 
 # ----------------------------------------------------------------------------- section 2.3
+MALFORMED = {
+    "garbage": "oauth-conformance !#$%&'()*+,/:;<=>?@[]^`{|}~ " + "x" * 64,
+    "jwt-shaped": "eyJhbGciOiJub25lIn0.not-base64!.%%%" + "x" * 64,  # a header that decodes: {"alg":"none"}
+}
+
+
 @requirement("RFC7662-2.3-NOT-AN-ERROR")
-def test_a_malformed_token_is_not_an_error(oauth: OAuth, clients: Clients) -> None:
-    malformed = "eyJhbGciOiJub25lIn0.not-base64!.%%%" + "x" * 64
-    body = answer(oauth.introspect(clients.confidential(), malformed))
+@pytest.mark.parametrize("kind", list(MALFORMED))
+def test_a_malformed_token_is_not_an_error(oauth: OAuth, clients: Clients, kind: str) -> None:
+    body = answer(oauth.introspect(clients.confidential(), MALFORMED[kind]))
     assert body.get("active") is False, f"a malformed token was reported with active = {body.get('active')!r}"
 
 
@@ -190,8 +197,8 @@ def test_an_expired_access_token_is_reported_inactive(oauth: OAuth, clients: Cli
     if tokens.expires_in is None:
         not_tested("the token response states no expires_in, so the harness cannot know when the token expires")
     clock.advance(tokens.expires_in + 60)
-    body = answer(oauth.introspect(client, tokens.access_token))
-    assert body.get("active") is False, (
+    # Whether the answer has the right form is RFC7662-2.2-INACTIVE's business; here: not active.
+    assert not is_active(oauth.introspect(client, tokens.access_token)), (
         f"an access token {tokens.expires_in + 60}s past its expires_in is still reported active"
     )
 
@@ -205,8 +212,9 @@ def test_a_revoked_access_token_is_reported_inactive(oauth: OAuth, clients: Clie
         raise PrerequisiteFailed(
             f"revoking the access token answered HTTP {response.status_code} (see RFC7009-2-ACCESS)"
         )
-    body = answer(oauth.introspect(client, tokens.access_token))
-    assert body.get("active") is False, "a revoked access token is still reported active"
+    assert not is_active(oauth.introspect(client, tokens.access_token)), (
+        "a revoked access token is still reported active"
+    )
 
 
 @requirement("RFC7662-4-REVOKED")
@@ -219,5 +227,6 @@ def test_a_revoked_refresh_token_is_reported_inactive(oauth: OAuth, clients: Cli
     response = oauth.revoke(client, tokens.refresh_token, "refresh_token")
     if response.status_code != 200:
         raise PrerequisiteFailed(f"revoking the refresh token answered HTTP {response.status_code} (see RFC7009)")
-    body = answer(oauth.introspect(client, tokens.refresh_token, "refresh_token"))
-    assert body.get("active") is False, "a revoked refresh token is still reported active"
+    assert not is_active(oauth.introspect(client, tokens.refresh_token, "refresh_token")), (
+        "a revoked refresh token is still reported active"
+    )

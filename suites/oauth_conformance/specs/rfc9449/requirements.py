@@ -97,7 +97,11 @@ REQUIREMENTS = (
     Requirement(
         "RFC9449-11.1-LIFETIME",
         MUST,
-        "A proof created an hour ago (or an hour ahead) is refused: proofs are accepted for a limited time only.",
+        (
+            "A proof created an hour ago (or an hour ahead) is refused: proofs are accepted for a limited time"
+            " only. Without a nonce the creation time is the iat; a server that insists on nonces may judge it"
+            " by the nonce instead (section 4.3, step 11), and then an old iat proves nothing."
+        ),
         applies_if=DPOP,
         quote=(
             "To limit this, servers MUST only accept DPoP proofs for a limited time after their creation"
@@ -234,8 +238,8 @@ REQUIREMENTS = (
         "RFC9449-8-NONCE",
         MUST,
         (
-            "Once the server has supplied a nonce, a proof without it, or with another value, is refused (servers"
-            " seen to supply nonces)."
+            "A proof whose nonce is not one the server supplied is refused (servers seen to supply nonces; a"
+            " proof without any nonce is RFC9449-8-USE-DPOP-NONCE's case)."
         ),
         applies_if=DPOP,
         quote=(
@@ -246,7 +250,10 @@ REQUIREMENTS = (
     Requirement(
         "RFC9449-8-USE-DPOP-NONCE",
         SHOULD,
-        "A proof without the nonce the server wants gets 400 use_dpop_nonce with one DPoP-Nonce header.",
+        (
+            "A proof without the nonce the server wants gets 400 use_dpop_nonce with one DPoP-Nonce header"
+            " (servers that supply nonces and refuse proofs without one)."
+        ),
         applies_if=DPOP,
         quote=(
             "In this case, the authorization server responds to requests that do not include a nonce with an"
