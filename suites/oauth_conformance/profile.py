@@ -646,4 +646,8 @@ stateful_examples = 12                  # state machine programs
 stateful_steps = 10                     # steps per program
 request_timeout = 10                    # a request unanswered after this many seconds is a hang
 # other_resource = "{target}/other/api" # a protected URL the run's access tokens must not reach
+
+# [versions]
+# The version of a text to test instead of its newest (`oauth-conformance catalogue --versions`).
+# OAUTH21 = "13"                        # what MCP 2025-11-25 cites
 """
