@@ -146,6 +146,8 @@ class ResourceSection:
     # well-known URIs); true holds the target to RFC 9728 even when none is found (an MCP server
     # must serve it); false leaves those requirements out.
     metadata: bool | None = None
+    # A protected URL that needs a scope the run's tokens lack (RFC 6750 insufficient_scope).
+    insufficient_scope_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,8 @@ class Profile:
     idjag: IdJagSection = field(default_factory=IdJagSection)
     source: str | None = None
     notes: tuple[RequirementNote, ...] = ()
+    # [versions]: the version of a text to test instead of its newest (OAUTH21 = "13")
+    versions: tuple[tuple[str, str], ...] = ()
 
     def note_for(self, requirement_id: str) -> RequirementNote | None:
         return next((n for n in self.notes if requirement_id in n.ids), None)
@@ -232,7 +236,11 @@ class Profile:
             request=replace(
                 self.request, resource=sub(self.request.resource), redirect_uri=sub(self.request.redirect_uri) or ""
             ),
-            resource=replace(self.resource, url=sub(self.resource.url)),
+            resource=replace(
+                self.resource,
+                url=sub(self.resource.url),
+                insufficient_scope_url=sub(self.resource.insufficient_scope_url),
+            ),
             clock=replace(self.clock, hook=sub(self.clock.hook)),
             robust=replace(self.robust, other_resource=sub(self.robust.other_resource)),
         )
@@ -479,6 +487,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         url=res.url("url"),
         method=res.string("method", "GET", choices=("GET", "POST")),
         metadata=res.optional_boolean("metadata"),
+        insufficient_scope_url=res.url("insufficient_scope_url"),
     )
     res.done()
     ck = root.section("clock")
@@ -526,9 +535,22 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         if getattr(robust, name) <= 0:
             raise ProfileError(f"robust.{name}: must be positive")
     notes = tuple(_note(n) for n in root.sections("notes"))
+    pinned = _versions(root)
     root.done()
     return Profile(
-        target, request, consent, tuple(clients), resource, clock, policy, fixture_host, robust, idjag, source, notes
+        target,
+        request,
+        consent,
+        tuple(clients),
+        resource,
+        clock,
+        policy,
+        fixture_host,
+        robust,
+        idjag,
+        source,
+        notes,
+        versions=pinned,
     )
 
 
@@ -551,6 +573,25 @@ def _note(reader: _Reader) -> RequirementNote:
     if not note.provided_by or not note.why:
         raise ProfileError(f"{reader.path}: provided_by and why are required")
     return note
+
+
+def _versions(root: _Reader) -> tuple[tuple[str, str], ...]:
+    """``[versions]``: TOKEN = "VERSION" pairs, each a version the catalogue knows."""
+    from oauth_conformance.texts import SPECS
+    from oauth_conformance.texts import UnknownVersion
+
+    table = root.section("versions")
+    pins = []
+    for token in list(table.data):
+        name = table.string(token)
+        if token.upper() not in SPECS:
+            raise ProfileError(f"versions.{token}: unknown spec token (known: {', '.join(SPECS)})")
+        try:
+            pins.append((token.upper(), SPECS[token.upper()].edition(str(name)).name))
+        except UnknownVersion as exc:
+            raise ProfileError(f"versions.{token}: {exc}") from None
+    table.done()
+    return tuple(pins)
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -625,6 +666,7 @@ driver = "redirect"
 
 [resource]
 # url = "{target}/api/me"               # a protected URL that accepts the target's tokens
+# insufficient_scope_url = "{target}/api/admin"  # a protected URL needing a scope the tokens lack
 
 [clock]
 mode = "none"                           # header | hook | wait | none (freeze: in-process targets only)
@@ -662,4 +704,8 @@ request_timeout = 10                    # a request unanswered after this many s
 # ids = ["OAUTH21-2.3.1-EXACT-MATCH"]
 # provided_by = "fixture"
 # why = "redirect URIs are matched by our application's code, which the library leaves to it"
+
+# [versions]
+# The version of a text to test instead of its newest (`oauth-conformance catalogue --versions`).
+# OAUTH21 = "13"                        # what MCP 2025-11-25 cites
 """

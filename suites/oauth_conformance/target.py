@@ -51,6 +51,9 @@ class Target:
     embedded: bool = False
     features: frozenset[Feature] = field(default_factory=frozenset)
     spec: str = ""  # what the run was given: the URL, or asgi:module:factory for in-process targets
+    # Features a suite saw the target offer although its metadata does not say so (DPoP-bound
+    # tokens for a proof, say); filled while the run goes on, in each process of it.
+    seen: set[Feature] = field(default_factory=set, compare=False, hash=False)
 
     @property
     def in_process(self) -> bool:
@@ -86,7 +89,7 @@ class Target:
         return value if isinstance(value, str) else None
 
     def supports(self, feature: Feature) -> bool:
-        return feature in self.features
+        return feature in self.features or feature in self.seen
 
     @property
     def is_loopback_http(self) -> bool:
@@ -281,6 +284,9 @@ def features_of(target: Target) -> frozenset[Feature]:
         and (bool(_list(m, "protected_resources")) or target.profile.resource.metadata is True),
         Feature.RESOURCE_INDICATORS: bool(_list(m, "protected_resources"))
         or target.profile.request.resource is not None,
+        Feature.INTROSPECTION: isinstance(m.get("introspection_endpoint"), str),
+        Feature.DPOP: bool(_list(m, "dpop_signing_alg_values_supported")),
+        Feature.PAR: isinstance(m.get("pushed_authorization_request_endpoint"), str),
     }
     found.update(feature for feature, present in checks.items() if present)
     return frozenset(found)

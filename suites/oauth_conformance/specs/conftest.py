@@ -45,11 +45,23 @@ def target(request: pytest.FixtureRequest) -> Target:
 @pytest.fixture(autouse=True)
 def _applicability(request: pytest.FixtureRequest, target: Target) -> None:
     """A test whose requirements all concern a feature the target does not offer is not_applicable."""
+    from oauth_conformance.catalogue import SPECS
     from oauth_conformance.catalogue import registry
 
     ids = request.node.stash.get(REQUIREMENTS_KEY, None)
     if not ids:
         return
+    run = request.config.stash.get(RUN_KEY, None)
+    if run is not None:
+        versions = run.versions
+        present = [rid for rid in ids if rid in registry() and registry()[rid].at(versions[rid.split("-")[0]])]
+        if not present:
+            spec = SPECS[ids[0].split("-")[0]]
+            raise NotApplicable(
+                f"not in {spec.edition(versions[spec.token]).document}, the version this run tests"
+                f" (--spec-version {spec.token}=VERSION tests another)"
+            )
+        ids = present
     features = [registry()[rid].applies_if for rid in ids if rid in registry()]
     if features and all(f is not None and not target.supports(f) for f in features):
         missing = features[0]

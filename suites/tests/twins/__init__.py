@@ -138,6 +138,10 @@ def load_all() -> dict[str, Twin]:
         "extensions",
         "robust",
         "tls",
+        "introspection",
+        "dpop",
+        "par",
+        "current_texts",
     ):
         try:
             __import__(f"{__name__}.{module}")
