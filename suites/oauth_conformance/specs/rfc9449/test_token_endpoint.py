@@ -34,7 +34,7 @@ from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
 
-Finding = Callable[[str], None]
+Note = Callable[[str], None]
 ASYMMETRIC = ("RS", "PS", "ES", "Ed")  # JWS algorithm families with a public key (RFC 7518, RFC 8037)
 
 
@@ -266,7 +266,7 @@ def test_a_public_clients_refresh_token_is_bound_to_the_key(dpop: DPoP, clients:
 
 @requirement("RFC9449-5.1-ALGS")
 def test_the_advertised_algorithms_are_asymmetric_and_work(
-    target: Target, dpop: DPoP, clients: Clients, oauth: OAuth, finding: Finding
+    target: Target, dpop: DPoP, clients: Clients, oauth: OAuth, note: Note
 ) -> None:
     advertised = target.metadata.get("dpop_signing_alg_values_supported")
     if advertised is None:
@@ -276,7 +276,7 @@ def test_the_advertised_algorithms_are_asymmetric_and_work(
     symmetric = [a for a in advertised if not str(a).startswith(ASYMMETRIC)]
     assert not symmetric, f"dpop_signing_alg_values_supported lists {symmetric}, which are not asymmetric"
     if "ES256" not in advertised:
-        finding("ES256 is not advertised, so no proof with an advertised algorithm was tried")
+        note("ES256 is not advertised, so no proof with an advertised algorithm was tried")
         return
     response = dpop.exchange(oauth.code(clients.public()), ProofKey.new())
     assert granted(response), f"a proof signed with ES256, which is advertised, was refused ({response.status_code})"
