@@ -124,7 +124,7 @@ async def check_proof(
     if not _TOKEN68.match(value):  # RFC9449-4.3-WELL-FORMED
         raise bad("the DPoP header is not a single JWT")
     try:
-        header, claims = unverified(value, limit=8192)
+        header, claims = core.faults.wrap("dpop-proof-read", unverified)(value, limit=8192)
     except JoseCheckError as exc:  # RFC9449-4.3-WELL-FORMED
         raise bad(exc.reason) from None
     if header.get("typ") != "dpop+jwt":  # RFC9449-4.3-TYP
@@ -138,9 +138,7 @@ async def check_proof(
     if PRIVATE_MEMBERS & set(jwk):  # RFC9449-4.3-NO-PRIVATE-KEY
         raise bad("the jwk header holds a private key")
     try:  # RFC9449-4.3-SIGNATURE: verified with the key in the proof itself
-        key = import_key(jwk)
-        jwt.decode(value, key, algorithms=[str(alg)])
-        jkt = key.thumbprint()
+        jkt = core.faults.wrap("dpop-proof-signature", verified_key)(value, jwk, str(alg))
     except (JoseError, ValueError, TypeError, KeyError):
         raise bad("the signature does not verify with the jwk header") from None
     jti, htm, htu = claims.get("jti"), claims.get("htm"), claims.get("htu")
@@ -175,6 +173,13 @@ async def check_proof(
     if not await core.storage.commit([Put(marker, b"1", now + PROOF_LIFETIME + FUTURE_SKEW)], expect={marker: None}):
         raise bad("the proof was already used")
     return Proof(jkt, claims)
+
+
+def verified_key(value: str, jwk: dict[str, Any], alg: str) -> str:
+    """The RFC 7638 thumbprint of ``jwk``, once the proof ``value`` verifies with it."""
+    key = import_key(jwk)
+    jwt.decode(value, key, algorithms=[alg])
+    return str(key.thumbprint())
 
 
 def challenge(error: str | None = None, description: str | None = None) -> str:

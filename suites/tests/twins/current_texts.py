@@ -9,11 +9,16 @@ test its behaviour, to keep the runs short.
 from __future__ import annotations
 
 import base64
+import contextvars
+import dataclasses
+from collections.abc import Awaitable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
 
 import orjson
+from joserfc.jwk import import_key
 
 from oauth_reference.machinery.asgi import ASGIApp
 from oauth_reference.machinery.asgi import Receive
@@ -23,11 +28,26 @@ from suites.tests.twins import twin
 from suites.tests.twins.core import read_body
 from suites.tests.twins.core import replay
 from suites.tests.twins.core import respond
+from suites.tests.twins.extensions import b64_json
+from suites.tests.twins.extensions import idjag_claims
 from suites.tests.twins.issuer import redirects
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import Answer
+from suites.tests.twins.wire import Forward
+from suites.tests.twins.wire import Pairs
+from suites.tests.twins.wire import encode
+from suites.tests.twins.wire import first
+from suites.tests.twins.wire import form_of
+from suites.tests.twins.wire import header
+from suites.tests.twins.wire import intercept
+from suites.tests.twins.wire import json_of
+from suites.tests.twins.wire import on_query
+from suites.tests.twins.wire import replaced
+from suites.tests.twins.wire import with_header
+from suites.tests.twins.wire import without
 
 TOKEN = "/oauth/token"
 JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
@@ -105,47 +125,84 @@ def native_app_needs_a_secret(app: ASGIApp) -> ASGIApp:
 ID_JAG_RESPONSE = ("idjag.test_token_response",)
 
 
-@twin("idjag-cnf-mismatch-ignored", ID_JAG_RESPONSE, {"IDJAG-8.6.1.2.1-CNF-MISMATCH"}, features=True)
+PROOF_KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar("proof_key", default=None)
+
+
+def proof_thumbprint(scope: Scope) -> str | None:
+    """The RFC 7638 thumbprint of the key in the request's DPoP proof header (unverified)."""
+    value = header(scope, b"dpop")
+    if value is None or value.count(".") != 2:
+        return None
+    try:
+        jwk = b64_json(value.split(".")[0]).get("jwk")
+        return str(import_key(jwk).thumbprint()) if isinstance(jwk, dict) else None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def bound_to_the_proof(claims: dict[str, Any]) -> None:
+    cnf, jkt = claims.get("cnf"), PROOF_KEY.get()
+    if isinstance(cnf, dict) and jkt is not None:
+        claims["cnf"] = {**cnf, "jkt": jkt}
+
+
+@twin(
+    "idjag-cnf-mismatch-ignored",
+    ID_JAG_RESPONSE,
+    {"IDJAG-8.6.1.2.1-CNF-MISMATCH"},
+    features=True,
+    faults=idjag_claims(bound_to_the_proof),
+)
 def cnf_mismatch_ignored(app: ASGIApp) -> ASGIApp:
     """A key-bound ID-JAG needs a proof, but a proof by any key will do."""
-    from oauth_reference.specs import idjag
 
-    check = idjag._check_binding
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            PROOF_KEY.set(proof_thumbprint(scope))
+        await app(scope, receive, send)
 
-    def any_key(claims: dict[str, Any], request: Any) -> None:
-        cnf = claims.get("cnf")
-        if isinstance(cnf, dict) and request.proof is not None:
-            claims = {**claims, "cnf": {**cnf, "jkt": request.proof.jkt}}
-        check(claims, request)
-
-    idjag._check_binding = any_key
-    return app
+    return wrapped
 
 
 @twin("idjag-invalid-proof-dropped", ID_JAG_RESPONSE, {"IDJAG-8.6.1.2.3-PROOF-NO-CNF"}, features=True)
 def invalid_proof_dropped(app: ASGIApp) -> ASGIApp:
     """An invalid DPoP proof at the token endpoint is ignored, as if none had come."""
-    from oauth_reference.errors import InvalidDpopProofError
-    from oauth_reference.specs.oauth21 import token_endpoint
-    from suites.tests.twins.dpop import Delegate
 
-    class Lenient(Delegate):
-        async def check_proof(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return await self._module.check_proof(*args, **kwargs)
-            except InvalidDpopProofError:
-                return None
+    async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        answer = await forward(scope, body)
+        if answer[0] == 400 and (json_of(answer) or {}).get("error") == "invalid_dpop_proof":
+            return await forward(with_header(scope, b"dpop", None), body)
+        return answer
 
-    token_endpoint.rfc9449 = Lenient(token_endpoint.rfc9449)
-    return app
+    return intercept(app, path_is(TOKEN, "POST"), handle)
 
 
 # --------------------------------------------------------------------------------------- CIMD
-@twin("cimd-private-keys-taken", ("cimd.test_client_auth",), {"CIMD-4.1-NO-PRIVATE-KEYS"}, features=True)
-def private_keys_taken(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import cimd
+PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})  # a private JWK's members
 
-    cimd.public_jwks_problem = lambda jwks: None
+
+async def public_keys_only(fetch: Callable[..., Awaitable[Any]], url: str, **kwargs: Any) -> Any:
+    """A cimd-fetch hook: the document's keys lose their private members before the reference reads it."""
+    fetched = await fetch(url, **kwargs)
+    try:
+        document = orjson.loads(fetched.body)
+    except orjson.JSONDecodeError:
+        return fetched
+    keys = document.get("jwks", {}).get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list):
+        return fetched
+    document["jwks"]["keys"] = [{k: v for k, v in key.items() if k not in PRIVATE} for key in keys]
+    return dataclasses.replace(fetched, body=orjson.dumps(document))
+
+
+@twin(
+    "cimd-private-keys-taken",
+    ("cimd.test_client_auth",),
+    {"CIMD-4.1-NO-PRIVATE-KEYS"},
+    features=True,
+    faults={"cimd-fetch": public_keys_only},
+)
+def private_keys_taken(app: ASGIApp) -> ASGIApp:
     return app
 
 
@@ -155,25 +212,20 @@ def private_keys_taken(app: ASGIApp) -> ASGIApp:
     ("rfc8707",),
     {"RFC8707-2.2-SCOPE-ECHO"},
     options={"introspection_endpoint": "/oauth/introspect"},
-    note="a code exchange grants one scope less than asked (allowed) and the response does not say so",
+    note="a grant carries one scope less than asked (allowed) and the token response does not say so",
 )
 def scope_narrowed_silently(app: ASGIApp) -> ASGIApp:
-    import dataclasses
+    """The authorization request's first scope is left out of the grant, and no token response names
+    the scope it carries."""
 
-    from oauth_reference.specs.oauth21 import code_grant
-    from suites.tests.twins.dpop import Delegate
-
-    class Narrowing(Delegate):
-        async def issuance(self, *args: Any, **kwargs: Any) -> Any:
-            issued = await self._module.issuance(*args, **kwargs)
-            return dataclasses.replace(issued, scope=issued.scope[1:])
-
-    code_grant.callbacks = Narrowing(code_grant.callbacks)
+    def narrow(scope: Scope, pairs: Pairs) -> Pairs:
+        asked = (first(pairs, "scope") or "").split()
+        return replaced(pairs, "scope", " ".join(asked[1:]) or None) if asked else pairs
 
     def drop(body: Any) -> Any:
         return {k: v for k, v in body.items() if k != "scope"} if isinstance(body, dict) else body
 
-    return rewrite(app, path_is(TOKEN, "POST"), edit_json(drop))
+    return rewrite(on_query(app, narrow), path_is(TOKEN, "POST"), edit_json(drop))
 
 
 # ---------------------------------------------------------------------------------- RFC 6750
@@ -190,13 +242,24 @@ def insufficient_scope_as_401(app: ASGIApp) -> ASGIApp:
 
 @twin("bearer-two-methods-served", ("rfc6750",), set(), warns={"RFC6750-3.1-ONE-METHOD"})
 def two_methods_served(app: ASGIApp) -> ASGIApp:
-    from oauth_reference import provider
+    """A request to an API route with a token in the header and one in the form is served: the
+    form's never reaches the reference."""
 
-    async def never(request: Any, receive: Any) -> tuple[bool, Any]:
-        return False, receive
+    async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        pairs = form_of(body)
+        if header(scope, b"authorization") is not None and first(pairs, "access_token") is not None:
+            body = encode(without(pairs, "access_token"))
+        return await forward(scope, body)
 
-    provider._form_token = never
-    return app
+    def form_post_to_api(scope: Scope) -> bool:
+        content_type = header(scope, b"content-type") or ""
+        return (
+            str(scope["path"]).startswith("/api/")
+            and scope["method"] == "POST"
+            and content_type.startswith("application/x-www-form-urlencoded")
+        )
+
+    return intercept(app, form_post_to_api, handle)
 
 
 # --------------------------------------------------------------------------------------- MCP

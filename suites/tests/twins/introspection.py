@@ -1,13 +1,11 @@
 """Twins that break token introspection (RFC 7662), one behaviour each.
 
 The reference serves introspection at the path ``introspection_endpoint`` names (off by default,
-so each twin turns it on); twins replace a piece of ``oauth_reference.specs.rfc7662`` in the twin's
-process, or wrap the app.
+so each twin turns it on); each twin breaks one behaviour on the wire, in front of the reference.
 """
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,68 +22,59 @@ from suites.tests.twins.core import replay
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import Answer
+from suites.tests.twins.wire import Clients
+from suites.tests.twins.wire import Forward
+from suites.tests.twins.wire import Issued
+from suites.tests.twins.wire import encode
+from suites.tests.twins.wire import first
+from suites.tests.twins.wire import form_of
+from suites.tests.twins.wire import intercept
+from suites.tests.twins.wire import json_answer
+from suites.tests.twins.wire import presented
 
 SPECS = ("rfc7662",)
 PATH = "/oauth/introspect"
 OPTIONS: dict[str, object] = {"introspection_endpoint": PATH}
 
 
-class SecretBlind:
-    """``client_auth`` for one module: the client is looked up by its id and its secret never checked."""
+def secret_not_checked_at(app: ASGIApp, path: str) -> ASGIApp:
+    """At ``path``, a registered client is taken by its id: a wrong secret is replaced by its own."""
+    clients = Clients()
 
-    def __getattr__(self, name: str) -> Any:
-        from oauth_reference.specs.oauth21 import client_auth
+    async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        pairs = form_of(body)
+        given = presented(scope, pairs)
+        if (
+            given.method in ("client_secret_basic", "client_secret_post")
+            and given.client_id in clients.known
+            and not clients.authenticates(scope, pairs)
+        ):
+            scope, pairs = clients.authenticate_as(scope, pairs, given.client_id or "")
+        return await forward(scope, encode(pairs))
 
-        return getattr(client_auth, name)
-
-    async def authenticate(self, core: Any, request: Any, form: Any) -> Any:
-        from oauth_reference import client_store
-        from oauth_reference.errors import InvalidClientError
-        from oauth_reference.specs.oauth21 import client_auth
-
-        credentials = client_auth.read_credentials(request, form)
-        client = await client_store.lookup(core, credentials.client_id) if credentials.client_id else None
-        if client is None:
-            raise InvalidClientError("unknown client")
-        return client
+    return clients.observe(intercept(app, path_is(path, "POST"), handle))
 
 
 @twin("introspection-secret-not-checked", SPECS, {"RFC7662-2.1-AUTHZ"}, options=OPTIONS, warns={"RFC7662-2.3-401"})
 def secret_not_checked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import rfc7662
-
-    rfc7662.client_auth = SecretBlind()  # type: ignore[assignment]
-    return app
-
-
-ACCESS_TRIED: contextvars.ContextVar[bool] = contextvars.ContextVar("access_tried", default=False)
+    return secret_not_checked_at(app, PATH)
 
 
 @twin("introspection-hint-is-authoritative", SPECS, {"RFC7662-2.1-HINT-FALLBACK"}, options=OPTIONS)
 def hint_is_authoritative(app: ASGIApp) -> ASGIApp:
     """A token hinted as a refresh token is looked for among refresh tokens only."""
-    from oauth_reference.specs import rfc7662
+    issued = Issued()
 
-    access, refresh = rfc7662._access_token, rfc7662._refresh_token
+    async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        pairs = form_of(body)
+        token = first(pairs, "token")
+        if first(pairs, "token_type_hint") == "refresh_token" and issued.of_kind(token, "access_token"):
+            answer = await forward(scope, body)  # the client is still authenticated as usual
+            return json_answer(200, {"active": False}) if answer[0] == 200 else answer
+        return await forward(scope, body)
 
-    async def access_token(*args: Any) -> Any:
-        ACCESS_TRIED.set(True)
-        return await access(*args)
-
-    async def refresh_token(*args: Any) -> Any:
-        found = await refresh(*args)
-        if found is None and not ACCESS_TRIED.get():  # searched first, as the hint asked: stop here
-            return dict(rfc7662.INACTIVE)
-        return found
-
-    rfc7662._access_token = access_token
-    rfc7662._refresh_token = refresh_token
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        ACCESS_TRIED.set(False)
-        await app(scope, receive, send)
-
-    return wrapped
+    return issued.observe(intercept(app, path_is(PATH, "POST"), handle))
 
 
 @twin("introspection-inactive-says-why", SPECS, set(), options=OPTIONS, warns={"RFC7662-2.2-INACTIVE-NO-INFO"})

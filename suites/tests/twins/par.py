@@ -1,11 +1,14 @@
 """Twins that break pushed authorization requests (RFC 9126), one behaviour each.
 
-Each twin turns the PAR endpoint on and breaks one behaviour: by replacing a piece of
-``oauth_reference.specs.rfc9126`` in the twin's process, or by wrapping the app.
+Each twin turns the PAR endpoint on and breaks one behaviour on the wire, in front of the reference:
+the twins that loosen ``request_uri`` remember what each one was pushed with and push it again.
 """
 
 from __future__ import annotations
 
+import base64
+import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
@@ -19,10 +22,24 @@ from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
 from suites.tests.twins.core import read_body
 from suites.tests.twins.core import replay
-from suites.tests.twins.introspection import SecretBlind
+from suites.tests.twins.introspection import secret_not_checked_at
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import AUTHORIZE
+from suites.tests.twins.wire import Answer
+from suites.tests.twins.wire import Forward
+from suites.tests.twins.wire import first
+from suites.tests.twins.wire import form_of
+from suites.tests.twins.wire import intercept
+from suites.tests.twins.wire import json_answer
+from suites.tests.twins.wire import json_of
+from suites.tests.twins.wire import offset_of
+from suites.tests.twins.wire import query_of
+from suites.tests.twins.wire import replaced
+from suites.tests.twins.wire import with_header
+from suites.tests.twins.wire import with_offset
+from suites.tests.twins.wire import with_query
 
 SPECS = ("rfc9126",)
 PATH = "/oauth/par"
@@ -33,64 +50,78 @@ def par_twin(name: str, fails: set[str], options: dict[str, object] | None = Non
     return twin(name, SPECS, {f"RFC9126-{f}" for f in fails}, options=options or OPTIONS, **kwargs)
 
 
-def lax_resolve(*, client_bound: bool = True, one_time: bool = True, expires: bool = True) -> Any:
-    """``rfc9126.resolve`` without one of its three checks."""
-    from oauth_reference.errors import AuthorizationError
-    from oauth_reference.errors import InvalidRequestError
-    from oauth_reference.machinery.storage import Delete
-    from oauth_reference.specs import rfc9126
+@dataclass
+class Pushed:
+    """A pushed request as the PAR endpoint took it: enough to push it again."""
 
-    async def resolve(core: Any, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        given = dict(pairs)
-        key = rfc9126._key(given.get("request_uri", ""))
-        entry = await core.storage.get(key)
-        record = orjson.loads(entry.value) if entry is not None else None
-        if entry is None or record is None or (expires and record.get("expires_at", 0) <= core.now()):
-            raise AuthorizationError(InvalidRequestError("request_uri is unknown, used or expired"))
-        if client_bound and given.get("client_id") != record["client_id"]:
-            raise AuthorizationError(InvalidRequestError("request_uri was pushed by another client"))
-        if one_time:
-            await core.storage.commit([Delete(key)], expect={key: entry.version})
-        return [(str(n), str(v)) for n, v in record["pairs"]]
+    scope: Scope
+    body: bytes
+    client_id: str | None
+    expires_at: float  # on the reference's clock: wall time plus the request's test offset
+    used: bool = False
 
-    return resolve
+
+def loose_request_uris(
+    app: ASGIApp, *, client_bound: bool = True, one_time: bool = True, expires: bool = True
+) -> ASGIApp:
+    """The authorization endpoint without one of the three request_uri checks: a request_uri that
+    another client sends is sent as its pusher's, and a used or expired one is pushed again."""
+    pushes: dict[str, Pushed] = {}
+
+    async def push(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        answer = await forward(scope, body)
+        data = json_of(answer)
+        if answer[0] == 201 and data is not None and isinstance(data.get("request_uri"), str):
+            lifetime = float(data.get("expires_in", 60))
+            client_id = first(form_of(body), "client_id") or presented_id(scope)
+            expires_at = time.time() + offset_of(scope) + lifetime
+            pushes[data["request_uri"]] = Pushed(with_header(scope, b"dpop", None), body, client_id, expires_at)
+        return answer
+
+    async def authorize(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        pairs = query_of(scope)
+        pushed = pushes.get(first(pairs, "request_uri") or "")
+        if pushed is not None:
+            if not client_bound and pushed.client_id and first(pairs, "client_id") != pushed.client_id:
+                pairs = replaced(pairs, "client_id", pushed.client_id)
+            now = time.time() + offset_of(scope)
+            if (not one_time and pushed.used) or (not expires and now >= pushed.expires_at):
+                again = await push(with_offset(pushed.scope, offset_of(scope)), pushed.body, forward)
+                fresh = (json_of(again) or {}).get("request_uri")
+                if isinstance(fresh, str):
+                    pairs = replaced(pairs, "request_uri", fresh)
+                    pushes[fresh].client_id = pushed.client_id
+            pushed.used = True
+            scope = with_query(scope, pairs)
+        return await forward(scope, body)
+
+    return intercept(intercept(app, path_is(PATH, "POST"), push), path_is(AUTHORIZE, "GET"), authorize)
+
+
+def presented_id(scope: Scope) -> str | None:
+    from suites.tests.twins.wire import presented
+
+    return presented(scope, []).client_id
 
 
 @par_twin("par-request-uri-reusable", set(), warns={"RFC9126-4-ONE-TIME"})
 def request_uri_reusable(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import rfc9126
-
-    rfc9126.resolve = lax_resolve(one_time=False)
-    return app
+    return loose_request_uris(app, one_time=False)
 
 
 @par_twin("par-request-uri-not-client-bound", {"2.2-CLIENT-BOUND"})
 def request_uri_not_client_bound(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import rfc9126
-
-    rfc9126.resolve = lax_resolve(client_bound=False)
-    return app
+    return loose_request_uris(app, client_bound=False)
 
 
 @par_twin("par-request-uri-never-expires", {"4-EXPIRED"})
 def request_uri_never_expires(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.machinery.storage import Put
-    from oauth_reference.specs import rfc9126
-
-    def kept(key: str, value: bytes, expires: float | None = None) -> Any:
-        return Put(key, value, None if expires is None else expires + 10**8)
-
-    rfc9126.Put = kept  # stored for good, as well as never checked
-    rfc9126.resolve = lax_resolve(expires=False)
-    return app
+    return loose_request_uris(app, expires=False)
 
 
 @par_twin("par-secret-not-checked", {"2.1-CLIENT-AUTH"})
 def secret_not_checked(app: ASGIApp) -> ASGIApp:
-    from oauth_reference.specs import rfc9126
-
-    rfc9126.client_auth = SecretBlind()  # type: ignore[assignment]
-    return app
+    return secret_not_checked_at(app, PATH)
 
 
 @par_twin("par-takes-request-uri", {"2.1-NO-REQUEST-URI"})
@@ -124,24 +155,29 @@ def errors_are_200(app: ASGIApp) -> ASGIApp:
     return rewrite(app, path_is(PATH, "POST"), change)
 
 
+def b64_json(part: str) -> Any:
+    return orjson.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
 @par_twin("par-refuses-its-own-url-as-audience", {"2-AUDIENCE"}, features=True)
 def refuses_its_own_url(app: ASGIApp) -> ASGIApp:
     """A client assertion whose aud is the PAR endpoint URL is refused (the issuer and token endpoint work)."""
-    from oauth_reference.specs import rfc9126
 
-    original = rfc9126.push
+    async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        assertion = first(form_of(body), "client_assertion")
+        if assertion is not None and assertion.count(".") == 2:
+            try:
+                aud = b64_json(assertion.split(".")[1]).get("aud")
+            except (ValueError, AttributeError):
+                aud = None
+            audiences = aud if isinstance(aud, list) else [aud]
+            if any(isinstance(a, str) and a.endswith(PATH) for a in audiences) and not any(
+                isinstance(a, str) and not a.endswith(PATH) for a in audiences
+            ):
+                return json_answer(401, {"error": "invalid_client", "error_description": "aud must name this server"})
+        return await forward(scope, body)
 
-    async def push(core: Any, *args: Any) -> Any:
-        options = core.options
-        par = options.pushed_authorization_request_endpoint
-        object.__setattr__(options, "pushed_authorization_request_endpoint", None)
-        try:
-            return await original(core, *args)
-        finally:
-            object.__setattr__(options, "pushed_authorization_request_endpoint", par)
-
-    rfc9126.push = push
-    return app
+    return intercept(app, path_is(PATH, "POST"), handle)
 
 
 @par_twin("par-required-but-not-enforced", set(), warns={"RFC9126-4-REQUIRED"})
