@@ -52,6 +52,21 @@ async def test_a_client_introspects_its_own_tokens(full: Env) -> None:
     assert (await introspect(full, client, tokens["access_token"])).json() == {"active": False}
 
 
+async def test_the_audience_is_the_resource_the_request_named(make_env: EnvFactory) -> None:
+    """RFC 7662 section 2.2's aud: the one resource as a string; no aud for a token bound to none."""
+    resource = "https://api.example.com/"
+    env = make_env({"introspection_endpoint": INTROSPECT, "resource_metadata": {"resource": resource}})
+    client = await confidential(env)
+    unbound = await own_tokens(env, client)
+    assert "aud" not in (await introspect(env, client, unbound["access_token"])).json()
+    code, verifier = await env.code(client["client_id"], resource=resource)
+    data = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+    response = await env.token({**data, "client_id": client["client_id"], "client_secret": client["client_secret"]})
+    assert response.status_code == 200, response.text
+    body = (await introspect(env, client, response.json()["access_token"])).json()
+    assert body["active"] is True and body["aud"] == resource
+
+
 async def test_introspection_tells_nothing_to_the_unauthorized(full: Env) -> None:
     """RFC7662-2.1-AUTHZ, RFC7662-2.3-401, RFC7662-2.2-INACTIVE, RFC7662-2.3-NOT-AN-ERROR."""
     client = await confidential(full)

@@ -30,6 +30,7 @@ from oauth_reference.machinery.records import ClientInfo
 from oauth_reference.options import TOKEN_BODY_LIMIT
 from oauth_reference.specs.oauth21 import client_auth
 from oauth_reference.specs.oauth21.forms import parse_form
+from oauth_reference.specs.rfc8707 import as_claim
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -77,8 +78,8 @@ async def _access_token(core: Core, client: ClientInfo, token: str, issuer: str)
         "sub": record.user_id,
         "iss": issuer,
     }
-    if record.audience is not None:
-        info["aud"] = record.audience
+    if record.audience:  # RFC 7662 section 2.2: one audience as a string, several as an array
+        info["aud"] = as_claim(record.audience)
     if record.jkt is not None:  # RFC 9449 section 6.2: the key the token is bound to
         info["cnf"] = {"jkt": record.jkt}
     return info
