@@ -17,6 +17,7 @@ from oauth_reference.errors import ConfigurationError
 from oauth_reference.errors import InsufficientScopeError
 from oauth_reference.errors import InvalidClientError
 from oauth_reference.errors import InvalidClientMetadataError
+from oauth_reference.errors import InvalidDpopProofError
 from oauth_reference.errors import InvalidGrantError
 from oauth_reference.errors import InvalidRedirectUriError
 from oauth_reference.errors import InvalidRequestError
@@ -29,6 +30,7 @@ from oauth_reference.errors import TemporarilyUnavailableError
 from oauth_reference.errors import UnauthorizedClientError
 from oauth_reference.errors import UnsupportedGrantTypeError
 from oauth_reference.errors import UnsupportedResponseTypeError
+from oauth_reference.errors import UseDpopNonceError
 from oauth_reference.external_tokens import ResolveExternalTokenInput
 from oauth_reference.external_tokens import ResolveExternalTokenResult
 from oauth_reference.helpers import CompletedAuthorization
@@ -79,6 +81,7 @@ __all__ = [
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidClientMetadataError",
+    "InvalidDpopProofError",
     "InvalidGrantError",
     "InvalidRedirectUriError",
     "InvalidRequestError",
@@ -107,6 +110,7 @@ __all__ = [
     "UnauthorizedClientError",
     "UnsupportedGrantTypeError",
     "UnsupportedResponseTypeError",
+    "UseDpopNonceError",
     "__version__",
     "api_context",
     "oauth_error_handler",

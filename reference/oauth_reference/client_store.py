@@ -165,6 +165,15 @@ def validate_metadata(
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             raise InvalidClientMetadataError("jwks must be a JSON Web Key Set object")
         out["jwks"] = jwks
+    # RFC9449-5.2-BOUND-CLIENT, RFC9126-6-CLIENT-REQUIRED: kept where the feature is on, else ignored
+    for name, on in (
+        ("dpop_bound_access_tokens", options.dpop_enabled),
+        ("require_pushed_authorization_requests", options.pushed_authorization_request_endpoint is not None),
+    ):
+        if on and meta.get(name) is not None:
+            if not isinstance(meta[name], bool):
+                raise InvalidClientMetadataError(f"{name} must be true or false")
+            out[name] = meta[name]
     if meta.get("jwks") is not None and meta.get("jwks_uri") is not None:  # RFC7591-2-JWKS-XOR
         raise InvalidClientMetadataError("jwks and jwks_uri must not both be present")
     localized = localized_members(meta)

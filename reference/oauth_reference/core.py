@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -65,6 +66,8 @@ class Core:
     allow_loopback_fetch: bool = False
     cimd_cache: dict[str, Any] = field(default_factory=dict)
     jwks_cache: Any = None
+    # RFC 9449 section 8: the key DPoP nonces are made with (one per provider; nonces are stateless).
+    dpop_nonce_key: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
     hosts: HostPolicy = field(init=False)
     fixed_issuer: str | None = field(init=False)
 
@@ -125,4 +128,14 @@ class Core:
     @property
     def registration_path(self) -> str | None:
         endpoint = self.options.client_registration_endpoint
+        return _path_of(endpoint) if endpoint else None
+
+    @property
+    def introspection_path(self) -> str | None:
+        endpoint = self.options.introspection_endpoint
+        return _path_of(endpoint) if endpoint else None
+
+    @property
+    def par_path(self) -> str | None:
+        endpoint = self.options.pushed_authorization_request_endpoint
         return _path_of(endpoint) if endpoint else None

@@ -27,6 +27,8 @@ Hierarchy::
     ├── InsufficientScopeError         insufficient_scope (403)
     ├── InvalidRedirectUriError        invalid_redirect_uri
     ├── InvalidClientMetadataError     invalid_client_metadata
+    ├── InvalidDpopProofError          invalid_dpop_proof (RFC 9449)
+    ├── UseDpopNonceError              use_dpop_nonce (RFC 9449)
     ├── ServerError                    server_error (500)
     └── TemporarilyUnavailableError    temporarily_unavailable (503)
 """
@@ -203,6 +205,18 @@ class InvalidClientMetadataError(OAuthError):
     """A client metadata value is invalid (RFC 7591 section 3.2.2)."""
 
     error = "invalid_client_metadata"
+
+
+class InvalidDpopProofError(OAuthError):
+    """The DPoP proof is missing where required, or invalid (RFC 9449 sections 5 and 7.1)."""
+
+    error = "invalid_dpop_proof"
+
+
+class UseDpopNonceError(OAuthError):
+    """The proof lacks the nonce the server supplies, or carries a stale one (RFC 9449 sections 8 and 9)."""
+
+    error = "use_dpop_nonce"
 
 
 class ServerError(OAuthError):

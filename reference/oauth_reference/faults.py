@@ -117,6 +117,7 @@ FAULTS: Final[Mapping[str, Fault]] = MappingProxyType(
                 "IDJAG-4.4.1-RESOURCE",
                 "IDJAG-4.4.1-RAR",
                 "IDJAG-8.6.1.2.2-CNF-NO-PROOF",
+                "IDJAG-8.6.1.2.1-CNF-MISMATCH",
                 "MCP-EMA-AUD",
                 "MCP-EMA-RFC7521",
                 "MCP-EMA-CLIENT-ID",
@@ -151,8 +152,33 @@ FAULTS: Final[Mapping[str, Fault]] = MappingProxyType(
                 "CIMD-4-CODE-FLOW",
                 "MCP-CIMD-CLIENT-ID",
                 "MCP-CIMD-DOCUMENT",
+                "CIMD-4.1-NO-PRIVATE-KEYS",
             ),
             hook="(url: str, *, limit: int, policy: FetchPolicy) -> Fetched (status, headers, body)",
+        ),
+        # RFC 9449 section 4.3: a proof is signed by the client's key, so no proxy can change what
+        # it claims without breaking it; these two hooks are where a twin changes what the checks see.
+        "dpop-proof-read": Fault(
+            "reading a DPoP proof's header and claims (its signature is verified on the proof as sent)",
+            "specs/rfc9449.py",
+            (
+                "RFC9449-4.3-TYP",
+                "RFC9449-4.3-CLAIMS",
+                "RFC9449-4.3-NO-PRIVATE-KEY",
+                "RFC9449-4.3-HTM",
+                "RFC9449-4.3-HTU",
+                "RFC9449-7.1-RESOURCE-CHECKS",
+                "RFC9449-11.1-LIFETIME",
+                "RFC9449-8-NONCE",
+                "RFC9449-5-INVALID-DPOP-PROOF",
+            ),
+            hook="(value: str, *, limit: int) -> tuple[dict, dict] (header, claims)",
+        ),
+        "dpop-proof-signature": Fault(
+            "verifying a DPoP proof's signature with the key in its header (returns the key's thumbprint)",
+            "specs/rfc9449.py",
+            ("RFC9449-4.3-SIGNATURE",),
+            hook="(value: str, jwk: dict, alg: str) -> str",
         ),
     }
 )

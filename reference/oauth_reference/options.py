@@ -243,6 +243,17 @@ class ProviderOptions:
     # The seed's migration switch: at the token endpoint a requested resource matches a granted
     # one when their origins do (RFC 8707 wants the resource itself or one below it).
     resource_match_origin_only: bool = False
+    # RFC 7662: token introspection at this path (or URL); off when None.
+    introspection_endpoint: str | None = None
+    # RFC 9449: DPoP proofs at the token endpoint and the API routes, DPoP-bound tokens; with
+    # dpop_nonce, proofs must carry a nonce the server supplied (sections 8 and 9).
+    dpop_enabled: bool = False
+    dpop_nonce: bool = False
+    # RFC 9126: pushed authorization requests at this path (or URL); off when None. With
+    # require_pushed_authorization_requests, the authorization endpoint takes nothing else.
+    pushed_authorization_request_endpoint: str | None = None
+    require_pushed_authorization_requests: bool = False
+    pushed_authorization_request_ttl: int = 60
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -298,6 +309,13 @@ def check_options(o: ProviderOptions) -> None:
     _endpoint("authorize_endpoint", o.authorize_endpoint)
     _endpoint("token_endpoint", o.token_endpoint)
     _endpoint("client_registration_endpoint", o.client_registration_endpoint, optional=True)
+    _endpoint("introspection_endpoint", o.introspection_endpoint, optional=True)
+    _endpoint("pushed_authorization_request_endpoint", o.pushed_authorization_request_endpoint, optional=True)
+    _ttl("pushed_authorization_request_ttl", o.pushed_authorization_request_ttl, allow_none=False, allow_zero=False)
+    if o.require_pushed_authorization_requests and o.pushed_authorization_request_endpoint is None:
+        raise ConfigurationError("require_pushed_authorization_requests needs pushed_authorization_request_endpoint")
+    if o.dpop_nonce and not o.dpop_enabled:
+        raise ConfigurationError("dpop_nonce needs dpop_enabled")
     _ttl("access_token_ttl", o.access_token_ttl, allow_none=False, allow_zero=False)
     _ttl("refresh_token_ttl", o.refresh_token_ttl, allow_none=True, allow_zero=True)
     _ttl("client_registration_ttl", o.client_registration_ttl, allow_none=True, allow_zero=False)
@@ -326,6 +344,9 @@ def check_options(o: ProviderOptions) -> None:
         "client_id_metadata_document_enabled",
         "refresh_token_grace",
         "resource_match_origin_only",
+        "dpop_enabled",
+        "dpop_nonce",
+        "require_pushed_authorization_requests",
     ):
         if not isinstance(getattr(o, flag), bool):
             raise ConfigurationError(f"{flag} must be true or false")

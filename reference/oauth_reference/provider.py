@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from dataclasses import fields
 from typing import Any
+from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
 import orjson
@@ -24,10 +25,13 @@ from oauth_reference import error_hook
 from oauth_reference import external_tokens
 from oauth_reference.core import Core
 from oauth_reference.errors import ConfigurationError
+from oauth_reference.errors import InvalidDpopProofError
 from oauth_reference.errors import InvalidRequestError
+from oauth_reference.errors import InvalidTokenError
 from oauth_reference.errors import OAuthError
 from oauth_reference.errors import ServerError
 from oauth_reference.errors import TemporarilyUnavailableError
+from oauth_reference.errors import UseDpopNonceError
 from oauth_reference.faults import NO_FAULTS
 from oauth_reference.faults import Faults
 from oauth_reference.helpers import OAuthHelpers
@@ -56,9 +60,13 @@ from oauth_reference.options import ResourceMetadata
 from oauth_reference.purge import PurgeResult
 from oauth_reference.specs import rfc6750
 from oauth_reference.specs import rfc7591
+from oauth_reference.specs import rfc7662
 from oauth_reference.specs import rfc8414
+from oauth_reference.specs import rfc9126
+from oauth_reference.specs import rfc9449
 from oauth_reference.specs import rfc9728
 from oauth_reference.specs.oauth21 import token_endpoint as token
+from oauth_reference.specs.oauth21.authorization_endpoint import parse_auth_request
 
 log = logging.getLogger("oauth_reference")
 _OPTION_NAMES = [f.name for f in fields(ProviderOptions)]
@@ -99,6 +107,35 @@ def _parse_routes(routes: dict[str, ASGIApp]) -> list[_ApiRoute]:
         else:
             parsed.append(_ApiRoute(None, route, handler))
     return sorted(parsed, key=lambda r: len(r.path), reverse=True)  # the longest prefix wins
+
+
+FORM_TOKEN_LIMIT = 1 << 20  # the largest form body an API request may carry (it is read for access_token)
+
+
+async def _form_token(request: Request, receive: Receive) -> tuple[bool, Receive]:
+    """Whether a form body carries access_token (RFC 6750 section 2.2), and a receive that replays the body.
+
+    Only a form-encoded POST is read; the application still gets the whole body.
+    """
+    if request.method != "POST" or request.media_type() != "application/x-www-form-urlencoded":
+        return False, receive
+    body = await request.body(FORM_TOKEN_LIMIT)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    found = any(name == "access_token" for name, _ in parse_qsl(body.decode("latin-1"), keep_blank_values=True))
+    return found, replay
+
+
+async def _validate_pushed(core: Core, pairs: list[tuple[str, str]], origin: str) -> object:
+    """RFC9126-2.1-VALIDATE: a pushed request is checked as the authorization endpoint would check it."""
+    return await parse_auth_request(core, pairs, origin, pushed=True)
 
 
 def api_context(scope: Scope) -> rfc6750.ApiContext:
@@ -164,6 +201,9 @@ class OAuthProvider:
         self._registration_path = self.core.registration_path
         registration = self.options.client_registration_endpoint
         self._registration_host = self._host_of(registration) if registration else None
+        # RFC 7662 and RFC 9126 endpoints, when those options are on (path, and host for an absolute URL)
+        self._introspection = self._route_of(self.options.introspection_endpoint)
+        self._par = self._route_of(self.options.pushed_authorization_request_endpoint)
         self.extra_routes: dict[str, ASGIApp] = {}  # exact paths answered before the default handler
         self._lifespans = Lifespans([self.options.default_handler, *(r.handler for r in self._routes)])
         # The RFC 8414 document, serialized once per issuer: it depends on the options and the
@@ -178,6 +218,17 @@ class OAuthProvider:
             document = orjson.dumps(rfc8414.metadata(self.core, issuer))
             self._metadata_documents[issuer] = document
         return document
+
+    @classmethod
+    def _route_of(cls, endpoint: str | None) -> tuple[str, str | None] | None:
+        if endpoint is None:
+            return None
+        path = urlsplit(endpoint).path if endpoint.startswith(("http://", "https://")) else endpoint
+        return path, cls._host_of(endpoint)
+
+    @staticmethod
+    def _matches(route: tuple[str, str | None] | None, request: Request) -> bool:
+        return route is not None and request.path == route[0] and (route[1] is None or request.host.lower() == route[1])
 
     @staticmethod
     def _host_of(endpoint: str) -> str | None:
@@ -260,7 +311,10 @@ class OAuthProvider:
         is_registration = path == self._registration_path and (
             self._registration_host is None or request.host.lower() == self._registration_host
         )
-        if path == rfc8414.WELL_KNOWN or path.startswith(rfc9728.WELL_KNOWN) or is_token or is_registration:
+        is_introspection = self._matches(self._introspection, request)
+        is_par = self._matches(self._par, request)
+        ours = is_token or is_registration or is_introspection or is_par
+        if path == rfc8414.WELL_KNOWN or path.startswith(rfc9728.WELL_KNOWN) or ours:
             if request.method == "OPTIONS":
                 return with_cors(empty(204), origin)
             if request.header_count("host") > 1:
@@ -281,6 +335,11 @@ class OAuthProvider:
                 return with_cors(json_response(rfc9728.metadata(core, issuer, served)), origin)  # RFC9728-3.2-200-JSON
             if is_token:
                 return with_cors(await token.handle(core, request, self._grants, issuer), origin)
+            if is_introspection:  # RFC 7662
+                return with_cors(await rfc7662.introspect(core, request, issuer), origin)
+            if is_par:  # RFC 9126
+                pushed = await rfc9126.push(core, request, request.origin, _validate_pushed)
+                return with_cors(pushed, origin)
             return with_cors(await rfc7591.register(core, request), origin)
         route = self._api_route(request)
         if route is not None:
@@ -306,8 +365,12 @@ class OAuthProvider:
         """The bearer check of an API route: the token's context, or the response refusing it."""
         core = self.core
         url = f"{request.origin}{request.path}"
+        authorization = request.header("authorization")
+        if self._dpop_scheme(authorization):
+            assert authorization is not None
+            return await self._dpop_api(request, authorization[5:].strip(), url)
         try:
-            token_value = rfc6750.extract(request.header("authorization"))  # MCP-TOKEN-QUERY
+            token_value = rfc6750.extract(authorization)  # MCP-TOKEN-QUERY
             try:
                 return await rfc6750.check(core, token_value, url)
             except rfc6750.ForeignToken:
@@ -334,6 +397,16 @@ class OAuthProvider:
     async def _api(
         self, route: _ApiRoute, request: Request, scope: Scope, receive: Receive, send: Send
     ) -> Response | None:
+        authorization = request.header("authorization")
+        if not self._dpop_scheme(authorization):
+            in_body, receive = await _form_token(request, receive)
+            if in_body and authorization is not None:  # RFC6750-3.1-ONE-METHOD: two ways at once
+                exc = InvalidRequestError("the access token was sent by more than one method")
+                response = error_response(exc)
+                url = f"{request.origin}{request.path}"
+                issuer = self.core.issuer(request.origin)
+                response.set_header("www-authenticate", rfc6750.challenge(self.core, issuer, exc, url=url))
+                return with_cors(await self._error(request, exc, response), request.header("origin"))
         checked = await self._authorize(request, scope)
         if isinstance(checked, Response):
             return checked
@@ -345,6 +418,23 @@ class OAuthProvider:
                 raise
             return await self._bearer_error(request, exc)
         return None
+
+    def _dpop_scheme(self, authorization: str | None) -> bool:
+        """Whether the token comes with the DPoP scheme (RFC 9449 section 7.1) and DPoP is on."""
+        return self.core.options.dpop_enabled and authorization is not None and authorization[:5].lower() == "dpop "
+
+    async def _dpop_api(self, request: Request, token: str, url: str) -> rfc6750.ApiContext | Response:
+        """A DPoP-bound token and its proof (RFC 9449 section 7.1); an error response with a DPoP challenge."""
+        try:
+            proof = await rfc9449.check_proof(self.core, request, url=url, access_token=token, status=401)
+            if proof is None:  # RFC9449-7.1-RESOURCE-CHECKS: the proof must come with the token
+                raise InvalidDpopProofError("a DPoP proof is required with a DPoP-bound access token", status=401)
+            return await rfc6750.check(self.core, token, url, dpop_jkt=proof.jkt)
+        except (InvalidDpopProofError, UseDpopNonceError, InvalidTokenError) as exc:
+            response = error_response(exc)
+            # RFC9449-7.1-CHALLENGE: the DPoP scheme, the error, the algorithms accepted
+            response.set_header("www-authenticate", rfc9449.challenge(exc.error, exc.description))
+            return with_cors(await self._error(request, exc, response), request.header("origin"))
 
     def _enter(self, scope: Scope, context: rfc6750.ApiContext, origin: str) -> None:
         """What the API handler finds in its scope: the token's context and the helpers."""

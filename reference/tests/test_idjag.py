@@ -125,6 +125,23 @@ async def test_bad_assertions_are_invalid_grant(idp: Env, host: FixtureHost, bad
     assert response.json()["error"] == "invalid_grant"
 
 
+async def test_a_key_bound_id_jag_needs_a_proof_made_with_that_key(idp: Env, host: FixtureHost) -> None:
+    """IDJAG-8.6.1.2.1-CNF-MISMATCH, IDJAG-8.6.1.2.2-CNF-NO-PROOF: cnf.jkt binds the grant to a DPoP key."""
+    from joserfc.jwk import ECKey
+
+    from reference.tests.test_dpop import proof
+
+    client = await confidential(idp)
+    key, other = ECKey.generate_key("P-256"), ECKey.generate_key("P-256")
+    cnf = {"jkt": key.thumbprint()}
+    refused = await idp.token(grant(client, mint(host, client, cnf=cnf)), headers={"DPoP": proof(other)})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant", refused.text
+    response = await idp.token(grant(client, mint(host, client, cnf=cnf)), headers={"DPoP": proof(key)})
+    assert response.status_code == 200, response.text
+    # Section 9.8.1.2.1 (-04) lets the server bind the token or not; without dpop_enabled it does not.
+    assert response.json()["token_type"] == "Bearer"
+
+
 async def test_a_tampered_assertion_is_refused(idp: Env, host: FixtureHost) -> None:
     client = await confidential(idp)
     forged = assertions.tamper(mint(host, client), sub="mallory@conformance.test")

@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", help="target profile (TOML); see 'oauth-conformance profile init'")
     run.add_argument("--report-dir", help="where to write the reports (default reports/<target>/<UTC time>/)")
     run.add_argument("--spec", action="append", default=[], metavar="TOKEN", help="only this spec (repeatable)")
+    run.add_argument(
+        "--spec-version",
+        action="append",
+        default=[],
+        metavar="TOKEN=VERSION",
+        help="test this version of a text, not its newest: OAUTH21=13 (repeatable; see 'catalogue --versions')",
+    )
     run.add_argument("--baseline", help="expected failures (TOML); a failure not in it fails the run")
     run.add_argument("--update-baseline", action="store_true", help="write the current failures to --baseline")
     run.add_argument("--fail-on", choices=["must", "should"], default="must", help="what fails the run")
@@ -49,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     cat.add_argument("--level", action="append", default=[], choices=["MUST", "SHOULD", "MAY"])
     cat.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     cat.add_argument("--uncovered", action="store_true", help="only requirements no test covers")
+    cat.add_argument(
+        "--spec-version",
+        action="append",
+        default=[],
+        metavar="TOKEN=VERSION",
+        help="list the rows as this version of a text states them (default: the newest)",
+    )
+    cat.add_argument("--versions", action="store_true", help="list the texts and the versions of each known")
+    cat.add_argument(
+        "--changes",
+        metavar="TOKEN=OLD..NEW",
+        help="the rows added, removed, moved, reworded or re-levelled between two versions: OAUTH21=13..16",
+    )
 
     comp = sub.add_parser("compare", help="a matrix of requirements by targets from several report.json")
     comp.add_argument("reports", nargs="+", metavar="REPORT.json")
@@ -153,12 +173,15 @@ def run(args: argparse.Namespace) -> int:
     from oauth_conformance.report.baseline import load_baseline
     from oauth_conformance.target import TargetUnavailable
     from oauth_conformance.target import discover
+    from oauth_conformance.versions import UnknownVersion
+    from oauth_conformance.versions import parse_pins
 
     try:  # checked here, so a mistake is one line and exit 2 before anything starts
         profile = load_profile(args.profile) if args.profile else Profile()
         if args.baseline:
             load_baseline(args.baseline)
-    except (ProfileError, BaselineError) as exc:
+        parse_pins(args.spec_version)
+    except (ProfileError, BaselineError, UnknownVersion) as exc:
         _error(str(exc))
         return EXIT_USAGE
     if args.update_baseline and not args.baseline:
@@ -185,6 +208,8 @@ def run(args: argparse.Namespace) -> int:
         pytest_args += ["--oauth-report-dir", str(Path(args.report_dir).resolve())]
     for spec in args.spec:
         pytest_args += ["--oauth-spec", spec]
+    for pin in args.spec_version:
+        pytest_args += ["--oauth-spec-version", pin]
     if args.baseline:
         pytest_args += ["--oauth-baseline", str(Path(args.baseline).resolve())]
     if args.update_baseline:
@@ -240,14 +265,27 @@ def catalogue(args: argparse.Namespace) -> int:
     import orjson
 
     from oauth_conformance.catalogue import select
+    from oauth_conformance.versions import UnknownVersion
+    from oauth_conformance.versions import chosen as chosen_versions
+    from oauth_conformance.versions import parse_pins
 
-    chosen = select(args.spec or None, args.level or None)
+    try:
+        pins = chosen_versions(parse_pins(args.spec_version))
+    except UnknownVersion as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    if args.versions:
+        return catalogue_versions(args, pins)
+    if args.changes:
+        return catalogue_changes(args)
+    chosen = select(args.spec or None, args.level or None, versions=pins)
     covered = coverage()
     rows = [
         {
             "id": r.id,
             "spec": r.spec,
-            "section": r.section,
+            "spec_version": r.edition.document,
+            "section": r.where,
             "level": r.level.value,
             "tests": len(covered.get(r.id, [])),
             "untestable": r.untestable,
@@ -280,7 +318,8 @@ def catalogue(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} requirements", show_lines=False)
+    tested = sorted({str(row["spec_version"]) for row in rows if str(row["spec_version"]).startswith("draft-")})
+    table = Table(title=f"{len(rows)} requirements ({', '.join(tested) or 'RFCs'})", show_lines=False)
     for column in ("Requirement", "Level", "Tests", "Summary", "Binding words"):
         table.add_column(column, justify="right" if column == "Tests" else "left", overflow="fold")
     for row in rows:
@@ -294,6 +333,76 @@ def catalogue(args: argparse.Namespace) -> int:
         f"{sum(1 for r in rows if r['tests'])} covered, {sum(1 for r in rows if r['untestable'])} untestable,"
         f" {len(uncovered)} not yet covered"
     )
+    return EXIT_OK
+
+
+def catalogue_versions(args: argparse.Namespace, pins: dict[str, str]) -> int:
+    """``catalogue --versions``: every text, its versions (newest last) and how many rows each has."""
+    import orjson
+
+    from oauth_conformance.catalogue import registry
+    from oauth_conformance.texts import SPECS
+
+    wanted = {s.upper() for s in args.spec} or set(SPECS)
+    out: list[dict[str, Any]] = []
+    for token, spec in SPECS.items():
+        if token not in wanted:
+            continue
+        rows = [r for r in registry().values() if r.spec == token]
+        versions = [
+            {
+                "version": v.name,
+                "document": v.document,
+                "published": v.published,
+                "note": v.note,
+                "rows": sum(1 for r in rows if r.exists_in(v.name)),
+                "default": v == spec.newest,
+                "selected": v.name == pins[token],
+            }
+            for v in spec.versions
+        ]
+        out.append({"spec": token, "title": spec.title, "versions": versions})
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return EXIT_OK
+    for entry in out:
+        print(f"{entry['spec']}: {entry['title']}")
+        for v in entry["versions"]:
+            marks = " (default)" if v["default"] else ""
+            marks += " (selected)" if v["selected"] and not v["default"] else ""
+            when = f", {v['published']}" if v["published"] else ""
+            note = f"; {v['note']}" if v["note"] else ""
+            name = v["document"] if v["document"] != v["version"] else ""
+            print(f"  {v['version']:>18}  {name}{when}: {v['rows']} rows{marks}{note}".replace("  :", ":"))
+    return EXIT_OK
+
+
+def catalogue_changes(args: argparse.Namespace) -> int:
+    """``catalogue --changes OAUTH21=13..16``: what a move from one version to another changes."""
+    import orjson
+
+    from oauth_conformance.texts import SPECS
+    from oauth_conformance.versions import UnknownVersion
+    from oauth_conformance.versions import changes
+
+    token, _, span = str(args.changes).partition("=")
+    old, _, new = span.partition("..")
+    token = token.upper()
+    if token not in SPECS or not old:
+        _error("--changes wants TOKEN=OLD..NEW, e.g. OAUTH21=13..16 (NEW defaults to the newest)")
+        return EXIT_USAGE
+    try:
+        found = changes(token, old, new or SPECS[token].newest.name)
+    except UnknownVersion as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    if args.format == "json":
+        rows = [{"id": c.id, "kinds": list(c.kinds), "change": c.describe()} for c in found]
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return EXIT_OK
+    for change in found:
+        print(change.describe())
+    print(f"{len(found)} rows differ")
     return EXIT_OK
 
 

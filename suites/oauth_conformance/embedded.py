@@ -49,6 +49,7 @@ deny = {{ name = "action", value = "deny" }}
 
 [resource]
 url = "{url}/api/whoami"
+insufficient_scope_url = "{url}/api/documents/write"
 
 [clock]
 mode = "{clock}"

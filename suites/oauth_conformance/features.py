@@ -33,6 +33,9 @@ class Feature(enum.StrEnum):
     CLIENT_SECRET_POST = "client_secret_post"
     PUBLIC_CLIENTS = "public_clients"  # token_endpoint_auth_methods_supported lists none
     TLS = "tls"  # the target is served over https (TLS rules apply)
+    INTROSPECTION = "introspection"  # introspection_endpoint (RFC 7662)
+    DPOP = "dpop"  # dpop_signing_alg_values_supported, or seen to issue DPoP-bound tokens (RFC 9449)
+    PAR = "par"  # pushed_authorization_request_endpoint (RFC 9126)
 
     @property
     def description(self) -> str:
@@ -62,6 +65,9 @@ _DESCRIPTIONS = {
     Feature.CLIENT_SECRET_POST: "client_secret_post (not advertised)",
     Feature.PUBLIC_CLIENTS: "public clients (none is not an advertised auth method)",
     Feature.TLS: "TLS (the target is an http:// loopback URL the profile allows)",
+    Feature.INTROSPECTION: "token introspection (no introspection_endpoint in the metadata)",
+    Feature.DPOP: "DPoP (no dpop_signing_alg_values_supported, and no DPoP-bound token for a proof)",
+    Feature.PAR: "pushed authorization requests (no pushed_authorization_request_endpoint)",
 }
 
 

@@ -63,6 +63,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         options.SPEC, dest="oauth_specs", action="append", default=[], metavar="TOKEN", help="only these specs"
     )
+    group.addoption(
+        options.SPEC_VERSION,
+        dest="oauth_spec_versions",
+        action="append",
+        default=[],
+        metavar="TOKEN=VERSION",
+        help="test this version of a text (OAUTH21=13); default: the newest the catalogue knows",
+    )
     group.addoption(options.BASELINE, dest="oauth_baseline", metavar="FILE", help="expected failures (TOML)")
     group.addoption(
         options.UPDATE_BASELINE, dest="oauth_update_baseline", action="store_true", help="write the baseline file"
@@ -94,6 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
         profile_path=config.getoption("oauth_profile"),
         report_dir=config.getoption("oauth_report_dir"),
         specs=tuple(s.upper() for s in config.getoption("oauth_specs")),
+        spec_versions=tuple(config.getoption("oauth_spec_versions")),
         baseline_path=config.getoption("oauth_baseline"),
         update_baseline=config.getoption("oauth_update_baseline"),
         fail_on=config.getoption("oauth_fail_on"),

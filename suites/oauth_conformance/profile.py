@@ -158,6 +158,8 @@ class ResourceSection:
     # well-known URIs); true holds the target to RFC 9728 even when none is found (an MCP server
     # must serve it); false leaves those requirements out.
     metadata: bool | None = None
+    # A protected URL that needs a scope the run's tokens lack (RFC 6750 insufficient_scope).
+    insufficient_scope_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +238,8 @@ class Profile:
     source: str | None = None
     notes: tuple[RequirementNote, ...] = ()
     gate: GateSection = field(default_factory=GateSection)
+    # [versions]: the version of a text to test instead of its newest (OAUTH21 = "13")
+    versions: tuple[tuple[str, str], ...] = ()
 
     def note_for(self, requirement_id: str) -> RequirementNote | None:
         return next((n for n in self.notes if requirement_id in n.ids), None)
@@ -252,7 +256,11 @@ class Profile:
             request=replace(
                 self.request, resource=sub(self.request.resource), redirect_uri=sub(self.request.redirect_uri) or ""
             ),
-            resource=replace(self.resource, url=sub(self.resource.url)),
+            resource=replace(
+                self.resource,
+                url=sub(self.resource.url),
+                insufficient_scope_url=sub(self.resource.insufficient_scope_url),
+            ),
             clock=replace(self.clock, hook=sub(self.clock.hook)),
             robust=replace(self.robust, other_resource=sub(self.robust.other_resource)),
             clients=tuple(replace(c, redirect_uris=tuple(sub(u) or u for u in c.redirect_uris)) for c in self.clients),
@@ -523,6 +531,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         url=res.url("url"),
         method=res.string("method", "GET", choices=("GET", "POST")),
         metadata=res.optional_boolean("metadata"),
+        insufficient_scope_url=res.url("insufficient_scope_url"),
     )
     res.done()
     ck = root.section("clock")
@@ -575,6 +584,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     gt.done()
     if minimum is not None and not 0 <= minimum <= 100:
         raise ProfileError("gate.min_coverage: must be a percentage between 0 and 100")
+    pinned = _versions(root)
     root.done()
     return Profile(
         target,
@@ -590,6 +600,7 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
         source,
         notes,
         GateSection(None if minimum is None else float(minimum)),
+        versions=pinned,
     )
 
 
@@ -612,6 +623,25 @@ def _note(reader: _Reader) -> RequirementNote:
     if not note.provided_by or not note.why:
         raise ProfileError(f"{reader.path}: provided_by and why are required")
     return note
+
+
+def _versions(root: _Reader) -> tuple[tuple[str, str], ...]:
+    """``[versions]``: TOKEN = "VERSION" pairs, each a version the catalogue knows."""
+    from oauth_conformance.texts import SPECS
+    from oauth_conformance.texts import UnknownVersion
+
+    table = root.section("versions")
+    pins = []
+    for token in list(table.data):
+        name = table.string(token)
+        if token.upper() not in SPECS:
+            raise ProfileError(f"versions.{token}: unknown spec token (known: {', '.join(SPECS)})")
+        try:
+            pins.append((token.upper(), SPECS[token.upper()].edition(str(name)).name))
+        except UnknownVersion as exc:
+            raise ProfileError(f"versions.{token}: {exc}") from None
+    table.done()
+    return tuple(pins)
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -691,6 +721,7 @@ driver = "redirect"
 
 [resource]
 # url = "{target}/api/me"               # a protected URL that accepts the target's tokens
+# insufficient_scope_url = "{target}/api/admin"  # a protected URL needing a scope the tokens lack
 
 [clock]
 mode = "none"                           # header | hook | wait | none (freeze: in-process targets only)
@@ -732,4 +763,8 @@ request_timeout = 10                    # a request unanswered after this many s
 # ids = ["OAUTH21-2.3.1-EXACT-MATCH"]
 # provided_by = "fixture"
 # why = "redirect URIs are matched by our application's code, which the library leaves to it"
+
+# [versions]
+# The version of a text to test instead of its newest (`oauth-conformance catalogue --versions`).
+# OAUTH21 = "13"                        # what MCP 2025-11-25 cites
 """

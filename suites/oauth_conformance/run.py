@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from oauth_conformance import http
+from oauth_conformance import versions
 from oauth_conformance.catalogue import Requirement
 from oauth_conformance.catalogue import registry
 from oauth_conformance.catalogue import select
@@ -72,6 +73,7 @@ class RunSettings:
     profile_path: str | None = None
     report_dir: str | None = None
     specs: tuple[str, ...] = ()
+    spec_versions: tuple[str, ...] = ()  # TOKEN=VERSION pins (--oauth-spec-version)
     baseline_path: str | None = None
     update_baseline: bool = False
     fail_on: str = "must"
@@ -109,6 +111,10 @@ class Run:
         unknown = [s for s in settings.specs if s not in known]
         if unknown:
             raise RunUsageError(f"unknown spec token {unknown[0]!r}")
+        try:  # the newest version of every text, unless the profile or the command line pins one
+            self.versions = versions.chosen(dict(self.profile.versions), versions.parse_pins(settings.spec_versions))
+        except versions.UnknownVersion as exc:
+            raise RunUsageError(str(exc)) from None
         self.baseline = self._load_baseline()
 
     @property
@@ -253,9 +259,9 @@ class Run:
     # ------------------------------------------------------------------------------- finish
     def _catalogue(self) -> list[Requirement]:
         if self.settings.specs:
-            return select(self.settings.specs)
+            return select(self.settings.specs, versions=self.versions)
         tested = {rid.split("-")[0] for t in self.results.values() for rid in t.requirements}
-        return select(tested or {r.spec for r in registry().values()})
+        return select(tested or {r.spec for r in registry().values()}, versions=self.versions)
 
     def _target_record(self) -> dict[str, Any]:
         """The report's ``target``: what discovery found, the profile's name for it, the clock mode used."""
@@ -283,6 +289,7 @@ class Run:
                 started=self.started,
                 finished=_now(),
                 duration=time.monotonic() - self._t0,
+                versions=self.versions,
             )
         )
         baseline = self.baseline

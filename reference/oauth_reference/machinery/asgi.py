@@ -218,8 +218,9 @@ def with_cors(response: Response, origin: str | None) -> Response:
         response.headers += [
             (b"access-control-allow-origin", origin.encode("latin-1")),
             (b"access-control-allow-methods", b"GET, HEAD, POST, OPTIONS"),
-            (b"access-control-allow-headers", b"Authorization, Content-Type, MCP-Protocol-Version"),
-            (b"access-control-expose-headers", b"WWW-Authenticate, Retry-After"),
+            (b"access-control-allow-headers", b"Authorization, Content-Type, DPoP, MCP-Protocol-Version"),
+            # DPoP-Nonce: RFC 9449 section 8 asks it be readable by browser-based clients
+            (b"access-control-expose-headers", b"WWW-Authenticate, Retry-After, DPoP-Nonce"),
             (b"access-control-max-age", b"86400"),
             (b"vary", b"Origin"),
         ]

@@ -117,6 +117,7 @@ def mint_access_token(
     audience: list[str] | None,
     now: float,
     ttl: int,
+    jkt: str | None = None,
 ) -> MintedToken:
     token = new_token(grant.user_id, grant.id)
     token_id = crypto.sha256_hex(token)
@@ -131,6 +132,7 @@ def mint_access_token(
         scope=scope,
         wrapped_key=crypto.wrap_key(props_key, token),
         encrypted_props=encrypted_props,
+        jkt=jkt,  # RFC 9449 section 6: the key the token is bound to
     )
     write = Put(records.token_key(grant.user_id, grant.id, token_id), records.dump(record), now + ttl)
     return MintedToken(token, record, write)

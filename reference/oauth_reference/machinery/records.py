@@ -125,6 +125,8 @@ class ClientInfo:
     auth_method_explicit: bool = False
     dynamically_registered: bool = False
     metadata_document: bool = False
+    dpop_bound_access_tokens: bool | None = None  # RFC 9449 section 5.2
+    require_pushed_authorization_requests: bool | None = None  # RFC 9126 section 6
     # The plaintext secret, present only in what create_client/update_client/registration return.
     client_secret: str | None = None
 
@@ -165,6 +167,10 @@ class Grant:
     previous_refresh_token_id: str | None = None
     previous_refresh_token_wrapped_key: str | None = None
     retired_refresh_token_ids: list[str] = field(default_factory=list)
+    # RFC 9449: the key the code is bound to (dpop_jkt, or a DPoP proof at the PAR endpoint), and
+    # the key a public client's refresh tokens are bound to (thumbprints).
+    dpop_jkt: str | None = None
+    refresh_jkt: str | None = None
 
     def __post_init__(self) -> None:
         self.resource = resource_list(self.resource)
@@ -188,6 +194,7 @@ class AccessToken:
     scope: list[str]
     wrapped_key: str
     encrypted_props: str
+    jkt: str | None = None  # RFC 9449: the thumbprint of the key the token is bound to
 
     def __post_init__(self) -> None:
         self.audience = resource_list(self.audience)
@@ -207,6 +214,7 @@ class AuthRequest:
     # RFC 8707: every resource the request named (the parameter may repeat); empty for none.
     resource: list[str] = field(default_factory=list)
     issuer: str = ""
+    dpop_jkt: str | None = None  # RFC 9449 section 10 (or the key of a DPoP proof at the PAR endpoint)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resource", resource_list(self.resource) or [])

@@ -2,8 +2,10 @@
 
 The harness's embedded default (``oauth-conformance run`` with no target), the in-process target
 (``asgi:oauth_reference.serving.demo.testing:build_app``) and the trust kit's ready-made settings
-all take their options from :func:`all_features`: S256 only, token exchange, and, when a test IdP
-is trusted, ID-JAG assertions from it and client ID metadata documents.
+all take their options from :func:`all_features`: S256 only, token exchange, token introspection,
+DPoP (with nonces), pushed authorization requests (not required, so that plain authorization
+requests keep working; a client can still require them for itself), and, when a test IdP is
+trusted, ID-JAG assertions from it and client ID metadata documents.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ FIXTURE_HOST_ENV = "OAUTH_CONFORMANCE_FIXTURE_HOST"
 
 def all_features(idp_issuer: str | None = None, idp_jwks_uri: str | None = None) -> dict[str, Any]:
     """The provider options, as ``--config`` reads them (snake_case, plain values)."""
-    options: dict[str, Any] = {"allow_plain_pkce": False, "allow_token_exchange_grant": True}
+    options: dict[str, Any] = {
+        "allow_plain_pkce": False,
+        "allow_token_exchange_grant": True,
+        "introspection_endpoint": "/oauth/introspect",  # RFC 7662
+        "dpop_enabled": True,  # RFC 9449, with server-supplied nonces
+        "dpop_nonce": True,
+        "pushed_authorization_request_endpoint": "/oauth/par",  # RFC 9126
+    }
     if idp_issuer is not None:
         options["client_id_metadata_document_enabled"] = True
         options["enterprise_managed_authorization"] = {

@@ -91,6 +91,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         raise _fail(exc.reason) from None
     now = core.now()
     checked = _check_claims(verified, trusted, ema, client.client_id, request.issuer, now)
+    _check_binding(verified, request)
     resource = core.resource(request.issuer)
     wanted = list(form.get_all("resource"))
     claim_resource = verified.get("resource")  # IDJAG-4.4.1-RESOURCE
@@ -149,6 +150,7 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         audience=[resource],
         now=now,
         ttl=ttl,
+        jkt=request.bind_jkt,
     )
     # RFC7523-3-REPLAY: the jti marker and the grant are one atomic commit.
     marker = f"idjag-jti:{crypto.sha256_hex(str(verified['iss']) + chr(10) + str(verified['jti']))}"
@@ -157,12 +159,30 @@ async def grant(request: TokenRequest) -> dict[str, Any]:
         raise _fail("the assertion was already used (jti replay)")
     # RFC7523-2.1-GRANT, IDJAG-4.4-GRANT; granted scope and resource in the response
     # (IDJAG-4.4.1-RESP-GRANTED); no refresh token (IDJAG-4.4.3-NO-RT).
-    return token_response(minted.token, ttl, scope, None, [resource])
+    return token_response(minted.token, ttl, scope, None, [resource], dpop=request.bind_jkt is not None)
 
 
 def _names(requested: str, resource: str, origin_only: bool) -> bool:
     """The configured resource, or (``resource_match_origin_only``) a resource on its origin."""
     return requested == canonical(resource) or (origin_only and same_origin(requested, resource))
+
+
+def _check_binding(claims: dict[str, Any], request: TokenRequest) -> None:
+    """ID-JAG section 8.6.1.2 (9.8.1.2 in -04): an assertion bound to a key is used only with a proof of it.
+
+    A proof sent without a cnf was already checked by the token endpoint (IDJAG-8.6.1.2.3-PROOF-NO-CNF),
+    as was a proof sent with one (IDJAG-8.6.1.2.1-PROOF-VALID).
+    """
+    cnf = claims.get("cnf")
+    if cnf is None:
+        return
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    if not isinstance(jkt, str) or not jkt:
+        raise _fail("the cnf claim carries no jkt")
+    if request.proof is None:  # IDJAG-8.6.1.2.2-CNF-NO-PROOF
+        raise _fail("the assertion is bound to a key: proof of possession (a DPoP proof) is required")
+    if not crypto.equal(request.proof.jkt, jkt):  # IDJAG-8.6.1.2.1-CNF-MISMATCH
+        raise _fail("the DPoP proof was made with another key than the one the assertion is bound to")
 
 
 def _check_claims(
@@ -189,9 +209,9 @@ def _check_claims(
         raise _fail("aud must be exactly this authorization server")
     if claims["client_id"] != client_id:  # IDJAG-4.4.1-CLIENT-BIND
         raise _fail("client_id does not name the authenticated client")
-    # No key binding or RAR support: refused outright (IDJAG-8.6.1.2.2-CNF-NO-PROOF, IDJAG-4.4.1-RAR).
-    if "cnf" in claims or "authorization_details" in claims:
-        raise _fail("cnf and authorization_details are not supported")
+    # No RAR support: refused outright (IDJAG-4.4.1-RAR). A cnf binds the grant to a DPoP key (_check_binding).
+    if "authorization_details" in claims:
+        raise _fail("authorization_details are not supported")
     try:
         exp, iat, nbf = number(claims, "exp"), number(claims, "iat"), number(claims, "nbf")
     except JoseCheckError as exc:

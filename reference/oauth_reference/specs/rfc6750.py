@@ -91,8 +91,12 @@ def challenge(core: Core, issuer: str, error: OAuthError | None = None, *, url: 
     return ", ".join(parts)
 
 
-async def check(core: Core, token: str, url: str) -> ApiContext:
-    """Validate an access token for a request to ``url``; raises ``InvalidTokenError``."""
+async def check(core: Core, token: str, url: str, *, dpop_jkt: str | None = None) -> ApiContext:
+    """Validate an access token for a request to ``url``; raises ``InvalidTokenError``.
+
+    ``dpop_jkt`` is the key of the request's checked DPoP proof when the token came with the DPoP
+    scheme (RFC 9449 section 7.1), None when it came as a bearer token.
+    """
     ids = grants.split_token(token)
     if ids is None:
         raise ForeignToken("invalid access token")
@@ -104,6 +108,10 @@ async def check(core: Core, token: str, url: str) -> ApiContext:
     record = records.load(AccessToken, entry.value)
     if record.expires_at <= core.now():  # RFC6750-5.2-LIFETIME
         raise InvalidTokenError("the access token has expired")
+    if record.jkt is not None and dpop_jkt is None:  # RFC9449-7.2-NO-DOWNGRADE
+        raise InvalidTokenError("the access token is DPoP-bound: present it with the DPoP scheme and a proof")
+    if dpop_jkt is not None and (record.jkt is None or not crypto.equal(record.jkt, dpop_jkt)):
+        raise InvalidTokenError("the DPoP proof was not made with the key the access token is bound to")
     # RFC8707-2-AUDIENCE, RFC6750-5.3-AUDIENCE, ROBUST-STATE-AUDIENCE: a token bound to resources
     # works under them only; one bound to none (its requests named no resource) on every API route.
     if not audience_covers(record.audience, url):

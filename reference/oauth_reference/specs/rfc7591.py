@@ -40,6 +40,8 @@ _ECHO = (
     "software_id",
     "software_version",
     "application_type",
+    "dpop_bound_access_tokens",
+    "require_pushed_authorization_requests",
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from oauth_reference import client_store as clients
 from oauth_reference.core import Core
+from oauth_reference.specs import rfc9449
 
 WELL_KNOWN = "/.well-known/oauth-authorization-server"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -48,6 +49,17 @@ def metadata(core: Core, issuer: str) -> dict[str, Any]:
         doc["revocation_endpoint_auth_signing_alg_values_supported"] = list(SIGNING_ALGS)
     # RFC8414-2-PKCE, RFC8414-2-PKCE-NO-PLAIN, MCP-DISC-PKCE-ADVERT
     doc["code_challenge_methods_supported"] = ["S256", "plain"] if o.allow_plain_pkce else ["S256"]
+    if o.introspection_endpoint:  # RFC 7662, advertised as RFC 8414 section 2 describes
+        doc["introspection_endpoint"] = core.absolute(o.introspection_endpoint, issuer)
+        # a client_id alone does not authorize introspection (RFC7662-2.1-AUTHZ): no none here
+        doc["introspection_endpoint_auth_methods_supported"] = [m for m in methods if m != "none"]
+        if o.client_id_metadata_document_enabled:  # RFC8414-2-SIGNALG
+            doc["introspection_endpoint_auth_signing_alg_values_supported"] = list(SIGNING_ALGS)
+    if o.pushed_authorization_request_endpoint:  # RFC 9126 section 5
+        doc["pushed_authorization_request_endpoint"] = core.absolute(o.pushed_authorization_request_endpoint, issuer)
+        doc["require_pushed_authorization_requests"] = o.require_pushed_authorization_requests
+    if o.dpop_enabled:  # RFC9449-5.1-ALGS
+        doc["dpop_signing_alg_values_supported"] = list(rfc9449.ALGORITHMS)
     doc["authorization_response_iss_parameter_supported"] = True  # RFC9207-2.3-ADVERTISED
     doc["protected_resources"] = [core.resource(issuer)]
     if o.enterprise_managed_authorization is not None:

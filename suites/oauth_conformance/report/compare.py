@@ -51,6 +51,12 @@ def has_findings(report: dict[str, Any]) -> bool:
     return "notes" in report
 
 
+def tested_versions(report: dict[str, Any]) -> dict[str, str]:
+    """Spec token -> the version of its text a report tested ("draft-ietf-oauth-v2-1-13", "RFC")."""
+    specs = report.get("harness", {}).get("specs", {})
+    return {token: str(info.get("version", "")) for token, info in specs.items() if isinstance(info, dict)}
+
+
 @dataclass
 class Matrix:
     targets: list[str]
@@ -60,6 +66,8 @@ class Matrix:
     cells: dict[str, list[str | None]] = field(default_factory=dict)  # requirement id -> verdict per target
     # requirement id -> target index -> its profile's note (provided_by, why): the verdict is the fixture's
     notes: dict[str, dict[int, dict[str, str]]] = field(default_factory=dict)
+    versions: list[dict[str, str]] = field(default_factory=list)  # per target: token -> version tested
+    sections: dict[str, list[str | None]] = field(default_factory=dict)  # id -> its section in each report
 
     def note(self, requirement_id: str, target: int) -> dict[str, str] | None:
         return self.notes.get(requirement_id, {}).get(target)
@@ -77,11 +85,44 @@ class Matrix:
         row = self.cells.get(requirement_id) or next(c for info, c in self.rows if info["id"] == requirement_id)
         return [i for i, c in enumerate(row) if c in BAD]
 
+    @property
+    def version_differences(self) -> dict[str, list[str]]:
+        """Texts the reports tested in different versions: token -> the version in each report."""
+        tokens = sorted({t for v in self.versions for t in v})
+        out = {}
+        for token in tokens:
+            seen = [v.get(token, "") for v in self.versions]
+            if len({s for s in seen if s}) > 1:
+                out[token] = seen
+        return out
+
+    def text_changes(self) -> list[str]:
+        """Rows that a version difference explains: in some reports only, or in other sections."""
+        lines = []
+        differing = self.version_differences
+        for info, cells in self.rows:
+            if info.get("spec") not in differing:
+                continue
+            where = self.sections.get(info["id"], [])
+            absent = [self.targets[i] for i, c in enumerate(cells) if c is None]
+            if absent:
+                lines.append(f"{info['id']}: not in the version {', '.join(absent)} tested")
+            elif len({s for s in where if s}) > 1:
+                lines.append(f"{info['id']}: section " + " / ".join(str(s) for s in where))
+        return lines
+
 
 def matrix(reports: list[tuple[str, dict[str, Any]]]) -> Matrix:
     names = []
     for path, report in reports:
         name = target_name(report, path)
+        pinned = [
+            f"{token} {info.get('version_name')}"
+            for token, info in report.get("harness", {}).get("specs", {}).items()
+            if isinstance(info, dict) and info.get("pinned")
+        ]
+        if pinned:  # the same target tested against older texts is another column
+            name += f" ({', '.join(pinned)})"
         while name in names:
             name += "'"
         names.append(name)
@@ -101,7 +142,13 @@ def matrix(reports: list[tuple[str, dict[str, Any]]]) -> Matrix:
             for fp in sorted(fingerprints(r)):
                 findings.setdefault(r["id"], {}).setdefault(fp, []).append(i)
     rows = [(info[rid], [verdicts[rid].get(i) for i in range(len(reports))]) for rid in order]
-    made = Matrix(names, rows, findings, {info["id"]: cells for info, cells in rows}, notes)
+    sections: dict[str, list[str | None]] = {rid: [None] * len(reports) for rid in order}
+    for i, (_, report) in enumerate(reports):
+        for r in report["requirements"]:
+            sections[r["id"]][i] = r.get("section")
+    by_id = {row_info["id"]: row_cells for row_info, row_cells in rows}
+    versions = [tested_versions(report) for _, report in reports]
+    made = Matrix(names, rows, findings, by_id, notes, versions, sections)
 
     def key(row: tuple[dict[str, Any], list[str | None]]) -> tuple[int, int, int]:
         cells = [c for c in row[1] if c is not None]
@@ -131,6 +178,14 @@ def write_matrix(m: Matrix, out: Path) -> None:
     for i, name in enumerate(m.targets):
         counts = {v: sum(1 for _, cells in m.rows if cells[i] == v) for v in ICON}
         lines.append(f"| {name} | " + " | ".join(str(counts[v]) for v in ICON) + " |")
+    differing = m.version_differences
+    if differing:
+        lines += ["", "## Texts tested in different versions", "", "| Spec | " + " | ".join(m.targets) + " |"]
+        lines.append("|---|" + "---|" * len(m.targets))
+        lines += [f"| {token} | " + " | ".join(seen) + " |" for token, seen in differing.items()]
+        changed = m.text_changes()
+        if changed:
+            lines += ["", "What the versions change in the rows compared:", ""] + [f"- {c}" for c in changed]
     lines += ["", "| Requirement | Level | " + " | ".join(m.targets) + " |", "|---|---|" + "---|" * len(m.targets)]
     for info, cells in m.rows:
         shown = " | ".join(
@@ -150,8 +205,8 @@ def write_matrix(m: Matrix, out: Path) -> None:
         for rid, by_target in sorted(m.notes.items()):
             for i, note in sorted(by_target.items()):
                 lines.append(f"- `{rid}` on {m.targets[i]}: provided by the {note['provided_by']}: {note['why']}")
-    differing = [(rid, shown) for rid, shown in m.findings.items() if m.findings_differ(rid)]
-    if differing:
+    findings_differing = [(rid, shown) for rid, shown in m.findings.items() if m.findings_differ(rid)]
+    if findings_differing:
         lines += [
             "",
             "## Findings that not every failing target shows",
@@ -159,7 +214,7 @@ def write_matrix(m: Matrix, out: Path) -> None:
             "A requirement failed by several targets can fail in different ways: each finding"
             " (a fingerprint: the test and the variant that failed) with the targets that show it.",
         ]
-        for rid, by_print in differing:
+        for rid, by_print in findings_differing:
             lines += ["", f"- `{rid}`"]
             lines += [f"  - `{fp}`: {', '.join(m.targets[i] for i in where)}" for fp, where in by_print.items()]
     (out / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -167,11 +222,14 @@ def write_matrix(m: Matrix, out: Path) -> None:
         orjson.dumps(
             {
                 "targets": m.targets,
+                "versions": dict(zip(m.targets, m.versions, strict=True)),
+                "version_differences": m.version_differences,
                 "rows": [
                     {
                         "id": i["id"],
                         "level": i.get("level"),
                         "verdicts": c,
+                        "sections": m.sections.get(i["id"]),
                         "findings": {
                             fp: [m.targets[t] for t in where] for fp, where in m.findings.get(i["id"], {}).items()
                         },
@@ -205,7 +263,7 @@ def write_matrix(m: Matrix, out: Path) -> None:
         f'<div class="meta">{len(m.rows)} requirements × {len(m.targets)} targets · '
         f"{len(m.differing)} rows differ (highlighted, listed first)</div></header><main>"
         f"<table><thead><tr><th>Requirement</th><th>Level</th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
-        f"</table>{_findings_html(m, differing)}</main></body></html>"
+        f"</table>{_findings_html(m, findings_differing)}</main></body></html>"
     )
     (out / "compare.html").write_text(page, encoding="utf-8")
 

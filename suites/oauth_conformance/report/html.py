@@ -235,8 +235,10 @@ def render(report: Report) -> str:
             continue
         rows.sort(key=lambda r: VERDICT_ORDER.index(r.verdict.value))
         info = SPECS[spec]
+        tested = report.spec_info[spec]
+        shown = str(tested["document"]) + (f" (the newest is {tested['newest']})" if tested["pinned"] else "")
         sections.append(
-            f'<section class="spec"><h2>{_e(spec)}: {_e(info.title)} <span class="meta">{_e(info.version)}</span></h2>'
+            f'<section class="spec"><h2>{_e(spec)}: {_e(info.title)} <span class="meta">{_e(shown)}</span></h2>'
             '<table><colgroup><col style="width:270px"><col style="width:80px"><col style="width:130px"><col></colgroup>'
             "<thead><tr><th>Requirement</th><th>Level</th><th>Verdict</th><th>What and why</th></tr></thead>"
             f"<tbody>{''.join(_row(r, set(new_findings.get(r.id, [])), notes.get(r.id)) for r in rows)}</tbody>"
@@ -261,7 +263,7 @@ def render(report: Report) -> str:
         f"{_e(t.get('name') or t.get('issuer') or t.get('url'))}</h1>"
         f'<div class="meta">target <code>{_e(t.get("url"))}</code> · metadata <code>{_e(t.get("metadata_url", ""))}</code>'
         f"{clock_note} · {_e(report.started)} · {report.duration:.1f} s · {_e(gate_note)}</div>"
-        f"{_coverage_note(report)}</header><main>"
+        f'{_coverage_note(report)}<div class="meta">texts: {_e(report.texts_line())}</div></header><main>'
         f'<div class="cards">{cards}</div>{_chart(report)}'
         f'<div class="filters">{checks}<input id="q" type="search" placeholder="filter by id or text"></div>'
         f"{notes_html}{''.join(sections)}</main>"

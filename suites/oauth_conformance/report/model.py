@@ -26,6 +26,7 @@ from oauth_conformance.findings import Finding
 from oauth_conformance.verdicts import TestResult
 from oauth_conformance.verdicts import Verdict
 from oauth_conformance.version import VERSION
+from oauth_conformance.versions import describe as describe_versions
 
 SCHEMA_VERSION = 1
 VERDICT_ORDER = [
@@ -61,7 +62,8 @@ class RequirementResult:
         out: dict[str, Any] = {
             "id": r.id,
             "spec": r.spec,
-            "section": r.section,
+            "section": r.where,
+            "spec_version": r.edition.document,
             "level": r.level.value,
             "summary": r.summary,
             "link": r.link,
@@ -78,6 +80,8 @@ class RequirementResult:
             out["partial"] = True
         if self.expected is not None:
             out["expected_failure"] = self.expected
+        if r.where != r.section:
+            out["id_section"] = r.section  # the id keeps the section of the version that defined the row
         if r.untestable:
             out["untestable"] = r.untestable
         if r.quote:  # the pinned text's words that make the row binding, and where they stand
@@ -126,6 +130,18 @@ class Report:
     gate: dict[str, Any] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)  # report/coverage.py, once the run is gated
     outcome: dict[str, Any] = field(default_factory=dict)  # the verdict word, the exit status, the last line
+    versions: dict[str, str] = field(default_factory=dict)  # token -> the version of its text tested
+
+    @property
+    def spec_info(self) -> dict[str, dict[str, Any]]:
+        """Each tested text: title, the version tested, whether that is the newest (report.json harness.specs)."""
+        return describe_versions(self.versions, self.specs)
+
+    def texts_line(self) -> str:
+        """The versions tested, drafts first: "draft-ietf-oauth-v2-1-13 (pinned), ..., RFC 6749"."""
+        info = self.spec_info.values()
+        drafts = [str(i["document"]) + (" (pinned)" if i["pinned"] else "") for i in info if i["version"] != "RFC"]
+        return ", ".join([*drafts, *(str(i["document"]) for i in info if i["version"] == "RFC")])
 
     def summary(self) -> dict[str, int]:
         counts = Counter(r.verdict.value for r in self.requirements)
@@ -168,9 +184,7 @@ class Report:
                 "finished": self.finished,
                 "duration_seconds": round(self.duration, 3),
                 "python": platform.python_version(),
-                "specs": {
-                    token: {"title": SPECS[token].title, "version": SPECS[token].version} for token in self.specs
-                },
+                "specs": self.spec_info,
             },
             "target": self.target,
             "requirements": [r.as_dict() for r in self.requirements],
@@ -214,6 +228,7 @@ def build(
     started: str,
     finished: str,
     duration: float,
+    versions: dict[str, str] | None = None,
 ) -> Report:
     by_id: dict[str, list[TestResult]] = {}
     for test in tests:
@@ -229,4 +244,5 @@ def build(
     results = [requirement_verdict(r, by_id.get(r.id, [])) for r in catalogue]
     specs = sorted({r.spec for r in catalogue}, key=lambda s: list(SPECS).index(s))
     notes = sorted({n for t in tests for n in t.notes})
-    return Report(results, tests, target, started, finished, duration, specs, notes=notes)
+    chosen = {r.spec: r.edition.name for r in catalogue} | dict(versions or {})
+    return Report(results, tests, target, started, finished, duration, specs, notes=notes, versions=chosen)

@@ -148,6 +148,7 @@ def write_markdown(report: Report, path: Path) -> None:
         f"- Target: `{t.get('url')}` (issuer `{t.get('issuer')}`)",
         *([f"- Clock: `{t['clock']}`: {CLOCK_NOTES.get(t['clock'], '')}"] if t.get("clock") else []),
         f"- Run: {report.started} to {report.finished} ({report.duration:.1f} s), oauth-conformance",
+        f"- Texts: {report.texts_line()}",
         f"- Verdict: **{report.verdict_word}** "
         f"({len(report.gate.get('unexpected_failures', []))} unexpected MUST failures,"
         f" {len(report.gate.get('stale_baseline_entries', []))} stale baseline entries)",
@@ -189,9 +190,11 @@ def write_markdown(report: Report, path: Path) -> None:
         if not rows:
             continue
         info = SPECS[spec]
+        tested = report.spec_info[spec]
+        newer = f"; the newest is {tested['newest']}" if tested["pinned"] else ""
         lines += [
             "",
-            f"## {spec}: {info.title} ({info.version})",
+            f"## {spec}: {info.title} ({tested['document']}{newer})",
             "",
             "| Requirement | Level | Verdict | Reason |",
             "|---|---|---|---|",

@@ -52,6 +52,7 @@ def _applicability(request: pytest.FixtureRequest, target: Target) -> None:
     metadata leaves out are tried once (``support/probes.py``), so that leaving a grant out of the
     metadata never switches its requirements off.
     """
+    from oauth_conformance.catalogue import SPECS
     from oauth_conformance.catalogue import registry
 
     ids = request.node.stash.get(REQUIREMENTS_KEY, None)
@@ -59,6 +60,17 @@ def _applicability(request: pytest.FixtureRequest, target: Target) -> None:
         return
     if not target.probed.ran:
         probe(target, request.getfixturevalue("oauth"), request.getfixturevalue("clients"))
+    run = request.config.stash.get(RUN_KEY, None)
+    if run is not None:
+        versions = run.versions
+        present = [rid for rid in ids if rid in registry() and registry()[rid].at(versions[rid.split("-")[0]])]
+        if not present:
+            spec = SPECS[ids[0].split("-")[0]]
+            raise NotApplicable(
+                f"not in {spec.edition(versions[spec.token]).document}, the version this run tests"
+                f" (--spec-version {spec.token}=VERSION tests another)"
+            )
+        ids = present
     features = [registry()[rid].applies_if for rid in ids if rid in registry()]
     if features and all(f is not None and not target.supports(f) for f in features):
         missing = features[0]

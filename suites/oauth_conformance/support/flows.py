@@ -252,6 +252,14 @@ class OAuth:
         url = endpoint or self.target.endpoint("token_endpoint")
         if url is None:
             raise PrerequisiteFailed("the metadata has no token_endpoint")
+        form, headers = self.token_form(client, data, authenticate=authenticate)
+        return self.http.build_request("POST", url, data=form, headers=headers)
+
+    @staticmethod
+    def token_form(
+        client: Client, data: dict[str, str | None], *, authenticate: bool = True
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """A direct request's form and headers, the client authenticating as its method says."""
         form = {k: v for k, v in data.items() if v is not None}
         headers = {}
         if authenticate:
@@ -262,7 +270,7 @@ class OAuth:
                 form.setdefault("client_secret", client.client_secret)
             else:
                 form.setdefault("client_id", client.client_id)
-        return self.http.build_request("POST", url, data=form, headers=headers)
+        return form, headers
 
     def exchange(self, authorization: Authorization, **overrides: str | None) -> httpx.Response:
         return self.http.send(self.build_exchange(authorization, **overrides))
@@ -326,6 +334,13 @@ class OAuth:
         if endpoint is None:
             raise NotTested("the target has no revocation endpoint")
         return self.token_request(client, {"token": token, "token_type_hint": hint}, endpoint=endpoint)
+
+    def introspect(self, client: Client, token: str, hint: str | None = None, **extra: str | None) -> httpx.Response:
+        """RFC 7662: ask the introspection endpoint about ``token``, authenticated as ``client``."""
+        endpoint = self.target.endpoint("introspection_endpoint")
+        if endpoint is None:
+            raise NotTested("the target has no introspection endpoint")
+        return self.token_request(client, {"token": token, "token_type_hint": hint, **extra}, endpoint=endpoint)
 
     def refreshable(self, client: Client, **kwargs: Any) -> Tokens:
         if not self.target.supports(Feature.REFRESH):

@@ -151,6 +151,10 @@ def load_all() -> dict[str, Twin]:
         "controls",
         "races",
         "holes",
+        "introspection",
+        "dpop",
+        "par",
+        "current_texts",
     ):
         try:
             __import__(f"{__name__}.{module}")

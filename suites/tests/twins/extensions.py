@@ -646,7 +646,11 @@ def idjag_rar_ignored(app: ASGIApp) -> ASGIApp:
 
 
 @twin(
-    "idjag-cnf-ignored", RESPONSE, {"IDJAG-8.6.1.2.2-CNF-NO-PROOF"}, features=True, faults=idjag_claims(dropping("cnf"))
+    "idjag-cnf-ignored",
+    RESPONSE,
+    {"IDJAG-8.6.1.2.2-CNF-NO-PROOF", "IDJAG-8.6.1.2.1-CNF-MISMATCH"},
+    features=True,
+    faults=idjag_claims(dropping("cnf")),
 )
 def idjag_cnf_ignored(app: ASGIApp) -> ASGIApp:
     return app

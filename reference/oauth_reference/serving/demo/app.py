@@ -52,6 +52,9 @@ from oauth_reference.specs.oauth21.authorization_endpoint import error_redirect_
 DEMO_USERS: Mapping[str, str] = {"alice": "wonderland", "bob": "builder"}
 AUTO_APPROVE_USER = "test-user"
 WHOAMI = "/api/whoami"
+# A route that needs a scope the demo's default requests lack (RFC6750-3.1-INSUFFICIENT-SCOPE).
+WRITE_DOCUMENTS = "/api/documents/write"
+WRITE_SCOPE = "documents.write"
 _CSRF_COOKIE = "oauth_demo_csrf"
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -274,7 +277,8 @@ def _whoami(scope: Scope) -> dict[str, Any]:
 
 
 def build_api_app() -> ASGIApp:
-    """``/api/whoami``: what the access token's grant carries, as JSON (GET or POST).
+    """``/api/whoami``: what the access token's grant carries, as JSON (GET or POST); and
+    ``/api/documents/write``, which needs the ``documents.write`` scope.
 
     The one route is answered directly (the same JSON and headers as Starlette's ``JSONResponse``,
     without the routing and middleware layers, which cost more than the answer on this hot path);
@@ -284,7 +288,22 @@ def build_api_app() -> ASGIApp:
     async def whoami(request: Request) -> Response:
         return JSONResponse(_whoami(request.scope))
 
-    routed = Starlette(routes=[Route(WHOAMI, whoami, methods=["GET", "POST"])], exception_handlers=_HANDLERS)
+    async def write_documents(request: Request) -> Response:
+        # RFC6750-3.1-INSUFFICIENT-SCOPE: a valid token without the scope the route needs gets 403,
+        # with the scope it needs in the challenge (RFC 6750 section 3.1).
+        if WRITE_SCOPE not in api_context(request.scope).scope:
+            challenge = f'Bearer error="insufficient_scope", scope="{WRITE_SCOPE}"'
+            body = {"error": "insufficient_scope", "error_description": f"this needs the {WRITE_SCOPE} scope"}
+            return JSONResponse(body, 403, headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"})
+        return JSONResponse({"written": True, **_whoami(request.scope)})
+
+    routed = Starlette(
+        routes=[
+            Route(WHOAMI, whoami, methods=["GET", "POST"]),
+            Route(WRITE_DOCUMENTS, write_documents, methods=["GET", "POST"]),
+        ],
+        exception_handlers=_HANDLERS,
+    )
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == WHOAMI and scope["method"] in ("GET", "POST"):

@@ -7,6 +7,7 @@ grant and returns the URL to redirect the user agent to (OAuth 2.1 sections 4.1.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -42,6 +43,7 @@ _NOT_REDIRECTABLE = ("client_id", "redirect_uri")
 # The longest authorization request parameter accepted (ROBUST-HOSTILE-LONG-VALUES). An absurd
 # state cannot be echoed in an error redirect, so such a request is refused without one.
 MAX_PARAMETER_LENGTH = 4096
+_JKT = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 def build_redirect(redirect_uri: str, params: Mapping[str, str | None], *, fragment: bool = False) -> str:
@@ -97,17 +99,26 @@ def registered_redirect(core: Core, requested: str, client: ClientInfo) -> bool:
     return not redirect_uri_problem(requested) and any(matches(requested, r) for r in client.redirect_uris)
 
 
-async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: str) -> AuthRequest:
+async def parse_auth_request(
+    core: Core, pairs: list[tuple[str, str]], origin: str, *, pushed: bool = False
+) -> AuthRequest:
     """Validate an authorization request (OAuth 2.1 section 4.1.1).
 
     Errors found before the client and redirect URI are validated carry no ``redirect_to``
-    (OAUTH21-4.1.2.1-NO-REDIRECT); later ones do, with ``state`` and ``iss``.
+    (OAUTH21-4.1.2.1-NO-REDIRECT); later ones do, with ``state`` and ``iss``. ``pushed`` says the
+    request is being pushed to the PAR endpoint (RFC 9126), which validates it the same way.
     """
     parts = origin.split("://", 1)
     trusted = core.trusted_origin(parts[0], parts[1]) if len(parts) == 2 else None
     if trusted is None:  # the provider answers the hosts its operator named (hosts.py)
         raise AuthorizationError(InvalidRequestError("the request arrived at a host this server does not serve"))
     issuer = core.issuer(trusted)  # RFC9207-2.3-IDENTICAL: iss is the issuer the metadata names
+    via_par = pushed
+    if not pushed and core.options.pushed_authorization_request_endpoint and any(n == "request_uri" for n, _ in pairs):
+        from oauth_reference.specs import rfc9126
+
+        pairs = await rfc9126.resolve(core, pairs)  # RFC9126-4-ONE-TIME, RFC9126-4-EXPIRED, RFC9126-2.2-CLIENT-BOUND
+        via_par = True
     params: dict[str, str] = {}
     repeated: list[str] = []
     resources: list[str] = []
@@ -158,6 +169,11 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
 
     if repeated:  # OAUTH21-3.1-NO-DUPLICATES
         raise fail(InvalidRequestError(f'parameter "{repeated[0]}" must not be repeated'))
+    # RFC9126-4-REQUIRED, RFC9126-6-CLIENT-REQUIRED: only pushed requests, when the server or the client says so
+    if not via_par and (
+        core.options.require_pushed_authorization_requests or client.require_pushed_authorization_requests
+    ):
+        raise fail(InvalidRequestError("authorization requests must be pushed to the PAR endpoint first"))
     # OAUTH21-4.1.1-RESPONSE-TYPE, OAUTH21-4.1.1-NO-IMPLICIT: code only, token only if enabled
     if response_type is None:
         raise fail(InvalidRequestError("response_type is required"))
@@ -195,6 +211,9 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
     except (InvalidScopeError, InvalidTargetError) as exc:
         raise fail(exc) from None
 
+    dpop_jkt = params.get("dpop_jkt") if core.options.dpop_enabled else None
+    if dpop_jkt is not None and not _JKT.match(dpop_jkt):  # RFC 9449 section 10: a SHA-256 JWK thumbprint
+        raise fail(InvalidRequestError("dpop_jkt must be a base64url SHA-256 JWK thumbprint"))
     return AuthRequest(
         response_type=response_type,
         client_id=client_id,
@@ -205,6 +224,7 @@ async def parse_auth_request(core: Core, pairs: list[tuple[str, str]], origin: s
         code_challenge_method=method if challenge else None,
         resource=resource,
         issuer=issuer,
+        dpop_jkt=dpop_jkt,  # RFC9449-10-DPOP-JKT
     )
 
 
@@ -255,6 +275,7 @@ async def complete_authorization(
         expires_at=None,
         resource=request.resource,
         redirect_uri=request.redirect_uri,
+        dpop_jkt=request.dpop_jkt,  # RFC9449-10-DPOP-JKT, RFC9449-10.1-PAR
     )
     if request.response_type == "code":
         # RFC7636-4.4-NO-LEAK: the code is random; nothing in it or beside it reveals the challenge

@@ -156,6 +156,8 @@ async def verify_assertion(core: Core, request: Request, client: ClientInfo, ass
         raise fail("iss and sub must both be the client_id")
     issuer = core.issuer(request.origin)  # RFC7523-3-CLIENT-AUD
     accepted = {issuer, core.absolute(core.options.token_endpoint, issuer)}
+    if core.options.pushed_authorization_request_endpoint:  # RFC9126-2-AUDIENCE: the PAR endpoint URL too
+        accepted.add(core.absolute(core.options.pushed_authorization_request_endpoint, issuer))
     audiences = audience_list(claims.get("aud"))
     if not audiences or not accepted & set(audiences):
         raise fail("aud must identify this authorization server")

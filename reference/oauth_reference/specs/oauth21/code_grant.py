@@ -72,6 +72,9 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
                 raise InvalidGrantError("code_verifier sent for a code issued without a code_challenge")
             if redirect_uri is None:
                 raise InvalidRequestError("redirect_uri is required when PKCE was not used")
+        # RFC9449-10-DPOP-JKT, RFC9449-10.1-PAR: a code bound to a key is redeemed with a proof of that key.
+        if grant.dpop_jkt is not None and (request.proof is None or request.proof.jkt != grant.dpop_jkt):
+            raise InvalidGrantError("the authorization code is bound to another DPoP key")
         resource = resolve_resource(request, grant)
         requested = parse_scope(form.get("scope"))
         scope = narrow(requested, grant.scope) if requested else list(grant.scope)
@@ -96,6 +99,8 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
         else:
             grant.expires_at = None if refresh_ttl is None else now + refresh_ttl
             refresh_token = grants.new_token(user_id, grant_id)
+            if client.is_public:  # RFC9449-5-RT-BOUND: a public client's refresh token is bound to its key
+                grant.refresh_jkt = request.bind_jkt
             grant.refresh_token_id = crypto.sha256_hex(refresh_token)
             grant.refresh_token_wrapped_key = crypto.wrap_key(issued.props_key, refresh_token)
         ttl = grants.token_lifetime(access_ttl, grant, now)
@@ -108,12 +113,13 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
             audience=resource,
             now=now,
             ttl=ttl,
+            jkt=request.bind_jkt,
         )
         key = records.grant_key(user_id, grant_id)
         # OAUTH21-4.1.3-CODE-ONCE, ROBUST-STATE-CODE-ONCE, ROBUST-HOSTILE-CONCURRENT-CODE: one
         # conditional commit on the grant's version, so at most one exchange writes tokens.
         if await core.storage.commit([*grants.grant_writes(grant), minted.write], expect={key: version}):
-            return token_response(minted.token, ttl, scope, refresh_token, resource)
+            return token_response(minted.token, ttl, scope, refresh_token, resource, dpop=request.bind_jkt is not None)
         # Someone else changed the grant since we read it. If they exchanged the code, this
         # request lost the race: refuse it without revoking (the code was unused when we read).
         again = await grants.load(core.storage, user_id, grant_id)

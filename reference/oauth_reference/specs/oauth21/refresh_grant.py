@@ -70,6 +70,9 @@ async def refresh(request: TokenRequest) -> dict[str, Any]:
         else:
             raise InvalidGrantError("invalid refresh token")  # OAUTH21-4.3-RT-INTEGRITY: no hash matches
         assert wrapped is not None
+        # RFC9449-5-RT-BOUND: a bound refresh token is used only with a proof made with its key.
+        if grant.refresh_jkt is not None and (request.proof is None or request.proof.jkt != grant.refresh_jkt):
+            raise InvalidGrantError("the refresh token is bound to a DPoP key: present a proof made with it")
 
         resource = resolve_resource(request, grant)
         requested = parse_scope(form.get("scope"))
@@ -107,10 +110,11 @@ async def refresh(request: TokenRequest) -> dict[str, Any]:
             audience=resource,
             now=now,
             ttl=ttl,
+            jkt=request.bind_jkt,
         )
         key = records.grant_key(user_id, grant_id)
         # ROBUST-HOSTILE-CONCURRENT-REFRESH: a conditional commit on the grant's version, so of
         # simultaneous refreshes with one token only one rotates it; the others read again and lose.
         if await core.storage.commit([*grants.grant_writes(grant), minted.write], expect={key: version}):
-            return token_response(minted.token, ttl, scope, successor, resource)
+            return token_response(minted.token, ttl, scope, successor, resource, dpop=request.bind_jkt is not None)
     raise InvalidGrantError("the refresh token could not be used; try again")

@@ -13,6 +13,7 @@ from typing import Any
 from oauth_reference.client_store import JWT_BEARER
 from oauth_reference.client_store import TOKEN_EXCHANGE
 from oauth_reference.core import Core
+from oauth_reference.errors import InvalidDpopProofError
 from oauth_reference.errors import InvalidRequestError
 from oauth_reference.errors import UnauthorizedClientError
 from oauth_reference.errors import UnsupportedGrantTypeError
@@ -23,6 +24,7 @@ from oauth_reference.machinery.asgi import json_response
 from oauth_reference.machinery.records import ClientInfo
 from oauth_reference.options import TOKEN_BODY_LIMIT
 from oauth_reference.specs import rfc7009
+from oauth_reference.specs import rfc9449
 from oauth_reference.specs.oauth21 import client_auth
 from oauth_reference.specs.oauth21 import code_grant
 from oauth_reference.specs.oauth21 import refresh_grant
@@ -77,5 +79,11 @@ async def handle(core: Core, request: Request, grants: dict[str, GrantHandler], 
         raise UnsupportedGrantTypeError(f"grant_type {grant_type[:60]!r} is not supported")
     if not client_may_use(client, grant_type):  # OAUTH21-3.2.4-UNAUTHORIZED-CLIENT
         raise UnauthorizedClientError(f"this client is not registered for grant_type {grant_type}")
-    body = await handler(TokenRequest(core, form, client, issuer, request.scope))
-    return json_response(body, no_store=True)  # OAUTH21-3.2.3-NO-STORE
+    proof = await rfc9449.check_proof(core, request) if rfc9449.enabled(core) else None
+    if proof is None and client.dpop_bound_access_tokens and core.options.dpop_enabled:  # RFC9449-5.2-BOUND-CLIENT
+        raise InvalidDpopProofError("this client always uses DPoP: the token request needs a DPoP proof")
+    body = await handler(TokenRequest(core, form, client, issuer, request.scope, proof))
+    # RFC 9449 section 8.2: the next nonce comes with the answer, saving the client a round trip.
+    extra = rfc9449.nonce_headers(core) if proof is not None else {}
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
+    return json_response(body, no_store=True, headers=headers)  # OAUTH21-3.2.3-NO-STORE

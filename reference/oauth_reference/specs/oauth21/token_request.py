@@ -15,6 +15,7 @@ from oauth_reference.specs.oauth21.forms import FormParams
 from oauth_reference.specs.rfc8707 import as_claim
 from oauth_reference.specs.rfc8707 import matches_granted
 from oauth_reference.specs.rfc8707 import select_resources
+from oauth_reference.specs.rfc9449 import Proof
 
 if TYPE_CHECKING:
     from starlette.requests import Request as StarletteRequest
@@ -29,12 +30,18 @@ class TokenRequest:
     client: ClientInfo
     issuer: str
     scope: Scope | None = None  # the ASGI scope, for the hooks that see the request
+    proof: Proof | None = None  # the request's checked DPoP proof (RFC 9449), if it carried one
 
     def http_request(self) -> StarletteRequest:
         """The token request as a Starlette ``Request`` for application hooks (its body was read)."""
         from starlette.requests import Request as StarletteRequest
 
         return StarletteRequest(self.scope if self.scope is not None else {"type": "http", "headers": []})
+
+    @property
+    def bind_jkt(self) -> str | None:
+        """The key the tokens of this request are bound to: the proof's, where DPoP is on (RFC9449-5-TOKEN-TYPE)."""
+        return self.proof.jkt if self.proof is not None and self.core.options.dpop_enabled else None
 
 
 def resolve_resource(request: TokenRequest, grant: Grant) -> list[str] | None:
@@ -57,12 +64,18 @@ def resolve_resource(request: TokenRequest, grant: Grant) -> list[str] | None:
 
 
 def token_response(
-    access_token: str, expires_in: int, scope: list[str], refresh_token: str | None, resource: list[str] | None
+    access_token: str,
+    expires_in: int,
+    scope: list[str],
+    refresh_token: str | None,
+    resource: list[str] | None,
+    *,
+    dpop: bool = False,
 ) -> dict[str, Any]:
     """OAuth 2.1 section 3.2.3 (OAUTH21-3.2.3-RESPONSE, OAUTH21-3.2.3-EXPIRES-IN, OAUTH21-3.2.3-SCOPE)."""
     body: dict[str, Any] = {
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if dpop else "Bearer",  # RFC9449-5-TOKEN-TYPE
         "expires_in": expires_in,
         "scope": " ".join(scope),
     }

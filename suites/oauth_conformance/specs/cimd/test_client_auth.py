@@ -88,3 +88,25 @@ def test_the_authorization_page_shows_the_client_id_host(proven_documents: Docum
         not_tested("the consent step showed no HTML page the harness could read", unlock="consent.driver")
     host = urlsplit(url).netloc
     assert any(host in page for page in pages), f"no page of the authorization step shows the client's host {host}"
+
+
+# ------------------------------------------------------------- section 4.1 (draft -02): public keys only
+@requirement("CIMD-4.1-NO-PRIVATE-KEYS")
+def test_a_document_publishing_its_private_key_makes_no_client(
+    proven_documents: Documents, oauth: OAuth, target: Target
+) -> None:
+    proven_key_document(proven_documents, oauth, target)  # the control: the same document with the public key works
+    private = dict(testkeys.private_key(testkeys.CLIENT_RS256).as_dict(private=True))
+    private.pop("WARNING", None)
+    grants = ["authorization_code", *(["refresh_token"] if target.supports(Feature.REFRESH) else [])]
+    members = {"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [private]}, "grant_types": grants}
+    key_client = KeyClient(
+        proven_documents.client(proven_documents.url(doc=members), auth_method="private_key_jwt"), oauth, target
+    )
+    attempt = proven_documents.attempt(key_client.client)
+    if attempt.code is None:
+        return  # refused at the authorization endpoint
+    response = proven_documents.redeem(attempt, **key_client.credentials(key_client.assertion()))
+    assert response.status_code != 200, (
+        "a document whose jwks publishes the private key (d, p, q) made a client: its assertion got a token"
+    )

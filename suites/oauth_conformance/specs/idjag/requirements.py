@@ -1,11 +1,15 @@
-"""ID-JAG requirements of a Resource Authorization Server, in our words. Section numbers are those
-of draft-ietf-oauth-identity-assertion-authz-grant-03 (catalogue.SPECS), checked against its text:
-3.1 (claims), 4.4 and 4.4.1 (the access token request and its processing rules), 4.4.3 (refresh
-tokens), 7 (metadata), 8.1 (client authentication), 8.4 (metadata disclosure) and 8.6.1.2.2
-(cnf without a proof). The IdP-side rows (sections 4.3 and 8.6.1.1) are not here: they need the
-target to issue ID-JAGs."""
+"""ID-JAG requirements of a Resource Authorization Server, in our words.
+
+Ids carry the sections of draft-ietf-oauth-identity-assertion-authz-grant-03, where the rows were
+defined: 3.1 (claims), 4.4 and 4.4.1 (the access token request and its processing rules), 4.4.3
+(refresh tokens), 7 (metadata), 8.1 (client authentication), 8.4 (metadata disclosure) and
+8.6.1.2 (proof of possession: a cnf without a proof, a proof for another key, a proof without a
+cnf). Draft -04 moved the security considerations to 9 (8.6 became 9.8) and split the metadata
+into 7.1 (IdP) and 7.2 (Resource Authorization Server); the readings record where. The IdP-side
+rows (sections 4.3 and 8.6.1.1) are not here: they need the target to issue ID-JAGs."""
 
 from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Reading
 from oauth_conformance.catalogue import Requirement
 from oauth_conformance.features import Feature
 
@@ -138,6 +142,49 @@ REQUIREMENTS = (
         ),
     ),
     Requirement(
+        "IDJAG-8.6.1.2.1-CNF-MISMATCH",
+        MUST,
+        (
+            "An ID-JAG bound to a key (cnf.jkt) presented with a valid DPoP proof made with another key is"
+            " refused with invalid_grant; with a proof made with the bound key it is accepted."
+        ),
+        applies_if=IDJAG,
+        quote=(
+            "If the ID-JAG contains a cnf claim and the client presents a DPoP proof, the Resource"
+            " Authorization Server MUST: [...] Compare the two thumbprints. They MUST match exactly. If"
+            " they do not match, the request MUST fail with an invalid_grant error."
+        ),
+        readings=(Reading("04", section="9.8.1.2.1"),),
+    ),
+    Requirement(
+        "IDJAG-8.6.1.2.1-PROOF-VALID",
+        MUST,
+        (
+            "An ID-JAG bound to a key, presented with a DPoP proof for the right key that is itself invalid"
+            " (for another URL, here), gets no token: the proof is validated per RFC 9449 section 4."
+        ),
+        applies_if=IDJAG,
+        quote=(
+            "If the ID-JAG contains a cnf claim and the client presents a DPoP proof, the Resource"
+            " Authorization Server MUST: 1. Validate the DPoP proof according to Section 4 of [RFC9449]."
+        ),
+        readings=(Reading("04", section="9.8.1.2.1"),),
+    ),
+    Requirement(
+        "IDJAG-8.6.1.2.3-PROOF-NO-CNF",
+        MUST,
+        (
+            "A DPoP proof sent with an ID-JAG that carries no cnf is still validated: an invalid proof (for"
+            " another URL) gets no token, while a valid one gets a Bearer or a DPoP-bound token."
+        ),
+        applies_if=IDJAG,
+        quote=(
+            "If the ID-JAG does not contain a cnf claim but the client presents a DPoP proof, the Resource"
+            " Authorization Server: 1. MUST validate the DPoP proof according to Section 4 of [RFC9449]."
+        ),
+        readings=(Reading("04", section="9.8.1.2.3"),),
+    ),
+    Requirement(
         "IDJAG-8.6.1.2.2-CNF-NO-PROOF",
         MUST,
         "An ID-JAG bound to a key (cnf.jkt) presented without a DPoP proof is refused with invalid_grant.",
@@ -147,6 +194,7 @@ REQUIREMENTS = (
             " Resource Authorization Server MUST reject the request with an invalid_grant error, as"
             " the ID-JAG requires proof of possession."
         ),
+        readings=(Reading("04", section="9.8.1.2.2"),),
     ),
     Requirement(
         "IDJAG-4.4.3-NO-RT",
@@ -165,6 +213,7 @@ REQUIREMENTS = (
         "Only confidential clients use the grant: a public client presenting a valid ID-JAG is refused.",
         applies_if=IDJAG,
         quote="This specification SHOULD only be supported for confidential clients.",
+        readings=(Reading("04", section="9.1"),),
     ),
     Requirement(
         "IDJAG-7-PROFILE-ADVERTISED",
@@ -177,6 +226,7 @@ REQUIREMENTS = (
             " authorization_grant_profiles_supported property:"
             " urn:ietf:params:oauth:grant-profile:id-jag"
         ),
+        readings=(Reading("04", section="7.2"),),
     ),
     Requirement(
         "IDJAG-7-GRANT-TYPE",
@@ -188,12 +238,14 @@ REQUIREMENTS = (
             " in authorization_grant_profiles_supported for this specification MUST also include"
             " urn:ietf:params:oauth:grant-type:jwt-bearer in grant_types_supported."
         ),
+        readings=(Reading("04", section="7.2"),),
     ),
     Requirement(
         "IDJAG-7-PROFILES-ARRAY",
         MUST,
         "authorization_grant_profiles_supported, when present, is a JSON array of strings.",
         quote="The value of authorization_grant_profiles_supported MUST be a JSON array of strings.",
+        readings=(Reading("04", section="7.2"),),
     ),
     Requirement(
         "IDJAG-8.4-NO-DISCLOSE",
@@ -204,5 +256,6 @@ REQUIREMENTS = (
             "Resource Authorization Servers MUST NOT use authorization_grant_profiles_supported to"
             " disclose issuer allow lists or other profile-specific trust relationships."
         ),
+        readings=(Reading("04", section="9.4"),),
     ),
 )

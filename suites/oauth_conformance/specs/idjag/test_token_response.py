@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import httpx
+
 from oauth_conformance import requirement
 from oauth_conformance.specs.idjag.support import known_resource
 from oauth_conformance.specs.idjag.support import scopes
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.checks import json_body
 from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.dpop import DPoP
+from oauth_conformance.support.dpop import ProofKey
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.jwt_bearer import JWT_BEARER
 from oauth_conformance.support.jwt_bearer import JwtBearer
@@ -85,3 +89,58 @@ def test_a_public_client_cannot_use_an_id_jag(bearer: JwtBearer, clients: Client
         public = clients.public()
     response = bearer.present(bearer.mint(client=public), client=public)
     assert_refused(response, "a valid ID-JAG presented by a public client")
+
+
+# ------------------------------------------------- section 8.6.1.2 (-03; 9.8.1.2 in -04): DPoP
+def present_with_proof(bearer: JwtBearer, assertion: str, key: ProofKey, *, htu: str | None = None) -> httpx.Response:
+    """The grant with a DPoP proof by ``key`` (for ``htu`` instead of the token endpoint, to break it)."""
+    dpop = DPoP(bearer.oauth)
+    data: dict[str, str | None] = {"grant_type": JWT_BEARER, "assertion": assertion}
+    if htu is None:
+        return dpop.token(bearer.client, data, key)
+    dpop.prime(bearer.client)
+    proof = key.proof("POST", htu, nonce=dpop.current_nonce(dpop.token_url))
+    return dpop.token(bearer.client, data, key, proof=proof)
+
+
+def elsewhere(target: Target) -> str:
+    return target.endpoint("authorization_endpoint") or f"{target.issuer.rstrip('/')}/oauth-conformance-elsewhere"
+
+
+@requirement("IDJAG-8.6.1.2.1-CNF-MISMATCH")
+def test_a_key_bound_id_jag_with_another_keys_proof_is_invalid_grant(bearer: JwtBearer) -> None:
+    bound = ProofKey.new()
+    response = present_with_proof(bearer, bearer.mint(cnf={"jkt": bound.thumbprint}), ProofKey.new())
+    assert_invalid_grant(response, "an ID-JAG bound to one key, with a valid DPoP proof made with another")
+
+
+@requirement("IDJAG-8.6.1.2.1-CNF-MISMATCH")
+def test_a_key_bound_id_jag_with_its_keys_proof_is_accepted(bearer: JwtBearer) -> None:
+    bound = ProofKey.new()
+    response = present_with_proof(bearer, bearer.mint(cnf={"jkt": bound.thumbprint}), bound)
+    body = granted(response, "IDJAG-8.6.1.2.1-CNF-MISMATCH (the bound key's own proof)")
+    # The token may be DPoP-bound or not ("MAY issue a sender-constrained access token").
+    assert str(body.get("token_type", "")).lower() in ("bearer", "dpop"), (
+        f"the token is typed {body.get('token_type')!r}, neither Bearer nor DPoP"
+    )
+
+
+@requirement("IDJAG-8.6.1.2.1-PROOF-VALID")
+def test_a_key_bound_id_jag_with_an_invalid_proof_gets_no_token(bearer: JwtBearer, target: Target) -> None:
+    bound = ProofKey.new()
+    response = present_with_proof(bearer, bearer.mint(cnf={"jkt": bound.thumbprint}), bound, htu=elsewhere(target))
+    assert_refused(response, "an ID-JAG bound to the proof's key, with a proof made for another URL")
+
+
+@requirement("IDJAG-8.6.1.2.3-PROOF-NO-CNF")
+def test_a_proof_with_an_unbound_id_jag_is_still_validated(bearer: JwtBearer, target: Target) -> None:
+    response = present_with_proof(bearer, bearer.mint(), ProofKey.new(), htu=elsewhere(target))
+    assert_refused(response, "an ID-JAG without cnf, with a DPoP proof made for another URL")
+
+
+@requirement("IDJAG-8.6.1.2.3-PROOF-NO-CNF")
+def test_a_valid_proof_with_an_unbound_id_jag_gets_a_token(bearer: JwtBearer) -> None:
+    body = granted(present_with_proof(bearer, bearer.mint(), ProofKey.new()), HAPPY)
+    assert str(body.get("token_type", "")).lower() in ("bearer", "dpop"), (
+        f"the token is typed {body.get('token_type')!r}, neither Bearer nor DPoP"
+    )

@@ -308,4 +308,19 @@ REQUIREMENTS += (  # type: ignore[assignment]
         quote_section="5.2",
         quote_spec="MCP-EMA",
     ),
+    Requirement(
+        "MCP-PROXY-CONSENT",
+        Level.MUST,
+        (
+            "A server that forwards authorization requests to another authorization server (a proxy with a"
+            " static upstream client) first obtains the user's consent for the requesting client: a newly"
+            " registered client is never sent straight on to the upstream server."
+        ),
+        anchor="confused-deputy-problem",
+        quote=(
+            "MCP proxy servers using static client IDs MUST obtain user consent for each dynamically registered"
+            " client before forwarding to third-party authorization servers (which may require additional"
+            " consent)."
+        ),
+    ),
 )

@@ -7,6 +7,7 @@ it with the error section 3.2.4 or 4.1.2.1 defines for it, never honour it.
 """
 
 from oauth_conformance.catalogue import Level
+from oauth_conformance.catalogue import Reading
 from oauth_conformance.catalogue import Requirement
 from oauth_conformance.features import Feature
 
@@ -48,6 +49,35 @@ AUTHORIZATION_ENDPOINT = (
             " malformed."
         ),
         quote_section="4.1.2.1",
+        readings=(
+            Reading(
+                "15",
+                quote=(
+                    "If the resource owner denies the access request or if the request fails for reasons"
+                    " other than a missing or invalid redirect URI, the authorization server informs the"
+                    " client by redirecting the user agent to the redirect URI and adding the following"
+                    " parameters to the query component of the redirect URI as described by Appendix C.1:"
+                    ' "error": REQUIRED. A single ASCII [USASCII] error code from the following:'
+                    ' "invalid_request": The request is missing a required parameter, includes an invalid'
+                    " parameter value, includes a parameter more than once, or is otherwise malformed."
+                ),
+                quote_section="4.1.2.1",
+            ),
+            Reading(
+                "16",
+                quote=(
+                    "If the resource owner denies the access request or if the request fails after the"
+                    " client identifier and redirect URI have been validated, the authorization server"
+                    " informs the client by redirecting the user agent to the redirect URI and adding the"
+                    " following parameters to the query component of the redirect URI as described by"
+                    ' Appendix C.1: "error": REQUIRED. A single ASCII [USASCII] error code from the'
+                    ' following: "invalid_request": The request is missing a required parameter, includes'
+                    " an invalid parameter value, includes a parameter more than once, or is otherwise"
+                    " malformed."
+                ),
+                quote_section="4.1.2.1",
+            ),
+        ),
     ),
     Requirement(
         "OAUTH21-3.1-EMPTY-PARAM",
@@ -83,6 +113,17 @@ AUTHORIZATION_ENDPOINT = (
             "The AS MUST always authenticate the user first and, with the exception of the silent"
             " authentication use case, prompt the user for credentials when needed, before"
             " redirecting the user."
+        ),
+        readings=(
+            Reading(
+                "15",
+                quote=(
+                    "The authorization server MUST always authenticate the user first and, with the"
+                    " exception of the silent authentication use case, prompt the user for credentials"
+                    " when needed, before redirecting the user."
+                ),
+            ),
+            Reading("16", section="7.13.2"),
         ),
     ),
     Requirement(
@@ -166,6 +207,15 @@ AUTHORIZATION_ENDPOINT = (
             "The only exception is native apps using a localhost URI: In this case, the authorization"
             " server MUST allow variable port numbers as described in Section 7.3 of [RFC8252]."
         ),
+        readings=(
+            Reading(
+                "16",
+                quote=(
+                    "The only exception is native apps using a localhost URI: In this case, the"
+                    " authorization server MUST allow variable port numbers as described in Section 8.4.2."
+                ),
+            ),
+        ),
     ),
     Requirement(
         "OAUTH21-2.3-QUERY",
@@ -174,6 +224,15 @@ AUTHORIZATION_ENDPOINT = (
         quote=(
             "The redirect URI MAY include an query string component (Appendix C.1), which MUST be"
             " retained when adding additional query parameters."
+        ),
+        readings=(
+            Reading(
+                "16",
+                quote=(
+                    "The redirect URI MAY include a query string component (Appendix C.1), which MUST be"
+                    " retained when adding additional query parameters."
+                ),
+            ),
         ),
     ),
     Requirement(
@@ -186,6 +245,16 @@ AUTHORIZATION_ENDPOINT = (
             " client identifier is missing or invalid, the authorization server SHOULD inform the"
             " resource owner of the error and MUST NOT automatically redirect the user agent to the"
             " invalid redirect URI."
+        ),
+        readings=(
+            Reading(
+                "15",
+                quote=(
+                    "If the request fails due to a missing, invalid, or mismatching redirect URI, or if the"
+                    " client identifier is missing or invalid, the authorization server MUST NOT redirect"
+                    " the user agent to the invalid redirect URI"
+                ),
+            ),
         ),
     ),
     Requirement(
@@ -210,6 +279,27 @@ AUTHORIZATION_ENDPOINT = (
         ),
     ),
     Requirement(
+        "OAUTH21-4.1.2-ISS",
+        MUST,
+        "Every successful authorization response carries iss, the server's issuer identifier exactly (draft -16"
+        " made it required; before, RFC 9207 made it required only of servers that advertise it).",
+        since="16",
+        quote=(
+            '"iss": REQUIRED. The issuer identifier of the authorization server which the client can use to'
+            " prevent mix-up attacks, if the client interacts with more than one authorization server."
+        ),
+    ),
+    Requirement(
+        "OAUTH21-4.1.2.1-ISS",
+        MUST,
+        "Every error response redirected to the client (an access_denied, an unsupported response type)"
+        " carries iss, the server's issuer identifier exactly.",
+        since="16",
+        quote=(
+            '"iss": REQUIRED. The issuer identifier of the authorization server. See Section 4.1.2 above for details.'
+        ),
+    ),
+    Requirement(
         "OAUTH21-4.1.2.1-ERROR",
         MUST,
         "An error redirect carries an error from section 4.1.2.1's list (access_denied when the user"
@@ -230,6 +320,16 @@ AUTHORIZATION_ENDPOINT = (
             " such requests from other clients unless there is reasonable assurance that the client"
             " mitigates authorization code injection in other ways."
         ),
+        readings=(
+            Reading(
+                "15",
+                quote=(
+                    "An authorization server MUST reject requests without a code_challenge from public"
+                    " clients, and MUST reject such requests from other clients unless there is reasonable"
+                    " assurance that the client mitigates authorization code injection in other ways."
+                ),
+            ),
+        ),
     ),
     Requirement(
         "OAUTH21-4.1.2.1-PKCE-CONF",
@@ -244,6 +344,16 @@ AUTHORIZATION_ENDPOINT = (
             " such requests from other clients unless there is reasonable assurance that the client"
             " mitigates authorization code injection in other ways."
         ),
+        readings=(
+            Reading(
+                "15",
+                quote=(
+                    "An authorization server MUST reject requests without a code_challenge from public"
+                    " clients, and MUST reject such requests from other clients unless there is reasonable"
+                    " assurance that the client mitigates authorization code injection in other ways."
+                ),
+            ),
+        ),
     ),
     Requirement(
         "OAUTH21-7.5.2-PKCE-ALL",
@@ -251,6 +361,7 @@ AUTHORIZATION_ENDPOINT = (
         "PKCE is enforced for confidential clients as well: a confidential client's request without"
         " code_challenge is refused (recommended even where the nonce exception applies).",
         quote="In this case, using and enforcing code_challenge and code_verifier is still RECOMMENDED.",
+        readings=(Reading("15", section="7.5.1.1"),),
     ),
     Requirement(
         "OAUTH21-4.1.2-CODE-TTL",
@@ -275,6 +386,7 @@ AUTHORIZATION_ENDPOINT = (
             " credentials MUST NOT use the 307 status code (Section 15.4.8 of [RFC9110]) for"
             " redirection."
         ),
+        readings=(Reading("15", section="7.5.3"), Reading("16", section="7.5.4")),
     ),
     Requirement(
         "OAUTH21-7.5.4-SEE-OTHER",
@@ -284,6 +396,7 @@ AUTHORIZATION_ENDPOINT = (
             "If an HTTP redirection (and not, for example, JavaScript) is used for such a request, AS"
             ' SHOULD use the status code 303 ("See Other").'
         ),
+        readings=(Reading("15", section="7.5.3"), Reading("16", section="7.5.4")),
     ),
     Requirement(
         "OAUTH21-7.3.1-NO-SILENT-REPEAT",
@@ -304,6 +417,7 @@ AUTHORIZATION_ENDPOINT = (
         "The login and consent pages cannot be framed by other origins (X-Frame-Options DENY or SAMEORIGIN,"
         " or a CSP frame-ancestors that is not *).",
         quote="Authorization servers MUST prevent clickjacking attacks.",
+        readings=(Reading("16", section="7.11"),),
     ),
     Requirement(
         "OAUTH21-7.10-CSP",
@@ -313,6 +427,7 @@ AUTHORIZATION_ENDPOINT = (
             "In addition to those, authorization servers SHOULD also use Content Security Policy"
             " (CSP) level 2 [CSP-2] or greater."
         ),
+        readings=(Reading("16", section="7.11"),),
     ),
 )
 
@@ -396,6 +511,16 @@ TOKEN_ENDPOINT = (
             " support the client including the client credentials in the request body content using"
             " the following parameters:"
         ),
+        readings=(
+            Reading(
+                "15",
+                quote=(
+                    "To support confidential clients in possession of a client secret, the authorization"
+                    " server MUST support the client including the client credentials in the request body"
+                    " content using the following parameters:"
+                ),
+            ),
+        ),
     ),
     Requirement(
         "OAUTH21-2.4.1-BASIC-ENCODING",
@@ -409,6 +534,34 @@ TOKEN_ENDPOINT = (
             " application/x-www-form-urlencoded encoding algorithm per Appendix B, and the encoded"
             " value is used as the username; the client secret is encoded using the same algorithm"
             " and used as the password."
+        ),
+    ),
+    Requirement(
+        "OAUTH21-2.4-JWT-AUD",
+        MUST,
+        (
+            "A private_key_jwt client assertion whose aud is the server's issuer identifier, as one string (the"
+            " audience draft-ietf-oauth-rfc7523bis has clients use), authenticates the client."
+        ),
+        since="15",
+        quote=(
+            "When using JWT-based client authentication, clients and authorization servers MUST follow the"
+            " updated guidance around aud values in [I-D.ietf-oauth-rfc7523bis]."
+        ),
+    ),
+    Requirement(
+        "OAUTH21-8.1-NATIVE-NO-SECRET",
+        MUST,
+        (
+            "A native app client (a loopback redirect URI, no secret) can be registered and completes the code"
+            " flow without any client secret: the server does not require a shared secret of it."
+        ),
+        applies_if=Feature.REGISTRATION,
+        since="15",
+        quote=(
+            "For this reason, authorization servers MUST NOT require client authentication of native app"
+            " clients using a shared secret, as this serves no value beyond client identification which is"
+            " already provided by the client_id request parameter."
         ),
     ),
     Requirement(
@@ -589,6 +742,7 @@ GRANTS = (
             "The authorization server SHOULD NOT revoke any issued tokens when receiving a replayed"
             " authorization code that contains invalid parameters."
         ),
+        readings=(Reading("15", section="7.5.2"), Reading("16", section="7.5.3")),
     ),
     Requirement(
         "OAUTH21-4.1.3-CLIENT-BIND",

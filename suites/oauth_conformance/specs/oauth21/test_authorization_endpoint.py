@@ -355,3 +355,28 @@ def test_the_login_page_restricts_framing_by_csp(
     page = _login_page(oauth, clients, http, target)
     ancestors = _frame_ancestors(page)
     assert ancestors is not None and "*" not in ancestors, f"CSP frame-ancestors is {ancestors}"
+
+
+# ------------------------------------------------------ section 4.1.2 and 4.1.2.1: iss (draft -16)
+def _iss_values(callback: Callback) -> list[str]:
+    return callback.query.get("iss", []) + callback.fragment.get("iss", [])
+
+
+@requirement("OAUTH21-4.1.2-ISS")
+def test_a_successful_authorization_response_carries_the_issuer(oauth: OAuth, clients: Clients, target: Target) -> None:
+    callback = oauth.code(clients.public()).callback
+    assert callback is not None
+    values = _iss_values(callback)
+    assert values, "the authorization response carries no iss"
+    assert values == [target.issuer], f"the authorization response carries iss {values}, not [{target.issuer!r}]"
+
+
+@requirement("OAUTH21-4.1.2.1-ISS")
+def test_a_denied_authorization_response_carries_the_issuer(oauth: OAuth, clients: Clients, target: Target) -> None:
+    authorization = oauth.authorize(clients.public(), approve=False)
+    if authorization.callback is None or authorization.error is None:
+        raise PrerequisiteFailed("the denied request did not come back to the client with an error")
+    values = _iss_values(authorization.callback)
+    assert values == [target.issuer], (
+        f"the {authorization.error} response carries iss {values}, not [{target.issuer!r}]"
+    )

@@ -357,3 +357,17 @@ def test_a_missing_redirect_uri_with_several_registered_is_not_guessed(
     except Undecided as exc:
         not_tested(f"the harness could not follow the request to its end: {exc}", unlock=exc.unlock)
     assert went is None, f"without redirect_uri (two registered) the user agent was sent to {went}"
+
+
+# --------------------------------------------------------------------- section 8.1 (draft -15)
+@requirement("OAUTH21-8.1-NATIVE-NO-SECRET")
+def test_a_native_app_completes_the_flow_without_a_secret(oauth: OAuth, clients: Clients) -> None:
+    client = _loopback_client(clients, "127.0.0.1")
+    assert client.auth_method == "none" and not client.client_secret, (
+        f"a native app registered with token_endpoint_auth_method none was given {client.auth_method}"
+        + (" and a client secret" if client.client_secret else "")
+    )
+    response = oauth.exchange(oauth.code(client))
+    assert response.status_code == 200, (
+        f"the native app's code exchange without a secret was refused: HTTP {response.status_code}"
+    )

@@ -34,6 +34,7 @@ from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import Authorization
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import pkce_pair
+from oauth_conformance.support.jwt_bearer import KeyClient
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
@@ -416,3 +417,13 @@ def test_client_secrets_can_carry_128_bits(clients: Clients) -> None:
         not_tested("needs a client secret issued by the server (a registered confidential client)")
     bits = bits_of_capacity(client.client_secret)
     assert bits >= 128, f"the issued client secret can hold at most {bits:.0f} bits"
+
+
+# ----------------------------------------------------------------- section 2.4 (draft -15): aud
+@requirement("OAUTH21-2.4-JWT-AUD")
+def test_a_client_assertion_whose_aud_is_the_issuer_authenticates(fresh_key_client: KeyClient, target: Target) -> None:
+    response = fresh_key_client.redeem(fresh_key_client.assertion(aud=target.issuer))
+    assert response.status_code == 200, (
+        f"a code redeemed with a client assertion whose aud is the issuer {target.issuer!r} (one string) was"
+        f" refused: {describe_error(response)}"
+    )

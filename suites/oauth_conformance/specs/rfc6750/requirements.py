@@ -139,4 +139,33 @@ REQUIREMENTS = (
             " their use to the intended relying party or set of relying parties."
         ),
     ),
+    Requirement(
+        "RFC6750-3.1-INSUFFICIENT-SCOPE",
+        SHOULD,
+        (
+            "A valid token without the scope a resource needs gets 403 with a Bearer challenge naming"
+            ' error="insufficient_scope" (and, when present, the scope needed).'
+        ),
+        applies_if=RS,
+        quote=(
+            "insufficient_scope The request requires higher privileges than provided by the access token. The"
+            ' resource server SHOULD respond with the HTTP 403 (Forbidden) status code and MAY include the "scope"'
+            " attribute with the scope necessary to access the protected resource."
+        ),
+    ),
+    Requirement(
+        "RFC6750-3.1-ONE-METHOD",
+        SHOULD,
+        (
+            "A request carrying its token twice (the Authorization header and an access_token form parameter) is"
+            " refused with 400 invalid_request, never served (clients MUST NOT use more than one method, section 2)."
+        ),
+        applies_if=RS,
+        quote=(
+            "invalid_request The request is missing a required parameter, includes an unsupported parameter or"
+            " parameter value, repeats the same parameter, uses more than one method for including an access"
+            " token, or is otherwise malformed. The resource server SHOULD respond with the HTTP 400 (Bad"
+            " Request) status code."
+        ),
+    ),
 )

@@ -191,3 +191,39 @@ def test_access_tokens_live_one_hour_or_less(oauth: OAuth, clients: Clients) -> 
     if tokens.expires_in is None:
         not_tested("the token response states no expires_in")
     assert tokens.expires_in <= 3600, f"expires_in is {tokens.expires_in}s, more than one hour"
+
+
+# ------------------------------------------------------------------ section 3.1: more error codes
+@requirement("RFC6750-3.1-INSUFFICIENT-SCOPE")
+def test_a_token_without_the_needed_scope_gets_403_insufficient_scope(oauth: OAuth, clients: Clients) -> None:
+    url = oauth.target.profile.resource.insufficient_scope_url
+    if url is None:
+        not_tested("no URL needing a scope the run's tokens lack is known", unlock="[resource] insufficient_scope_url")
+    tokens = oauth.usable_tokens(clients.public())
+    response = oauth.call_resource(tokens.access_token, url=url)
+    if response.status_code < 400:
+        raise PrerequisiteFailed(
+            f"{url} served the run's token (HTTP {response.status_code}): it needs no scope the token lacks"
+            " ([resource] insufficient_scope_url)"
+        )
+    assert response.status_code == 403, f"a token lacking the needed scope got HTTP {response.status_code}, not 403"
+    error = bearer_param(response, "error")
+    assert error == "insufficient_scope", f"the 403's Bearer challenge names error {error!r}, not insufficient_scope"
+
+
+@requirement("RFC6750-3.1-ONE-METHOD")
+def test_a_token_sent_by_two_methods_is_refused_with_invalid_request(oauth: OAuth, clients: Clients) -> None:
+    tokens = oauth.usable_tokens(clients.public())
+    response = oauth.http.post(
+        oauth.resource_url,
+        data={"access_token": tokens.access_token},
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    )
+    if response.status_code in (405, 415):
+        not_tested(f"the resource does not take a form-encoded POST (HTTP {response.status_code})")
+    assert response.status_code == 400, (
+        f"a request carrying its token in the Authorization header and in the form body got HTTP"
+        f" {response.status_code}, not 400"
+    )
+    error = bearer_param(response, "error")
+    assert error in (None, "invalid_request"), f"the refusal names error {error!r}, not invalid_request"

@@ -94,8 +94,9 @@ REQUIREMENTS = (
             " via AS metadata according to [RFC8414] or provide a deployment-specific way to ensure"
             " or determine support."
         ),
-        quote_section="7.9",
+        quote_section="7.10",
         quote_spec="OAUTH21",
+        quote_version="16",
     ),
     Requirement(
         "RFC8414-2-PKCE-NO-PLAIN",

@@ -4,14 +4,16 @@ RFC 8707 puts no MUST on the authorization server: audience restriction is a SHO
 invalid_target answer to a resource it cannot parse or will not serve a lowercase "should"
 (section 2.1), shown here as SHOULD. Which resources a token request may name is the server's
 policy (section 2.2). That a server offering resource indicators accepts its own resource on
-every request is the MCP row MCP-RES-PARAM.
+every request is the MCP row MCP-RES-PARAM. Section 2.2 recalls, in lowercase, that a server that
+downscopes a token for its resource must say so in the scope response parameter; the MUST is RFC
+6749 section 3.3's, which RFC8707-2.2-SCOPE-ECHO quotes.
 """
 
 from oauth_conformance.catalogue import Level
 from oauth_conformance.catalogue import Requirement
 from oauth_conformance.features import Feature
 
-SHOULD = Level.SHOULD
+MUST, SHOULD = Level.MUST, Level.SHOULD
 RI = Feature.RESOURCE_INDICATORS
 
 REQUIREMENTS = (
@@ -61,5 +63,22 @@ REQUIREMENTS = (
             " malformed."
         ),
         quote_section="2",
+    ),
+    Requirement(
+        "RFC8707-2.2-SCOPE-ECHO",
+        MUST,
+        (
+            "A token issued for a resource with a scope other than the one requested (downscoped to what the"
+            " resource understands) names its scope in the token response; seen through introspection or a"
+            " JWT access token's scope."
+        ),
+        applies_if=RI,
+        quote=(
+            "If the issued access token scope is different from the one requested by the client, the"
+            ' authorization server MUST include the "scope" response parameter to inform the client of the'
+            " actual scope granted."
+        ),
+        quote_section="3.3",
+        quote_spec="RFC6749",
     ),
 )

@@ -13,6 +13,7 @@ from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.attempts import resources_named
 from oauth_conformance.support.attempts import served_pair
 from oauth_conformance.support.checks import assert_oauth_error
+from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import Tokens
@@ -42,29 +43,39 @@ def jwt_claims(token: str) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
-def audiences(oauth: OAuth, clients: Clients, target: Target, tokens: Tokens) -> list[str]:
-    """The token's audience from its JWT claims, else from introspection (RFC 7662)."""
+def introspected(oauth: OAuth, client: Client, target: Target, tokens: Tokens) -> dict[str, Any]:
+    """What the token says of itself: its JWT claims, else its introspection (RFC 7662) by its own client.
+
+    The token's own client asks, since a server may tell a client only about its own tokens
+    (RFC 7662 section 2.2); introspecting needs that client to be confidential.
+    """
     claims = jwt_claims(tokens.access_token)
-    if claims is None:
-        endpoint = target.endpoint("introspection_endpoint")
-        if endpoint is None:
-            not_tested(
-                "the access token is opaque and the target offers no introspection endpoint to read its audience"
-            )
-        response = oauth.token_request(clients.confidential(), {"token": tokens.access_token}, endpoint=endpoint)
-        if response.status_code != 200:
-            raise PrerequisiteFailed(f"introspection answered HTTP {response.status_code}")
-        claims = response.json()
-        assert isinstance(claims, dict)
-    aud = claims.get("aud")
+    if claims is not None:
+        return claims
+    endpoint = target.endpoint("introspection_endpoint")
+    if endpoint is None:
+        not_tested("the access token is opaque and the target offers no introspection endpoint to read it")
+    response = oauth.token_request(client, {"token": tokens.access_token}, endpoint=endpoint)
+    if response.status_code != 200:
+        raise PrerequisiteFailed(f"introspection answered HTTP {response.status_code}")
+    body = response.json()
+    if not isinstance(body, dict) or body.get("active") is not True:
+        raise PrerequisiteFailed("introspecting the client's own fresh token did not say active (see RFC7662)")
+    return body
+
+
+def audiences(oauth: OAuth, client: Client, target: Target, tokens: Tokens) -> list[str]:
+    """The token's audience from its JWT claims, else from introspection (RFC 7662)."""
+    aud = introspected(oauth, client, target, tokens).get("aud")
     return [aud] if isinstance(aud, str) else [str(a) for a in aud] if isinstance(aud, list) else []
 
 
 @requirement("RFC8707-2-AUDIENCE", "RFC6750-5.3-AUDIENCE")
 def test_access_tokens_are_restricted_to_the_requested_resource(oauth: OAuth, clients: Clients, target: Target) -> None:
     resource = requested_resource(oauth)
-    tokens = oauth.tokens(clients.public(), resource=resource)
-    found = audiences(oauth, clients, target, tokens)
+    client = clients.confidential() if target.endpoint("introspection_endpoint") else clients.public()
+    tokens = oauth.tokens(client, resource=resource)
+    found = audiences(oauth, client, target, tokens)
     assert found, "the access token carries no audience restriction"
     assert resource in found or resource.rstrip("/") in [a.rstrip("/") for a in found], (
         f"the token's audience {found} does not name the requested resource {resource}"
@@ -107,3 +118,44 @@ def test_a_code_for_one_resource_is_not_exchanged_for_another_served_resource(oa
     named = resources_named(body_of(response))
     assert second not in named, f"a code issued for {first} yielded a token for {second}"
     assert_oauth_error(response, "invalid_target")
+
+
+# ------------------------------------------------------------- section 2.2: the scope granted
+def granted_scope(oauth: OAuth, client: Client, target: Target, tokens: Tokens) -> set[str] | None:
+    """The scope the token really carries (its JWT's scope or scp, else introspection); None if unsaid."""
+    claims = introspected(oauth, client, target, tokens)
+    scope = claims.get("scope", claims.get("scp"))
+    if isinstance(scope, str):
+        return set(scope.split())
+    if isinstance(scope, list):
+        return {str(s) for s in scope}
+    return None
+
+
+@requirement("RFC8707-2.2-SCOPE-ECHO")
+@pytest.mark.parametrize("asked", ["a-scope", "no-scope"])
+def test_a_scope_other_than_the_one_requested_is_named_in_the_response(
+    oauth: OAuth, clients: Clients, target: Target, asked: str
+) -> None:
+    resource = requested_resource(oauth)
+    scope = None
+    if asked == "a-scope":
+        listed = target.metadata.get("scopes_supported")
+        first = listed[0] if isinstance(listed, list) and listed and isinstance(listed[0], str) else None
+        scope = target.profile.request.scope or first
+        if scope is None:
+            not_tested("no scope is known to ask for", unlock="[request] scope")
+    client = clients.confidential() if target.endpoint("introspection_endpoint") else clients.public()
+    tokens = oauth.tokens(client, resource=resource, scope=scope)
+    requested = set((scope or "").split())
+    granted = granted_scope(oauth, client, target, tokens)
+    if granted is None:
+        not_tested("neither the token nor its introspection says which scope it carries")
+    if granted == requested:
+        not_tested("the server granted exactly the scope asked for, so the rule was not exercised")
+    echoed = tokens.raw.get("scope")
+    assert isinstance(echoed, str), (
+        f"the token carries scope {' '.join(sorted(granted))!r}, not the {' '.join(sorted(requested)) or 'none'!r}"
+        " asked for, and the token response has no scope"
+    )
+    assert set(echoed.split()) == granted, f"the response says scope {echoed!r}; the token carries {sorted(granted)}"

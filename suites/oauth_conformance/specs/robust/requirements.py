@@ -75,11 +75,13 @@ FUZZ = (
         "No HTML (or untyped) response carries markup from a request unescaped, whether sent in that"
         " request or stored by an earlier one (a client_name on a consent page).",
         quote=(
-            "The authorization server and client MUST sanitize (and validate when possible) any value"
-            " received -- in particular, the value of the state and redirect_uri parameters."
+            "The authorization server and client MUST treat parameters received as potentially malicious"
+            " external input and apply appropriate protections, in particular, the values of the state and"
+            " redirect_uri parameters."
         ),
-        quote_section="7.11",
+        quote_section="7.12",
         quote_spec="OAUTH21",
+        quote_version="16",
     ),
     Requirement(
         "ROBUST-FUZZ-NO-OPEN-REDIRECT",
@@ -88,12 +90,12 @@ FUZZ = (
         " request's client (the fuzzed form of OAUTH21-4.1.2.1-NO-REDIRECT).",
         quote=(
             "If the request fails due to a missing, invalid, or mismatching redirect URI, or if the"
-            " client identifier is missing or invalid, the authorization server SHOULD inform the"
-            " resource owner of the error and MUST NOT automatically redirect the user agent to the"
-            " invalid redirect URI."
+            " client identifier is missing or invalid, the authorization server MUST NOT redirect the"
+            " user agent to the invalid redirect URI"
         ),
         quote_section="4.1.2.1",
         quote_spec="OAUTH21",
+        quote_version="16",
     ),
     Requirement(
         "ROBUST-FUZZ-NO-STACK-TRACE",
