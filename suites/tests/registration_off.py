@@ -61,6 +61,8 @@ CLIENTS: list[tuple[str, str, list[str], list[str]]] = [
     ("confidential", "client_secret_basic", [DEFAULT_REDIRECT_URI], EVERY_GRANT),
     ("confidential", "client_secret_post", [DEFAULT_REDIRECT_URI], EVERY_GRANT),
     ("confidential", "client_secret_post", [DEFAULT_REDIRECT_URI], EVERY_GRANT),
+    # registered for the code flow only: the unauthorized_client test needs one (OAUTH21-3.2.4)
+    ("confidential", "client_secret_basic", [DEFAULT_REDIRECT_URI], CODE_GRANTS),
 ]
 
 

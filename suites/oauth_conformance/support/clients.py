@@ -183,6 +183,7 @@ class Clients:
         exclude: frozenset[str] = frozenset(),
         *,
         any_redirect_uris: int = 0,
+        lacking: frozenset[str] = frozenset(),
     ) -> Client:
         needs = Needs.of(extra)
         if any_redirect_uris:
@@ -198,7 +199,7 @@ class Clients:
         fitting = [
             c
             for c in self.target.profile.clients_of(kind, auth_method)
-            if c.client_id not in exclude and needs.met_by(c, self.redirect_uri)
+            if c.client_id not in exclude and needs.met_by(c, self.redirect_uri) and not lacking & set(c.grant_types)
         ]
         if not fitting:
             entry = needs.entry(kind, auth_method, self.redirect_uri)
@@ -245,6 +246,14 @@ class Clients:
         # A profile client may use either secret method unless the test or the profile names one.
         named = auth_method or self.target.profile.request.auth_method
         return self._from_profile("confidential", named, extra)
+
+    def confidential_only_for(self, grants: list[str], not_for: str) -> Client:
+        """A confidential client registered for ``grants`` only, so not for ``not_for``: registered
+        afresh, or a profile entry whose ``grant_types`` leave ``not_for`` out."""
+        if self.target.supports(Feature.REGISTRATION):
+            return self._registered(self._secret_method(None), grant_types=grants)
+        named = self.target.profile.request.auth_method
+        return self._from_profile("confidential", named, {"grant_types": grants}, lacking=frozenset({not_for}))
 
     def another(self, first: Client, **extra: Any) -> Client:
         """A client of ``first``'s kind and auth method that is not ``first``, for the tests that need

@@ -53,6 +53,7 @@ from suites.tests.twins.wire import first
 from suites.tests.twins.wire import form_of
 from suites.tests.twins.wire import header
 from suites.tests.twins.wire import intercept
+from suites.tests.twins.wire import json_answer
 from suites.tests.twins.wire import json_of
 from suites.tests.twins.wire import on_token
 from suites.tests.twins.wire import presented
@@ -946,23 +947,41 @@ def secret_dropped(doc: Any, url: str) -> Any:
     return {k: v for k, v in doc.items() if k not in SECRET_MEMBERS}
 
 
+# The shared secrets of the documents the twin below fetched, by client_id (one twin per process).
+_DOCUMENT_SECRETS: dict[str, str] = {}
+
+
+def secret_kept_apart(doc: Any, url: str) -> Any:
+    """The document's shared secret is kept by the twin's middleware; the reference sees a public client."""
+    if isinstance(doc, dict) and isinstance(doc.get("client_secret"), str):
+        _DOCUMENT_SECRETS[url] = doc["client_secret"]
+    return secret_dropped(doc, url)
+
+
 @twin(
     "cimd-shared-secret-accepted",
     ("cimd.test_document_content",),
     {"CIMD-4.1-NO-SYMMETRIC"},
     features=True,
-    faults=documents(secret_dropped),
+    faults=documents(secret_kept_apart),
 )
 def cimd_shared_secret(app: ASGIApp) -> ASGIApp:
-    """A document client with a shared secret is served: its secret is dropped from the document,
-    and from the requests that present it."""
+    """A document client with a shared secret is served, and the secret decides: the one its document
+    names gets tokens, a wrong one is refused (invalid_client). The reference itself sees a public
+    client; the middleware checks the secret before it."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/oauth/token":
             body = await read_body(receive)
             pairs = form_of(body)
-            client_id = presented(scope, pairs).client_id or ""
+            credentials = presented(scope, pairs)
+            client_id = credentials.client_id or ""
             if client_id.startswith("https://"):
+                expected = _DOCUMENT_SECRETS.get(client_id)
+                if expected is not None and credentials.secret != expected:
+                    refused = {"error": "invalid_client", "error_description": "client authentication failed"}
+                    await send_answer(send, json_answer(401, refused))
+                    return
                 pairs = [*without("client_id", "client_secret")(pairs), ("client_id", client_id)]
                 scope = with_header(scope, b"authorization", None)
             await send_answer(send, await run(app, scope, encode(pairs)))
