@@ -66,6 +66,9 @@ NEED_REGISTRATION = {
     # Its client-secret test judges a secret the server issued; a [[clients]] secret may have been
     # chosen by whoever provisioned the client, so a profile client cannot show it.
     "OAUTH21-7.7-ENTROPY": "the client secret must be one the server issued at registration",
+    # A client registered with the dpop_bound_access_tokens metadata (RFC 9449 section 5.2): a
+    # [[clients]] entry cannot promise what a client was registered with beyond its grants and URIs.
+    "RFC9449-5.2-BOUND-CLIENT": "the client must be registered with dpop_bound_access_tokens",
 }
 
 

@@ -287,7 +287,10 @@ def test_a_client_registered_for_bound_tokens_gets_none_without_a_proof(
     clients: Clients, oauth: OAuth, target: Target
 ) -> None:
     if not target.supports(Feature.REGISTRATION):
-        not_tested("needs dynamic registration to register a client with dpop_bound_access_tokens")
+        not_tested(
+            "needs dynamic registration to register a client with dpop_bound_access_tokens",
+            unlock="registration_endpoint",
+        )
     client = clients.public(dpop_bound_access_tokens=True)
     if client.registration.get("dpop_bound_access_tokens") is not True:
         not_applicable("the registration response does not keep dpop_bound_access_tokens")
