@@ -148,7 +148,9 @@ REQUIREMENTS = (
             "An ID-JAG bound to a key (cnf.jkt) presented with a valid DPoP proof made with another key is"
             " refused with invalid_grant; with a proof made with the bound key it is accepted."
         ),
-        applies_if=IDJAG,
+        # Only a server that takes DPoP proofs validates one: key binding is optional in ID-JAG
+        # (section 9.8.1, "may support"), and a server without DPoP ignores an unknown header.
+        applies_if=Feature.DPOP,
         quote=(
             "If the ID-JAG contains a cnf claim and the client presents a DPoP proof, the Resource"
             " Authorization Server MUST: [...] Compare the two thumbprints. They MUST match exactly. If"
@@ -163,7 +165,9 @@ REQUIREMENTS = (
             "An ID-JAG bound to a key, presented with a DPoP proof for the right key that is itself invalid"
             " (for another URL, here), gets no token: the proof is validated per RFC 9449 section 4."
         ),
-        applies_if=IDJAG,
+        # Only a server that takes DPoP proofs validates one: key binding is optional in ID-JAG
+        # (section 9.8.1, "may support"), and a server without DPoP ignores an unknown header.
+        applies_if=Feature.DPOP,
         quote=(
             "If the ID-JAG contains a cnf claim and the client presents a DPoP proof, the Resource"
             " Authorization Server MUST: 1. Validate the DPoP proof according to Section 4 of [RFC9449]."
@@ -177,7 +181,9 @@ REQUIREMENTS = (
             "A DPoP proof sent with an ID-JAG that carries no cnf is still validated: an invalid proof (for"
             " another URL) gets no token, while a valid one gets a Bearer or a DPoP-bound token."
         ),
-        applies_if=IDJAG,
+        # Only a server that takes DPoP proofs validates one: key binding is optional in ID-JAG
+        # (section 9.8.1, "may support"), and a server without DPoP ignores an unknown header.
+        applies_if=Feature.DPOP,
         quote=(
             "If the ID-JAG does not contain a cnf claim but the client presents a DPoP proof, the Resource"
             " Authorization Server: 1. MUST validate the DPoP proof according to Section 4 of [RFC9449]."
