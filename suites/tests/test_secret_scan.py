@@ -158,7 +158,7 @@ import pytest
 
 @pytest.mark.requirement("RFC8414-3.2-NO-EMPTY")
 def test_leaks_through_a_repr(clients):
-    client = clients._from_profile("confidential", None)
+    client = clients.provisioned("confidential")
     assert client is None, f"unexpected {client!r}"
 
 @pytest.mark.requirement("RFC8414-2-PKCE-NO-PLAIN")
