@@ -21,7 +21,6 @@ from urllib.parse import parse_qsl
 
 from oauth_reference import Clock
 from oauth_reference.machinery.asgi import ASGIApp
-from oauth_reference.machinery.asgi import Message
 from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
@@ -34,6 +33,8 @@ from suites.tests.twins import twin
 from suites.tests.twins.wire import TOKEN
 from suites.tests.twins.wire import read_body
 from suites.tests.twins.wire import replay
+from suites.tests.twins.wire import run
+from suites.tests.twins.wire import send_answer
 
 CODE_RACE = ("oauth21.test_code_grant",)
 REFRESH_RACE = ("oauth21.test_refresh_grant",)
@@ -114,27 +115,12 @@ def losers_get_500(app: ASGIApp) -> ASGIApp:
         # The reference handles a token request without suspending; a server that awaits anything
         # (its database, a log) lets the other requests that arrived with this one begin meanwhile.
         await asyncio.sleep(0)
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
         try:
-            await app(scope, replay(body), capture)
+            status, headers, content = await run(app, scope, body)
         finally:
             running[code] -= 1
-        status, headers, content = start["status"], list(start.get("headers", [])), b"".join(chunks)
         if status == 400 and code in overlapped:
-            status, content = 500, b"Internal Server Error"
-            headers = [(b"content-type", b"text/plain")]
-        headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(content)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+            status, headers, content = 500, [(b"content-type", b"text/plain")], b"Internal Server Error"
+        await send_answer(send, (status, headers, content))
 
     return wrapped
