@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-on", choices=["must", "should"], default="must", help="what fails the run")
     run.add_argument("-n", "--workers", default="0", help="parallel workers (pytest-xdist): a number or auto")
     run.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
+    run.add_argument(
+        "--thorough",
+        action="store_true",
+        help="the long budgets: 50 fuzzed examples per operation and mode (default 20), "
+        "0.25 s for an early refusal of an oversized request (default 0.05 s)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="less output")
 
     cat = sub.add_parser("catalogue", help="list the requirements and how many tests cover each")
@@ -217,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
     pytest_args += ["-n", args.workers] if args.workers not in ("0", "1") else ["-p", "no:xdist"]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
+    if args.thorough:
+        pytest_args += ["--oauth-thorough"]
     pytest_args += ["-q", "-rN"] if args.quiet else ["-rN"]
     observer = _RunObserver(target)
     code = pytest.main([*pytest_args, *args.pytest_args], plugins=[observer])
