@@ -168,7 +168,7 @@ def test_budgets_the_profile_sets_win_over_thorough() -> None:
 
 
 def test_a_negative_early_answer_wait_is_refused() -> None:
-    with pytest.raises(ProfileError, match="robust.early_answer_wait: must not be negative"):
+    with pytest.raises(ProfileError, match=r"robust\.early_answer_wait: must not be negative"):
         parse_profile({"robust": {"early_answer_wait": -1}})
 
 
