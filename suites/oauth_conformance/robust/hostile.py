@@ -128,11 +128,13 @@ def _short(value: str) -> str:
 class Sender:
     """Sends hostile requests to one target, each bounded by ``timeout`` seconds."""
 
-    def __init__(self, target: Target, http: httpx.Client, timeout: float) -> None:
+    def __init__(
+        self, target: Target, http: httpx.Client, timeout: float, early_answer_wait: float = EARLY_ANSWER_WAIT
+    ) -> None:
         self.target = target
         self.http = http
         self.timeout = timeout
-        self.early_answer_wait = target.profile.robust.early_answer_wait
+        self.early_answer_wait = early_answer_wait
         self.sent: list[Answer] = []
         self._pool: ThreadPoolExecutor | None = None
 
