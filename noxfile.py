@@ -62,6 +62,14 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def harness_speed(session: nox.Session) -> None:
+    """``oauth-conformance run`` against the bundled reference, serial and ``-n auto``: the merge13
+    harness, this one with --thorough and this one by default, taking turns; the same verdicts in
+    every run: reports/bench/harness.{json,md}."""
+    session.run("python", "-m", "reference.bench.harnessbench", "--out", "reports/bench", *session.posargs)
+
+
+@nox.session(python=False)
 def bench_inprocess(session: nox.Session) -> None:
     """In-process benchmarks of the reference (pytest-benchmark): reports/bench/reference-inprocess.json."""
     Path("reports/bench").mkdir(parents=True, exist_ok=True)

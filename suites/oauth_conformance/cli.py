@@ -25,6 +25,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_HARNESS_ERROR, EXIT_INC
 _PACKAGE = Path(__file__).resolve().parent
 
 
+# pytest plugins installed beside the harness that its suites do not use as pytest plugins (the
+# suites call schemathesis, Hypothesis and anyio as libraries).
+UNUSED_PLUGINS = ("schemathesis", "hypothesispytest", "anyio", "respx", "platformdirs")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oauth-conformance", description="Conformance suites for OAuth 2.1 authorization servers."
@@ -49,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-on", choices=["must", "should"], default="must", help="what fails the run")
     run.add_argument("-n", "--workers", default="0", help="parallel workers (pytest-xdist): a number or auto")
     run.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
+    run.add_argument(
+        "--thorough",
+        action="store_true",
+        help="the long budgets: 50 fuzzed examples per operation and mode (default 20), "
+        "0.25 s for an early refusal of an oversized request (default 0.05 s)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="less output")
 
     cat = sub.add_parser("catalogue", help="list the requirements and how many tests cover each")
@@ -200,6 +211,10 @@ def run(args: argparse.Namespace) -> int:
     pytest_args = ["-c", str(_PACKAGE / "run.ini"), "--rootdir", str(_PACKAGE), "--pyargs", "oauth_conformance.specs"]
     # no cache, no benchmark plugin: a run leaves nothing in the working directory but its reports
     pytest_args += ["--oauth-fail-on", args.fail_on, "-p", "no:cacheprovider", "-p", "no:benchmark"]
+    # Plugins the suites never use as plugins: loaded, pytest would also rewrite the asserts of
+    # every module of their packages (schemathesis alone is 156 modules, about a second a run).
+    for unused in UNUSED_PLUGINS:
+        pytest_args += ["-p", f"no:{unused}"]
     if args.target:
         pytest_args += ["--oauth-target", args.target]
     if args.profile:
@@ -217,6 +232,8 @@ def run(args: argparse.Namespace) -> int:
     pytest_args += ["-n", args.workers] if args.workers not in ("0", "1") else ["-p", "no:xdist"]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
+    if args.thorough:
+        pytest_args += ["--oauth-thorough"]
     pytest_args += ["-q", "-rN"] if args.quiet else ["-rN"]
     observer = _RunObserver(target)
     code = pytest.main([*pytest_args, *args.pytest_args], plugins=[observer])

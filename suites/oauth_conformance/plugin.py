@@ -89,6 +89,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="JSON",
         help="use a fixture host that already runs (its description as JSON) instead of starting one",
     )
+    group.addoption(
+        options.THOROUGH,
+        dest="oauth_thorough",
+        action="store_true",
+        help="the long budgets: 50 fuzzed examples per operation and mode, 0.25 s for an early refusal",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -108,6 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
         fail_on=config.getoption("oauth_fail_on"),
         write_reports=not config.getoption("oauth_no_report"),
         shared_fixture_host=config.getoption("oauth_shared_fixture_host"),
+        thorough=config.getoption("oauth_thorough"),
     )
     try:
         run = Run(settings, getattr(config, "workerinput", None))

@@ -194,14 +194,32 @@ class IdJagSection:
     trusted: bool = False  # the target trusts the harness's test IdP (see `oauth-conformance fixtures`)
 
 
+# The budgets a run uses unless the profile sets them: a quick run's, and a thorough run's
+# (``--thorough``, ``[robust] thorough = true``), which are the long budgets of earlier releases.
+QUICK_BUDGETS: dict[str, float] = {"max_examples": 20, "early_answer_wait": 0.05}
+THOROUGH_BUDGETS: dict[str, float] = {"max_examples": 50, "early_answer_wait": 0.25}
+
+
 @dataclass(frozen=True, slots=True)
 class RobustSection:
     time_budget: float = 30.0  # seconds for the fuzzing, and again for the state machine
-    max_examples: int = 50  # fuzzed requests per operation and generation mode
+    max_examples: int = int(QUICK_BUDGETS["max_examples"])  # fuzzed requests per operation and generation mode
     stateful_examples: int = 12  # programs the state machine runs
     stateful_steps: int = 10  # steps per program
     request_timeout: float = 10.0  # a request unanswered after this long is a hang
     other_resource: str | None = None  # a protected URL the run's tokens must not reach
+    # Seconds an oversized hostile request waits, after its first chunk, for an early refusal
+    # (plus a few round trips, measured on its connection).
+    early_answer_wait: float = QUICK_BUDGETS["early_answer_wait"]
+    thorough: bool = False  # the long budgets, for every budget the profile does not set itself
+    chosen: frozenset[str] = frozenset()  # the budgets the profile sets itself
+
+    def made_thorough(self) -> RobustSection:
+        """The same section with the long budgets, except where the profile chose its own."""
+        changed: dict[str, Any] = {k: v for k, v in THOROUGH_BUDGETS.items() if k not in self.chosen}
+        if "max_examples" in changed:
+            changed["max_examples"] = int(changed["max_examples"])
+        return replace(self, thorough=True, **changed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,18 +584,26 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     idjag = IdJagSection(trusted=ij.boolean("trusted", False))
     ij.done()
     rb = root.section("robust")
+    chosen = frozenset(k for k in QUICK_BUDGETS if k in rb.data)
     robust = RobustSection(
         time_budget=rb.number("time_budget", 30.0),
-        max_examples=rb.integer("max_examples", 50),
+        max_examples=rb.integer("max_examples", int(QUICK_BUDGETS["max_examples"])),
         stateful_examples=rb.integer("stateful_examples", 12),
         stateful_steps=rb.integer("stateful_steps", 10),
         request_timeout=rb.number("request_timeout", 10.0),
         other_resource=rb.url("other_resource"),
+        early_answer_wait=rb.number("early_answer_wait", QUICK_BUDGETS["early_answer_wait"]),
+        chosen=chosen,
     )
+    thorough = rb.boolean("thorough", False)
     rb.done()
     for name in ("time_budget", "max_examples", "stateful_examples", "stateful_steps", "request_timeout"):
         if getattr(robust, name) <= 0:
             raise ProfileError(f"robust.{name}: must be positive")
+    if robust.early_answer_wait < 0:
+        raise ProfileError("robust.early_answer_wait: must not be negative")
+    if thorough:
+        robust = robust.made_thorough()
     notes = tuple(_note(n) for n in root.sections("notes"))
     gt = root.section("gate")
     minimum = gt._get("min_coverage", (int, float), None)
@@ -747,10 +773,12 @@ trusted = false                         # true once the target trusts the test I
 [robust]
 # The ROBUST suite and `oauth-conformance fuzz`: fuzzing, the state machine, hostile input.
 time_budget = 30                        # seconds for the fuzzing (and again for the state machine)
-max_examples = 50                       # fuzzed requests per operation and generation mode
+# thorough = true                       # the long budgets (as --thorough): 50 examples, 0.25 s early-answer wait
+# max_examples = 20                     # fuzzed requests per operation and generation mode (thorough: 50)
 stateful_examples = 12                  # state machine programs
 stateful_steps = 10                     # steps per program
 request_timeout = 10                    # a request unanswered after this many seconds is a hang
+# early_answer_wait = 0.05              # seconds an oversized request waits for an early refusal (thorough: 0.25)
 # other_resource = "{target}/other/api" # a protected URL the run's access tokens must not reach
 
 [gate]

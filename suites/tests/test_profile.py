@@ -148,3 +148,33 @@ def test_the_worked_examples_in_the_profile_docs_parse() -> None:
     assert drivers == ["form", "browser"]
     for path in sorted(profiles.glob("*.toml")):
         parse_profile(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
+
+
+def test_a_run_uses_the_quick_budgets_unless_it_asks_for_the_thorough_ones() -> None:
+    quick = parse_profile({}).robust
+    assert (quick.max_examples, quick.early_answer_wait, quick.thorough) == (20, 0.05, False)
+    thorough = parse_profile({"robust": {"thorough": True}}).robust
+    assert (thorough.max_examples, thorough.early_answer_wait, thorough.thorough) == (50, 0.25, True)
+    assert quick.made_thorough() == thorough
+
+
+def test_budgets_the_profile_sets_win_over_thorough() -> None:
+    robust = parse_profile({"robust": {"max_examples": 7, "early_answer_wait": 1.5}}).robust
+    assert robust.chosen == {"max_examples", "early_answer_wait"}
+    made = robust.made_thorough()
+    assert (made.max_examples, made.early_answer_wait, made.thorough) == (7, 1.5, True)
+    both = parse_profile({"robust": {"thorough": True, "max_examples": 7}}).robust
+    assert (both.max_examples, both.early_answer_wait) == (7, 0.25)
+
+
+def test_a_negative_early_answer_wait_is_refused() -> None:
+    with pytest.raises(ProfileError, match=r"robust\.early_answer_wait: must not be negative"):
+        parse_profile({"robust": {"early_answer_wait": -1}})
+
+
+def test_the_thorough_option_gives_the_run_the_long_budgets() -> None:
+    from oauth_conformance.run import Run
+    from oauth_conformance.run import RunSettings
+
+    assert Run(RunSettings()).profile.robust.max_examples == 20
+    assert Run(RunSettings(thorough=True)).profile.robust.max_examples == 50

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from oauth_conformance.http import tls_context
 from oauth_conformance.profile import Profile
 from oauth_conformance.redaction import redacted_repr
 
@@ -116,6 +117,7 @@ class Walker:
             timeout=httpx.Timeout(15.0, connect=5.0),
             event_hooks={name: list(fns) for name, fns in hooks.items()},
             transport=transport,
+            verify=tls_context(),  # one context for the run: building one reads the CA bundle
             cookies=jar,  # a shared jar keeps the user agent's session across authorizations
         )
 

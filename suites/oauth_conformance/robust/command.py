@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +65,8 @@ def main(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    # The fuzzing command is the long run: the thorough budgets, except where the profile set its own.
+    profile = replace(profile, robust=profile.robust.made_thorough())
     url: str = args.target
     transport = None
     discover_url = url

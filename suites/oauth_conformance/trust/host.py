@@ -216,7 +216,9 @@ class FixtureHost:
             context.load_cert_chain(cert, key)
             server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fixture-host", daemon=True)
+        # A short poll: stopping the host waits for the loop to notice (0.5 s at the default).
+        serve = {"poll_interval": 0.05}
+        self._thread = threading.Thread(target=server.serve_forever, kwargs=serve, name="fixture-host", daemon=True)
         self._thread.start()
         self._install_defaults()
         return self

@@ -184,8 +184,12 @@ def _percent_encode_at(uri: str, index: int, *, lower: bool) -> str:
 
 
 def _hypothesis_settings(target: Target) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    robust = target.profile.robust
+    # A MUST check: it keeps its own count, less only when the profile itself asks for fewer
+    # examples (the quick run's smaller fuzzing budget is not a reason to try fewer variants).
+    chosen = robust.max_examples if "max_examples" in robust.chosen else MAX_EXAMPLES
     return settings(
-        max_examples=max(1, min(target.profile.robust.max_examples, MAX_EXAMPLES)),
+        max_examples=max(1, min(chosen, MAX_EXAMPLES)),
         derandomize=True,
         database=None,
         deadline=None,

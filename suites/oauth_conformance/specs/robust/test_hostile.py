@@ -123,7 +123,8 @@ class Hostile:
 
 @pytest.fixture
 def hostile(target: Target, http: httpx.Client, clients: Clients) -> Iterator[Hostile]:
-    sender = Sender(target, http, target.profile.robust.request_timeout)
+    robust = target.profile.robust
+    sender = Sender(target, http, robust.request_timeout, robust.early_answer_wait)
     try:
         yield Hostile(target, sender, clients, http)
     finally:
