@@ -184,6 +184,9 @@ REFERENCE_NOT_APPLICABLE = {
     "RFC7592-2.3-DELETE-204": "no RFC 7592 management",
     # the reference refuses a wider scope in an exchange, so no other scope is ever issued
     "RFC8693-2.2.1-SCOPE": "refuses the wider scope",
+    "RFC7591-3.2.1-STATEMENT-RETURNED": "ignores software statements (RFC 7591 section 3.1.1 allows it)",
+    "RFC9449-6.1-JKT": "opaque access tokens: no JWT to carry cnf.jkt",
+    "MCP-PROXY-CONSENT": "authorizes users itself: it forwards no request to another server",
 }
 # SHOULD rows (with a black-box test) the bundled reference leaves unverified, and why.
 REFERENCE_UNVERIFIED_SHOULDS = {

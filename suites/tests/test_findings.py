@@ -156,8 +156,10 @@ def test_compare_shows_findings_not_every_failing_target_shows(tmp_path: Path) -
     assert [info["id"] for info, _ in m.differing] == [RID]  # same verdict, different findings
     write_matrix(m, tmp_path)
     md = (tmp_path / "compare.md").read_text()
-    assert f"`{key_of(NODE)}#path-suffix`: two" in md and f"`{key_of(NODE)}#empty-query`: one, two" in md
+    # Each target is named as in the matrix's columns: with the text versions it was tested against.
+    assert f"`{key_of(NODE)}#path-suffix`: two (OAUTH21 13)" in md
+    assert f"`{key_of(NODE)}#empty-query`: one (OAUTH21 13), two (OAUTH21 13)" in md
     row = orjson.loads((tmp_path / "compare.json").read_bytes())["rows"][0]
-    assert row["findings"][f"{key_of(NODE)}#path-suffix"] == ["two"]
+    assert row["findings"][f"{key_of(NODE)}#path-suffix"] == ["two (OAUTH21 13)"]
     same = matrix([("a.json", a), ("c.json", a)])
     assert same.differing == []

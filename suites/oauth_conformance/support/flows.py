@@ -230,6 +230,9 @@ class OAuth:
             what = "an approved authorization request" + ("" if _plain(kwargs) else " with " + _variant(kwargs))
             if not _plain(kwargs):
                 self.front_channel_works(client)
+                if result.error in controls.HARNESS_ERRORS:  # what the profile can change (a scope it may ask)
+                    unlock = controls.HARNESS_ERRORS[result.error]
+                    raise NotTested(f"{what} came back with error={result.error}", unlock=unlock)
                 raise PrerequisiteFailed(f"{what} came back with {result.error or 'no code'}")
             raise controls.error_redirect(
                 controls.CODE_FLOW, result.error, what, from_profile=client.source == "profile"

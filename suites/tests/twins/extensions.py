@@ -1312,10 +1312,10 @@ def mcp_cimd_unsupported(app: ASGIApp) -> ASGIApp:
 @twin(
     "cimd-embedded-urls-fetched-anywhere",
     ("cimd.test_embedded_urls",),
-    set(),
-    warns={"CIMD-6.5-SSRF-EMBEDDED"},
+    {"CIMD-6.5-SSRF-EMBEDDED"},
     features=True,
-    note="fetches reach any address, special-use ones included (0.0.0.0 reaches the fixture host)",
+    note="fetches reach any address, special-use ones included (0.0.0.0 reaches the fixture host); a MUST"
+    " NOT since CIMD draft 02 (a SHOULD NOT in 01)",
     faults={"fetch-any-address"},
 )
 def cimd_embedded_urls_fetched_anywhere(app: ASGIApp) -> ASGIApp:

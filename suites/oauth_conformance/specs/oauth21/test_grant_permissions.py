@@ -10,11 +10,13 @@ access token), whose request is otherwise valid.
 from __future__ import annotations
 
 from oauth_conformance import requirement
+from oauth_conformance.features import Feature
 from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
+from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
 
 CLIENT_CREDENTIALS = "client_credentials"
@@ -27,11 +29,11 @@ REGISTERED = ["authorization_code"]
 def test_a_grant_the_client_was_not_registered_for_gets_unauthorized_client(
     oauth: OAuth, clients: Clients, target: Target
 ) -> None:
-    offered = target.metadata.get("grant_types_supported")
-    offered = offered if isinstance(offered, list) else []
-    other = next((g for g in (CLIENT_CREDENTIALS, TOKEN_EXCHANGE) if g in offered), None)
+    # Offered: advertised, or seen accepted by the probes before the first test (support/probes.py).
+    grants = ((CLIENT_CREDENTIALS, Feature.CLIENT_CREDENTIALS), (TOKEN_EXCHANGE, Feature.TOKEN_EXCHANGE))
+    other = next((grant for grant, feature in grants if target.supports(feature)), None)
     if other is None:
-        not_tested("the target offers neither client_credentials nor token exchange to keep a client from")
+        not_applicable("the target offers neither client_credentials nor token exchange to keep a client from")
     client = clients.confidential_only_for(REGISTERED, not_for=other)
     told = client.registration.get("grant_types", REGISTERED) if client.source == "registration" else client.grant_types
     told = list(told) if isinstance(told, (list, tuple)) else told

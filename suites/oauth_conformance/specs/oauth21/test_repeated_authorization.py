@@ -51,7 +51,10 @@ def test_a_public_clients_repeated_request_is_not_approved_silently(
         not_tested(f"the {driver.name} driver cannot keep the user agent's cookies", unlock="consent.driver")
     client = clients.public()
     if comes_back_unasked(oauth, target, client, None):
-        not_tested("the target approves without showing any page, even without a session: it approves everything")
+        not_tested(
+            "the target approves without showing any page, even without a session: it approves everything",
+            unlock="a test deployment that asks for consent, and consent.driver",
+        )
     _, challenge = pkce_pair()
     url, _ = oauth.authorization_url(client, code_challenge=challenge, code_challenge_method="S256")
     try:
