@@ -196,6 +196,9 @@ REFERENCE_UNVERIFIED_SHOULDS = {
     "RFC6750-5.3-AUDIENCE": "not tested: opaque access tokens and no introspection endpoint",
     "RFC8707-2-AUDIENCE": "not tested: opaque access tokens and no introspection endpoint",
     "ROBUST-STATE-AUDIENCE": "not tested: the embedded profile names no second protected resource",
+    "RFC7009-2-HTTP-ALSO": "not tested: served over plain http, there is no separate http service to look for",
+    "RFC8693-4.1-ACT": "not applicable: the reference does not delegate (an actor token is refused)",
+    "RFC9126-4-REQUIRED": "not applicable: PAR is offered, not required, with every feature on",
 }
 MINIMUM_PERCENT = 97.0
 
