@@ -1,4 +1,5 @@
-"""Minting the JWTs the suites present: ID-JAGs from the test IdP and client assertions.
+"""Minting the JWTs the suites present (ID-JAGs from the test IdP, client assertions), and reading
+the claims of the JWTs a target issues.
 
 Every knob a negative test needs is a keyword: another ``typ``/``alg``/``kid``, a claim
 overridden or omitted, another signing key, a tampered payload, ``alg=none``.
@@ -108,3 +109,15 @@ def client_assertion(
 
 
 OMIT = _OMIT
+
+
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a JWT, read without verifying it (None: the token is opaque to the client)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None

@@ -6,12 +6,8 @@ Every test but the happy-path ones starts from a client whose plain exchange wor
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
-
-import orjson
 
 from oauth_conformance import requirement
 from oauth_conformance.features import Feature
@@ -28,6 +24,7 @@ from oauth_conformance.support.checks import error_code
 from oauth_conformance.support.checks import json_body
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.jwts import jwt_claims
 from oauth_conformance.target import Target
 from oauth_conformance.time_travel import TargetClock
 from oauth_conformance.verdicts import PrerequisiteFailed
@@ -263,18 +260,6 @@ def test_the_exchanged_token_does_not_outlive_the_subject_token(exchanger: Excha
     assert lifetime <= subject_lifetime + 5, (
         f"the exchanged token lives {lifetime}s, longer than the subject token's {subject_lifetime}s"
     )
-
-
-def jwt_claims(token: str) -> dict[str, Any] | None:
-    """The claims of a JWT, read without verifying it (None: the token is opaque to the client)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        return None
-    return claims if isinstance(claims, dict) else None
 
 
 @requirement("RFC8693-4.1-ACT")

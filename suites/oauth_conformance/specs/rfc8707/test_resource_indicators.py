@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-import orjson
 import pytest
 
 from oauth_conformance import requirement
@@ -17,6 +15,7 @@ from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import Tokens
+from oauth_conformance.support.jwts import jwt_claims
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
@@ -30,17 +29,6 @@ def requested_resource(oauth: OAuth) -> str:
     if resource is None:
         not_tested("the run knows no resource to request", unlock="[request] resource")
     return resource
-
-
-def jwt_claims(token: str) -> dict[str, Any] | None:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        return None
-    return claims if isinstance(claims, dict) else None
 
 
 def introspected(oauth: OAuth, client: Client, target: Target, tokens: Tokens) -> dict[str, Any]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import httpx
-import orjson
 
 from oauth_conformance import requirement
 from oauth_conformance.features import Feature
@@ -18,21 +16,10 @@ from oauth_conformance.support.dpop import DPoP
 from oauth_conformance.support.dpop import ProofKey
 from oauth_conformance.support.dpop import asks_for_nonce
 from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.jwts import jwt_claims
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
-
-
-def jwt_claims(token: str) -> dict[str, Any] | None:
-    """The claims of a JWT access token (unverified: only what it says is checked), else None."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        return None
-    return claims if isinstance(claims, dict) else None
 
 
 def jkt_of(claims: dict[str, Any]) -> object:
