@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import os
 import re
@@ -38,7 +37,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -55,9 +53,9 @@ from oauth_reference.serving.process import start as start_reference
 from oauth_reference.serving.process import wait_for_url
 from reference.bench.deploy import machine
 from reference.bench.deploy import write_json
+from reference.bench.servedbench import targets_launcher
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root
-TARGETS_DIR = ROOT / "fixtures" / "targets"
 TWIN_SERVE = ROOT / "suites" / "tests" / "twins" / "serve.py"
 TWIN = "race-store-without-conditional-writes"
 CLOUDFLARE_VERSION = "1.2.3"
@@ -115,16 +113,6 @@ class Running:
     stop: Callable[[], object]
 
 
-def _launcher() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("oauth_targets_launch", TARGETS_DIR / "launch.py")
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {TARGETS_DIR / 'launch.py'}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def _no_fixture_host(profile: str) -> str:
     """The race tests fetch nothing: the run starts no fixture host (a fixed port may be taken)."""
     kept = re.sub(r"(?ms)^\[fixture_host\].*?(?=^\[|\Z)", "", profile)
@@ -135,7 +123,7 @@ def _no_fixture_host(profile: str) -> str:
 def running(key: str, tmp: Path) -> Iterator[Running]:
     """Start target ``key`` on a free loopback port; stop it by its PID afterwards."""
     if key in ("cloudflare", "oidc-provider"):
-        launch = _launcher()
+        launch = targets_launcher()
         version = CLOUDFLARE_VERSION if key == "cloudflare" else None
         url, process = launch.start(key, version=version, env={}, timeout=300)
         name = f"cloudflare-{CLOUDFLARE_VERSION}" if key == "cloudflare" else key

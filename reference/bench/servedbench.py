@@ -73,7 +73,8 @@ class Server:
                 self.processes = {"workerd": pid, "node (miniflare)": self.pid}
 
 
-def _launcher() -> ModuleType:
+def targets_launcher() -> ModuleType:
+    """fixtures/targets/launch.py, loaded as a module (it is a script, not a package)."""
     spec = importlib.util.spec_from_file_location("oauth_targets_launch", TARGETS_DIR / "launch.py")
     if spec is None or spec.loader is None:
         raise RuntimeError(f"cannot load {TARGETS_DIR / 'launch.py'}")
@@ -88,7 +89,7 @@ def _start_servers(
 ) -> list[Server]:
     """Start each server (pinned to ``cpu``); ``stack`` stops them by PID. ``reference_path``
     serves the reference from another source folder (a before/after comparison)."""
-    launch = _launcher()
+    launch = targets_launcher()
     env = {"PYTHONPATH": str(reference_path)} if reference_path else None
     servers: list[Server] = []
     reference_args = ["--auto-approve", "--no-access-log"]
