@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-# RFC 6749 sections 4.1.2.1 and 5.2, RFC 6750 section 3.1, RFC 7591 section 3.2.2, RFC 8707,
-# RFC 7009 section 2.2.1, RFC 8693 section 2.2.2: the registered error codes.
-REGISTERED_ERRORS = frozenset(
+# The codes of RFC 6749 itself: section 5.2 (token endpoint) and section 4.1.2.1 (authorization
+# endpoint); RFC 9126 section 2.3 limits a pushed request's errors to these.
+RFC6749_ERRORS = frozenset(
     {
         "invalid_request",
         "invalid_client",
@@ -24,6 +24,13 @@ REGISTERED_ERRORS = frozenset(
         "unsupported_response_type",
         "server_error",
         "temporarily_unavailable",
+    }
+)
+# Every code a response may carry: RFC 6749's and the registered ones of RFC 6750 section 3.1,
+# RFC 7591 section 3.2.2, RFC 8707, RFC 7009 section 2.2.1, RFC 8693 section 2.2.2, OpenID Connect's
+# interaction codes, RFC 9449 and RFC 8628.
+REGISTERED_ERRORS = RFC6749_ERRORS | frozenset(
+    {
         "invalid_token",
         "insufficient_scope",
         "invalid_redirect_uri",

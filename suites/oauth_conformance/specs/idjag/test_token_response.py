@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from oauth_conformance import requirement
+from oauth_conformance.features import Feature
 from oauth_conformance.specs.idjag.support import known_resource
 from oauth_conformance.specs.idjag.support import scopes
 from oauth_conformance.support.checks import assert_oauth_error
@@ -21,6 +23,7 @@ from oauth_conformance.support.jwt_bearer import granted
 from oauth_conformance.target import Target
 from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.verdicts import PrerequisiteFailed
+from oauth_conformance.verdicts import not_applicable
 
 HAPPY = "IDJAG-4.4-GRANT"
 
@@ -92,6 +95,17 @@ def test_a_public_client_cannot_use_an_id_jag(bearer: JwtBearer, clients: Client
 
 
 # ------------------------------------------------- section 8.6.1.2 (-03; 9.8.1.2 in -04): DPoP
+@pytest.fixture
+def dpop_bearer(request: pytest.FixtureRequest, target: Target) -> JwtBearer:
+    """The bearer fixture for the DPoP rows: their catalogue entries apply where DPoP proofs are
+    taken (``applies_if``), and they are ID-JAG rows too, so a target without ID-JAG is out of
+    their scope before the question of trusting the test IdP comes up."""
+    if not target.supports(Feature.IDJAG):
+        not_applicable(f"the target does not offer {Feature.IDJAG.description}")
+    bearer: JwtBearer = request.getfixturevalue("bearer")
+    return bearer
+
+
 def present_with_proof(bearer: JwtBearer, assertion: str, key: ProofKey, *, htu: str | None = None) -> httpx.Response:
     """The grant with a DPoP proof by ``key`` (for ``htu`` instead of the token endpoint, to break it)."""
     dpop = DPoP(bearer.oauth)
@@ -108,16 +122,16 @@ def elsewhere(target: Target) -> str:
 
 
 @requirement("IDJAG-8.6.1.2.1-CNF-MISMATCH")
-def test_a_key_bound_id_jag_with_another_keys_proof_is_invalid_grant(bearer: JwtBearer) -> None:
+def test_a_key_bound_id_jag_with_another_keys_proof_is_invalid_grant(dpop_bearer: JwtBearer) -> None:
     bound = ProofKey.new()
-    response = present_with_proof(bearer, bearer.mint(cnf={"jkt": bound.thumbprint}), ProofKey.new())
+    response = present_with_proof(dpop_bearer, dpop_bearer.mint(cnf={"jkt": bound.thumbprint}), ProofKey.new())
     assert_invalid_grant(response, "an ID-JAG bound to one key, with a valid DPoP proof made with another")
 
 
 @requirement("IDJAG-8.6.1.2.1-CNF-MISMATCH")
-def test_a_key_bound_id_jag_with_its_keys_proof_is_accepted(bearer: JwtBearer) -> None:
+def test_a_key_bound_id_jag_with_its_keys_proof_is_accepted(dpop_bearer: JwtBearer) -> None:
     bound = ProofKey.new()
-    response = present_with_proof(bearer, bearer.mint(cnf={"jkt": bound.thumbprint}), bound)
+    response = present_with_proof(dpop_bearer, dpop_bearer.mint(cnf={"jkt": bound.thumbprint}), bound)
     body = granted(response, "IDJAG-8.6.1.2.1-CNF-MISMATCH (the bound key's own proof)")
     # The token may be DPoP-bound or not ("MAY issue a sender-constrained access token").
     assert str(body.get("token_type", "")).lower() in ("bearer", "dpop"), (
@@ -126,21 +140,23 @@ def test_a_key_bound_id_jag_with_its_keys_proof_is_accepted(bearer: JwtBearer) -
 
 
 @requirement("IDJAG-8.6.1.2.1-PROOF-VALID")
-def test_a_key_bound_id_jag_with_an_invalid_proof_gets_no_token(bearer: JwtBearer, target: Target) -> None:
+def test_a_key_bound_id_jag_with_an_invalid_proof_gets_no_token(dpop_bearer: JwtBearer, target: Target) -> None:
     bound = ProofKey.new()
-    response = present_with_proof(bearer, bearer.mint(cnf={"jkt": bound.thumbprint}), bound, htu=elsewhere(target))
+    response = present_with_proof(
+        dpop_bearer, dpop_bearer.mint(cnf={"jkt": bound.thumbprint}), bound, htu=elsewhere(target)
+    )
     assert_refused(response, "an ID-JAG bound to the proof's key, with a proof made for another URL")
 
 
 @requirement("IDJAG-8.6.1.2.3-PROOF-NO-CNF")
-def test_a_proof_with_an_unbound_id_jag_is_still_validated(bearer: JwtBearer, target: Target) -> None:
-    response = present_with_proof(bearer, bearer.mint(), ProofKey.new(), htu=elsewhere(target))
+def test_a_proof_with_an_unbound_id_jag_is_still_validated(dpop_bearer: JwtBearer, target: Target) -> None:
+    response = present_with_proof(dpop_bearer, dpop_bearer.mint(), ProofKey.new(), htu=elsewhere(target))
     assert_refused(response, "an ID-JAG without cnf, with a DPoP proof made for another URL")
 
 
 @requirement("IDJAG-8.6.1.2.3-PROOF-NO-CNF")
-def test_a_valid_proof_with_an_unbound_id_jag_gets_a_token(bearer: JwtBearer) -> None:
-    body = granted(present_with_proof(bearer, bearer.mint(), ProofKey.new()), HAPPY)
+def test_a_valid_proof_with_an_unbound_id_jag_gets_a_token(dpop_bearer: JwtBearer) -> None:
+    body = granted(present_with_proof(dpop_bearer, dpop_bearer.mint(), ProofKey.new()), HAPPY)
     assert str(body.get("token_type", "")).lower() in ("bearer", "dpop"), (
         f"the token is typed {body.get('token_type')!r}, neither Bearer nor DPoP"
     )

@@ -18,6 +18,7 @@ import httpx
 from oauth_conformance import requirement
 from oauth_conformance.drivers import DriverStopped
 from oauth_conformance.support import par
+from oauth_conformance.support.checks import RFC6749_ERRORS
 from oauth_conformance.support.checks import assert_error_shape
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.checks import error_code
@@ -34,28 +35,14 @@ from oauth_conformance.verdicts import not_applicable
 from oauth_conformance.verdicts import not_tested
 
 FOREIGN_REQUEST_URI = "urn:ietf:params:oauth:request_uri:oauth-conformance-never-pushed"
-# RFC 9126 section 2.3: "the appropriate error code from therein [RFC 6749 section 5.2] or from
-# Section 4.1.2.1 of [RFC6749]".
-PAR_ERRORS = frozenset(
-    {
-        "invalid_request",
-        "invalid_client",
-        "invalid_grant",
-        "unauthorized_client",
-        "unsupported_grant_type",
-        "invalid_scope",
-        "access_denied",
-        "unsupported_response_type",
-        "server_error",
-        "temporarily_unavailable",
-    }
-)
 
 
 def assert_par_error(response: httpx.Response) -> None:
     __tracebackhide__ = True
     code = error_code(response)
-    assert code in PAR_ERRORS, f"error {code!r} is from neither RFC 6749 section 5.2 nor section 4.1.2.1"
+    # RFC 9126 section 2.3: "the appropriate error code from therein [RFC 6749 section 5.2] or from
+    # Section 4.1.2.1 of [RFC6749]".
+    assert code in RFC6749_ERRORS, f"error {code!r} is from neither RFC 6749 section 5.2 nor section 4.1.2.1"
     assert_error_shape(response)
 
 
