@@ -390,7 +390,7 @@ def jwt_bearer_refused(app: ASGIApp) -> ASGIApp:
     return token_requests(app, JWT_BEARER, corrupted_assertion)
 
 
-@twin("jwt-bearer-repeated-assertion-accepted", GRANT, {"RFC7523-2.1-ASSERTION"}, features=True)
+@twin("jwt-bearer-repeated-assertion-accepted", GRANT, {"OAUTH21-3.2-NO-DUPLICATES"}, features=True)
 def jwt_bearer_repeated_assertion(app: ASGIApp) -> ASGIApp:
     def change(pairs: Pairs) -> Pairs:
         seen = False

@@ -20,10 +20,12 @@ from oauth_conformance.support.jwt_bearer import JwtBearer
 from oauth_conformance.support.jwt_bearer import assert_invalid_grant
 from oauth_conformance.support.jwt_bearer import assert_refused
 from oauth_conformance.support.jwt_bearer import granted
+from oauth_conformance.support.jwts import jwt_claims
 from oauth_conformance.target import Target
 from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
+from oauth_conformance.verdicts import not_tested
 
 HAPPY = "IDJAG-4.4-GRANT"
 
@@ -40,11 +42,55 @@ def test_a_scope_wider_than_the_id_jag_is_never_granted(bearer: JwtBearer, targe
     assert extra not in issued.split(), f"the token has scope {extra!r}, which the ID-JAG does not carry"
 
 
+OTHER_RESOURCE = "https://other-rs.oauth-conformance.test/mcp"
+
+
+def granted_resources(response: httpx.Response) -> list[object] | None:
+    """The resources a token was issued for: the response's ``resource``, else the ``aud`` of a JWT
+    access token (None: the token does not say)."""
+    body = json_body(response)
+    reported = body.get("resource")
+    if reported is None:
+        token = body.get("access_token")
+        reported = (jwt_claims(token) or {}).get("aud") if isinstance(token, str) else None
+    if reported is None:
+        return None
+    return reported if isinstance(reported, list) else [reported]
+
+
+def assert_within_the_id_jag(response: httpx.Response, named: list[str], what: str) -> None:
+    """A token was issued: it must be for resources the ID-JAG names (section 4.4.1 lets the server
+    grant a subset of them, so a token for the ID-JAG's own resource answers any request)."""
+    __tracebackhide__ = True
+    granted_to = granted_resources(response)
+    if granted_to is None:
+        not_tested(f"{what} got a token that does not say which resource it is for (IDJAG-4.4.1-RESP-GRANTED)")
+    outside = [value for value in granted_to if value not in named]
+    assert not outside, f"the server issued a token for {outside!r} on {what}, whose ID-JAG names only {named!r}"
+
+
 @requirement("IDJAG-4.4.1-RESOURCE")
 def test_a_resource_outside_the_id_jag_gets_no_token(bearer: JwtBearer, oauth: OAuth) -> None:
     resource = known_resource(oauth)
-    response = bearer.present(bearer.mint(resource=resource), resource="https://other-rs.oauth-conformance.test/mcp")
-    assert_refused(response, "a resource the ID-JAG does not name")
+    what = f"a request for {OTHER_RESOURCE}"
+    response = bearer.present(bearer.mint(resource=resource), resource=OTHER_RESOURCE)
+    if response.status_code == 200:
+        # Section 4.4 defines no resource parameter: a server may grant from the ID-JAG alone.
+        assert_within_the_id_jag(response, [resource], what)
+        return
+    assert_refused(response, what)
+    assert_oauth_error(response, "invalid_target", "invalid_grant", "invalid_request")
+
+
+@requirement("IDJAG-4.4.1-RESOURCE")
+def test_an_id_jag_for_another_resource_gets_no_token_here(bearer: JwtBearer, oauth: OAuth) -> None:
+    known_resource(oauth)  # the server serves a resource of its own, which this ID-JAG does not name
+    what = f"an ID-JAG for {OTHER_RESOURCE} only"
+    response = bearer.present(bearer.mint(resource=OTHER_RESOURCE))
+    if response.status_code == 200:
+        assert_within_the_id_jag(response, [OTHER_RESOURCE], what)
+        return
+    assert_refused(response, what)
     assert_oauth_error(response, "invalid_target", "invalid_grant", "invalid_request")
 
 

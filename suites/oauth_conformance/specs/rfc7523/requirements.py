@@ -27,7 +27,10 @@ REQUIREMENTS = (
     Requirement(
         "RFC7523-2.1-ASSERTION",
         MUST,
-        "The assertion parameter carries exactly one JWT: a request without it, or with it twice, is refused.",
+        (
+            "The assertion parameter carries a JWT: a request without it is refused (a repeated parameter"
+            " is OAUTH21-3.2-NO-DUPLICATES)."
+        ),
         applies_if=JB,
         quote='The value of the "assertion" parameter MUST contain a single JWT.',
     ),
@@ -50,7 +53,8 @@ REQUIREMENTS = (
         "A JWT without a sub claim is refused.",
         applies_if=JB,
         quote=(
-            'The JWT MUST contain a "sub" (subject) claim identifying the principal that is the subject of the JWT.'
+            "the authorization server MUST validate the JWT according to the criteria below. [...]"
+            ' The JWT MUST contain a "sub" (subject) claim identifying the principal that is the subject of the JWT.'
         ),
     ),
     Requirement(
