@@ -104,7 +104,7 @@ async def test_keep_alive_requests_get_one_answer_each_with_length_and_date(port
 
 
 async def test_pipelined_requests_are_answered_in_order_each_in_its_own_context(port: int) -> None:
-    requests = b"GET /first HTTP/1.1\r\nHost: h\r\n\r\nGET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /third HTTP/1.1\r\nHost: h\r\n\r\n"
+    requests = b"".join(b"GET /%s HTTP/1.1\r\nHost: h\r\n\r\n" % p for p in (b"first", b"slow", b"third"))
     out = await exchange(port, requests, until=3)
     bodies = [part.split(b"\r\n\r\n", 1)[1] for part in out.split(b"HTTP/1.1 200 OK")[1:]]
     assert bodies == [b"GET /first  0 ''", b"GET /slow  0 ''", b"GET /third  0 ''"]
