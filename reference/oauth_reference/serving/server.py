@@ -204,6 +204,10 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     access_log.disabled = not log_requests
     uvicorn_options.setdefault("http", protocol_class(http))
+    # The reference learns its origins from its issuer and allowed_hosts options (hosts.py), not
+    # from X-Forwarded-* headers, which any client on loopback could send; uvicorn's proxy-header
+    # middleware would also cost an address parse on every request.
+    uvicorn_options.setdefault("proxy_headers", False)
     config = uvicorn.Config(
         AccessLog(app) if log_requests else app,
         log_level="warning",
