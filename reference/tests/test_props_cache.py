@@ -11,6 +11,7 @@ from oauth_reference.errors import ConfigurationError
 from oauth_reference.errors import InvalidTokenError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery.props_cache import PropsCache
+from oauth_reference.machinery.records import AccessToken
 from oauth_reference.serving.demo import build_reference
 from oauth_reference.specs import rfc6750
 from reference.tests.conftest import ORIGIN
@@ -23,48 +24,49 @@ SECRET_PROPS = b'{"note":"props-plaintext-marker"}'
 API = f"{ORIGIN}/api/whoami"
 
 
+def record(expires_at: float = 100.0) -> AccessToken:
+    return AccessToken("t", "g", "u", "c", 0, expires_at, None, ["s"], "wrapped", "cipher")
+
+
 def test_the_cache_holds_at_most_its_limit_and_evicts_the_least_recently_used() -> None:
     cache = PropsCache(limit=2)
-    cache.put("a", "u:g1", "wk", "ct", b"1", expires_at=100.0)
-    cache.put("b", "u:g1", "wk", "ct", b"2", expires_at=100.0)
-    assert cache.get("a", "wk", "ct", now=0.0) == b"1"  # "a" is now the most recently used
-    cache.put("c", "u:g2", "wk", "ct", b"3", expires_at=100.0)
+    cache.put("a", "u:g1", b"ra", record(), b"1")
+    cache.put("b", "u:g1", b"rb", record(), b"2")
+    assert cache.get("a", b"ra", now=0.0) == (record(), b"1")  # "a" is now the most recently used
+    cache.put("c", "u:g2", b"rc", record(), b"3")
     assert len(cache) == 2
-    assert cache.get("b", "wk", "ct", now=0.0) is None  # evicted: least recently used
-    assert cache.get("a", "wk", "ct", now=0.0) == b"1"
-    assert cache.get("c", "wk", "ct", now=0.0) == b"3"
+    assert cache.get("b", b"rb", now=0.0) is None  # evicted: least recently used
+    assert cache.get("a", b"ra", now=0.0) is not None and cache.get("c", b"rc", now=0.0) is not None
     for n in range(100):
-        cache.put(f"t{n}", f"u:g{n}", "wk", "ct", b"x", expires_at=100.0)
+        cache.put(f"t{n}", f"u:g{n}", b"r", record(), b"x")
     assert len(cache) == 2
     cache.drop_grant("u", "g99")  # the grant index shrinks with the entries
     assert len(cache) == 1
 
 
-def test_an_entry_serves_only_the_record_it_was_filled_from() -> None:
+def test_an_entry_serves_only_the_stored_bytes_it_was_filled_from() -> None:
     cache = PropsCache()
-    cache.put("t", "u:g", "wrapped", "cipher", b"{}", expires_at=100.0)
-    assert cache.get("t", "other-wrapped", "cipher", now=0.0) is None
-    assert len(cache) == 0  # a different record for the same hash: dropped, decrypted again
-    cache.put("t", "u:g", "wrapped", "cipher", b"{}", expires_at=100.0)
-    assert cache.get("t", "wrapped", "other-cipher", now=0.0) is None
-    assert cache.get("unknown", "wrapped", "cipher", now=0.0) is None
+    cache.put("t", "u:g", b"stored", record(), b"{}")
+    assert cache.get("t", b"rewritten", now=0.0) is None
+    assert len(cache) == 0  # a different record for the same hash: dropped, parsed and decrypted again
+    assert cache.get("unknown", b"stored", now=0.0) is None
 
 
 def test_an_entry_past_its_tokens_expiry_is_dropped() -> None:
     cache = PropsCache()
-    cache.put("t", "u:g", "wk", "ct", b"{}", expires_at=100.0)
-    assert cache.get("t", "wk", "ct", now=99.9) == b"{}"
-    assert cache.get("t", "wk", "ct", now=100.0) is None
+    cache.put("t", "u:g", b"r", record(expires_at=100.0), b"{}")
+    assert cache.get("t", b"r", now=99.9) is not None
+    assert cache.get("t", b"r", now=100.0) is None
     assert len(cache) == 0
 
 
 def test_dropping_a_grant_forgets_every_token_of_that_grant_only() -> None:
     cache = PropsCache()
-    cache.put("t1", "u:g", "wk", "ct", b"1", expires_at=100.0)
-    cache.put("t2", "u:g", "wk", "ct", b"2", expires_at=100.0)
-    cache.put("t3", "u:h", "wk", "ct", b"3", expires_at=100.0)
+    cache.put("t1", "u:g", b"r", record(), b"1")
+    cache.put("t2", "u:g", b"r", record(), b"2")
+    cache.put("t3", "u:h", b"r", record(), b"3")
     cache.drop_grant("u", "g")
-    assert [cache.get(t, "wk", "ct", now=0.0) for t in ("t1", "t2", "t3")] == [None, None, b"3"]
+    assert [cache.get(t, b"r", now=0.0) is None for t in ("t1", "t2", "t3")] == [True, True, False]
     cache.drop("t3")
     cache.drop("t3")  # twice is harmless
     assert len(cache) == 0
@@ -72,7 +74,7 @@ def test_dropping_a_grant_forgets_every_token_of_that_grant_only() -> None:
 
 def test_the_cache_and_its_entries_show_no_props() -> None:
     cache = PropsCache()
-    cache.put("t", "u:g", "wk", "ct", SECRET_PROPS, expires_at=100.0)
+    cache.put("t", "u:g", b"r", record(), SECRET_PROPS)
     shown = repr(cache) + repr(list(cache._entries.values()))
     assert "props-plaintext-marker" not in shown
     assert "entries=1" in repr(cache)
@@ -80,7 +82,7 @@ def test_the_cache_and_its_entries_show_no_props() -> None:
 
 def test_a_zero_limit_caches_nothing_and_a_negative_one_is_refused() -> None:
     cache = PropsCache(limit=0)
-    cache.put("t", "u:g", "wk", "ct", b"{}", expires_at=100.0)
+    cache.put("t", "u:g", b"r", record(), b"{}")
     assert len(cache) == 0
     with pytest.raises(ValueError, match="0 or more"):
         PropsCache(limit=-1)
@@ -101,6 +103,7 @@ async def test_a_second_check_uses_the_cache_and_gives_a_fresh_copy(env: Env) ->
     second = await rfc6750.check(core, tokens["access_token"], API)
     assert core.props_cache.hits == 1 and core.props_cache.misses == 1
     assert first.props == second.props and first.props is not second.props  # a handler's edits stay its own
+    assert first.scope == second.scope and first.scope is not second.scope
     assert (await env.api(tokens["access_token"])).json()["props"] == first.props
 
 

@@ -9,8 +9,9 @@ and nothing about which tokens are accepted:
 - every check still reads the token's record from the store first and refuses a token whose
   record is gone (revoked, rotated away, purged) or expired before it looks here, so revocation
   by any process sharing the store (SQLite file, Redis) is refused on the very next request;
-- an entry is used only for the very record it was filled from: same token hash, same wrapped
-  key and same ciphertext (a rewritten record is decrypted again);
+- an entry is used only for the very record it was filled from: the same token hash and the
+  same stored bytes (a rewritten record is read and decrypted again); then the record is not
+  parsed again either;
 - entries are dropped when their token is refused (gone or expired), when this process revokes
   their grant or the token, when they pass their token's expiry, and least-recently-used first
   past ``limit`` entries;
@@ -24,20 +25,21 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Final
 
+from oauth_reference.machinery.records import AccessToken
+
 DEFAULT_LIMIT: Final = 4096
 
 
 class _Entry:
     """One token's decrypted props and the record they came from (no ``repr`` of the contents)."""
 
-    __slots__ = ("ciphertext", "expires_at", "grant", "plaintext", "wrapped_key")
+    __slots__ = ("grant", "plaintext", "raw", "record")
 
-    def __init__(self, grant: str, wrapped_key: str, ciphertext: str, plaintext: bytes, expires_at: float) -> None:
+    def __init__(self, grant: str, raw: bytes, record: AccessToken, plaintext: bytes) -> None:
         self.grant = grant
-        self.wrapped_key = wrapped_key
-        self.ciphertext = ciphertext
+        self.raw = raw
+        self.record = record
         self.plaintext = plaintext
-        self.expires_at = expires_at
 
     def __repr__(self) -> str:
         return "<props entry>"
@@ -63,29 +65,29 @@ class PropsCache:
     def __repr__(self) -> str:
         return f"PropsCache(entries={len(self._entries)}, limit={self.limit}, hits={self.hits}, misses={self.misses})"
 
-    def get(self, token_id: str, wrapped_key: str, ciphertext: str, now: float) -> bytes | None:
-        """The props' JSON bytes if cached for exactly this record and still within its expiry."""
+    def get(self, token_id: str, raw: bytes, now: float) -> tuple[AccessToken, bytes] | None:
+        """The parsed record and the props' JSON bytes, if cached for exactly the stored bytes
+        ``raw`` and the token is within its expiry. The record is shared: do not change it."""
         entry = self._entries.get(token_id)
         if entry is None:
             self.misses += 1
             return None
-        if entry.expires_at <= now or entry.wrapped_key != wrapped_key or entry.ciphertext != ciphertext:
+        if entry.record.expires_at <= now or entry.raw != raw:
             self.drop(token_id)
             self.misses += 1
             return None
         self._entries.move_to_end(token_id)
         self.hits += 1
-        return entry.plaintext
+        return entry.record, entry.plaintext
 
-    def put(
-        self, token_id: str, grant: str, wrapped_key: str, ciphertext: str, plaintext: bytes, expires_at: float
-    ) -> None:
-        """Remember a record's decrypted props; ``grant`` is ``user_id:grant_id``, for :meth:`drop_grant`."""
+    def put(self, token_id: str, grant: str, raw: bytes, record: AccessToken, plaintext: bytes) -> None:
+        """Remember a record (its stored bytes and parsed form) and its decrypted props; ``grant``
+        is ``user_id:grant_id``, for :meth:`drop_grant`."""
         if self.limit == 0:
             return
         if token_id in self._entries:
             self.drop(token_id)
-        self._entries[token_id] = _Entry(grant, wrapped_key, ciphertext, plaintext, expires_at)
+        self._entries[token_id] = _Entry(grant, raw, record, plaintext)
         self._by_grant.setdefault(grant, set()).add(token_id)
         while len(self._entries) > self.limit:
             self.drop(next(iter(self._entries)))

@@ -111,8 +111,9 @@ async def check(core: Core, token: str, url: str, *, dpop_jkt: str | None = None
     if entry is None:  # MCP-TOKEN-OWN-ONLY: only tokens this server issued (and not revoked) exist
         cache.drop(token_id)
         raise InvalidTokenError("invalid access token")
-    record = records.load(AccessToken, entry.value)
     now = core.now()
+    cached = cache.get(token_id, entry.value, now)  # only for these very stored bytes
+    record, props = cached if cached is not None else (records.load(AccessToken, entry.value), None)
     if record.expires_at <= now:  # RFC6750-5.2-LIFETIME
         cache.drop(token_id)
         raise InvalidTokenError("the access token has expired")
@@ -124,21 +125,19 @@ async def check(core: Core, token: str, url: str, *, dpop_jkt: str | None = None
     # works under them only; one bound to none (its requests named no resource) on every API route.
     if not audience_covers(record.audience, url):
         raise InvalidTokenError("the access token is not for this resource")
-    props = cache.get(token_id, record.wrapped_key, record.encrypted_props, now)
     if props is None:
         key = crypto.unwrap_key(record.wrapped_key, token)
         props = crypto.decrypt_props_json(record.encrypted_props, key)
-        cache.put(
-            token_id, f"{user_id}:{grant_id}", record.wrapped_key, record.encrypted_props, props, record.expires_at
-        )
+        cache.put(token_id, f"{user_id}:{grant_id}", entry.value, record, props)
     return ApiContext(
-        props=orjson.loads(props),  # a fresh object each time: a handler's changes stay its own
-        scope=record.scope,
+        # Fresh objects each time: a handler's changes stay its own (the cached record is shared).
+        props=orjson.loads(props),
+        scope=list(record.scope),
         client_id=record.client_id,
         user_id=record.user_id,
         grant_id=record.grant_id,
         expires_at=record.expires_at,
-        audience=record.audience,
+        audience=list(record.audience) if record.audience is not None else None,
     )
 
 
