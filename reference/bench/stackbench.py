@@ -218,9 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, kinds in figures.items():
         print(f"{name:14} {kinds['metadata']:9.1f} {kinds['api']:9.1f}")
     if args.json:
-        args.json.write_text(
-            json.dumps({"tool": "reference.bench.stackbench", "us_per_request": figures}, indent=2) + "\n"
-        )
+        document = {"tool": "reference.bench.stackbench", "requests": args.requests, "rounds": args.rounds}
+        document |= {"load_average_at_end": round(os.getloadavg()[0], 2), "us_per_request": figures}
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
     return 0
 
 
