@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-SERVERS = ("reference-memory", "reference-sqlite", "cloudflare", "oidc-provider")
+SERVERS = ("reference-memory", "reference-sqlite", "reference-redis", "cloudflare", "oidc-provider")
+STORES = {"reference-memory": "memory", "reference-sqlite": "SQLite", "reference-redis": "Redis"}
 REFERENCE, CLOUDFLARE, OIDC = "reference-memory", "cloudflare", "oidc-provider"
 COLOURS = {
     "reference-memory": "#1f5fa8",
     "reference-sqlite": "#7fb2e5",
+    "reference-redis": "#b8332e",
     "cloudflare": "#f38020",
     "oidc-provider": "#3a9a4a",
 }
@@ -32,7 +34,7 @@ def ratios(results: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
     rate = {key: results[key]["units_per_s"] for key in results}
     return {
         f"{ours}/{theirs}": ratio(rate.get(ours), rate.get(theirs))
-        for ours in ("reference-memory", "reference-sqlite")
+        for ours in STORES
         for theirs in (CLOUDFLARE, OIDC)
         if ours in rate and theirs in rate
     }
@@ -98,6 +100,7 @@ def markdown(document: Mapping[str, Any]) -> str:
     rows = document.get("rows", [])
     labels = {k: v["label"] for k, v in document.get("servers", {}).items()}
     servers = [k for k in SERVERS if k in labels]
+    stores = [k for k in STORES if k in labels]
     layout = document["layout"]
     where = (
         f"the generator on core {layout['generator_cpu']}, every server process and thread on core "
@@ -143,18 +146,20 @@ def markdown(document: Mapping[str, Any]) -> str:
         "redirects, then the code exchange). Ratios are the reference's units per second over the other "
         f"server's in the same row; bold: below the goal ({GOAL_CLOUDFLARE:g}x cloudflare, 1x oidc-provider).",
         "",
-        "| workload | clients | " + " | ".join(labels[k] for k in servers) + " | memory / cloudflare "
-        "| memory / oidc-provider | SQLite / cloudflare | SQLite / oidc-provider |",
-        "|---|---:|" + "---|" * len(servers) + "---:|---:|---:|---:|",
+        "| workload | clients | "
+        + " | ".join(labels[k] for k in servers)
+        + "".join(f" | {STORES[k]} / cloudflare | {STORES[k]} / oidc-provider" for k in stores)
+        + " |",
+        "|---|---:|" + "---|" * len(servers) + "---:|---:|" * len(stores),
     ]
     for row in rows:
         r = row["ratios"]
         cells = [_rate(row["results"].get(k)) for k in servers]
-        lines.append(
-            f"| {row['workload']} | {row['concurrency']} | {' | '.join(cells)} | "
-            f"{_x(r.get(f'{REFERENCE}/{CLOUDFLARE}'), GOAL_CLOUDFLARE)} | {_x(r.get(f'{REFERENCE}/{OIDC}'), 1.0)} | "
-            f"{_x(r.get(f'reference-sqlite/{CLOUDFLARE}'))} | {_x(r.get(f'reference-sqlite/{OIDC}'))} |"
-        )
+        for k in stores:
+            goals = (GOAL_CLOUDFLARE, 1.0) if k == REFERENCE else (None, None)
+            cells.append(_x(r.get(f"{k}/{CLOUDFLARE}"), goals[0]))
+            cells.append(_x(r.get(f"{k}/{OIDC}"), goals[1]))
+        lines.append(f"| {row['workload']} | {row['concurrency']} | {' | '.join(cells)} |")
     lines += _flow_note(rows, labels)
     lines += _rss_and_cpu(document, rows, servers, labels)
     lines += _ceiling(document)
@@ -195,6 +200,9 @@ def _rss_and_cpu(
         "",
         "## Peak RSS (MiB, VmHWM) after each row, and CPU used in the row (generator / server cores)",
         "",
+        "In brackets: the server's CPU time per unit in microseconds (server cores over units per second), "
+        "which a busy machine disturbs less than the rates.",
+        "",
         "| row | " + " | ".join(names) + " | " + " | ".join(f"cores: {labels[k]}" for k in servers) + " |",
         "|---|" + "---:|" * (len(columns) + len(servers)),
     ]
@@ -203,12 +211,22 @@ def _rss_and_cpu(
         cores = []
         for k in servers:
             res = row["results"].get(k)
-            cores.append(f"{res['generator_cpu_cores']:.2f} / {res['server_cpu_cores']}" if res else "n/a")
+            cores.append(_cores(res))
         lines.append(f"| {row['workload']} x{row['concurrency']} | {' | '.join(rss)} | {' | '.join(cores)} |")
     final = document.get("peak_rss_mib", {})
     total = [str(final.get(k, {}).get(proc, "n/a")) for k, proc in columns]
     lines.append(f"| **at the end** | {' | '.join(total)} |" + " |" * len(servers))
     return lines
+
+
+def _cores(result: Mapping[str, Any] | None) -> str:
+    """``generator / server cores (server µs per unit)`` of one measurement."""
+    if not result:
+        return "n/a"
+    text = f"{result['generator_cpu_cores']:.2f} / {result['server_cpu_cores']}"
+    if result.get("server_cpu_cores") and result.get("units_per_s"):
+        text += f" ({result['server_cpu_cores'] / result['units_per_s'] * 1e6:,.0f} µs)"
+    return text
 
 
 def _ceiling(document: Mapping[str, Any]) -> list[str]:

@@ -1,7 +1,9 @@
 """``nox -s bench``: the served reference against the real libraries, side by side in one run.
 
 Servers: the reference (``oauth-reference serve --auto-approve --no-access-log``) on its
-in-memory store and on its default embedded SQLite store; ``@cloudflare/workers-oauth-provider``
+in-memory store, on its default embedded SQLite store and on Redis (Debian's ``redis-server``,
+started on a free loopback port for the run, pinned and paused with the reference, its CPU and
+RSS counted with it); ``@cloudflare/workers-oauth-provider``
 1.2.3 in workerd (target ``cloudflare``); panva's oidc-provider (target ``oidc-provider``); each
 with its default local store. One load generator (:mod:`reference.bench.rawload`, raw HTTP/1.1
 on uvloop) drives the same work at each: metadata GETs, API checks, refreshes with rotation and
@@ -43,6 +45,7 @@ from oauth_reference.serving.process import start as start_reference
 from reference.bench import chart as benchchart
 from reference.bench import proctree
 from reference.bench import rawload
+from reference.bench import redis_server
 from reference.bench import served_report as benchreport
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root
@@ -64,6 +67,7 @@ class Server:
     scope: str | None
     processes: dict[str, int] = field(default_factory=dict)  # label -> pid, for the RSS columns
     clients: list[rawload.RawVirtualClient] = field(default_factory=list)
+    companions: dict[str, int] = field(default_factory=dict)  # the server's own store process (Redis)
 
     def watch(self) -> None:
         """Name the processes whose peak RSS is reported (workerd is miniflare's child)."""
@@ -71,6 +75,7 @@ class Server:
         for pid in proctree.descendants(self.pid):
             if proctree.command_name(pid) == "workerd":
                 self.processes = {"workerd": pid, "node (miniflare)": self.pid}
+        self.processes.update(self.companions)
 
 
 def targets_launcher() -> ModuleType:
@@ -93,19 +98,28 @@ def _start_servers(
     env = {"PYTHONPATH": str(reference_path)} if reference_path else None
     servers: list[Server] = []
     reference_args = ["--auto-approve", "--no-access-log"]
+    labels = {"reference-memory": "reference (memory)", "reference-sqlite": "reference (SQLite)"}
+    labels["reference-redis"] = "reference (Redis)"
     for key in keys:
+        companions: dict[str, int] = {}
         with proctree.pinned(cpu):
-            if key in ("reference-memory", "reference-sqlite"):
+            if key in labels:
                 store = "memory" if key == "reference-memory" else f"sqlite:{tmp / 'store.sqlite3'}"
+                if key == "reference-redis":
+                    redis = redis_server.start()
+                    stack.callback(redis.stop)
+                    assert redis.pid is not None
+                    companions["redis-server"] = redis.pid
+                    store = redis.url
                 served = start_reference(["--store", store, *reference_args], env=env)
-                label = "reference (memory)" if key == "reference-memory" else "reference (SQLite)"
-                server = Server(key, label, served.url, served.stop, served.pid, "documents.read")
+                server = Server(key, labels[key], served.url, served.stop, served.pid, "documents.read")
             else:
                 version = CLOUDFLARE_VERSION if key == "cloudflare" else None
                 url, process = launch.start(key, version=version, env={}, timeout=300)
                 label = f"cloudflare {CLOUDFLARE_VERSION} (workerd)" if key == "cloudflare" else "oidc-provider 9"
                 scope = "document.read" if key == "cloudflare" else "api:read"
                 server = Server(key, label, url, functools.partial(launch.stop, process), process.pid, scope)
+        server.companions = companions
         stack.callback(server.stop)
         servers.append(server)
         if cpu is not None:
@@ -128,7 +142,7 @@ async def _run_rows(
             turn += 1
             for server in order:
                 cpu = proctree.CpuMeter(list(server.processes.values()))
-                others = [s.pid for s in servers if s is not server]
+                others = [pid for s in servers if s is not server for pid in s.processes.values()]
                 with proctree.paused(others):
                     result = await rawload.measure(
                         server.clients[:concurrency], workload, duration=duration, warmup=warmup, on_window=cpu.mark

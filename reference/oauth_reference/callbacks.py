@@ -89,7 +89,7 @@ async def run(core: Core, options: TokenExchangeCallbackOptions) -> TokenExchang
         if exc.error == InvalidGrantError.error:
             # As the module docstring promises: the application says the grant is no good; end it.
             # The seed's shape, OAuthError("invalid_grant", ...), says so as clearly as the class.
-            await grants.revoke(core.storage, options.user_id, options.grant_id)
+            await grants.revoke(core.storage, options.user_id, options.grant_id, cache=core.props_cache)
         raise
     if result is None:
         return TokenExchangeCallbackResult()

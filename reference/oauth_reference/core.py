@@ -15,6 +15,7 @@ from oauth_reference.hosts import HostPolicy
 from oauth_reference.hosts import origin_of
 from oauth_reference.machinery.clock import Clock
 from oauth_reference.machinery.fetch import FetchPolicy
+from oauth_reference.machinery.props_cache import PropsCache
 from oauth_reference.machinery.storage import Storage
 from oauth_reference.options import ProviderOptions
 from oauth_reference.specs.rfc8707 import canonical
@@ -70,10 +71,12 @@ class Core:
     dpop_nonce_key: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
     hosts: HostPolicy = field(init=False)
     fixed_issuer: str | None = field(init=False)
+    props_cache: PropsCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.hosts = host_policy(self.options)
         self.fixed_issuer = fixed_issuer(self.options)
+        self.props_cache = PropsCache(self.options.props_cache_size)
 
     def now(self) -> float:
         return self.clock.now()

@@ -154,7 +154,7 @@ class OAuthHelpers:
                 return
             for key in page.keys:
                 user_id, grant_id = key.name[len(prefix) :].split(":")
-                if not await grants.revoke(storage, user_id, grant_id):
+                if not await grants.revoke(storage, user_id, grant_id, cache=self._core.props_cache):
                     await storage.commit([Delete(key.name)])
 
     async def list_user_grants(
@@ -170,7 +170,7 @@ class OAuthHelpers:
         return ListResult(items, page.cursor)
 
     async def revoke_grant(self, grant_id: str, user_id: str) -> None:
-        await grants.revoke(self._core.storage, user_id, grant_id)
+        await grants.revoke(self._core.storage, user_id, grant_id, cache=self._core.props_cache)
 
     async def unwrap_token(self, token: str) -> TokenSummary | None:
         """Decode a live access token with its props (refresh tokens give ``None``)."""

@@ -238,6 +238,9 @@ class ProviderOptions:
     issuer: str | None = None
     allowed_hosts: Sequence[str] | None = None  # see hosts.py
     on_error: OnErrorHook | None = None  # see error_hook.py
+    # Decrypted props of this many recently checked access tokens kept in the process
+    # (machinery/props_cache.py); every check still reads the token's record from the store.
+    props_cache_size: int = 4096
     resolve_external_token: ExternalTokenResolver | None = None  # see external_tokens.py
     client_registration_callback: RegistrationCallback | None = None  # see registration_callback.py
     # The seed's migration switch: at the token endpoint a requested resource matches a granted
@@ -317,6 +320,8 @@ def check_options(o: ProviderOptions) -> None:
     if o.dpop_nonce and not o.dpop_enabled:
         raise ConfigurationError("dpop_nonce needs dpop_enabled")
     _ttl("access_token_ttl", o.access_token_ttl, allow_none=False, allow_zero=False)
+    if isinstance(o.props_cache_size, bool) or not isinstance(o.props_cache_size, int) or o.props_cache_size < 0:
+        raise ConfigurationError("props_cache_size must be a whole number, 0 or more (0: no cache)")
     _ttl("refresh_token_ttl", o.refresh_token_ttl, allow_none=True, allow_zero=True)
     _ttl("client_registration_ttl", o.client_registration_ttl, allow_none=True, allow_zero=False)
     if o.scopes_supported is not None:

@@ -72,7 +72,7 @@ async def purge(
                     not expired and purge_orphaned_grants and not await _client_exists(core, grant, clients_known)
                 )
                 if (purge_expired_grants and expired) or orphaned:
-                    await grants.revoke(core.storage, grant.user_id, grant.id)
+                    await grants.revoke(core.storage, grant.user_id, grant.id, cache=core.props_cache)
                     grants_purged += 1
             cursor = page.cursor
             if cursor is None:

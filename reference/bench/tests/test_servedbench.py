@@ -211,3 +211,20 @@ def test_close_sends_what_is_pending_and_large_writes_go_at_once() -> None:
 
     fake = asyncio.run(go())
     assert fake.sent[-1] == b"last" and fake.closed
+
+
+def test_the_redis_column_has_its_ratios_and_its_store_process() -> None:
+    doc = document()
+    for row in doc["rows"]:
+        row["results"]["reference-redis"] = result(row["results"]["reference-memory"]["units_per_s"] / 2)
+        row["results"]["reference-redis"]["peak_rss_mib"] = {"server": 62.0, "redis-server": 12.0}
+        row["ratios"] = benchreport.ratios(row["results"])
+    doc["servers"]["reference-redis"] = {
+        "label": "reference (Redis)",
+        "processes": {"server": 5, "redis-server": 6},
+    }
+    assert doc["rows"][0]["ratios"]["reference-redis/oidc-provider"] == 1.0  # 4,500 over 4,500
+    text = benchreport.markdown(doc)
+    assert "| Redis / cloudflare | Redis / oidc-provider |" in text
+    assert "reference (Redis): redis-server" in text
+    assert "0.30 / 0.9 (100 µs)" in text  # 0.9 server cores over 9,000 units per second

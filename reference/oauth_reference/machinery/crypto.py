@@ -63,8 +63,13 @@ def encrypt_props(props: Any, key: bytes) -> str:
 
 
 def decrypt_props(blob: str, key: bytes) -> Any:
+    return orjson.loads(decrypt_props_json(blob, key))
+
+
+def decrypt_props_json(blob: str, key: bytes) -> bytes:
+    """The props' JSON bytes (what :func:`encrypt_props` encrypted)."""
     raw = unb64(blob)
-    return orjson.loads(AESGCM(key).decrypt(raw[:12], raw[12:], None))
+    return AESGCM(key).decrypt(raw[:12], raw[12:], None)
 
 
 # HMAC keyed with the (public) context, its key schedule computed once; copied for each token.

@@ -12,6 +12,7 @@ from typing import Any
 
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery import records
+from oauth_reference.machinery.props_cache import PropsCache
 from oauth_reference.machinery.records import AccessToken
 from oauth_reference.machinery.records import Grant
 from oauth_reference.machinery.storage import Delete
@@ -86,8 +87,14 @@ async def load(storage: Storage, user_id: str, grant_id: str) -> tuple[Grant, in
     return records.load(Grant, entry.value), entry.version
 
 
-async def revoke(storage: Storage, user_id: str, grant_id: str) -> bool:
-    """Delete a grant with every token minted from it; ``False`` if it was already gone."""
+async def revoke(storage: Storage, user_id: str, grant_id: str, *, cache: PropsCache | None = None) -> bool:
+    """Delete a grant with every token minted from it; ``False`` if it was already gone.
+
+    ``cache``: the process's props cache, which forgets the grant's tokens at once (other
+    processes refuse them at their next check, which reads the store).
+    """
+    if cache is not None:
+        cache.drop_grant(user_id, grant_id)
     for _ in range(8):
         found = await load(storage, user_id, grant_id)
         if found is None:

@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-access-log", action="store_true", help="do not log one line per request (default: logged to stderr)"
     )
+    serve.add_argument(
+        "--http-protocol",
+        choices=("lean", "uvicorn"),
+        default="lean",
+        help="the HTTP/1.1 protocol: this package's lean one on httptools, or uvicorn's own (default: %(default)s)",
+    )
     sub.add_parser("check", help="serve the reference and walk a client's whole flow over HTTP")
     return parser
 
@@ -140,7 +146,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if options.get("allowed_hosts") is None and args.host not in WILDCARDS and named:
         shown = f"[{args.host}]" if ":" in args.host else args.host
         provider.core.hosts = provider.core.hosts.adding(f"http://{shown}:{sock.getsockname()[1]}")
-    serve(app, sock, log_requests=not args.no_access_log)
+    serve(app, sock, log_requests=not args.no_access_log, http=args.http_protocol)
     return 0
 
 

@@ -1,10 +1,14 @@
 """Serving an ASGI app with uvicorn on a socket we bind ourselves (so port 0 works).
 
-uvicorn runs on uvloop with the httptools parser (both dependencies of this package), and its
-HTTP protocol is given :class:`BatchedWrites`: a response's head and body leave in one ``send``
-instead of two. That tuning subclasses a uvicorn class that is not part of uvicorn's public API,
-so the dependency on uvicorn is bounded, and when the class is missing or its shape changed the
-server falls back to uvicorn's stock protocol (slower, never broken).
+uvicorn runs on uvloop, with one of two HTTP/1.1 protocols (``http=``):
+
+- ``"lean"`` (the default): :class:`~oauth_reference.serving.http1.LeanHttpProtocol`, this
+  package's own protocol on httptools, in uvicorn's protocol slot (uvicorn keeps the sockets,
+  lifespan, signals and graceful shutdown);
+- ``"uvicorn"``: uvicorn's own httptools protocol on :class:`BatchedWrites` (a response's head
+  and body leave in one ``send`` instead of two). That tuning subclasses a uvicorn class that is
+  not part of uvicorn's public API; when the class is missing or its shape changed the server
+  falls back to uvicorn's stock protocol (slower, never broken).
 """
 
 from __future__ import annotations
@@ -180,10 +184,30 @@ class _AnnouncingServer(uvicorn.Server):
             print(f"serving {self._url}", flush=True)
 
 
-def serve(app: ASGIApp, sock: socket.socket, *, log_requests: bool = True, **uvicorn_options: Any) -> None:
+PROTOCOLS = ("lean", "uvicorn")
+
+
+def protocol_class(name: str) -> type[asyncio.Protocol] | str:
+    """The HTTP protocol ``name`` (one of :data:`PROTOCOLS`) stands for, as ``uvicorn.Config(http=)`` takes it."""
+    if name == "lean":
+        from oauth_reference.serving.http1 import LeanHttpProtocol
+
+        return LeanHttpProtocol
+    if name == "uvicorn":
+        return batched_protocol()
+    raise ValueError(f"unknown HTTP protocol {name!r}: one of {', '.join(PROTOCOLS)}")
+
+
+def serve(
+    app: ASGIApp, sock: socket.socket, *, log_requests: bool = True, http: str = "lean", **uvicorn_options: Any
+) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     access_log.disabled = not log_requests
-    uvicorn_options.setdefault("http", batched_protocol())
+    uvicorn_options.setdefault("http", protocol_class(http))
+    # The reference learns its origins from its issuer and allowed_hosts options (hosts.py), not
+    # from X-Forwarded-* headers, which any client on loopback could send; uvicorn's proxy-header
+    # middleware would also cost an address parse on every request.
+    uvicorn_options.setdefault("proxy_headers", False)
     config = uvicorn.Config(
         AccessLog(app) if log_requests else app,
         log_level="warning",

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from oauth_reference.core import Core
 from oauth_reference.errors import InvalidTokenError
 from oauth_reference.errors import OAuthError
@@ -102,11 +104,18 @@ async def check(core: Core, token: str, url: str, *, dpop_jkt: str | None = None
         raise ForeignToken("invalid access token")
     user_id, grant_id = ids
     token_id = crypto.sha256_hex(token)
+    cache = core.props_cache
+    # The record is read on every check, cached props or not: a token revoked or rotated away
+    # by any process sharing the store is refused on the very next request.
     entry = await core.storage.get(records.token_key(user_id, grant_id, token_id))
     if entry is None:  # MCP-TOKEN-OWN-ONLY: only tokens this server issued (and not revoked) exist
+        cache.drop(token_id)
         raise InvalidTokenError("invalid access token")
-    record = records.load(AccessToken, entry.value)
-    if record.expires_at <= core.now():  # RFC6750-5.2-LIFETIME
+    now = core.now()
+    cached = cache.get(token_id, entry.value, now)  # only for these very stored bytes
+    record, props = cached if cached is not None else (records.load(AccessToken, entry.value), None)
+    if record.expires_at <= now:  # RFC6750-5.2-LIFETIME
+        cache.drop(token_id)
         raise InvalidTokenError("the access token has expired")
     if record.jkt is not None and dpop_jkt is None:  # RFC9449-7.2-NO-DOWNGRADE
         raise InvalidTokenError("the access token is DPoP-bound: present it with the DPoP scheme and a proof")
@@ -116,15 +125,19 @@ async def check(core: Core, token: str, url: str, *, dpop_jkt: str | None = None
     # works under them only; one bound to none (its requests named no resource) on every API route.
     if not audience_covers(record.audience, url):
         raise InvalidTokenError("the access token is not for this resource")
-    key = crypto.unwrap_key(record.wrapped_key, token)
+    if props is None:
+        key = crypto.unwrap_key(record.wrapped_key, token)
+        props = crypto.decrypt_props_json(record.encrypted_props, key)
+        cache.put(token_id, f"{user_id}:{grant_id}", entry.value, record, props)
     return ApiContext(
-        props=crypto.decrypt_props(record.encrypted_props, key),
-        scope=record.scope,
+        # Fresh objects each time: a handler's changes stay its own (the cached record is shared).
+        props=orjson.loads(props),
+        scope=list(record.scope),
         client_id=record.client_id,
         user_id=record.user_id,
         grant_id=record.grant_id,
         expires_at=record.expires_at,
-        audience=record.audience,
+        audience=list(record.audience) if record.audience is not None else None,
     )
 
 

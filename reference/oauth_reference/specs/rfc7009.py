@@ -49,6 +49,7 @@ async def _revoke_access(core: Core, client: ClientInfo, user_id: str, grant_id:
         return True  # found, but not this client's: nothing to do, same answer
     # RFC7009-2-ACCESS, RFC7009-2.1-IMMEDIATE, ROBUST-STATE-REVOKED-ACCESS
     await core.storage.commit([Delete(key)])
+    core.props_cache.drop(token_id)
     return True
 
 
@@ -63,5 +64,5 @@ async def _revoke_refresh(core: Core, client: ClientInfo, user_id: str, grant_id
     if grant.client_id == client.client_id:  # RFC7009-2.1-OWNERSHIP
         # RFC7009-2-REFRESH, RFC7009-2.1-CASCADE, RFC7009-2.1-IMMEDIATE, ROBUST-STATE-REVOKED,
         # ROBUST-STATE-REVOKED-ACCESS
-        await grants.revoke(core.storage, user_id, grant_id)
+        await grants.revoke(core.storage, user_id, grant_id, cache=core.props_cache)
     return True

@@ -339,7 +339,7 @@ async def revoke_other_grants(
                 found = await grants.load(core.storage, user_id, grant_id)
                 if found is None or found[0].redirect_uri != redirect_uri:
                     continue
-            if await grants.revoke(core.storage, user_id, grant_id):
+            if await grants.revoke(core.storage, user_id, grant_id, cache=core.props_cache):
                 revoked += 1
         if page.cursor is None:
             return revoked

@@ -51,7 +51,8 @@ async def exchange(request: TokenRequest) -> dict[str, Any]:
             # code without its verifier must not be able to end the client's session.
             if not _valid_replay(grant, form.get("code_verifier"), form.get("redirect_uri"), verify):
                 raise InvalidGrantError("the authorization code was already used")
-            await grants.revoke(core.storage, user_id, grant_id)  # OAUTH21-4.1.3-REVOKE-ON-REUSE
+            # OAUTH21-4.1.3-REVOKE-ON-REUSE
+            await grants.revoke(core.storage, user_id, grant_id, cache=core.props_cache)
             raise InvalidGrantError("the authorization code was already used; its tokens are revoked")
         now = core.now()
         if grant.code_expires_at is None or grant.code_expires_at <= now:

@@ -65,7 +65,7 @@ async def refresh(request: TokenRequest) -> dict[str, Any]:
             # OAUTH21-4.3.1-RT-REUSE: a retired token presented again revokes the whole grant.
             if attempt:
                 raise InvalidGrantError("the refresh token was already used")  # lost a concurrent race
-            await grants.revoke(core.storage, user_id, grant_id)
+            await grants.revoke(core.storage, user_id, grant_id, cache=core.props_cache)
             raise InvalidGrantError("the refresh token was already used; the grant is revoked")
         else:
             raise InvalidGrantError("invalid refresh token")  # OAUTH21-4.3-RT-INTEGRITY: no hash matches
