@@ -1,5 +1,6 @@
 """Self-tests of the harness."""
 
+import os
 import socket
 import threading
 import time
@@ -16,7 +17,10 @@ REPORT_FILES = ("report.json", "report.md", "report.html", "report.xml", "compar
 
 def written_reports(root: Path, since: float) -> list[Path]:
     """The report files under ``root`` written at ``since`` or later."""
-    return [p for name in REPORT_FILES for p in root.rglob(name) if p.stat().st_mtime >= since]
+    # One walk of the tree for all the names rather than one per name: the tree holds every earlier
+    # test's files (thousands by the end of a session), and the scan runs after every test.
+    found = [Path(top, f) for top, _, files in os.walk(root) for f in files if f in REPORT_FILES]
+    return [p for p in found if p.stat().st_mtime >= since]
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,20 @@ def twin_fixture_host() -> Iterator[FixtureHost]:
         yield host
 
 
+@pytest.fixture(scope="session")
+def suites_imported() -> None:
+    """Every module of the suites (oauth_conformance.specs: test modules, conftests) imported once
+    in this process. An in-process pytester run drops every module it imported when it ends, so
+    without this each twin imported the suites again (and, with no bytecode cache, rewrote and
+    compiled each one: about a second a twin). Modules already imported stay, and the inner run
+    collects the same module objects: their code is the suites' code either way."""
+    import oauth_conformance.report.html
+    import oauth_conformance.specs
+
+    for module in pkgutil.walk_packages(oauth_conformance.specs.__path__, "oauth_conformance.specs."):
+        importlib.import_module(module.name)
+
+
 def feature_twin_env(request: pytest.FixtureRequest) -> tuple[dict[str, str], list[str]]:
     """What a twin with every feature on needs: the shared host, trusted by the twin and used by the inner run."""
     host: FixtureHost = request.getfixturevalue("twin_fixture_host")
@@ -36,6 +52,7 @@ def feature_twin_env(request: pytest.FixtureRequest) -> tuple[dict[str, str], li
 @pytest.mark.parametrize("name", sorted(TWINS))
 def test_twin_fails_exactly_its_requirements(
     name: str,
+    suites_imported: None,
     pytester: pytest.Pytester,
     tmp_path: Path,
     request: pytest.FixtureRequest,
@@ -46,7 +63,10 @@ def test_twin_fails_exactly_its_requirements(
     try:
         profile = tmp_path / "profile.toml"
         profile.write_text(embedded_profile(served.url), encoding="utf-8")
-        args = ["-p", "no:xdist", "-p", "no:cacheprovider", "--oauth-target", served.url]
+        # --tb=native: pytest's default traceback reads and parses the source of every frame of
+        # every test that does not pass, not_tested and not_applicable ones included (the plugin
+        # then replaces it); nothing here reads it, and a native traceback still shows where.
+        args = ["-p", "no:xdist", "-p", "no:cacheprovider", "--tb=native", "--oauth-target", served.url]
         args += ["--oauth-profile", str(profile), "--oauth-report-dir", str(tmp_path / "report"), *shared]
         for spec in twin.specs:
             args += ["--pyargs", f"oauth_conformance.specs.{spec}"]

@@ -3,7 +3,8 @@
 A twin names the suites to run against it and the exact set of MUST requirement ids that must
 fail; it may also name SHOULD ids that must warn (at least those). A twin that breaks nothing
 (``fails`` empty) is a control: it proves a layer the other twins break is itself correct.
-``serve.py NAME`` serves the twin; :func:`start` does it from a test. A twin declared with
+``serve.py NAME`` serves the twin; :func:`start` does it from a test (in a process forked from a
+fork server that has imported ``serve.py``, rather than in a fresh interpreter). A twin declared with
 ``features=True`` runs the reference with every feature on (token exchange, ID-JAG, metadata
 documents), trusting the fixture host described in ``$TWIN_FIXTURE_HOST`` (its IdP and its CA),
 as the embedded default of ``oauth-conformance run`` does. A twin declared with ``host`` is served
@@ -31,11 +32,15 @@ patches or reads a private name of an ``oauth_reference`` module or class.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
-import subprocess
-import sys
+import select
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from oauth_reference import Clock
@@ -44,10 +49,8 @@ from oauth_reference.faults import NO_FAULTS
 from oauth_reference.faults import Faults
 from oauth_reference.machinery.asgi import ASGIApp
 from oauth_reference.machinery.storage import Storage
-from oauth_reference.serving.process import Served
 from oauth_reference.serving.process import ServeError
 
-SERVE = Path(__file__).with_name("serve.py")
 FIXTURE_HOST_ENV = "TWIN_FIXTURE_HOST"  # JSON: fixture_host.describe() of the host the twin trusts
 
 
@@ -134,28 +137,31 @@ def helpers() -> OAuthHelpers:
     return _SERVED[0]
 
 
-def load_all() -> dict[str, Twin]:
-    from suites.tests.twins import metadata  # noqa: F401  (registers its twins)
+# The twin modules load_all imports (metadata first: its twins were registered first).
+MODULES = (
+    "metadata",
+    "core",
+    "pkce",
+    "registration",
+    "bearer",
+    "revocation",
+    "resource",
+    "issuer",
+    "extensions",
+    "robust",
+    "tls",
+    "controls",
+    "races",
+    "holes",
+    "introspection",
+    "dpop",
+    "par",
+    "current_texts",
+)
 
-    for module in (
-        "core",
-        "pkce",
-        "registration",
-        "bearer",
-        "revocation",
-        "resource",
-        "issuer",
-        "extensions",
-        "robust",
-        "tls",
-        "controls",
-        "races",
-        "holes",
-        "introspection",
-        "dpop",
-        "par",
-        "current_texts",
-    ):
+
+def load_all() -> dict[str, Twin]:
+    for module in MODULES:
         try:
             __import__(f"{__name__}.{module}")
         except ModuleNotFoundError as exc:
@@ -164,17 +170,102 @@ def load_all() -> dict[str, Twin]:
     return REGISTRY
 
 
-def start(name: str, timeout: float = 30.0, env: dict[str, str] | None = None) -> Served:
-    """Serve the twin on a free loopback port in test mode; stop it with ``.stop()``. ``env`` adds
-    environment variables (``TWIN_FIXTURE_HOST`` for twins with every feature on)."""
-    from oauth_reference.serving import process
+@dataclass
+class ForkedTwin:
+    """A twin served by a child of the fork server (see :func:`start`); ``stop()`` ends it."""
 
-    command = [sys.executable, str(SERVE), name]
-    environment = {**os.environ, **env} if env else None
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment)
+    url: str
+    process: BaseProcess
+    announce: Connection  # the child's stdout (kept open while it runs, as a served process's is)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def stop(self, timeout: float = 10.0) -> None:
+        try:
+            if self.process.is_alive():
+                self.process.terminate()  # SIGTERM: uvicorn shuts down as `oauth-reference serve` does
+                self.process.join(timeout)
+                if self.process.is_alive():
+                    self.process.kill()
+                    self.process.join(timeout)
+        finally:
+            self.announce.close()
+
+
+_FORK_SERVER_STARTED: list[bool] = []  # this process has started the fork server (with the preloads)
+
+
+def _fork_server() -> BaseContext:
+    """The ``forkserver`` context whose server has imported serve.py and every twin module.
+
+    Starting a twin as ``python serve.py NAME`` costs a fresh interpreter and its imports (about a
+    second of CPU, most of a registration twin's time). The fork server pays that once per test
+    process; each twin is then a child forked from a process that has imported the modules and
+    done nothing else: no app built, no store, no event loop, no thread. The twin's child builds
+    its own provider on its own store, in its own process, as ``serve.py`` does.
+    """
+    context = multiprocessing.get_context("forkserver")
+    from multiprocessing import forkserver
+
+    if not _FORK_SERVER_STARTED:
+        _FORK_SERVER_STARTED.append(True)
+        context.set_forkserver_preload([f"{__name__}.serve", *(f"{__name__}.{m}" for m in MODULES)])
+        # The fork server imports the preloads with the environment's path (3.11 does not pass it
+        # sys.path): the repository root, for suites.tests.
+        root = str(Path(__file__).resolve().parents[3])
+        saved = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, saved) if p)
+        try:
+            forkserver.ensure_running()
+        finally:
+            if saved is None:
+                del os.environ["PYTHONPATH"]
+            else:
+                os.environ["PYTHONPATH"] = saved
+    return context
+
+
+def start(name: str, timeout: float = 30.0, env: dict[str, str] | None = None) -> ForkedTwin:
+    """Serve the twin on a free loopback port in test mode; stop it with ``.stop()``. ``env`` adds
+    environment variables (``TWIN_FIXTURE_HOST`` for twins with every feature on).
+
+    The twin runs ``serve.py``'s ``main`` in a process of its own, forked from the fork server
+    (:func:`_fork_server`) with this process's environment, rather than in a fresh interpreter."""
+    from suites.tests.twins.serve import forked
+
+    context = _fork_server()
+    reader, writer = context.Pipe(duplex=False)
+    environment = {**os.environ, **(env or {})}
+    process = context.Process(target=forked, args=(name, environment, writer), name=f"twin {name}", daemon=True)
+    process.start()
+    writer.close()
     try:
-        return process.wait_for_url(proc, timeout)
+        url = _announced(reader, process, timeout)
     except ServeError:
-        proc.kill()
-        proc.wait()
+        process.kill()
+        process.join()
+        reader.close()
         raise
+    return ForkedTwin(url, process, reader)
+
+
+def _announced(reader: Connection, process: BaseProcess, timeout: float) -> str:
+    """The URL of the child's ``serving <URL>`` line, waited for (bounded) as ``process.wait_for_url`` does."""
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    while time.monotonic() < deadline:
+        if not process.is_alive():
+            raise ServeError(f"the twin exited with status {process.exitcode} before serving")
+        ready, _, _ = select.select([reader.fileno()], [], [], 0.1)
+        if not ready:
+            continue
+        chunk = os.read(reader.fileno(), 4096)
+        buffer += chunk
+        for line in buffer.decode(errors="replace").splitlines():
+            if line.startswith("serving "):
+                return line.removeprefix("serving ").strip()
+        if not chunk:
+            raise ServeError("the twin closed its output before serving")
+    raise ServeError(f"the twin did not print 'serving <URL>' within {timeout:.0f}s")

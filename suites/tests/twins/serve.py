@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def main(name: str) -> None:
+def build(name: str) -> tuple[Any, str]:
+    """The twin's app (a freshly built provider on its own SQLite store, in test mode) and its address."""
     twin = load_all()[name]
     clock = OffsetClock()
     workdir = Path(tempfile.mkdtemp(prefix=f"twin-{name}-"))
@@ -60,7 +62,27 @@ def main(name: str) -> None:
     )
     serving(provider.helpers)
     app = testmode.install(provider, clock)
-    serve(twin.patch(app), bind(twin.host, 0), log_requests=False)
+    return twin.patch(app), twin.host
+
+
+def main(name: str) -> None:
+    app, host = build(name)
+    serve(app, bind(host, 0), log_requests=False)
+
+
+def forked(name: str, environment: dict[str, str], announce: Connection) -> None:
+    """What a child of the twins' fork server runs (see ``start`` in ``__init__.py``): ``main`` in a
+    process forked from one that has imported this module but built and served nothing, with the
+    environment a fresh ``python serve.py NAME`` would have; its ``serving <URL>`` line goes to
+    ``announce`` (a pipe the test reads) and everything else it prints to /dev/null."""
+    os.environ.clear()
+    os.environ.update(environment)
+    os.dup2(announce.fileno(), 1)
+    announce.close()
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    main(name)
 
 
 if __name__ == "__main__":
