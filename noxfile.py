@@ -63,7 +63,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def harness_speed(session: nox.Session) -> None:
-    """``oauth-conformance run`` against the bundled reference, serial and ``-n auto``: the merge13
+    """``oauth-conformance run`` against the bundled reference, serial and ``-n auto``: the aa33d88
     harness, this one with --thorough and this one by default, taking turns; the same verdicts in
     every run: reports/bench/harness.{json,md}."""
     session.run("python", "-m", "reference.bench.harnessbench", "--out", "reports/bench", *session.posargs)

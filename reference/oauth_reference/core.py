@@ -84,7 +84,11 @@ class Core:
     def fetch_policy(self) -> FetchPolicy:
         """The rules of every server-side fetch (CIMD documents, JWK Sets): SSRF-safe, loopback
         only in test mode."""
-        return FetchPolicy(allow_loopback=self.allow_loopback_fetch, any_address=self.faults.on("fetch-any-address"))
+        return FetchPolicy(
+            allow_loopback=self.allow_loopback_fetch,
+            any_address=self.faults.on("fetch-any-address"),
+            timeout=float(self.options.fetch_timeout),
+        )
 
     def issuer(self, origin: str) -> str:
         """The issuer: fixed (by ``issuer`` or a full-URL token endpoint), else the request's origin,

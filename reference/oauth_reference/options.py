@@ -38,6 +38,8 @@ AUTHORIZATION_CODE_TTL = 600
 # parameter (ROBUST-HOSTILE-LONG-VALUES).
 REGISTRATION_BODY_LIMIT = 1 << 20
 TOKEN_BODY_LIMIT = 64 << 10
+# A server-side fetch held longer than this holds an authorization request past what a user waits for.
+MAX_FETCH_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +259,9 @@ class ProviderOptions:
     pushed_authorization_request_endpoint: str | None = None
     require_pushed_authorization_requests: bool = False
     pushed_authorization_request_ttl: int = 60
+    # Seconds a server-side fetch (a client ID metadata document, a JWK Set) may take in all
+    # before it counts as failed (CIMD section 4.3): a document that trickles in is given up.
+    fetch_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -360,6 +365,9 @@ def check_options(o: ProviderOptions) -> None:
     for hook in ("on_error", "resolve_external_token", "client_registration_callback"):
         if getattr(o, hook) is not None and not callable(getattr(o, hook)):
             raise ConfigurationError(f"{hook} must be callable")
+    timeout = o.fetch_timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_FETCH_TIMEOUT:
+        raise ConfigurationError(f"fetch_timeout must be a number of seconds above 0 and at most {MAX_FETCH_TIMEOUT:g}")
     if o.allowed_hosts is not None and (isinstance(o.allowed_hosts, str) or not list(o.allowed_hosts)):
         raise ConfigurationError("allowed_hosts must be a non-empty list of hosts or origins")
     ema = o.enterprise_managed_authorization

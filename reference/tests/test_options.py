@@ -46,6 +46,18 @@ def test_every_optional_option_has_the_seeds_default() -> None:
     assert options.issuer is None
     assert options.allow_token_exchange_grant is False
     assert options.client_id_metadata_document_enabled is False
+    assert options.fetch_timeout == 5.0
+
+
+@pytest.mark.parametrize("value", [0, -1, 31, True, "5"])
+def test_a_fetch_timeout_outside_0_to_30_seconds_is_a_configuration_error(value: object) -> None:
+    with pytest.raises(ConfigurationError, match="fetch_timeout must be a number of seconds above 0 and at most 30"):
+        bare_provider(fetch_timeout=value)
+
+
+def test_the_fetch_timeout_is_every_server_side_fetchs_deadline() -> None:
+    assert bare_provider().core.fetch_policy().timeout == 5.0
+    assert bare_provider(fetch_timeout=1.5).core.fetch_policy().timeout == 1.5
 
 
 def test_registration_is_off_unless_its_endpoint_is_configured() -> None:

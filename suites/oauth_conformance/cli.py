@@ -12,6 +12,7 @@ found and 1 with findings, else the same.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,9 +26,14 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_HARNESS_ERROR, EXIT_INC
 _PACKAGE = Path(__file__).resolve().parent
 
 
-# pytest plugins installed beside the harness that its suites do not use as pytest plugins (the
-# suites call schemathesis, Hypothesis and anyio as libraries).
-UNUSED_PLUGINS = ("schemathesis", "hypothesispytest", "anyio", "respx", "platformdirs")
+# The only pytest plugins a run loads: the harness's own and, with workers, xdist. Autoloading is
+# off (PYTEST_DISABLE_PLUGIN_AUTOLOAD, inherited by xdist's workers): with it on, pytest marks every
+# module of every installed plugin's distribution for assertion rewriting, loaded or not, so the
+# suites' imports of schemathesis and Hypothesis as libraries were parsed and rewritten on every run
+# (about 940 modules, 2 to 4 s a run and a worker when no bytecode is written).
+PLUGINS = ("oauth_conformance.plugin",)
+WORKER_PLUGINS = ("xdist.plugin",)
+_NO_AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -211,10 +217,8 @@ def run(args: argparse.Namespace) -> int:
     pytest_args = ["-c", str(_PACKAGE / "run.ini"), "--rootdir", str(_PACKAGE), "--pyargs", "oauth_conformance.specs"]
     # no cache, no benchmark plugin: a run leaves nothing in the working directory but its reports
     pytest_args += ["--oauth-fail-on", args.fail_on, "-p", "no:cacheprovider", "-p", "no:benchmark"]
-    # Plugins the suites never use as plugins: loaded, pytest would also rewrite the asserts of
-    # every module of their packages (schemathesis alone is 156 modules, about a second a run).
-    for unused in UNUSED_PLUGINS:
-        pytest_args += ["-p", f"no:{unused}"]
+    for plugin in PLUGINS:
+        pytest_args += ["-p", plugin]
     if args.target:
         pytest_args += ["--oauth-target", args.target]
     if args.profile:
@@ -229,14 +233,25 @@ def run(args: argparse.Namespace) -> int:
         pytest_args += ["--oauth-baseline", str(Path(args.baseline).resolve())]
     if args.update_baseline:
         pytest_args += ["--oauth-update-baseline"]
-    pytest_args += ["-n", args.workers] if args.workers not in ("0", "1") else ["-p", "no:xdist"]
+    if args.workers not in ("0", "1"):
+        for plugin in WORKER_PLUGINS:
+            pytest_args += ["-p", plugin]
+        pytest_args += ["-n", args.workers]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
     if args.thorough:
         pytest_args += ["--oauth-thorough"]
     pytest_args += ["-q", "-rN"] if args.quiet else ["-rN"]
     observer = _RunObserver(target)
-    code = pytest.main([*pytest_args, *args.pytest_args], plugins=[observer])
+    autoload = os.environ.get(_NO_AUTOLOAD)
+    os.environ[_NO_AUTOLOAD] = "1"  # in the environment, not an option: xdist's workers read it too
+    try:
+        code = pytest.main([*pytest_args, *args.pytest_args], plugins=[observer])
+    finally:
+        if autoload is None:
+            os.environ.pop(_NO_AUTOLOAD, None)
+        else:
+            os.environ[_NO_AUTOLOAD] = autoload
     harness_run = observer.config.stash.get(RUN_KEY, None) if observer.config is not None else None
     if harness_run is not None and harness_run.status is not None:
         return int(harness_run.status)  # the run finished: its gate decided

@@ -28,12 +28,26 @@ __all__ = ["BUNDLED_IN_PROCESS", "FIXTURE_HOST_ENV", "Served", "embedded_profile
 BUNDLED_IN_PROCESS = "asgi:oauth_reference.serving.demo.testing:build_app"
 
 
-def reference_config(idp_issuer: str | None = None, idp_jwks_uri: str | None = None) -> str:
+# Seconds the embedded reference gives a server-side fetch (its default is 5): a document on the
+# harness's fixture host answers in milliseconds, and the trickling-document test waits this long.
+EMBEDDED_FETCH_TIMEOUT = 1.5
+
+
+def reference_config(
+    idp_issuer: str | None = None, idp_jwks_uri: str | None = None, *, fetch_timeout: float | None = None
+) -> str:
     """The reference's options with every feature on (TOML, as ``--config`` reads it)."""
-    return as_toml(all_features(idp_issuer, idp_jwks_uri))
+    options = all_features(idp_issuer, idp_jwks_uri)
+    if fetch_timeout is not None:
+        options["fetch_timeout"] = fetch_timeout
+    return as_toml(options)
 
 
-def embedded_profile(url: str, clock: str = "header", *, fixture_host: bool = True) -> str:
+def embedded_profile(
+    url: str, clock: str = "header", *, fixture_host: bool = True, fetch_timeout: float | None = None
+) -> str:
+    """The profile of the reference served at ``url``; ``fetch_timeout`` is declared when it was set."""
+    policy = "" if fetch_timeout is None else f"\n[policy]\nfetch_timeout = {fetch_timeout}\n"
     return f"""\
 [target]
 name = "oauth-reference (embedded)"
@@ -59,7 +73,7 @@ trusted = {"true" if fixture_host else "false"}
 
 [fixture_host]
 reachable = true
-"""
+{policy}"""
 
 
 def start_embedded(host: FixtureHost | RemoteFixtureHost | None = None) -> tuple[Served, str]:
@@ -68,8 +82,9 @@ def start_embedded(host: FixtureHost | RemoteFixtureHost | None = None) -> tuple
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     config = workdir / "reference.toml"
     idp = (host.idp_issuer, host.idp_jwks_uri) if host is not None else (None, None)
-    config.write_text(reference_config(*idp), encoding="utf-8")
+    config.write_text(reference_config(*idp, fetch_timeout=EMBEDDED_FETCH_TIMEOUT), encoding="utf-8")
     env = {TEST_CA_ENV: str(host.ca_file)} if host is not None and host.ca_file else {}
     args = ["--config", str(config), "--store", f"sqlite:{workdir / 'store.sqlite3'}", "--test-mode"]
     served = start(args, env=env)
-    return served, embedded_profile(served.url, fixture_host=host is not None)
+    profile = embedded_profile(served.url, fixture_host=host is not None, fetch_timeout=EMBEDDED_FETCH_TIMEOUT)
+    return served, profile

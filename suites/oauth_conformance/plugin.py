@@ -243,6 +243,15 @@ class Hooks:
     def pytest_configure_node(self, node: Any) -> None:  # pytest-xdist hook
         node.workerinput.update(self.run.describe_for_worker())
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:  # pytest-xdist hook
+        """Tests sharing a session go to one worker (scheduling.py); an explicit other --dist stands."""
+        if config.getoption("dist", None) != "load":
+            return None
+        from oauth_conformance.scheduling import SessionScheduling
+
+        return SessionScheduling(config, log)
+
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         problems: list[str] = []
         keep: list[pytest.Item] = []

@@ -174,6 +174,9 @@ class PolicySection:
     refresh_grace: bool = False  # the target documents a grace period for superseded refresh tokens
     scope_required: bool = False
     concurrency: int = 8  # simultaneous requests in race tests
+    # Seconds the target says it gives a server-side fetch (a CIMD document) before giving up; the
+    # trickling-document test then waits that long plus FETCH_SLACK, not its undeclared 15 s.
+    fetch_timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,10 +565,14 @@ def parse_profile(data: Mapping[str, Any], source: str | None = None) -> Profile
     if clock.mode == "hook" and not clock.hook:
         raise ProfileError("clock.hook: required when clock.mode is hook")
     p = root.section("policy")
+    fetch_timeout = p._get("fetch_timeout", (int, float), None)
+    if fetch_timeout is not None and fetch_timeout <= 0:
+        raise ProfileError("policy.fetch_timeout: must be positive")
     policy = PolicySection(
         refresh_grace=p.boolean("refresh_grace", False),
         scope_required=p.boolean("scope_required", False),
         concurrency=p.integer("concurrency", 8),
+        fetch_timeout=None if fetch_timeout is None else float(fetch_timeout),
     )
     p.done()
     fh = root.section("fixture_host")
@@ -757,6 +764,7 @@ mode = "none"                           # header | hook | wait | none (freeze: i
 [policy]
 refresh_grace = false                   # the target documents a grace period for old refresh tokens
 concurrency = 8                         # simultaneous requests in race tests
+# fetch_timeout = 5                     # seconds the target gives a CIMD document fetch in all (declared)
 
 [fixture_host]
 # The harness serves client metadata documents and its test IdP's JWK Set from a loopback

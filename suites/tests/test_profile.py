@@ -46,6 +46,8 @@ def test_empty_profile_has_working_defaults() -> None:
         ({"clock": {"mode": "hook"}}, "clock.hook: required when clock.mode is hook"),
         ({"clock": {"wait_budget": "long"}}, "clock.wait_budget: must be int or float"),
         ({"policy": {"concurrency": -1}}, "policy.concurrency: must not be negative"),
+        ({"policy": {"fetch_timeout": 0}}, "policy.fetch_timeout: must be positive"),
+        ({"policy": {"fetch_timeout": "5"}}, "policy.fetch_timeout: must be int or float"),
         (
             {"clients": [{"kind": "confidential", "client_id": "c"}]},
             "clients[0]: a confidential client needs client_secret",
@@ -178,3 +180,8 @@ def test_the_thorough_option_gives_the_run_the_long_budgets() -> None:
 
     assert Run(RunSettings()).profile.robust.max_examples == 20
     assert Run(RunSettings(thorough=True)).profile.robust.max_examples == 50
+
+
+def test_a_declared_fetch_timeout_is_read_and_none_is_the_default() -> None:
+    assert parse_profile({}).policy.fetch_timeout is None
+    assert parse_profile({"policy": {"fetch_timeout": 2}}).policy.fetch_timeout == 2.0
