@@ -91,6 +91,14 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def machine_facts() -> dict[str, Any]:
+    """What a reader needs to compare a report's figures with another machine's."""
+    return {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
+        "environment": {"PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")},
+    }
+
+
 def one_run(
     harness: Harness, mode: str, report_dir: Path, target: Sequence[str] = (), ok: Sequence[int] = (0,)
 ) -> tuple[float, float, str]:
@@ -177,8 +185,7 @@ def write(out: Path, base: str, timings: list[Timing], problems: list[str], test
     document: dict[str, Any] = {
         "what": "oauth-conformance run against the bundled reference: wall seconds, before and after",
         "base": base,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
-        "environment": {"PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")},
+        **machine_facts(),
         "tests": tests,
         "rows": rows,
         "same_verdicts": not problems,

@@ -18,7 +18,6 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from reference.bench.harnessbench import ROOT
 from reference.bench.harnessbench import Harness
 from reference.bench.harnessbench import Timing
 from reference.bench.harnessbench import export
+from reference.bench.harnessbench import machine_facts
 from reference.bench.harnessbench import one_run
 from reference.bench.servedbench import targets_launcher
 
@@ -129,8 +129,7 @@ def write(out: Path, base: str, timings: list[Timing], problems: list[str]) -> N
     document: dict[str, Any] = {
         "what": "oauth-conformance run against real targets: wall seconds, before and after",
         "base": base,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
-        "environment": {"PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")},
+        **machine_facts(),
         "rows": rows,
         "same_verdicts": not problems,
         "verdict_differences": problems,
