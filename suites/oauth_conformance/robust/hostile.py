@@ -28,6 +28,7 @@ from oauth_conformance.evidence import record
 from oauth_conformance.evidence import redact_body
 from oauth_conformance.evidence import redact_header
 from oauth_conformance.evidence import redact_url
+from oauth_conformance.http import tls_context
 from oauth_conformance.profile import QUICK_BUDGETS
 from oauth_conformance.redaction import learn
 from oauth_conformance.target import Target
@@ -217,7 +218,7 @@ def raw_exchange(
     sock: socket.socket = socket.create_connection((host, port), timeout=timeout)
     try:
         if parts.scheme == "https":
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+            sock = tls_context().wrap_socket(sock, server_hostname=host)
         early_wait += ROUND_TRIPS_WAITED * (time.monotonic() - started)  # connecting took a round trip or three
         conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=READ_LIMIT)  # a huge Location is an answer
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -226,7 +227,9 @@ def raw_exchange(
         head = conn.send(h11.Request(method=method, target=target, headers=sent_headers))
         # The body goes out as raw bytes (Content-Length framing adds nothing), so that sending can
         # stop at any point: h11 still reads the answer.
-        _send(sock, head + body, deadline, early_wait)
+        early = _send(sock, head + body, deadline, early_wait)
+        if early:  # b"" would tell h11 the connection closed
+            conn.receive_data(early)
         return _read_response(sock, conn, method, url, headers, body, deadline)
     finally:
         sock.close()
@@ -239,8 +242,9 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def _send(sock: socket.socket, data: bytes, deadline: float, early_wait: float) -> bool:
-    """Send in chunks; True if the server answered (or stopped reading) before it was all sent.
+def _send(sock: socket.socket, data: bytes, deadline: float, early_wait: float) -> bytes:
+    """Send in chunks until all is sent or the server answers (or stops reading); return what of
+    its answer was read on the way (for h11, before the rest is read).
 
     After the first chunk of an oversized request the server gets a moment to refuse it: a server
     that answers 413 or 431 and closes while more is arriving may otherwise reset the connection
@@ -250,20 +254,44 @@ def _send(sock: socket.socket, data: bytes, deadline: float, early_wait: float) 
     while offset < len(data):
         readable, writable, _ = select.select([sock], [sock], [], _remaining(deadline))
         if readable:
-            return True
+            early = _early_answer(sock)
+            if early is not None:
+                return early
         if not writable:
             continue
         chunk = data[offset : offset + CHUNK]
         try:
             sock.sendall(chunk)
         except (BrokenPipeError, ConnectionResetError):
-            return True  # the server stopped reading: its answer, if any, is waiting
+            return b""  # the server stopped reading: its answer, if any, is waiting
         offset += len(chunk)
         if offset == len(chunk) and offset < len(data):
             readable, _, _ = select.select([sock], [], [], min(early_wait, _remaining(deadline)))
             if readable:
-                return True
-    return False
+                early = _early_answer(sock)
+                if early is not None:
+                    return early
+    return b""
+
+
+def _early_answer(sock: socket.socket) -> bytes | None:
+    """What a readable socket holds of the server's answer: ``b""`` on a plain socket (the answer,
+    or the close, is read afterwards), the bytes read on a TLS one, or None when a TLS socket was
+    readable for TLS's own records only (TLS 1.3 sends session tickets after the handshake, which
+    make the socket readable before any answer: taking them for one would leave the request
+    unsent and time out on a healthy server)."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return b""
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return sock.recv(CHUNK)
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        return None
+    except ConnectionResetError:
+        return b""
+    finally:
+        sock.settimeout(timeout)
 
 
 def _read_response(

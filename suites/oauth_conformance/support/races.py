@@ -33,6 +33,7 @@ import orjson
 
 from oauth_conformance.evidence import Recorder
 from oauth_conformance.evidence import record
+from oauth_conformance.http import tls_context
 from oauth_conformance.support.clients import Client
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
@@ -198,7 +199,7 @@ class _Line:
         # Without Nagle, the request's head goes out now and the last byte alone at the release.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if url.scheme == "https":
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+            sock = tls_context().wrap_socket(sock, server_hostname=host)
         netloc = url.netloc.decode("ascii")
         return cls(sock, netloc)
 
