@@ -13,6 +13,7 @@ from oauth_reference.callbacks import TokenExchangeCallbackResult
 from oauth_reference.error_hook import ErrorEvent
 from oauth_reference.errors import AccessDeniedError
 from oauth_reference.errors import AuthorizationError
+from oauth_reference.errors import CimdError
 from oauth_reference.errors import ConfigurationError
 from oauth_reference.errors import InsufficientScopeError
 from oauth_reference.errors import InvalidClientError
@@ -67,6 +68,7 @@ __all__ = [
     "ApiContext",
     "AuthRequest",
     "AuthorizationError",
+    "CimdError",
     "ClientInfo",
     "ClientRegistrationCallbackOptions",
     "ClientRegistrationCallbackResult",

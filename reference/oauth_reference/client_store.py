@@ -235,13 +235,19 @@ async def create(core: Core, fields: Mapping[str, Any], *, registration: bool) -
 
 
 async def lookup(core: Core, client_id: str) -> ClientInfo | None:
-    """The client, or ``None``; a metadata-document client that cannot be used raises ``CimdError``."""
+    """The client, or ``None``; a metadata-document client that cannot be used raises
+    :class:`~oauth_reference.errors.CimdError`."""
     # URL client ids are fetched and work exactly when the feature is on (CIMD-4-FETCH, CIMD-5-METADATA).
     if core.options.client_id_metadata_document_enabled:
         from oauth_reference.specs import cimd
 
         if cimd.is_document_id(client_id):
             return await cimd.resolve(core, client_id)
+    return await stored(core, client_id)
+
+
+async def stored(core: Core, client_id: str) -> ClientInfo | None:
+    """The registered (stored) client, or ``None``: never a metadata document, never fetched."""
     entry = await core.storage.get(records.client_key(client_id))
     if entry is None:
         return None

@@ -253,3 +253,21 @@ class AuthorizationError(Exception):
     @property
     def description(self) -> str | None:
         return self.oauth_error.description
+
+
+class CimdError(Exception):
+    """A client id that is a metadata-document URL names a document that cannot be used now.
+
+    Raised by :meth:`~oauth_reference.OAuthHelpers.lookup_client` and
+    :meth:`~oauth_reference.OAuthHelpers.complete_authorization` when Client ID Metadata Documents
+    are on and the document cannot be fetched (the host is down, slow or refuses it; CIMD section
+    4.3) or is not a valid client document. ``reason`` says which, in words safe to show and log
+    (it never quotes the document). An outage of the client's host is not an unknown client: the
+    application should show an error page and must not redirect to the client (its redirect URI
+    cannot be confirmed); the provider's own endpoints answer ``invalid_request`` or
+    ``invalid_client`` for it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -75,6 +75,13 @@ class OAuthHelpers:
         return await authorization.parse_auth_request(self._core, pairs, origin)
 
     async def lookup_client(self, client_id: str) -> ClientInfo | None:
+        """The client, or ``None`` when there is no such client.
+
+        With Client ID Metadata Documents on, a URL client id is fetched (or taken from the
+        cache its ``Cache-Control`` allows); raises :class:`~oauth_reference.CimdError` when that
+        document cannot be fetched or used now: an outage of the client's host is not an unknown
+        client.
+        """
         return await clients.lookup(self._core, client_id)
 
     async def complete_authorization(
@@ -92,6 +99,12 @@ class OAuthHelpers:
 
         By default the user's existing grants for the same client are revoked after the new one
         is stored, so stale props cannot outlive a re-authorization.
+
+        The client and the redirect URI are checked again (the request object comes from the
+        application, perhaps much later): raises :class:`~oauth_reference.CimdError` when the
+        client's metadata document cannot be fetched or used now, and ``ValueError`` when the
+        client no longer exists or no longer lists the redirect URI. Either way nothing is stored
+        and the user agent must not be redirected to the client.
         """
         redirect_to = await authorization.complete_authorization(
             self._core,
@@ -120,8 +133,10 @@ class OAuthHelpers:
         return ListResult(items, page.cursor)
 
     async def update_client(self, client_id: str, **updates: Any) -> ClientInfo | None:
-        """Change a client's metadata; ``client_secret="..."`` sets a new secret (returned once)."""
-        client = await clients.lookup(self._core, client_id)
+        """Change a registered client's metadata; ``client_secret="..."`` sets a new secret (returned
+        once). ``None`` when no such client is registered (a metadata-document client is the
+        document's to change, never stored here)."""
+        client = await clients.stored(self._core, client_id)
         if client is None:
             return None
         secret = updates.pop("client_secret", None)

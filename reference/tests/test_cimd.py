@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
+from urllib.parse import quote
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,10 +17,13 @@ from oauth_conformance.trust.host import FixtureHost
 from oauth_conformance.trust.host import Route
 from oauth_conformance.trust.keys import CLIENT_RS256
 from oauth_conformance.trust.keys import jwks
+from oauth_reference import CimdError
 from oauth_reference.machinery.fetch import TEST_CA_ENV
+from reference.tests.conftest import ORIGIN
 from reference.tests.conftest import REDIRECT
 from reference.tests.conftest import Env
 from reference.tests.conftest import EnvFactory
+from reference.tests.conftest import dump_store
 from reference.tests.conftest import pkce_pair
 
 pytestmark = pytest.mark.anyio
@@ -166,6 +170,54 @@ async def test_documents_are_cached_per_cache_control_and_errors_never(cimd: Env
     cimd.clock.advance(601)
     assert (await authorize(cimd, url)).status_code == 302
     assert host.hits_for(path) == hits + 1
+
+
+def fails_after_first_fetch(host: FixtureHost, path: str) -> None:
+    """The document at ``path`` is served once; every later fetch answers 503 (the host went down)."""
+    served = host.routes[path]
+
+    def once(headers: dict[str, str]) -> bytes:
+        host.serve(path, Route(503, {"Content-Type": "text/plain"}, b"down"))
+        return served.body if isinstance(served.body, bytes) else served.body(headers)
+
+    host.serve(path, Route(200, served.headers, once))
+
+
+async def test_a_document_that_fails_after_validation_gets_an_error_page_and_no_grant(
+    cimd: Env, host: FixtureHost
+) -> None:
+    # parse_auth_request fetched the document; complete_authorization fetches it again (no-store)
+    # and the host is down by then: an error page, no redirect, nothing stored; never a 500.
+    client_id = document(host, "/clients/flaky.json")
+    fails_after_first_fetch(host, "/clients/flaky.json")
+    before = set(await dump_store(cimd.storage))
+    response = await authorize(cimd, client_id)
+    assert response.status_code == 400, response.text
+    assert "location" not in response.headers
+    assert "metadata document is not usable: the document URL answered HTTP 503" in response.text
+    assert set(await dump_store(cimd.storage)) == before
+
+
+async def test_the_helpers_raise_the_public_cimd_error_when_the_document_cannot_be_used(
+    cimd: Env, host: FixtureHost
+) -> None:
+    helpers = cimd.provider.helpers
+    client_id = document(host, "/clients/helper.json")
+    request = await helpers.parse_auth_request(
+        f"{ORIGIN}/authorize?response_type=code&client_id={quote(client_id, safe='')}&code_challenge={'a' * 43}"
+        "&code_challenge_method=S256"
+    )
+    assert (await helpers.lookup_client(client_id)) is not None
+    fails_after_first_fetch(host, "/clients/helper.json")
+    await helpers.lookup_client(client_id)  # the last good fetch
+    with pytest.raises(CimdError, match="answered HTTP 503") as raised:
+        await helpers.lookup_client(client_id)
+    assert raised.value.reason == "the document URL answered HTTP 503 (only 200 counts)"
+    with pytest.raises(CimdError):
+        await helpers.complete_authorization(request, user_id="u", scope=[], props={})
+    hits = host.hits_for("/clients/helper.json")
+    assert await helpers.update_client(client_id, client_name="renamed") is None  # never fetched, never stored
+    assert host.hits_for("/clients/helper.json") == hits
 
 
 async def test_private_key_jwt_clients_must_send_a_valid_assertion(cimd: Env, host: FixtureHost) -> None:

@@ -59,7 +59,7 @@ def test_twin_fails_exactly_its_requirements(
 ) -> None:
     twin = TWINS[name]
     env, shared = feature_twin_env(request) if twin.features else (None, [])
-    served = start(name, env=env)
+    served = start(name, env=env, log=tmp_path / "twin.log")
     try:
         profile = tmp_path / "profile.toml"
         profile.write_text(embedded_profile(served.url), encoding="utf-8")
@@ -75,7 +75,9 @@ def test_twin_fails_exactly_its_requirements(
         served.stop()
     report = orjson.loads((tmp_path / "report" / "report.json").read_bytes())
     failed = {r["id"] for r in report["requirements"] if r["verdict"] in ("fail", "error") and r["level"] == "MUST"}
-    assert failed == set(twin.fails), f"{name}: failed {sorted(failed)}, expected {sorted(twin.fails)}"
+    assert failed == set(twin.fails), (
+        f"{name}: failed {sorted(failed)}, expected {sorted(twin.fails)}\nthe twin logged:\n{served.log_tail()}"
+    )
     warned = {r["id"] for r in report["requirements"] if r["verdict"] == "warn"}
     assert twin.warns <= warned, f"{name}: expected warnings {sorted(twin.warns - warned)} did not come"
     outcome = report["outcome"]

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from oauth_reference.core import Core
+from oauth_reference.errors import CimdError
 from oauth_reference.machinery.fetch import FetchError
 from oauth_reference.machinery.fetch import cache_lifetime
 from oauth_reference.machinery.fetch import fetch
@@ -33,14 +34,6 @@ from oauth_reference.specs.oauth21.redirect_uris import redirect_uri_problem
 DOCUMENT_LIMIT = 5120  # CIMD-6.6-MAX-SIZE
 CACHE_CAP = 86_400.0
 _SYMMETRIC = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
-
-
-class CimdError(Exception):
-    """The client's metadata document cannot be used; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(slots=True)

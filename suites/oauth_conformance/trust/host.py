@@ -41,6 +41,8 @@ from cryptography.x509.oid import NameOID
 
 from oauth_conformance.trust import keys as testkeys
 
+HANDSHAKE_TIMEOUT = 10.0  # seconds a connecting target gets to finish its TLS handshake
+
 
 @dataclass
 class Route:
@@ -116,7 +118,22 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HostServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Concurrent fetches (the race tests send a burst of requests, each of which may fetch a document)
+    # must not overflow the listen queue: a dropped SYN is retried only after a second.
+    request_queue_size = 128
     host: FixtureHost
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # The TLS handshake runs here, in the connection's own thread, not in the accept loop: one
+        # slow or stalled client (or a busy CPU) must not hold up every other fetch behind it.
+        if isinstance(request, ssl.SSLSocket):
+            request.settimeout(HANDSHAKE_TIMEOUT)
+            try:
+                request.do_handshake()
+            except OSError:  # ssl.SSLError included: a failed handshake ends this connection only
+                return
+            request.settimeout(None)
+        super().finish_request(request, client_address)
 
 
 def _throwaway_tls(directory: Path) -> tuple[Path, Path, Path]:
@@ -214,7 +231,7 @@ class FixtureHost:
             self.ca_file, cert, key = _throwaway_tls(self._dir)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
-            server.socket = context.wrap_socket(server.socket, server_side=True)
+            server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
         self._server = server
         # A short poll: stopping the host waits for the loop to notice (0.5 s at the default).
         serve = {"poll_interval": 0.05}

@@ -177,6 +177,14 @@ class ForkedTwin:
     url: str
     process: BaseProcess
     announce: Connection  # the child's stdout (kept open while it runs, as a served process's is)
+    log: Path | None = None  # the child's stderr, when asked for
+
+    def log_tail(self, limit: int = 4000) -> str:
+        """The end of what the twin logged (tracebacks of its 500s), for a failure message."""
+        if self.log is None or not self.log.exists():
+            return ""
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return text[-limit:]
 
     @property
     def pid(self) -> int | None:
@@ -227,9 +235,10 @@ def _fork_server() -> BaseContext:
     return context
 
 
-def start(name: str, timeout: float = 30.0, env: dict[str, str] | None = None) -> ForkedTwin:
+def start(name: str, timeout: float = 30.0, env: dict[str, str] | None = None, log: Path | None = None) -> ForkedTwin:
     """Serve the twin on a free loopback port in test mode; stop it with ``.stop()``. ``env`` adds
-    environment variables (``TWIN_FIXTURE_HOST`` for twins with every feature on).
+    environment variables (``TWIN_FIXTURE_HOST`` for twins with every feature on); ``log`` is a
+    file for what the twin writes to stderr (else it is dropped).
 
     The twin runs ``serve.py``'s ``main`` in a process of its own, forked from the fork server
     (:func:`_fork_server`) with this process's environment, rather than in a fresh interpreter."""
@@ -238,7 +247,8 @@ def start(name: str, timeout: float = 30.0, env: dict[str, str] | None = None) -
     context = _fork_server()
     reader, writer = context.Pipe(duplex=False)
     environment = {**os.environ, **(env or {})}
-    process = context.Process(target=forked, args=(name, environment, writer), name=f"twin {name}", daemon=True)
+    args = (name, environment, writer, str(log) if log else None)
+    process = context.Process(target=forked, args=args, name=f"twin {name}", daemon=True)
     process.start()
     writer.close()
     try:
@@ -248,7 +258,7 @@ def start(name: str, timeout: float = 30.0, env: dict[str, str] | None = None) -
         process.join()
         reader.close()
         raise
-    return ForkedTwin(url, process, reader)
+    return ForkedTwin(url, process, reader, log)
 
 
 def _announced(reader: Connection, process: BaseProcess, timeout: float) -> str:

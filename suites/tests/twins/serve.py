@@ -70,18 +70,19 @@ def main(name: str) -> None:
     serve(app, bind(host, 0), log_requests=False)
 
 
-def forked(name: str, environment: dict[str, str], announce: Connection) -> None:
+def forked(name: str, environment: dict[str, str], announce: Connection, log: str | None = None) -> None:
     """What a child of the twins' fork server runs (see ``start`` in ``__init__.py``): ``main`` in a
     process forked from one that has imported this module but built and served nothing, with the
     environment a fresh ``python serve.py NAME`` would have; its ``serving <URL>`` line goes to
-    ``announce`` (a pipe the test reads) and everything else it prints to /dev/null."""
+    ``announce`` (a pipe the test reads) and what it logs to ``log`` (a file the test shows when it
+    fails), or to /dev/null."""
     os.environ.clear()
     os.environ.update(environment)
     os.dup2(announce.fileno(), 1)
     announce.close()
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 2)
-    os.close(quiet)
+    errors = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if log else os.open(os.devnull, os.O_WRONLY)
+    os.dup2(errors, 2)
+    os.close(errors)
     main(name)
 
 

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from oauth_reference.errors import AccessDeniedError
 from oauth_reference.errors import AuthorizationError
+from oauth_reference.errors import CimdError
 from oauth_reference.faults import NO_FAULTS
 from oauth_reference.faults import Faults
 from oauth_reference.machinery.asgi import ASGIApp
@@ -184,7 +185,15 @@ async def _store_unavailable(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
 
 
-_HANDLERS: Mapping[Any, Any] = {StorageUnavailableError: _store_unavailable}
+async def _document_unusable(request: Request, exc: Exception) -> Response:
+    # lookup_client and complete_authorization fetch a metadata-document client's document again
+    # (it may not be cached): when that fetch fails now, the request fails as parse_auth_request's
+    # does (an error page, no redirect to a client that cannot be confirmed), never with a 500.
+    reason = exc.reason if isinstance(exc, CimdError) else "unknown"
+    return _error_page(400, "Invalid authorization request", f"the client's metadata document is not usable: {reason}")
+
+
+_HANDLERS: Mapping[Any, Any] = {StorageUnavailableError: _store_unavailable, CimdError: _document_unusable}
 
 
 def build_demo_app(*, auto_approve: bool, secret: bytes | None = None) -> Starlette:

@@ -17,6 +17,7 @@ from urllib.parse import urlunsplit
 from oauth_reference import client_store as clients
 from oauth_reference.core import Core
 from oauth_reference.errors import AuthorizationError
+from oauth_reference.errors import CimdError
 from oauth_reference.errors import InvalidRequestError
 from oauth_reference.errors import InvalidScopeError
 from oauth_reference.errors import InvalidTargetError
@@ -32,7 +33,6 @@ from oauth_reference.machinery.records import client_grants_prefix
 from oauth_reference.machinery.records import grant_key
 from oauth_reference.options import AUTHORIZATION_CODE_TTL
 from oauth_reference.specs import rfc7636
-from oauth_reference.specs.cimd import CimdError
 from oauth_reference.specs.oauth21.redirect_uris import redirect_uri_matches
 from oauth_reference.specs.oauth21.redirect_uris import redirect_uri_problem
 from oauth_reference.specs.oauth21.scopes import parse_scope

@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus
 
 from oauth_reference import client_store as clients
 from oauth_reference.core import Core
+from oauth_reference.errors import CimdError
 from oauth_reference.errors import InvalidClientError
 from oauth_reference.errors import InvalidRequestError
 from oauth_reference.machinery import crypto
@@ -27,7 +28,6 @@ from oauth_reference.machinery.jose import unverified
 from oauth_reference.machinery.jose import verify
 from oauth_reference.machinery.records import ClientInfo
 from oauth_reference.machinery.storage import Put
-from oauth_reference.specs.cimd import CimdError
 from oauth_reference.specs.oauth21.forms import FormParams
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="OAuth"'}  # OAUTH21-3.2.4-401-BASIC
