@@ -385,13 +385,16 @@ class OAuthProvider:
             return await self._bearer_error(request, exc)
 
     async def _bearer_error(self, request: Request, exc: OAuthError) -> Response:
-        """An OAuth error on an API route; a 401 or 403 carries the Bearer challenge (RFC 6750 section 3)."""
+        """An OAuth error on an API route; a 401 or 403 carries the challenge of the scheme the token
+        came with: Bearer (RFC 6750 section 3), or DPoP for a DPoP-bound token (RFC9449-7.1-CHALLENGE)."""
         response = error_response(exc)
         if exc.status_code in (401, 403):
-            url = f"{request.origin}{request.path}"
-            response.set_header(
-                "www-authenticate", rfc6750.challenge(self.core, self.core.issuer(request.origin), exc, url=url)
-            )
+            if self._dpop_scheme(request.header("authorization")):
+                header = rfc9449.challenge(exc.error, exc.description, scope=getattr(exc, "scope", None))
+            else:
+                url = f"{request.origin}{request.path}"
+                header = rfc6750.challenge(self.core, self.core.issuer(request.origin), exc, url=url)
+            response.set_header("www-authenticate", header)
         return with_cors(await self._error(request, exc, response), request.header("origin"))
 
     async def _api(
@@ -514,8 +517,8 @@ class OAuthProvider:
 
 async def oauth_error_handler(request: Any, exc: Exception) -> Any:
     """A Starlette or FastAPI exception handler: an ``OAuthError`` raised by your handler is answered
-    as the provider answers its own (JSON, ``no-store``, and on an API route the Bearer challenge
-    for a 401 or 403). Register it with ``app.add_exception_handler(OAuthError, oauth_error_handler)``
+    as the provider answers its own (JSON, ``no-store``, and on an API route the Bearer challenge, or
+    the DPoP one for a token that came with the DPoP scheme, for a 401 or 403). Register it with ``app.add_exception_handler(OAuthError, oauth_error_handler)``
     or ``Starlette(exception_handlers={OAuthError: oauth_error_handler})``.
     """
     from starlette.responses import Response as StarletteResponse

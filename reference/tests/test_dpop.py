@@ -13,7 +13,14 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from joserfc.jwk import OctKey
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
+from oauth_reference import InsufficientScopeError
+from oauth_reference import OAuthError
+from oauth_reference import oauth_error_handler
 from reference.tests.conftest import ORIGIN
 from reference.tests.conftest import TOKEN
 from reference.tests.conftest import Env
@@ -187,3 +194,28 @@ async def test_without_the_option_a_proof_is_ignored(env: Env) -> None:
     response = await exchange(env, client["client_id"], ECKey.generate_key("P-256"))
     assert response.status_code == 200 and response.json()["token_type"] == "Bearer"
     assert "dpop_signing_alg_values_supported" not in await env.metadata()
+
+
+async def test_an_oauth_error_from_the_api_handler_on_a_dpop_request_gets_the_dpop_challenge(
+    make_env: EnvFactory,
+) -> None:
+    """RFC9449-7.1-CHALLENGE: the token came with the DPoP scheme, so the handler's 403 challenges with
+    it (a Bearer challenge would ask the client for a scheme its token cannot be used with)."""
+
+    async def documents(request: Request) -> JSONResponse:
+        raise InsufficientScopeError("writing needs documents.write", scope=["documents.write"])
+
+    app = Starlette(routes=[Route("/api/documents", documents)], exception_handlers={OAuthError: oauth_error_handler})
+    env = make_env({"dpop_enabled": True, "api_handler": app})
+    client = await env.register()
+    key = ECKey.generate_key("P-256")
+    token = (await exchange(env, client["client_id"], key)).json()["access_token"]
+    url = ORIGIN + "/api/documents"
+    response = await env.http.get(
+        "/api/documents", headers={"Authorization": f"DPoP {token}", "DPoP": proof(key, url, "GET", ath=ath(token))}
+    )
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "insufficient_scope"
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('DPoP algs="'), challenge
+    assert 'scope="documents.write", error="insufficient_scope"' in challenge

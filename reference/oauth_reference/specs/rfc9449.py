@@ -182,9 +182,13 @@ def verified_key(value: str, jwk: dict[str, Any], alg: str) -> str:
     return str(key.thumbprint())
 
 
-def challenge(error: str | None = None, description: str | None = None) -> str:
-    """A DPoP challenge (RFC9449-7.1-CHALLENGE): the accepted algs, and the error when there is one."""
+def challenge(error: str | None = None, description: str | None = None, *, scope: list[str] | None = None) -> str:
+    """A DPoP challenge (RFC9449-7.1-CHALLENGE): the accepted algs, the scope an ``insufficient_scope``
+    error needs (RFC 6750 section 3's attribute, which RFC 9449 section 7.1 keeps), and the error
+    when there is one."""
     parts = [f'DPoP algs="{" ".join(ALGORITHMS)}"']
+    if scope:
+        parts.append(f'scope="{" ".join(scope)}"')
     if error:
         parts.append(f'error="{error}"')
         if description:
