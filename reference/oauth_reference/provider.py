@@ -518,8 +518,9 @@ class OAuthProvider:
 async def oauth_error_handler(request: Any, exc: Exception) -> Any:
     """A Starlette or FastAPI exception handler: an ``OAuthError`` raised by your handler is answered
     as the provider answers its own (JSON, ``no-store``, and on an API route the Bearer challenge, or
-    the DPoP one for a token that came with the DPoP scheme, for a 401 or 403). Register it with ``app.add_exception_handler(OAuthError, oauth_error_handler)``
-    or ``Starlette(exception_handlers={OAuthError: oauth_error_handler})``.
+    the DPoP one for a token that came with the DPoP scheme, for a 401 or 403). Register it with
+    ``app.add_exception_handler(OAuthError, oauth_error_handler)`` or
+    ``Starlette(exception_handlers={OAuthError: oauth_error_handler})``.
     """
     from starlette.responses import Response as StarletteResponse
 
