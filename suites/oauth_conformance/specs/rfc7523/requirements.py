@@ -41,7 +41,8 @@ REQUIREMENTS = (
         " trailing slash, is refused.",
         applies_if=JB,
         quote=(
-            'The JWT MUST contain an "iss" (issuer) claim that contains a unique identifier for the'
+            "the authorization server MUST validate the JWT according to the criteria below. [...]"
+            ' The JWT MUST contain an "iss" (issuer) claim that contains a unique identifier for the'
             " entity that issued the JWT. In the absence of an application profile specifying"
             " otherwise, compliant applications MUST compare issuer values using the Simple String"
             " Comparison method defined in Section 6.2.1 of RFC 3986 [RFC3986]."
@@ -155,7 +156,10 @@ REQUIREMENTS = (
         "RFC7523-3-CLIENT-SUB",
         MUST,
         "A client assertion whose sub is not the client's client_id is refused.",
-        quote='For client authentication, the subject MUST be the "client_id" of the OAuth client.',
+        quote=(
+            "the authorization server MUST validate the JWT according to the criteria below. [...]"
+            ' For client authentication, the subject MUST be the "client_id" of the OAuth client.'
+        ),
     ),
     Requirement(
         "RFC7523-3-CLIENT-AUD",
