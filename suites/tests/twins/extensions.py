@@ -623,6 +623,49 @@ def idjag_resource_unbounded(app: ASGIApp) -> ASGIApp:
     return token_requests(app, JWT_BEARER, without("resource"))
 
 
+def foreign_resource(claims: dict[str, Any]) -> str | None:
+    """The ID-JAG's resource claim when it names a resource on another host than the one the
+    request was sent to (None: no claim, or one served here)."""
+    claim = claims.get("resource")
+    if not isinstance(claim, str) or urlsplit(claim).netloc == requested("__host__"):
+        return None
+    return claim
+
+
+def foreign_resource_dropped(claims: dict[str, Any]) -> None:
+    if foreign_resource(claims) is not None:
+        claims.pop("resource")
+
+
+def foreign_resource_echoed(pairs: Pairs, status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """The response names the ID-JAG's foreign resource, whatever the token was issued for."""
+    assertion = dict(pairs).get("assertion", "")
+    try:
+        claims = b64_json(assertion.split(".")[1])
+    except (ValueError, IndexError, orjson.JSONDecodeError):
+        return body
+    foreign = foreign_resource(claims) if isinstance(claims, dict) else None
+    if status == 200 and foreign is not None:
+        body["resource"] = [foreign] if isinstance(body.get("resource"), list) else foreign
+    return body
+
+
+@twin(
+    "idjag-foreign-resource-echoed",
+    RESPONSE,
+    {"IDJAG-4.4.1-RESOURCE"},
+    features=True,
+    faults=idjag_claims(foreign_resource_dropped),
+    note="an ID-JAG for another host's resource gets a token for this server's own resource, the response"
+    " naming the ID-JAG's resource",
+)
+def idjag_foreign_resource_echoed(app: ASGIApp) -> ASGIApp:
+    """The ID-JAG's resource claim is not checked when it names a resource served elsewhere: the token
+    is the one an ID-JAG without a resource gets (this server's resource, which takes it), and the
+    response says the foreign resource was granted."""
+    return token_requests(app, JWT_BEARER, respond=foreign_resource_echoed)
+
+
 @twin("idjag-response-silent", RESPONSE, {"IDJAG-4.4.1-RESP-GRANTED"}, features=True)
 def idjag_response_silent(app: ASGIApp) -> ASGIApp:
     def respond(pairs: Pairs, status: int, body: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from oauth_conformance.specs.idjag.support import known_resource
 from oauth_conformance.specs.idjag.support import scopes
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.checks import json_body
+from oauth_conformance.support.checks import resource_refused
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.dpop import DPoP
 from oauth_conformance.support.dpop import ProofKey
@@ -88,11 +89,60 @@ def test_a_resource_outside_the_id_jag_gets_no_token(bearer: JwtBearer, oauth: O
     assert_refused_or_within_the_id_jag(response, [resource], what)
 
 
+def assert_not_taken_here(bearer: JwtBearer, oauth: OAuth, response: httpx.Response, what: str) -> None:
+    """A token issued for an ID-JAG naming only a resource this server does not serve is not one its
+    own protected resource takes. What the response says the token is for proves nothing here: a
+    server can echo the ID-JAG's resource and still issue a token for its own, so the resource is asked."""
+    __tracebackhide__ = True
+    body = json_body(response)
+    token = body.get("access_token")
+    if not isinstance(token, str):
+        return
+    api = oauth.target.profile.resource.url
+    if api is None:
+        # No protected resource to present the token to ([resource] url): the response's word (its
+        # resource, a JWT's aud) is all there is to check, as assert_refused_or_within_the_id_jag does.
+        return
+    if str(body.get("token_type", "")).lower() != "bearer":
+        # A DPoP-typed token: the grant went without a proof, so the harness holds no key the token
+        # could be bound to and cannot present it. The response's word is all there is, as above.
+        return
+    # The positive control: the same grant for the server's own resource gets a token the resource
+    # takes; otherwise a refusal below would prove nothing.
+    own = granted(bearer.present(bearer.mint(resource=known_resource(oauth))), HAPPY)
+    try:
+        control = oauth.call_resource(str(own["access_token"]))
+    except httpx.TimeoutException:
+        raise PrerequisiteFailed(f"{api} did not answer the token of an ID-JAG for its own resource") from None
+    if resource_refused(control) or control.status_code >= 500:
+        raise PrerequisiteFailed(
+            f"{api} answered HTTP {control.status_code} to the token of an ID-JAG for its own resource;"
+            " see MCP-EMA-RESOURCE"
+        )
+    called = oauth.call_resource(token)
+    if resource_refused(called):
+        return
+    # Taken: served (2xx, 3xx), or answered as the control was (an MCP endpoint may answer a bare GET
+    # with 405 whatever the token). Any other answer says nothing about the token.
+    if called.status_code >= 400 and called.status_code != control.status_code:
+        not_tested(
+            f"{api} answered HTTP {called.status_code} to the token of {what}, HTTP {control.status_code} to the"
+            " token of an ID-JAG for its own resource: neither taken nor refused"
+        )
+    raise AssertionError(
+        f"a token for a resource this server does not serve was accepted by its own resource: {api} took"
+        f" the token issued for {what} (HTTP {called.status_code}), as it takes the token of an ID-JAG for"
+        f" its own resource; the token response said it was for {body.get('resource')!r}"
+    )
+
+
 @requirement("IDJAG-4.4.1-RESOURCE")
 def test_an_id_jag_for_another_resource_gets_no_token_here(bearer: JwtBearer, oauth: OAuth) -> None:
     known_resource(oauth)  # the server serves a resource of its own, which this ID-JAG does not name
     what = f"an ID-JAG for {OTHER_RESOURCE} only"
     response = bearer.present(bearer.mint(resource=OTHER_RESOURCE))
+    if response.status_code == 200:
+        assert_not_taken_here(bearer, oauth, response, what)
     assert_refused_or_within_the_id_jag(response, [OTHER_RESOURCE], what)
 
 
