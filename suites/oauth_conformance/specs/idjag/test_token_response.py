@@ -122,9 +122,9 @@ def assert_not_taken_here(bearer: JwtBearer, oauth: OAuth, response: httpx.Respo
     called = oauth.call_resource(token)
     if resource_refused(called):
         return
-    # Taken: served (2xx, 3xx), or answered as the control was (an MCP endpoint may answer a bare GET
-    # with 405 whatever the token). Any other answer says nothing about the token.
-    if called.status_code >= 400 and called.status_code != control.status_code:
+    # Taken: served (2xx), or answered as the control was (an MCP endpoint may answer a bare GET with
+    # 405 whatever the token). Any other answer (a redirect to a sign-in page, say) says nothing.
+    if not 200 <= called.status_code < 300 and called.status_code != control.status_code:
         not_tested(
             f"{api} answered HTTP {called.status_code} to the token of {what}, HTTP {control.status_code} to the"
             " token of an ID-JAG for its own resource: neither taken nor refused"
