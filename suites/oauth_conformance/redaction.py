@@ -129,13 +129,17 @@ class SecretBook:
 
     A run learns thousands (every code, token and registered secret), and whole reports are
     scrubbed with them, so :meth:`scrub` does not look for each one in turn: it indexes them by
-    their first :data:`MIN_SECRET` characters and reads the text once.
+    their first :data:`MIN_SECRET` characters and reads the text once. The index grows with each
+    value learnt (it was rebuilt from every value after each one, which made a run's scrubbing
+    quadratic in what it had learnt); a bucket is replaced, never changed in place, so a scan in
+    another thread always reads a whole one.
     """
 
     def __init__(self) -> None:
         self._forms: dict[str, str] = {}  # a form the text may hold -> the secret it stands for
-        self._index: dict[str, list[tuple[str, str]]] | None = None  # prefix -> (form, mask), longest first
-        self._runs: re.Pattern[str] | None = None  # runs of characters some prefix is made of
+        self._index: dict[str, list[tuple[str, str]]] = {}  # prefix -> (form, mask), longest first
+        self._chars: frozenset[str] = frozenset()  # every character of every prefix
+        self._runs: re.Pattern[str] | None = None  # runs of those characters (None: to compile)
         self._lock = threading.Lock()
 
     def add(self, value: object) -> None:
@@ -144,10 +148,18 @@ class SecretBook:
         with self._lock:
             if value in self._forms:
                 return
-            for form in {value, quote(value, safe=""), quote_plus(value), quote(value)}:
-                self._forms.setdefault(form, value)
-            self._index = None
-            self._runs = None
+            masked = mask(value)
+            for form in (value, quote(value, safe=""), quote_plus(value), quote(value)):
+                if form in self._forms:
+                    continue
+                self._forms[form] = value
+                prefix = form[:MIN_SECRET]
+                bucket = [*self._index.get(prefix, ()), (form, masked)]
+                bucket.sort(key=lambda entry: len(entry[0]), reverse=True)  # stable: first learnt first
+                self._index[prefix] = bucket
+                if not self._chars.issuperset(prefix):
+                    self._chars = self._chars.union(prefix)
+                    self._runs = None
 
     def update(self, values: Iterable[object]) -> None:
         for value in values:
@@ -166,15 +178,11 @@ class SecretBook:
 
     def _indexed(self) -> tuple[dict[str, list[tuple[str, str]]], re.Pattern[str]]:
         with self._lock:
-            if self._index is None or self._runs is None:
-                index: dict[str, list[tuple[str, str]]] = {}
-                for form in sorted(self._forms, key=len, reverse=True):
-                    index.setdefault(form[:MIN_SECRET], []).append((form, mask(self._forms[form])))
-                self._index = index
+            if self._runs is None:
                 # A value can begin only inside a run of at least MIN_SECRET characters that its
                 # prefix is made of: the scan looks up positions inside such runs and skips the rest
                 # of the text (prose, JSON punctuation, markup) at the speed of the regex engine.
-                chars = "".join(re.escape(c) for c in sorted({c for prefix in index for c in prefix}))
+                chars = "".join(re.escape(c) for c in sorted(self._chars))
                 self._runs = re.compile(f"[{chars}]{{{MIN_SECRET},}}")
             return self._index, self._runs
 
