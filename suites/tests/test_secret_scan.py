@@ -28,10 +28,10 @@ from oauth_conformance.redaction import SecretBook
 from oauth_conformance.redaction import leaks
 from oauth_conformance.redaction import redact_body
 from oauth_conformance.redaction import scrub_text
-from oauth_conformance.robust.hostile import READ_LIMIT
 from oauth_conformance.robust.hostile import Sender
 from oauth_conformance.support.clients import Client
 from oauth_conformance.support.flows import Tokens
+from oauth_conformance.support.raw_http import READ_LIMIT
 from oauth_conformance.trust import keys
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -31,6 +31,7 @@ from oauth_conformance.evidence import redact_url
 from oauth_conformance.http import tls_context
 from oauth_conformance.profile import QUICK_BUDGETS
 from oauth_conformance.redaction import learn
+from oauth_conformance.support import raw_http
 from oauth_conformance.target import Target
 from oauth_conformance.version import VERSION
 
@@ -41,7 +42,6 @@ CHUNK = 1 << 14
 # early answer within a millisecond of the head on loopback (the reference, measured).
 EARLY_ANSWER_WAIT = QUICK_BUDGETS["early_answer_wait"]
 ROUND_TRIPS_WAITED = 4
-READ_LIMIT = 1 << 20
 SHOWN_BODY = 2048  # request bytes kept in evidence
 
 Headers = list[tuple[str, str]]
@@ -169,7 +169,7 @@ class Sender:
         elapsed = time.monotonic() - started
         if response is not None:
             # What a raw answer shows (a registration's client_secret, even in a body cut at
-            # READ_LIMIT) is a secret the run knows from now on, scrubbed from every output.
+            # raw_http.READ_LIMIT) is a secret the run knows from now on, scrubbed from every output.
             learn(response)
         answer = Answer(what, method, url, headers, body, response, failure, elapsed, also_ok, error_redirect_ok)
         self.sent.append(answer)
@@ -220,7 +220,7 @@ def raw_exchange(
         if parts.scheme == "https":
             sock = tls_context().wrap_socket(sock, server_hostname=host)
         early_wait += ROUND_TRIPS_WAITED * (time.monotonic() - started)  # connecting took a round trip or three
-        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=READ_LIMIT)  # a huge Location is an answer
+        conn = raw_http.client()
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         sent_headers = [("Host", parts.netloc), ("User-Agent", f"oauth-conformance/{VERSION}")]
         sent_headers += [("Content-Length", str(len(body))), ("Connection", "close"), *headers]
@@ -303,43 +303,9 @@ def _read_response(
     body: bytes,
     deadline: float,
 ) -> httpx.Response:
-    status: int | None = None
-    response_headers: list[tuple[bytes, bytes]] = []
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            sock.settimeout(_remaining(deadline))
-            try:
-                data = sock.recv(CHUNK)
-            except ConnectionResetError:
-                data = b""
-                if status is None:
-                    raise
-            conn.receive_data(data)
-            if not data and status is None:
-                raise ConnectionResetError("closed without an answer")
-            if not data:
-                break
-            continue
-        if isinstance(event, h11.InformationalResponse):
-            continue
-        if isinstance(event, h11.Response):
-            status = event.status_code
-            response_headers = list(event.headers)
-        elif isinstance(event, h11.Data):
-            size += len(event.data)
-            if size <= READ_LIMIT:
-                chunks.append(bytes(event.data))
-        elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
-            break
-    assert status is not None
     shown = body[:SHOWN_BODY]
     request = httpx.Request(method, shown_url(url), headers=[(k, _short(v)) for k, v in headers], content=shown)
-    decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response_headers]
-    kept = [(k, v) for k, v in decoded if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")]
-    return httpx.Response(status, headers=kept, content=b"".join(chunks), request=request)
+    return raw_http.read_response(sock, conn, request, deadline)
 
 
 def healthy(http: httpx.Client, target: Target, timeout: float) -> str | None:

@@ -16,9 +16,7 @@ warm, until one shows a violation or the rounds or the time budget run out.
 from __future__ import annotations
 
 import contextlib
-import select
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -34,13 +32,12 @@ import orjson
 from oauth_conformance.evidence import Recorder
 from oauth_conformance.evidence import record
 from oauth_conformance.http import tls_context
+from oauth_conformance.support import raw_http
 from oauth_conformance.support.clients import Client
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 
-READ_LIMIT = 1 << 20
-RECV = 1 << 14
 # Headers an httpx request carries that a racing request leaves out: compression would need
 # decoding, and the connection is closed after its one racing request anyway.
 _DROPPED = frozenset({b"accept-encoding", b"connection", b"keep-alive"})
@@ -188,7 +185,7 @@ class _Line:
     def __init__(self, sock: socket.socket, host: str) -> None:
         self.sock = sock
         self.host = host
-        self.conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=READ_LIMIT)
+        self.conn = raw_http.client()
         self.last = b""
 
     @classmethod
@@ -209,7 +206,7 @@ class _Line:
         self.sock.sendall(self.conn.send(head) + self.conn.send(h11.EndOfMessage()))
         deadline = time.monotonic() + timeout
         while True:
-            event = self._next_event(deadline)
+            event = raw_http.next_event(self.sock, self.conn, deadline)
             if isinstance(event, h11.EndOfMessage):
                 break
             if isinstance(event, h11.ConnectionClosed):
@@ -234,44 +231,7 @@ class _Line:
         self.sock.sendall(self.last)
 
     def read_response(self, request: httpx.Request, deadline: float) -> httpx.Response:
-        status: int | None = None
-        headers: list[tuple[bytes, bytes]] = []
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            event = self._next_event(deadline)
-            if isinstance(event, h11.Response):
-                status, headers = event.status_code, list(event.headers)
-            elif isinstance(event, h11.Data):
-                size += len(event.data)
-                if size <= READ_LIMIT:
-                    chunks.append(bytes(event.data))
-            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
-                break
-        if status is None:
-            raise ConnectionResetError("closed without an answer")
-        decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
-        kept = [(k, v) for k, v in decoded if k.lower() not in ("content-length", "transfer-encoding")]
-        return httpx.Response(status, headers=kept, content=b"".join(chunks), request=request)
-
-    def _next_event(self, deadline: float) -> Any:
-        while True:
-            event = self.conn.next_event()
-            if event is not h11.NEED_DATA:
-                if isinstance(event, h11.InformationalResponse):
-                    continue
-                return event
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            readable, _, _ = select.select([self.sock], [], [], left)
-            if not readable and not (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
-                raise TimeoutError
-            try:
-                data = self.sock.recv(RECV)
-            except ConnectionResetError:
-                data = b""
-            self.conn.receive_data(data)
+        return raw_http.read_response(self.sock, self.conn, request, deadline)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
