@@ -87,11 +87,12 @@ async def load(storage: Storage, user_id: str, grant_id: str) -> tuple[Grant, in
     return records.load(Grant, entry.value), entry.version
 
 
-async def revoke(storage: Storage, user_id: str, grant_id: str, *, cache: PropsCache | None = None) -> bool:
+async def revoke(storage: Storage, user_id: str, grant_id: str, *, cache: PropsCache | None) -> bool:
     """Delete a grant with every token minted from it; ``False`` if it was already gone.
 
     ``cache``: the process's props cache, which forgets the grant's tokens at once (other
-    processes refuse them at their next check, which reads the store).
+    processes refuse them at their next check, which reads the store). Required, so that no caller
+    forgets it; ``None`` only where there is no cache.
     """
     if cache is not None:
         cache.drop_grant(user_id, grant_id)
