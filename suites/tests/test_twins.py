@@ -75,8 +75,10 @@ def test_twin_fails_exactly_its_requirements(
         served.stop()
     report = orjson.loads((tmp_path / "report" / "report.json").read_bytes())
     failed = {r["id"] for r in report["requirements"] if r["verdict"] in ("fail", "error") and r["level"] == "MUST"}
+    host_failures = request.getfixturevalue("twin_fixture_host").handshake_failures if twin.features else []
     assert failed == set(twin.fails), (
         f"{name}: failed {sorted(failed)}, expected {sorted(twin.fails)}\nthe twin logged:\n{served.log_tail()}"
+        f"\nfailed handshakes at the fixture host this session: {host_failures[-5:]}"
     )
     warned = {r["id"] for r in report["requirements"] if r["verdict"] == "warn"}
     assert twin.warns <= warned, f"{name}: expected warnings {sorted(twin.warns - warned)} did not come"

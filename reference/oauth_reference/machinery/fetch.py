@@ -196,8 +196,18 @@ async def fetch(url: str, *, limit: int, policy: FetchPolicy, accept: str = "app
     except httpx.TimeoutException:
         raise FetchError("the fetch timed out") from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"the fetch failed: {type(exc).__name__}") from None
+        raise FetchError(f"the fetch failed: {type(exc).__name__}{_cause(exc)}") from None
     return Fetched(response.status_code, response.headers, b"".join(chunks), url)
+
+
+def _cause(exc: BaseException) -> str:
+    """What lies under a transport error (refused, reset, a TLS alert), as its class and errno or
+    reason: never the message, which may quote the URL or what the server sent."""
+    cause = exc.__cause__ or exc.__context__
+    if cause is None:
+        return ""
+    detail = getattr(cause, "reason", None) or getattr(cause, "errno", None)
+    return f" ({type(cause).__name__}{f' {detail}' if detail else ''})"
 
 
 def cache_lifetime(headers: httpx.Headers, cap: float) -> float:

@@ -130,7 +130,9 @@ class _HostServer(ThreadingHTTPServer):
             request.settimeout(HANDSHAKE_TIMEOUT)
             try:
                 request.do_handshake()
-            except OSError:  # ssl.SSLError included: a failed handshake ends this connection only
+            except OSError as exc:  # ssl.SSLError included: a failed handshake ends this connection only
+                with self.host.lock:
+                    self.host.handshake_failures.append(f"{type(exc).__name__}: {exc}")
                 return
             request.settimeout(None)
         super().finish_request(request, client_address)
@@ -217,6 +219,7 @@ class FixtureHost:
         self._public = public_base_url.rstrip("/") if public_base_url else None
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
+        self.handshake_failures: list[str] = []  # why connections ended before their TLS handshake did
         self.lock = threading.Lock()
         self._dir = Path(tempfile.mkdtemp(prefix="oauth-fixture-host-"))
         self.ca_file: Path | None = None
