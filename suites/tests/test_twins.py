@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -48,6 +51,54 @@ def feature_twin_env(request: pytest.FixtureRequest) -> tuple[dict[str, str], li
     return {FIXTURE_HOST_ENV: described}, ["--oauth-shared-fixture-host", described]
 
 
+# What the reference's error page says when it could not fetch one of the fixture host's documents.
+FETCH_FAILED = "metadata document is not usable: the fetch"
+
+
+@dataclass
+class InnerRun:
+    """One run of a twin's suites against it: pytest's result, the report, what the twin logged."""
+
+    result: pytest.RunResult
+    report: dict[str, Any]
+    log: str
+
+    def failed(self) -> set[str]:
+        return {
+            r["id"] for r in self.report["requirements"] if r["verdict"] in ("fail", "error") and r["level"] == "MUST"
+        }
+
+    def document_fetch_failed(self) -> bool:
+        """Whether a MUST failed because the twin could not fetch a document from the fixture host."""
+        return any(
+            FETCH_FAILED in orjson.dumps(r.get("evidence", [])).decode()
+            for r in self.report["requirements"]
+            if r["verdict"] in ("fail", "error") and r["level"] == "MUST"
+        )
+
+
+def run_twin(name: str, pytester: pytest.Pytester, workdir: Path, request: pytest.FixtureRequest) -> InnerRun:
+    twin = TWINS[name]
+    workdir.mkdir(parents=True, exist_ok=True)
+    env, shared = feature_twin_env(request) if twin.features else (None, [])
+    served = start(name, env=env, log=workdir / "twin.log")
+    try:
+        profile = workdir / "profile.toml"
+        profile.write_text(embedded_profile(served.url), encoding="utf-8")
+        # --tb=native: pytest's default traceback reads and parses the source of every frame of
+        # every test that does not pass, not_tested and not_applicable ones included (the plugin
+        # then replaces it); nothing here reads it, and a native traceback still shows where.
+        args = ["-p", "no:xdist", "-p", "no:cacheprovider", "--tb=native", "--oauth-target", served.url]
+        args += ["--oauth-profile", str(profile), "--oauth-report-dir", str(workdir / "report"), *shared]
+        for spec in twin.specs:
+            args += ["--pyargs", f"oauth_conformance.specs.{spec}"]
+        result = pytester.runpytest_inprocess(*args)
+    finally:
+        served.stop()
+    report = orjson.loads((workdir / "report" / "report.json").read_bytes())
+    return InnerRun(result, report, served.log_tail())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TWINS))
 def test_twin_fails_exactly_its_requirements(
@@ -58,30 +109,40 @@ def test_twin_fails_exactly_its_requirements(
     request: pytest.FixtureRequest,
 ) -> None:
     twin = TWINS[name]
-    env, shared = feature_twin_env(request) if twin.features else (None, [])
-    served = start(name, env=env, log=tmp_path / "twin.log")
-    try:
-        profile = tmp_path / "profile.toml"
-        profile.write_text(embedded_profile(served.url), encoding="utf-8")
-        # --tb=native: pytest's default traceback reads and parses the source of every frame of
-        # every test that does not pass, not_tested and not_applicable ones included (the plugin
-        # then replaces it); nothing here reads it, and a native traceback still shows where.
-        args = ["-p", "no:xdist", "-p", "no:cacheprovider", "--tb=native", "--oauth-target", served.url]
-        args += ["--oauth-profile", str(profile), "--oauth-report-dir", str(tmp_path / "report"), *shared]
-        for spec in twin.specs:
-            args += ["--pyargs", f"oauth_conformance.specs.{spec}"]
-        result = pytester.runpytest_inprocess(*args)
-    finally:
-        served.stop()
-    report = orjson.loads((tmp_path / "report" / "report.json").read_bytes())
-    failed = {r["id"] for r in report["requirements"] if r["verdict"] in ("fail", "error") and r["level"] == "MUST"}
+    run = run_twin(name, pytester, tmp_path / "first", request)
+    if run.failed() != set(twin.fails) and twin.features and run.document_fetch_failed():
+        # Clean clones of the project have seen, about one run in two, one feature twin whose first
+        # document fetch from this session's fixture host failed (ConnectError: the reference then
+        # answers with an error page, as it must). The cause is not found; the twin's own check is
+        # not what failed, so the twin runs once more, and the first run is shown as a warning.
+        host = request.getfixturevalue("twin_fixture_host")
+        warnings.warn(
+            f"{name}: a document fetch failed, run again; first run failed {sorted(run.failed())};"
+            f" failed handshakes at the fixture host: {host.handshake_failures[-5:]};"
+            f" the twin logged: {run.log[-800:]}",
+            stacklevel=1,
+        )
+        run = run_twin(name, pytester, tmp_path / "again", request)
+    failed = run.failed()
     host_failures = request.getfixturevalue("twin_fixture_host").handshake_failures if twin.features else []
     assert failed == set(twin.fails), (
-        f"{name}: failed {sorted(failed)}, expected {sorted(twin.fails)}\nthe twin logged:\n{served.log_tail()}"
+        f"{name}: failed {sorted(failed)}, expected {sorted(twin.fails)}\nthe twin logged:\n{run.log}"
         f"\nfailed handshakes at the fixture host this session: {host_failures[-5:]}"
     )
+    report, result = run.report, run.result
     warned = {r["id"] for r in report["requirements"] if r["verdict"] == "warn"}
     assert twin.warns <= warned, f"{name}: expected warnings {sorted(twin.warns - warned)} did not come"
     outcome = report["outcome"]
     assert result.ret == twin.exit_status, f"{name}: exit {result.ret} ({outcome['summary']})"
     assert outcome["exit_status"] == twin.exit_status, outcome
+
+
+def test_only_a_failed_document_fetch_counts_as_one() -> None:
+    page = "<p>the client&#x27;s metadata document is not usable: the fetch failed: ConnectError</p>"
+    row = {"id": "OAUTH21-4.1-CODE-FLOW", "verdict": "fail", "level": "MUST"}
+    fetch = [{"request": {"method": "GET"}, "response": {"status": 400, "body": page}}]
+    other = [{"request": {"method": "GET"}, "response": {"status": 400, "body": "<p>unknown client_id</p>"}}]
+    assert InnerRun(None, {"requirements": [{**row, "evidence": fetch}]}, "").document_fetch_failed()  # type: ignore[arg-type]
+    assert not InnerRun(None, {"requirements": [{**row, "evidence": other}]}, "").document_fetch_failed()  # type: ignore[arg-type]
+    passed = {**row, "verdict": "pass", "evidence": fetch}
+    assert not InnerRun(None, {"requirements": [passed]}, "").document_fetch_failed()  # type: ignore[arg-type]
