@@ -12,6 +12,7 @@ invalid documents are never cached.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from oauth_reference.options import ProviderOptions
 from oauth_reference.specs.oauth21.redirect_uris import http_url_problem
 from oauth_reference.specs.oauth21.redirect_uris import redirect_uri_problem
 
+log = logging.getLogger("oauth_reference")
 DOCUMENT_LIMIT = 5120  # CIMD-6.6-MAX-SIZE
 CACHE_CAP = 86_400.0
 _SYMMETRIC = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
@@ -146,6 +148,8 @@ async def resolve(core: Core, client_id: str) -> ClientInfo:
     try:  # CIMD-4-FETCH; a failed or too slow fetch aborts the request (CIMD-4.3-FETCH-FAIL)
         fetched = await core.faults.wrap("cimd-fetch", fetch)(client_id, limit=DOCUMENT_LIMIT, policy=policy)
     except FetchError as exc:
+        # An operator needs to see a client's host failing (the user sees only an error page).
+        log.warning("Client ID metadata document %s could not be fetched: %s", client_id[:200], exc.reason)
         raise CimdError(exc.reason) from None
     if fetched.status != 200:  # CIMD-4-ONLY-200
         raise CimdError(f"the document URL answered HTTP {fetched.status} (only 200 counts)")

@@ -41,7 +41,7 @@ def test_the_metadata_flag_says_whether_document_clients_work(
     elif works:
         raise AssertionError(f"URL client ids work, but client_id_metadata_document_supported is {flag!r}")
     else:
-        not_applicable("the target neither advertises nor accepts client ID metadata documents")
+        not_applicable(f"the target neither advertises nor accepts client ID metadata documents ({why})")
 
 
 @requirement("CIMD-4-CODE-FLOW")
