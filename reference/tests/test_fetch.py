@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
+import threading
 
 import httpx
 import pytest
@@ -147,3 +149,33 @@ async def test_the_connection_goes_to_the_checked_address_with_the_hosts_name() 
 )
 def test_cache_lifetime_follows_cache_control_with_a_cap(header: str, seconds: float) -> None:
     assert cache_lifetime(httpx.Headers({"cache-control": header}), 86400) == seconds
+
+
+async def test_a_refused_connection_names_its_errno_and_nothing_of_the_url() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(FetchError) as failed:
+        await fetch(f"https://127.0.0.1:{port}/doc-secret-path", limit=1000, policy=FetchPolicy(allow_loopback=True))
+    reason = failed.value.reason
+    assert reason.startswith("the fetch failed: ConnectError (ConnectError < ")
+    assert "ECONNREFUSED" in reason
+    assert "doc-secret-path" not in reason and str(port) not in reason
+
+
+async def test_a_connection_closed_before_the_tls_handshake_says_so() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def close_at_once() -> None:
+            accepted, _ = listener.accept()
+            accepted.close()
+
+        closer = threading.Thread(target=close_at_once, daemon=True)
+        closer.start()
+        with pytest.raises(FetchError) as failed:
+            await fetch(f"https://127.0.0.1:{port}/doc", limit=1000, policy=FetchPolicy(allow_loopback=True))
+        closer.join(5)
+    assert failed.value.reason.startswith("the fetch failed: ConnectError (ConnectError < ")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,3 +31,19 @@ def test_a_client_that_never_starts_its_handshake_holds_up_no_other_fetch() -> N
         finally:
             for sock in stalled:
                 sock.close()
+
+
+def test_a_connection_that_ends_before_its_answer_is_noted_by_class_only() -> None:
+    with FixtureHost() as host:
+        parts = urlsplit(host.base_url)
+        assert parts.hostname is not None and parts.port is not None
+        with socket.create_connection((parts.hostname, parts.port)) as sock:
+            sock.sendall(b"GET /secret-path HTTP/1.1\r\n\r\n")  # plain HTTP to a TLS port
+            sock.settimeout(5.0)
+            while sock.recv(4096):
+                pass
+        deadline = time.monotonic() + 5.0
+        while not host.faults and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert host.faults and host.faults[0].startswith("handshake: SSLError"), host.faults
+        assert "secret-path" not in host.faults[0]

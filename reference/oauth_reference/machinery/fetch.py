@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import errno
 import functools
 import ipaddress
 import os
@@ -201,13 +202,31 @@ async def fetch(url: str, *, limit: int, policy: FetchPolicy, accept: str = "app
 
 
 def _cause(exc: BaseException) -> str:
-    """What lies under a transport error (refused, reset, a TLS alert), as its class and errno or
-    reason: never the message, which may quote the URL or what the server sent."""
-    cause = exc.__cause__ or exc.__context__
-    if cause is None:
-        return ""
-    detail = getattr(cause, "reason", None) or getattr(cause, "errno", None)
-    return f" ({type(cause).__name__}{f' {detail}' if detail else ''})"
+    """What lies under a transport error (refused, reset, a TLS alert), as the class and errno name or
+    TLS reason of each exception beneath it, innermost last: never a message, which may quote the
+    URL or what the server sent. httpx wraps httpcore's error, which wraps the socket's (or, for a
+    failed connection, anyio's "all attempts failed" around each attempt's)."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc.__cause__ or exc.__context__
+    while current is not None and id(current) not in seen and len(parts) < 6:
+        seen.add(id(current))
+        parts.append(_named(current))
+        if isinstance(current, BaseExceptionGroup) and current.exceptions:
+            current = current.exceptions[0]
+        else:
+            current = current.__cause__ or current.__context__
+    return f" ({' < '.join(parts)})" if parts else ""
+
+
+def _named(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    number = getattr(exc, "errno", None)
+    if isinstance(reason, str) and reason:
+        return f"{type(exc).__name__} {reason}"
+    if isinstance(number, int):
+        return f"{type(exc).__name__} {errno.errorcode.get(number, number)}"
+    return type(exc).__name__
 
 
 def cache_lifetime(headers: httpx.Headers, cap: float) -> float:

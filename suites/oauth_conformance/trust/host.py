@@ -21,6 +21,7 @@ import datetime
 import ipaddress
 import secrets
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -123,6 +124,13 @@ class _HostServer(ThreadingHTTPServer):
     request_queue_size = 128
     host: FixtureHost
 
+    def get_request(self) -> tuple[Any, Any]:
+        try:
+            return super().get_request()
+        except OSError as exc:  # the accept loop drops such a connection without a word: note it
+            self.host.fault("accept", exc)
+            raise
+
     def finish_request(self, request: Any, client_address: Any) -> None:
         # The TLS handshake runs here, in the connection's own thread, not in the accept loop: one
         # slow or stalled client (or a busy CPU) must not hold up every other fetch behind it.
@@ -131,11 +139,15 @@ class _HostServer(ThreadingHTTPServer):
             try:
                 request.do_handshake()
             except OSError as exc:  # ssl.SSLError included: a failed handshake ends this connection only
-                with self.host.lock:
-                    self.host.handshake_failures.append(f"{type(exc).__name__}: {exc}")
+                self.host.fault("handshake", exc)
                 return
             request.settimeout(None)
         super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A connection that could not be served (no thread to serve it, a handler that raised): the
+        # standard server prints a traceback to stderr, which nobody reads here.
+        self.host.fault("serve", sys.exc_info()[1])
 
 
 def _throwaway_tls(directory: Path) -> tuple[Path, Path, Path]:
@@ -219,12 +231,18 @@ class FixtureHost:
         self._public = public_base_url.rstrip("/") if public_base_url else None
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
-        self.handshake_failures: list[str] = []  # why connections ended before their TLS handshake did
+        self.faults: list[str] = []  # connections that ended before an answer: where, and the error's class
         self.lock = threading.Lock()
         self._dir = Path(tempfile.mkdtemp(prefix="oauth-fixture-host-"))
         self.ca_file: Path | None = None
         self._server: _HostServer | None = None
         self._thread: threading.Thread | None = None
+
+    def fault(self, where: str, exc: BaseException | None) -> None:
+        """Note a connection that ended before it was answered (the class and errno or TLS reason)."""
+        detail = getattr(exc, "reason", None) or getattr(exc, "errno", None)
+        with self.lock:
+            self.faults.append(f"{where}: {type(exc).__name__}{f' {detail}' if detail else ''}")
 
     # -------------------------------------------------------------------------- lifecycle
     def start(self, port: int = 0) -> FixtureHost:
