@@ -870,6 +870,23 @@ def cimd_flag_missing(app: ASGIApp) -> ASGIApp:
     return metadata(app, edit)
 
 
+@twin("cimd-flag-missing-first-document-failed", ("cimd.test_flow",), {"CIMD-5-METADATA"}, features=True)
+def cimd_flag_missing_first_document_failed(app: ASGIApp) -> ASGIApp:
+    """Hides the flag, and its first document client's authorization request fails (as a fetch that
+    failed once would): the harness must try again before it concludes documents do not work."""
+    failed: list[str] = []
+
+    async def handle(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:
+        client_id = first(query_of(scope), "client_id") or ""
+        if client_id.startswith("https://") and not failed:
+            failed.append(client_id)
+            page = b"<!doctype html><p>the client's metadata document could not be fetched</p>"
+            return 400, [(b"content-type", b"text/html; charset=utf-8")], page
+        return await forward(scope, body)
+
+    return intercept(cimd_flag_missing(app), path_is("/authorize", "GET"), handle)
+
+
 @twin("cimd-code-not-bound-to-its-client", ("cimd.test_flow",), {"CIMD-4-CODE-BINDING"}, features=True)
 def cimd_code_unbound(app: ASGIApp) -> ASGIApp:
     return redeemed_by_its_client(app)
