@@ -129,6 +129,24 @@ def land(
         raise PrerequisiteFailed(f"the authorization request did not come back to the client: {detail}") from None
 
 
+def unless_refused_twice(oauth: OAuth, client: Client, **kwargs: Any) -> tuple[Attempt, str | None]:
+    """An attempt, made once more when it brought back no code, for a test that would conclude from
+    a refusal that the server does not do something at all (and so not judge it): one failed request
+    must not decide that. Returns the attempt that counts, and how the first ended when it took two."""
+    first = attempt(oauth, client, **kwargs)
+    if first.code is not None:
+        return first, None
+    second = attempt(oauth, client, **kwargs)
+    return second, first.describe() if second.code is not None else None
+
+
+def server_fault(result: Attempt) -> str | None:
+    """What shows that an attempt ended on the server's fault (a 5xx page), or None."""
+    if result.page is not None and result.page.status_code >= 500:
+        return f"HTTP {result.page.status_code} from {result.page.url}"
+    return None
+
+
 def _formless_page(page: httpx.Response) -> bool:
     """A page served with 200 that offers no form: nothing a consent driver could go on with."""
     return (

@@ -867,6 +867,30 @@ def code_pkce_downgrade_accepted(app: ASGIApp) -> ASGIApp:
     return flows.observe(on_token(app, handle))
 
 
+@twin(
+    "code-pkce-downgrade-accepted-first-request-failed",
+    OAUTH21,
+    {"OAUTH21-4.1.3-PKCE-DOWNGRADE"},
+    note="the downgrade test read one refused request without PKCE as the server requiring PKCE",
+)
+def code_pkce_downgrade_accepted_first_request_failed(app: ASGIApp) -> ASGIApp:
+    """The twin above, where each confidential client's first authorization request without a
+    code_challenge gets a 500 page."""
+    clients = Clients()
+    failed: set[str] = set()
+
+    async def handle(scope: Scope, body: bytes, forward: WireForward) -> Answer:
+        query = query_of(scope)
+        client_id = first(query, "client_id") or ""
+        confidential = client_id in clients.known and not clients.is_public(client_id)
+        if confidential and first(query, "code_challenge") is None and client_id not in failed:
+            failed.add(client_id)
+            return 500, [(b"content-type", b"text/html; charset=utf-8")], b"<!doctype html><p>internal error</p>"
+        return await forward(scope, body)
+
+    return clients.observe(intercept(code_pkce_downgrade_accepted(app), path_is("/authorize", "GET"), handle))
+
+
 @twin("code-redirect-uri-ignored", OAUTH21, {"OAUTH21-10.2-REDIRECT-URI"})
 def code_redirect_uri_ignored(app: ASGIApp) -> ASGIApp:
     def transform(scope: Scope, pairs: Pairs) -> Pairs:
