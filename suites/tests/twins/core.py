@@ -471,6 +471,30 @@ def consent_page_frameable(app: ASGIApp) -> ASGIApp:
     return rewrite(app, path_is(AUTHORIZE), drop_headers(b"x-frame-options", b"content-security-policy"))
 
 
+@twin(
+    "consent-page-frameable-first-page-failed",
+    OAUTH21,
+    {"OAUTH21-7.10-CLICKJACK"},
+    warns={"OAUTH21-7.10-CSP"},
+    note="the framing test read one 500 page as the deployment showing no login page",
+)
+def consent_page_frameable_first_page_failed(app: ASGIApp) -> ASGIApp:
+    """The twin above, where the framing test's client gets a 500 page for its first authorization request."""
+    clients = Clients()
+    failed: list[str] = []
+
+    async def handle(scope: Scope, body: bytes, forward: WireForward) -> Answer:
+        client_id = first(query_of(scope), "client_id") or ""
+        known = clients.known.get(client_id)
+        name = str(known.information.get("client_name", "")) if known is not None else ""
+        if "cannot_be_framed" in name and not failed:
+            failed.append(client_id)
+            return 500, [(b"content-type", b"text/html; charset=utf-8")], b"<!doctype html><p>internal error</p>"
+        return await forward(scope, body)
+
+    return clients.observe(intercept(consent_page_frameable(app), path_is(AUTHORIZE, "GET"), handle))
+
+
 # -------------------------------------------------------------------------------- token endpoint
 @twin("token-get-accepted", OAUTH21, set(), warns={"OAUTH21-3.2-POST"})
 def token_get_accepted(app: ASGIApp) -> ASGIApp:
