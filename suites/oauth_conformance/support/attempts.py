@@ -129,6 +129,40 @@ def land(
         raise PrerequisiteFailed(f"the authorization request did not come back to the client: {detail}") from None
 
 
+def unless_refused_twice(oauth: OAuth, client: Client, **kwargs: Any) -> tuple[Attempt, str | None]:
+    """An attempt, made once more when it brought back no code, for a test that would conclude from
+    a refusal that the server does not do something at all (and so not judge it): one failed request
+    must not decide that. Returns the attempt that counts, and how the first ended when it took two."""
+    first = attempt(oauth, client, **kwargs)
+    if first.code is not None:
+        return first, None
+    second = attempt(oauth, client, **kwargs)
+    return second, first.describe() if second.code is not None else None
+
+
+def server_fault(result: Attempt) -> str | None:
+    """What shows that an attempt ended on the server's fault (a 5xx page, or an error redirect
+    with one of the codes RFC 6749 section 4.1.2.1 gives a server that failed), or None."""
+    if result.page is not None and result.page.status_code >= 500:
+        return f"HTTP {result.page.status_code} from {result.page.url}"
+    if result.error in ("server_error", "temporarily_unavailable"):
+        return f"a redirect back with error={result.error}"
+    return None
+
+
+def unless_faulted_twice(oauth: OAuth, client: Client, **kwargs: Any) -> Attempt:
+    """An attempt whose refusal a test reads as "the server does not offer this": a server fault is
+    no such answer, so it is asked once more, and a second fault fails the test."""
+    result = attempt(oauth, client, **kwargs)
+    if server_fault(result) is None:
+        return result
+    result = attempt(oauth, client, **kwargs)
+    fault = server_fault(result)
+    asked = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    assert fault is None, f"an authorization request with {asked} ended twice in a server fault ({fault})"
+    return result
+
+
 def _formless_page(page: httpx.Response) -> bool:
     """A page served with 200 that offers no form: nothing a consent driver could go on with."""
     return (
@@ -407,9 +441,11 @@ def served_pair(oauth: OAuth, client: Client) -> tuple[str, str, Authorization]:
         tried.append(f"{first} and {second}")
         # The other value first (valid on its own); then the code the test uses, last, since a new
         # authorization by the same user and client may end the grants before it.
-        if attempt(oauth, client, resource=second).code is None:
+        # A pair refused is skipped, and none left makes the test not_applicable: a server fault on
+        # the way is asked again, not read as a resource the server does not serve.
+        if unless_faulted_twice(oauth, client, resource=second).code is None:
             continue
-        issued = attempt(oauth, client, resource=first)
+        issued = unless_faulted_twice(oauth, client, resource=first)
         if issued.code is None:
             continue
         return first, second, issued.authorization

@@ -13,13 +13,17 @@ feature the metadata does not advertise is tried once, cheaply:
 - ID-JAG: the JWT bearer grant is offered and the profile says the target trusts the harness's
   test IdP (``[idjag] trusted``), the only way an ID-JAG profile is used without advertising it.
 
-A probe that cannot run (no client, the harness cannot get through the login) leaves the feature
-where the metadata put it. What a probe found goes into ``target.probed``; ``target.supports``
-reads it, so applicability, client metadata and the tests all see the same set.
+A probe whose answer is not a clear "no" (it raised, or the token endpoint answered a 5xx, a page
+or anything but an OAuth error) is tried once more: one failed request must not hide a grant the
+target serves, and with it every requirement of that grant. A probe that still cannot run (no
+client, the harness cannot get through the login) leaves the feature where the metadata put it.
+What a probe found goes into ``target.probed``; ``target.supports`` reads it, so applicability,
+client metadata and the tests all see the same set.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 
@@ -68,8 +72,13 @@ def _probe_client(clients: Clients) -> Client:
         return clients.public()
 
 
+class Inconclusive(Exception):
+    """A probe's answer says neither yes nor no (a 5xx, a page, a 200 without a token)."""
+
+
 def grant_accepted(oauth: OAuth, clients: Clients, feature: Feature) -> str | None:
-    """What shows that the token endpoint knows ``feature``'s grant type, or None."""
+    """What shows that the token endpoint knows ``feature``'s grant type, or None when it answered
+    with an OAuth error that does not (unsupported_grant_type, say); anything else is Inconclusive."""
     grant = GRANT_TYPES[feature]
     response = oauth.token_request(_probe_client(clients), {"grant_type": grant, **_grant_form(feature)})
     error = _error(response)
@@ -77,6 +86,10 @@ def grant_accepted(oauth: OAuth, clients: Clients, feature: Feature) -> str | No
         return f"grant_type {grant} got a token"
     if error in KNOWN_GRANT_ERRORS:
         return f"grant_type {grant} was answered {error}, not unsupported_grant_type"
+    if error is None or response.status_code >= 500:
+        # RFC 6749 section 5.2: a refused grant is an error response in JSON, with a 400 (401 for
+        # client authentication); a 5xx or a body without an error code is no answer to the question.
+        raise Inconclusive(f"grant_type {grant} was answered HTTP {response.status_code} without an OAuth error")
     return None
 
 
@@ -115,16 +128,33 @@ def probe(target: Target, oauth: OAuth, clients: Clients) -> None:
     for feature, try_it in PROBES.items():
         if target.advertises(feature):
             continue
-        try:
-            seen = try_it(oauth, clients)
-        except Exception:  # noqa: S112  (a probe never breaks the test it runs before: the harness cannot tell)
-            continue  # the feature stays where the metadata put it
+        seen = twice(functools.partial(try_it, oauth, clients))
         if seen:
             target.probed.seen[feature] = seen
     if not target.advertises(Feature.IDJAG) and target.supports(Feature.JWT_BEARER) and target.profile.idjag.trusted:
         target.probed.seen[Feature.IDJAG] = (
             "the JWT bearer grant is offered and the profile says the test IdP is trusted"
         )
+
+
+def twice(try_it: Callable[[], str | None]) -> str | None:
+    """A probe's finding, tried a second time when the first try was not a clear answer (it raised:
+    a failed request, a 5xx, a page). A finding on the second try says what the first ended in."""
+    try:
+        return try_it()
+    except Exception as exc:  # a probe never breaks the test it runs before
+        first = _why(exc)
+    try:
+        seen = try_it()
+    except Exception:
+        return None  # the feature stays where the metadata put it
+    return f"{seen} (on a second try: the first ended in {first})" if seen else None
+
+
+def _why(exc: Exception) -> str:
+    # The harness's own words for its outcomes; only the class of anything else (a transport
+    # error's message may carry a URL with a secret in it).
+    return exc.reason if isinstance(exc, Outcome) else str(exc) if isinstance(exc, Inconclusive) else type(exc).__name__
 
 
 def unadvertised(target: Target) -> dict[str, str]:

@@ -106,6 +106,27 @@ def refresh_unadvertised_never_rotated(app: ASGIApp) -> ASGIApp:
     return metadata_edit(on_token(app, handle), unadvertise)
 
 
+@twin(
+    "refresh-unadvertised-first-exchange-failed",
+    ("rfc8414", "oauth21", "mcp.test_oauth21_rows"),
+    {"OAUTH21-4.3.1-RT-ROTATE", "OAUTH21-4.3.1-RT-SUPERSEDED", "MCP-SEC-RT-ROTATION"},
+    warns={"RFC8414-2-GRANTS-TRUTHFUL"},
+    note="the probe for unadvertised refresh tokens was one code flow: a 503 to its code exchange made"
+    " every refresh MUST not_applicable",
+)
+def refresh_unadvertised_first_exchange_failed(app: ASGIApp) -> ASGIApp:
+    """The twin above, whose first code exchange (the probe's, before the first test) gets a 503."""
+    failed: list[bool] = []
+
+    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+        if dict(pairs).get("grant_type") == "authorization_code" and not failed:
+            failed.append(True)
+            return 503, [(b"content-type", b"text/html; charset=utf-8")], b"<!doctype html><p>try again later</p>"
+        return await forward(scope, pairs)  # type: ignore[no-any-return]
+
+    return on_token(refresh_unadvertised_never_rotated(app), handle)
+
+
 # ------------------------------------------------------------- 4: a refresh grant that never works
 def _refuse_refreshes(app: ASGIApp) -> ASGIApp:
     async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:

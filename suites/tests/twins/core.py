@@ -471,6 +471,30 @@ def consent_page_frameable(app: ASGIApp) -> ASGIApp:
     return rewrite(app, path_is(AUTHORIZE), drop_headers(b"x-frame-options", b"content-security-policy"))
 
 
+@twin(
+    "consent-page-frameable-first-page-failed",
+    OAUTH21,
+    {"OAUTH21-7.10-CLICKJACK"},
+    warns={"OAUTH21-7.10-CSP"},
+    note="the framing test read one 500 page as the deployment showing no login page",
+)
+def consent_page_frameable_first_page_failed(app: ASGIApp) -> ASGIApp:
+    """The twin above, where the framing test's client gets a 500 page for its first authorization request."""
+    clients = Clients()
+    failed: list[str] = []
+
+    async def handle(scope: Scope, body: bytes, forward: WireForward) -> Answer:
+        client_id = first(query_of(scope), "client_id") or ""
+        known = clients.known.get(client_id)
+        name = str(known.information.get("client_name", "")) if known is not None else ""
+        if "cannot_be_framed" in name and not failed:
+            failed.append(client_id)
+            return 500, [(b"content-type", b"text/html; charset=utf-8")], b"<!doctype html><p>internal error</p>"
+        return await forward(scope, body)
+
+    return clients.observe(intercept(consent_page_frameable(app), path_is(AUTHORIZE, "GET"), handle))
+
+
 # -------------------------------------------------------------------------------- token endpoint
 @twin("token-get-accepted", OAUTH21, set(), warns={"OAUTH21-3.2-POST"})
 def token_get_accepted(app: ASGIApp) -> ASGIApp:
@@ -865,6 +889,30 @@ def code_pkce_downgrade_accepted(app: ASGIApp) -> ASGIApp:
         return await forward(scope, pairs)
 
     return flows.observe(on_token(app, handle))
+
+
+@twin(
+    "code-pkce-downgrade-accepted-first-request-failed",
+    OAUTH21,
+    {"OAUTH21-4.1.3-PKCE-DOWNGRADE"},
+    note="the downgrade test read one refused request without PKCE as the server requiring PKCE",
+)
+def code_pkce_downgrade_accepted_first_request_failed(app: ASGIApp) -> ASGIApp:
+    """The twin above, where each confidential client's first authorization request without a
+    code_challenge gets a 500 page."""
+    clients = Clients()
+    failed: set[str] = set()
+
+    async def handle(scope: Scope, body: bytes, forward: WireForward) -> Answer:
+        query = query_of(scope)
+        client_id = first(query, "client_id") or ""
+        confidential = client_id in clients.known and not clients.is_public(client_id)
+        if confidential and first(query, "code_challenge") is None and client_id not in failed:
+            failed.add(client_id)
+            return 500, [(b"content-type", b"text/html; charset=utf-8")], b"<!doctype html><p>internal error</p>"
+        return await forward(scope, body)
+
+    return clients.observe(intercept(code_pkce_downgrade_accepted(app), path_is("/authorize", "GET"), handle))
 
 
 @twin("code-redirect-uri-ignored", OAUTH21, {"OAUTH21-10.2-REDIRECT-URI"})

@@ -307,6 +307,28 @@ def exchange_scope_silent(app: ASGIApp) -> ASGIApp:
     return token_requests(app, TOKEN_EXCHANGE, without("scope"), respond)
 
 
+@twin(
+    "token-exchange-scope-silently-changed-first-failed",
+    EXCHANGE,
+    {"RFC8693-2.2.1-SCOPE"},
+    warns={"RFC8693-5-NO-ESCALATION"},
+    features=True,
+    note="the scope test read one 503 to its wider-scope exchange as a refusal of the scope",
+)
+def exchange_scope_silent_first_failed(app: ASGIApp) -> ASGIApp:
+    """The twin above, whose first exchange asking for a scope gets a 503 page."""
+    failed: list[bool] = []
+
+    async def handle(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:
+        form = dict(form_of(body))
+        if form.get("grant_type") == TOKEN_EXCHANGE and form.get("scope") and not failed:
+            failed.append(True)
+            return 503, [(b"content-type", b"text/html; charset=utf-8")], b"<!doctype html><p>try again later</p>"
+        return await forward(scope, body)
+
+    return intercept(exchange_scope_silent(app), path_is("/oauth/token", "POST"), handle)
+
+
 @twin("token-exchange-subject-type-defaulted", EXCHANGE, {"RFC8693-2.1-SUBJECT-REQUIRED"}, features=True)
 def exchange_subject_type_defaulted(app: ASGIApp) -> ASGIApp:
     def change(pairs: Pairs) -> Pairs:

@@ -27,6 +27,7 @@ from suites.tests.twins.core import metadata_edit
 from suites.tests.twins.revocation import revoking_unless
 from suites.tests.twins.wire import REGISTER
 from suites.tests.twins.wire import Answer
+from suites.tests.twins.wire import Clients
 from suites.tests.twins.wire import Issued
 from suites.tests.twins.wire import Pairs
 from suites.tests.twins.wire import first
@@ -34,6 +35,7 @@ from suites.tests.twins.wire import intercept
 from suites.tests.twins.wire import json_of
 from suites.tests.twins.wire import on_token
 from suites.tests.twins.wire import path_is
+from suites.tests.twins.wire import query_of
 from suites.tests.twins.wire import with_json
 from suites.tests.twins.wire import without
 
@@ -197,6 +199,31 @@ def resource_rebound_within_served(app: ASGIApp) -> ASGIApp:
         return with_json(answer, {**body, "resource": asked}) if answer[0] == 200 and body else answer
 
     return on_token(app, token)
+
+
+@twin(
+    "resource-rebound-within-served-first-requests-failed",
+    ("oauth21.test_token_endpoint", "rfc8707"),
+    {"OAUTH21-3.2.3-RT-BOUND"},
+    note="the test read one 500 page for each pair of resources as the server serving no two resources",
+)
+def resource_rebound_within_served_first_requests_failed(app: ASGIApp) -> ASGIApp:
+    """The twin above, where the rebinding test's client gets a 500 page for the first authorization
+    request naming each resource below the served one (the only pair the embedded run has)."""
+    clients = Clients()
+    failed: set[str] = set()
+
+    async def authorize(scope: Scope, body: bytes, forward: Callable[[Scope, bytes], Awaitable[Answer]]) -> Answer:
+        query = query_of(scope)
+        known = clients.known.get(first(query, "client_id") or "")
+        name = str(known.information.get("client_name", "")) if known is not None else ""
+        resource = first(query, "resource") or ""
+        if "another_served_resource" in name and "/oauth-conformance-" in resource and resource not in failed:
+            failed.add(resource)
+            return 500, [(b"content-type", b"text/html; charset=utf-8")], b"<!doctype html><p>internal error</p>"
+        return await forward(scope, body)
+
+    return clients.observe(intercept(resource_rebound_within_served(app), path_is(AUTHORIZE, "GET"), authorize))
 
 
 def _served(scope: Scope, resource: str) -> bool:

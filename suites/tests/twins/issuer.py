@@ -13,11 +13,16 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 from oauth_reference.machinery.asgi import ASGIApp
+from oauth_reference.machinery.asgi import Scope
 from suites.tests.twins import twin
+from suites.tests.twins import wire
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import Clients
+from suites.tests.twins.wire import first
+from suites.tests.twins.wire import query_of
 
 SPECS = ("rfc9207",)
 
@@ -74,3 +79,28 @@ def sent_but_not_advertised(app: ASGIApp) -> ASGIApp:
         return doc
 
     return rewrite(app, path_is("/.well-known/oauth-authorization-server"), edit_json(edit))
+
+
+@twin(
+    "issuer-sent-but-not-advertised-once-without-it",
+    SPECS,
+    {"RFC9207-2.3-ADVERTISED"},
+    note="the test concluded from one response without iss that the server does not send it",
+)
+def sent_but_not_advertised_once_without(app: ASGIApp) -> ASGIApp:
+    """The twin above, leaving iss out of the first code response to the ADVERTISED test's client."""
+    clients = Clients()
+    dropped: list[str] = []
+
+    def edit(scope: Scope, location: str) -> str:
+        client_id = first(query_of(scope), "client_id") or ""
+        known = clients.known.get(client_id)
+        name = str(known.information.get("client_name", "")) if known is not None else ""
+        if "advertises_it" in name and "code=" in location and not dropped:
+            dropped.append(client_id)
+            parts = urlsplit(location)
+            kept = [(k, v) for k, v in parse_qsl(parts.query) if k != "iss"]
+            return urlunsplit(parts._replace(query=urlencode(kept)))
+        return location
+
+    return clients.observe(wire.redirects(sent_but_not_advertised(app), edit))

@@ -125,6 +125,29 @@ def challenge_names_another_resource(app: ASGIApp) -> ASGIApp:
     return challenge(app, lambda value: re.sub(r"(oauth-protected-resource/api)[^\"]*", r"\1/other", value))
 
 
+@twin(
+    "resource-challenge-names-another-resource-first-request-failed",
+    SPECS,
+    {"RFC9728-3.3-CHALLENGE-MATCH"},
+    note="the challenge tests read one 503 as a resource whose challenge names no metadata",
+)
+def challenge_names_another_resource_first_request_failed(app: ASGIApp) -> ASGIApp:
+    """The twin above, whose first request without a token to the resource gets a 503."""
+    broken = challenge_names_another_resource(app)
+    failed: list[bool] = []
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        anonymous = scope["type"] == "http" and on_api(scope) and b"authorization" not in dict(scope["headers"])
+        if anonymous and not failed:
+            failed.append(True)
+            await send({"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"try again later"})
+            return
+        await broken(scope, receive, send)
+
+    return wrapped
+
+
 @twin("resource-challenge-names-a-missing-document", SPECS, set(), warns={"RFC9728-5.1-METADATA-URL"})
 def challenge_names_a_missing_document(app: ASGIApp) -> ASGIApp:
     return challenge(app, lambda value: value.replace("oauth-protected-resource/", "oauth-protected-resource-gone/"))

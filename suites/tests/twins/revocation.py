@@ -103,6 +103,33 @@ def hint_is_authoritative(app: ASGIApp) -> ASGIApp:
     return revoking_unless(app, keep)
 
 
+@twin(
+    "revocation-refresh-hint-misses-access-tokens-control-failed-once",
+    SPECS,
+    {"RFC7009-2.1-HINT-FALLBACK"},
+    note="the test read one failed control revocation as the server not revoking access tokens at all",
+)
+def refresh_hint_misses_access_tokens_control_failed_once(app: ASGIApp) -> ASGIApp:
+    """With token_type_hint=refresh_token, only refresh tokens are searched; the next revocation of
+    an access token so missed (the test's control, hinted access_token) gets a 503 once."""
+    issued = Issued()
+    missed: set[str] = set()
+    failed: list[str] = []
+
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> Answer:
+        token = first(pairs, "token") or ""
+        hint = first(pairs, "token_type_hint")
+        if hint == "refresh_token" and issued.of_kind(token, "access_token"):
+            missed.add(token)
+            pairs = replaced(pairs, "token", UNKNOWN_TOKEN)
+        elif hint == "access_token" and token in missed and not failed:
+            failed.append(token)
+            return json_answer(503, {"error": "temporarily_unavailable"})
+        return await forward(scope, pairs)
+
+    return on_revocations(app, issued, handle)
+
+
 @twin("revocation-unknown-hint-refused", SPECS, set(), warns={"RFC7009-2.2-BAD-HINT"})
 def unknown_hint_refused(app: ASGIApp) -> ASGIApp:
     issued = Issued()

@@ -183,13 +183,23 @@ def test_an_access_token_revoked_without_a_hint_is_refused_by_the_resource(oauth
 
 
 @requirement("RFC7009-2.1-HINT-FALLBACK")
-def test_an_access_token_hinted_as_a_refresh_token_is_still_revoked(oauth: OAuth, clients: Clients) -> None:
+def test_an_access_token_hinted_as_a_refresh_token_is_still_revoked(oauth: OAuth, clients: Clients, note: Note) -> None:
     client = clients.confidential()
     tokens = oauth.usable_tokens(client)  # the resource accepts it before the revocation
     oauth.revoke(client, tokens.access_token, "refresh_token")
     if not resource_refused(oauth.call_resource(tokens.access_token)):
         # The control: does this server revoke access tokens at all (RFC7009-2-ACCESS, a SHOULD)?
-        oauth.revoke(client, tokens.access_token, "access_token")
+        # Its "no" switches the test off, so a failed control is asked again (section 2.2.1: a 503
+        # says the client may retry) and a server fault both times is no "no".
+        control = oauth.revoke(client, tokens.access_token, "access_token")
+        if control.status_code != 200:
+            first = control.status_code
+            control = oauth.revoke(client, tokens.access_token, "access_token")
+            if control.status_code == 200:
+                note(f"the control revocation with token_type_hint=access_token first answered HTTP {first}")
+        assert control.status_code < 500, (
+            f"the control revocation with token_type_hint=access_token answered HTTP {control.status_code} twice"
+        )
         if not resource_refused(oauth.call_resource(tokens.access_token)):
             not_applicable("the server does not revoke access tokens (see RFC7009-2-ACCESS)")
         raise AssertionError("the access token hinted as a refresh token survived: only the hinted type was searched")

@@ -8,6 +8,7 @@ test means something only when the positive case passes for the same client (els
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,23 @@ def exchange_client(clients: Clients, target: Target) -> Client:
 def describe(response: httpx.Response) -> str:
     code = error_code(response)
     return f"HTTP {response.status_code}" + (f" {code}" if code else "")
+
+
+def refusal(send: Callable[[], httpx.Response], what: str) -> httpx.Response:
+    """The answer to an exchange a test reads a refusal of as "the server does not do this" (and so
+    judges nothing): an answer that is no refusal (a 5xx, or an error without an OAuth error code)
+    is asked once more, and a second such answer fails the test rather than switch it off."""
+    response = send()
+    if response.status_code == 200 or not faulted(response):
+        return response
+    response = send()
+    assert response.status_code == 200 or not faulted(response), f"{what} was answered {describe(response)} twice"
+    return response
+
+
+def faulted(response: httpx.Response) -> bool:
+    # RFC 6749 section 5.2 (which RFC 8693 section 2.2.2 keeps): a refusal is a JSON error response.
+    return response.status_code >= 500 or error_code(response) is None
 
 
 def issued(response: httpx.Response) -> dict[str, Any]:

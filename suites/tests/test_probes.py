@@ -1,0 +1,87 @@
+"""The feature probes (support/probes.py): what counts as a clear "no", and the second try."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from oauth_conformance.features import Feature
+from oauth_conformance.support.controls import broken
+from oauth_conformance.support.probes import Inconclusive
+from oauth_conformance.support.probes import grant_accepted
+from oauth_conformance.support.probes import twice
+
+
+class Answers:
+    """Stands in for OAuth and Clients: the token endpoint answers with the responses given, in turn."""
+
+    def __init__(self, *responses: httpx.Response) -> None:
+        self.responses = list(responses)
+
+    def token_request(self, client: object, data: dict[str, Any]) -> httpx.Response:
+        return self.responses.pop(0)
+
+    def confidential(self) -> object:
+        return object()
+
+
+def answer(status: int, body: bytes, content_type: str = "application/json") -> httpx.Response:
+    return httpx.Response(status, content=body, headers={"content-type": content_type})
+
+
+UNSUPPORTED = answer(400, b'{"error": "unsupported_grant_type"}')
+KNOWN = answer(400, b'{"error": "invalid_grant"}')
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        answer(503, b"<p>try again later</p>", "text/html"),
+        answer(500, b'{"error": "unsupported_grant_type"}'),
+        answer(400, b"<p>bad request</p>", "text/html"),
+    ],
+)
+def test_a_grant_probe_answered_without_an_oauth_error_is_inconclusive(response: httpx.Response) -> None:
+    answers = Answers(response)
+    with pytest.raises(Inconclusive, match="without an OAuth error"):
+        grant_accepted(answers, answers, Feature.TOKEN_EXCHANGE)  # type: ignore[arg-type]
+
+
+def test_a_grant_probe_reads_unsupported_grant_type_as_no_and_a_contents_error_as_yes() -> None:
+    answers = Answers(UNSUPPORTED, KNOWN)
+    assert grant_accepted(answers, answers, Feature.CLIENT_CREDENTIALS) is None  # type: ignore[arg-type]
+    seen = grant_accepted(answers, answers, Feature.CLIENT_CREDENTIALS)  # type: ignore[arg-type]
+    assert seen is not None and "invalid_grant" in seen
+
+
+def test_a_probe_that_failed_once_is_tried_again_and_says_so() -> None:
+    tries: list[int] = []
+
+    def probe() -> str | None:
+        tries.append(1)
+        if len(tries) == 1:
+            raise broken("OAUTH21-4.1-CODE-FLOW", "exchanging the code failed with HTTP 503")
+        return "a token response carried a refresh_token"
+
+    seen = twice(probe)
+    assert len(tries) == 2
+    assert seen is not None and seen.startswith("a token response carried a refresh_token")
+    assert "HTTP 503" in seen
+
+
+def test_a_clear_no_is_not_asked_again_and_two_failures_leave_the_feature_out() -> None:
+    tries: list[int] = []
+
+    def no() -> str | None:
+        tries.append(1)
+        return None
+
+    assert twice(no) is None and len(tries) == 1
+
+    def failing() -> str | None:
+        tries.append(1)
+        raise httpx.ConnectError("connection refused")
+
+    assert twice(failing) is None and len(tries) == 3
