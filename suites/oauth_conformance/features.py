@@ -34,7 +34,7 @@ class Feature(enum.StrEnum):
     PUBLIC_CLIENTS = "public_clients"  # token_endpoint_auth_methods_supported lists none
     TLS = "tls"  # the target is served over https (TLS rules apply)
     INTROSPECTION = "introspection"  # introspection_endpoint (RFC 7662)
-    DPOP = "dpop"  # dpop_signing_alg_values_supported, or seen to issue DPoP-bound tokens (RFC 9449)
+    DPOP = "dpop"  # dpop_signing_alg_values_supported, or seen to judge DPoP proofs (RFC 9449; support/probes.py)
     PAR = "par"  # pushed_authorization_request_endpoint (RFC 9126)
 
     @property
@@ -66,7 +66,7 @@ _DESCRIPTIONS = {
     Feature.PUBLIC_CLIENTS: "public clients (none is not an advertised auth method)",
     Feature.TLS: "TLS (the target is an http:// loopback URL the profile allows)",
     Feature.INTROSPECTION: "token introspection (no introspection_endpoint in the metadata)",
-    Feature.DPOP: "DPoP (no dpop_signing_alg_values_supported, and no DPoP-bound token for a proof)",
+    Feature.DPOP: "DPoP (no dpop_signing_alg_values_supported, and no DPoP proof judged at the token endpoint)",
     Feature.PAR: "pushed authorization requests (no pushed_authorization_request_endpoint)",
 }
 

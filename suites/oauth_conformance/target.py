@@ -54,9 +54,6 @@ class Target:
     spec: str = ""  # what the run was given: the URL, or asgi:module:factory for in-process targets
     # Features seen offered though the metadata does not say so (filled by support/probes.py).
     probed: Probed = field(default_factory=Probed, compare=False, hash=False, repr=False)
-    # Features a suite saw the target offer although its metadata does not say so (DPoP-bound
-    # tokens for a proof, say); filled while the run goes on, in each process of it.
-    seen: set[Feature] = field(default_factory=set, compare=False, hash=False)
 
     @property
     def in_process(self) -> bool:
@@ -92,8 +89,8 @@ class Target:
         return value if isinstance(value, str) else None
 
     def supports(self, feature: Feature) -> bool:
-        """Offered: advertised (or declared in the profile), or seen offered by a probe or a suite."""
-        return feature in self.features or feature in self.probed.seen or feature in self.seen
+        """Offered: advertised (or declared in the profile), or seen offered by a probe."""
+        return feature in self.features or feature in self.probed.seen
 
     def advertises(self, feature: Feature) -> bool:
         return feature in self.features

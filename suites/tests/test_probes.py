@@ -9,7 +9,9 @@ import pytest
 
 from oauth_conformance.features import Feature
 from oauth_conformance.support.controls import broken
+from oauth_conformance.support.probes import NOT_A_PROOF
 from oauth_conformance.support.probes import Inconclusive
+from oauth_conformance.support.probes import dpop_checked
 from oauth_conformance.support.probes import grant_accepted
 from oauth_conformance.support.probes import twice
 
@@ -85,3 +87,59 @@ def test_a_clear_no_is_not_asked_again_and_two_failures_leave_the_feature_out() 
         raise httpx.ConnectError("connection refused")
 
     assert twice(failing) is None and len(tries) == 3
+
+
+class TokenEndpoint:
+    """Stands in for OAuth and Clients in the DPoP probe: answers in turn, keeps what was sent."""
+
+    def __init__(self, *responses: httpx.Response) -> None:
+        self.responses = list(responses)
+        self.sent: list[httpx.Request] = []
+        self.codes = 0
+        self.target = type("T", (), {"profile": type("P", (), {"request": type("R", (), {"redirect_uri": "x"})})})
+        self.http = self
+
+    def confidential(self) -> object:
+        return object()
+
+    def build_token_request(self, client: object, data: dict[str, Any]) -> httpx.Request:
+        return httpx.Request("POST", "https://as.example/token", data=data)
+
+    def code(self, client: object) -> object:
+        self.codes += 1
+        return object()
+
+    def build_exchange(self, authorization: object) -> httpx.Request:
+        return httpx.Request("POST", "https://as.example/token", data={"code": "real"})
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return self.responses.pop(0)
+
+
+def test_the_dpop_probe_sees_a_judged_proof_and_tries_a_real_code_when_the_made_up_one_said_nothing() -> None:
+    judged = answer(400, b'{"error": "invalid_dpop_proof"}')
+    endpoint = TokenEndpoint(KNOWN, judged)
+    seen = dpop_checked(endpoint, endpoint)  # type: ignore[arg-type]
+    assert seen is not None and "invalid_dpop_proof" in seen
+    assert endpoint.codes == 1 and [r.headers["DPoP"] for r in endpoint.sent] == [NOT_A_PROOF] * 2
+
+
+def test_the_dpop_probe_reads_tokens_for_a_bogus_proof_as_no_and_a_5xx_as_inconclusive() -> None:
+    endpoint = TokenEndpoint(KNOWN, answer(200, b'{"access_token": "t", "token_type": "Bearer"}'))
+    assert dpop_checked(endpoint, endpoint) is None  # type: ignore[arg-type]
+    endpoint = TokenEndpoint(answer(400, b'{"error": "use_dpop_nonce"}'))
+    assert dpop_checked(endpoint, endpoint) is not None and endpoint.codes == 0  # type: ignore[arg-type]
+    endpoint = TokenEndpoint(answer(502, b"<p>bad gateway</p>", "text/html"))
+    with pytest.raises(Inconclusive):
+        dpop_checked(endpoint, endpoint)  # type: ignore[arg-type]
+
+
+def test_a_probe_that_hung_is_not_tried_again() -> None:
+    tries: list[int] = []
+
+    def hangs() -> str | None:
+        tries.append(1)
+        raise httpx.ReadTimeout("no answer")
+
+    assert twice(hangs) is None and len(tries) == 1

@@ -10,6 +10,10 @@ feature the metadata does not advertise is tried once, cheaply:
 - token exchange, the JWT bearer grant, client credentials: one token request of that grant type
   with a made-up subject token or assertion; an answer other than ``unsupported_grant_type`` (a 200,
   or an error about the request's contents such as ``invalid_grant``) means the grant is known;
+- DPoP: a token request with a DPoP header that is no JWT, for a registered client (a server may
+  authenticate the client before it reads the proof): first with a made-up code, then, if that said
+  nothing, with a real one (a server may check the code first); a server that judges the header
+  (``invalid_dpop_proof``, a nonce it wants first, a DPoP challenge) checks proofs;
 - ID-JAG: the JWT bearer grant is offered and the profile says the target trusts the harness's
   test IdP (``[idjag] trusted``), the only way an ID-JAG profile is used without advertising it.
 
@@ -110,11 +114,41 @@ def refresh_issued(oauth: OAuth, clients: Clients) -> str | None:
     return "a token response carried a refresh_token" if tokens.refresh_token else None
 
 
+NOT_A_PROOF = "oauth-conformance.not-a-jwt"
+
+
+def dpop_checked(oauth: OAuth, clients: Clients) -> str | None:
+    """What shows that the token endpoint judges DPoP proofs, or None when it answered the request as
+    if the header were not there (an OAuth error about the code, or tokens); anything else is
+    Inconclusive. A made-up code first (cheap); then, since a server may look at the code before the
+    proof, a real one (its tokens, when the proof is not judged, are not used)."""
+    client = _probe_client(clients)
+    made_up = {"grant_type": "authorization_code", "code": f"oauth-conformance-probe-{secrets.token_hex(8)}"}
+    made_up["redirect_uri"] = oauth.target.profile.request.redirect_uri
+    seen = _proof_judged(oauth, oauth.build_token_request(client, {**made_up}))
+    return seen or _proof_judged(oauth, oauth.build_exchange(oauth.code(client)))
+
+
+def _proof_judged(oauth: OAuth, request: httpx.Request) -> str | None:
+    request.headers["DPoP"] = NOT_A_PROOF
+    response = oauth.http.send(request)
+    error = _error(response)
+    challenges = ",".join(response.headers.get_list("www-authenticate")).lower()
+    if error in ("invalid_dpop_proof", "use_dpop_nonce") or challenges.startswith("dpop"):
+        return f"a token request with a DPoP header that is no JWT was answered {error or 'with a DPoP challenge'}"
+    if response.status_code == 200 or (error is not None and response.status_code < 500):
+        return None
+    raise Inconclusive(
+        f"a token request with a DPoP header was answered HTTP {response.status_code} without an OAuth error"
+    )
+
+
 PROBES: dict[Feature, Callable[[OAuth, Clients], str | None]] = {
     Feature.REFRESH: refresh_issued,
     Feature.TOKEN_EXCHANGE: lambda oauth, clients: grant_accepted(oauth, clients, Feature.TOKEN_EXCHANGE),
     Feature.JWT_BEARER: lambda oauth, clients: grant_accepted(oauth, clients, Feature.JWT_BEARER),
     Feature.CLIENT_CREDENTIALS: lambda oauth, clients: grant_accepted(oauth, clients, Feature.CLIENT_CREDENTIALS),
+    Feature.DPOP: dpop_checked,
 }
 
 
@@ -142,6 +176,8 @@ def twice(try_it: Callable[[], str | None]) -> str | None:
     a failed request, a 5xx, a page). A finding on the second try says what the first ended in."""
     try:
         return try_it()
+    except httpx.TimeoutException:
+        return None  # a hang is no blip: another try would wait out the whole timeout again
     except Exception as exc:  # a probe never breaks the test it runs before
         first = _why(exc)
     try:

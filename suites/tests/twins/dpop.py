@@ -145,9 +145,28 @@ def unverified_key(original: Callable[..., str], value: str, jwk: dict[str, Any]
     return str(import_key(jwk).thumbprint())  # the signature is never checked
 
 
-@dpop_twin("dpop-signature-not-checked", {"4.3-SIGNATURE"}, faults={"dpop-proof-signature": unverified_key})
+UNVERIFIED = {"dpop-proof-signature": unverified_key}
+
+
+@dpop_twin("dpop-signature-not-checked", {"4.3-SIGNATURE"}, faults=UNVERIFIED)
 def signature_not_checked(app: ASGIApp) -> ASGIApp:
     return app
+
+
+@dpop_twin("dpop-unadvertised-signature-not-checked", {"4.3-SIGNATURE"}, faults=UNVERIFIED)
+def unadvertised_signature_not_checked(app: ASGIApp) -> ASGIApp:
+    """DPoP left out of the metadata, its checks still run (one of them broken): the probe must see
+    it. The reference authenticates the client before it reads a proof, so a probe for an unknown
+    client saw nothing, and every RFC 9449 requirement was not_applicable."""
+
+    def hide(body: Any) -> Any:
+        return (
+            {k: v for k, v in body.items() if k != "dpop_signing_alg_values_supported"}
+            if isinstance(body, dict)
+            else body
+        )
+
+    return rewrite(app, path_is("/.well-known/oauth-authorization-server"), edit_json(hide))
 
 
 def right_method(proof_header: Claims, claims: Claims) -> None:
