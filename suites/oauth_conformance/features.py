@@ -73,8 +73,10 @@ _DESCRIPTIONS = {
 
 @dataclass
 class Probed:
-    """What the target was seen to offer beyond its metadata, in this process (filled once, before
-    the first test, by ``support/probes.py``): feature -> what showed it."""
+    """What the target was seen to offer beyond its metadata, in this process (filled by
+    ``support/probes.py``: once before the first test, and the on-demand probes before the first
+    test that needs their feature): feature -> what showed it."""
 
     ran: bool = False
+    asked: set[Feature] = field(default_factory=set)  # on-demand probes already run
     seen: dict[Feature, str] = field(default_factory=dict)

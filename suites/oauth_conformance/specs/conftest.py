@@ -25,6 +25,7 @@ from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.pages import PageLog
 from oauth_conformance.support.probes import probe
+from oauth_conformance.support.probes import probe_on_demand
 from oauth_conformance.target import Target
 from oauth_conformance.time_travel import FreezeClock
 from oauth_conformance.time_travel import HeaderClock
@@ -72,6 +73,12 @@ def _applicability(request: pytest.FixtureRequest, target: Target) -> None:
             )
         ids = present
     features = [registry()[rid].applies_if for rid in ids if rid in registry()]
+    probe_on_demand(
+        target,
+        {f for f in features if f is not None},
+        lambda: request.getfixturevalue("oauth"),
+        lambda: request.getfixturevalue("clients"),
+    )
     if features and all(f is not None and not target.supports(f) for f in features):
         missing = features[0]
         assert missing is not None

@@ -10,10 +10,11 @@ feature the metadata does not advertise is tried once, cheaply:
 - token exchange, the JWT bearer grant, client credentials: one token request of that grant type
   with a made-up subject token or assertion; an answer other than ``unsupported_grant_type`` (a 200,
   or an error about the request's contents such as ``invalid_grant``) means the grant is known;
-- DPoP: a token request with a DPoP header that is no JWT, for a registered client (a server may
-  authenticate the client before it reads the proof): first with a made-up code, then, if that said
-  nothing, with a real one (a server may check the code first); a server that judges the header
-  (``invalid_dpop_proof``, a nonce it wants first, a DPoP challenge) checks proofs;
+- DPoP, on demand (before the first test with a requirement that applies if DPoP is offered): a
+  token request with a DPoP header that is no JWT, for a registered client (a server may
+  authenticate the client before it reads the proof), first with a made-up code, then, if that
+  said nothing, with a real one (a server may check the code first); a server that judges the
+  header (``invalid_dpop_proof``, a nonce it wants first, a DPoP challenge) checks proofs;
 - ID-JAG: the JWT bearer grant is offered and the profile says the target trusts the harness's
   test IdP (``[idjag] trusted``), the only way an ID-JAG profile is used without advertising it.
 
@@ -148,8 +149,10 @@ PROBES: dict[Feature, Callable[[OAuth, Clients], str | None]] = {
     Feature.TOKEN_EXCHANGE: lambda oauth, clients: grant_accepted(oauth, clients, Feature.TOKEN_EXCHANGE),
     Feature.JWT_BEARER: lambda oauth, clients: grant_accepted(oauth, clients, Feature.JWT_BEARER),
     Feature.CLIENT_CREDENTIALS: lambda oauth, clients: grant_accepted(oauth, clients, Feature.CLIENT_CREDENTIALS),
-    Feature.DPOP: dpop_checked,
 }
+# Probed only when a test that needs the feature comes (DPoP costs a code flow, and only the
+# requirements that apply if it is offered read it).
+ON_DEMAND: dict[Feature, Callable[[OAuth, Clients], str | None]] = {Feature.DPOP: dpop_checked}
 
 
 def probe(target: Target, oauth: OAuth, clients: Clients) -> None:
@@ -169,6 +172,20 @@ def probe(target: Target, oauth: OAuth, clients: Clients) -> None:
         target.probed.seen[Feature.IDJAG] = (
             "the JWT bearer grant is offered and the profile says the test IdP is trusted"
         )
+
+
+def probe_on_demand(
+    target: Target, features: set[Feature], oauth: Callable[[], OAuth], clients: Callable[[], Clients]
+) -> None:
+    """Try each on-demand feature among ``features`` that the metadata does not advertise, once per
+    process (``oauth`` and ``clients`` are asked for only when a probe runs)."""
+    for feature in sorted(features & ON_DEMAND.keys() - target.probed.asked):
+        target.probed.asked.add(feature)
+        if target.advertises(feature) or target.endpoint("token_endpoint") is None:
+            continue
+        seen = twice(functools.partial(ON_DEMAND[feature], oauth(), clients()))
+        if seen:
+            target.probed.seen[feature] = seen
 
 
 def twice(try_it: Callable[[], str | None]) -> str | None:
