@@ -280,3 +280,29 @@ def no_cors(app: ASGIApp) -> ASGIApp:
         return status, [(k, v) for k, v in headers if not k.lower().startswith(b"access-control-")], body
 
     return rewrite(app, path_is(AS), change)
+
+
+# The checks that fetch the metadata once, and see a 503 (as they should), fail beside the one the
+# twin is for: a test's own fetch of the document is asked again, not ended not_tested (which hid
+# the empty array).
+REFETCH_FAILED = {"RFC8414-3.2-NO-EMPTY", "RFC8414-3-WELLKNOWN", "RFC8414-5-OIDC-CONSISTENT", "MCP-DISC-ORDER"}
+
+
+@twin("metadata-empty-array-refetch-failed", SPECS, REFETCH_FAILED)
+def empty_array_refetch_failed(app: ASGIApp) -> ASGIApp:
+    """An empty array, and every other metadata request after discovery answered 503."""
+    served = metadata(app, _with("response_modes_supported", []))
+    count = [0]
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == AS:
+            count[0] += 1
+            if count[0] > 1 and count[0] % 2 == 0:
+                await send(
+                    {"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"text/plain")]}
+                )
+                await send({"type": "http.response.body", "body": b"try again"})
+                return
+        await served(scope, receive, send)
+
+    return wrapped
