@@ -52,6 +52,8 @@ class Racer:
     request: httpx.Request
     response: httpx.Response | None = None
     failure: str | None = None
+    released: float | None = None  # time.monotonic() when its last byte went out (or the barrier let it go)
+    answered: float | None = None  # when its answer was read whole (racers are read in turn: an upper bound)
 
     @property
     def status(self) -> int | None:
@@ -121,6 +123,7 @@ def release_together(
             if line is not None:
                 try:
                     line.send_last()
+                    racer.released = time.monotonic()
                 except OSError as exc:
                     racer.failure = f"dropped at the release ({type(exc).__name__})"
         deadline = time.monotonic() + timeout
@@ -128,6 +131,7 @@ def release_together(
             if line is not None and racer.failure is None:
                 try:
                     racer.response = line.read_response(racer.request, deadline)
+                    racer.answered = time.monotonic()
                 except TimeoutError:
                     racer.failure = f"timeout (no answer within {timeout:.0f}s)"
                 except (OSError, h11.ProtocolError) as exc:
@@ -162,8 +166,10 @@ def _behind_a_barrier(http: httpx.Client, requests: Sequence[httpx.Request], tim
     def run(racer: Racer) -> None:
         try:
             barrier.wait(timeout)
+            racer.released = time.monotonic()
             racer.response = http.send(racer.request)
             racer.response.read()
+            racer.answered = time.monotonic()
         except threading.BrokenBarrierError:
             racer.failure = "never released (the barrier broke)"
         except httpx.TimeoutException:
@@ -254,6 +260,19 @@ class Round:
     racers: list[Racer]
     context: Any = None
 
+    def release_spread(self) -> float | None:
+        """Milliseconds between the first racer's release and the last one's (None: fewer than two)."""
+        times = [r.released for r in self.racers if r.released is not None]
+        return (max(times) - min(times)) * 1000 if len(times) > 1 else None
+
+    def answer_span(self) -> tuple[float, float] | None:
+        """Milliseconds from the first release to the first and to the last answer read."""
+        released = [r.released for r in self.racers if r.released is not None]
+        answered = [r.answered for r in self.racers if r.answered is not None]
+        if not released or not answered:
+            return None
+        return (min(answered) - min(released)) * 1000, (max(answered) - min(released)) * 1000
+
 
 @dataclass
 class RaceRounds:
@@ -270,6 +289,24 @@ class RaceRounds:
             recorder.attach(exchange)
         if self.violation is not None:
             recorder.flag(self.variant, self.violation, self.evidence)
+        elif self.rounds:
+            recorder.notes.append(self.how_close())
+
+    def how_close(self) -> str:
+        """What a pass rests on: no violation in so many rounds, and how closely the racers overlapped
+        (a busy machine can spread them so that no race is provoked; a pass is no proof)."""
+        racers = max(len(r.racers) for r in self.rounds)
+        spreads = [s for r in self.rounds if (s := r.release_spread()) is not None]
+        spans = [span for r in self.rounds if (span := r.answer_span()) is not None]
+        said = f"no violation in {len(self.rounds)} round(s) of {racers} racers"
+        if spreads:
+            said += f"; each round's racers were released within {max(spreads):.1f} ms"
+        if spans:
+            said += (
+                f", and its answers read {min(first for first, _ in spans):.1f} to"
+                f" {max(last for _, last in spans):.1f} ms after its first release"
+            )
+        return said
 
 
 @dataclass(frozen=True)
