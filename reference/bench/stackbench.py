@@ -17,7 +17,12 @@ Requests: a metadata GET, and an API check (``GET /api/whoami`` with a bearer to
 left out (the same for every variant): the system calls of a socket read and write, and the
 event loop's wake-up for them.
 
-    python -m reference.bench.stackbench [--requests 5000] [--rounds 5] [--json FILE]
+``--base REV`` compares revisions instead: the reference of ``REV`` (exported with ``git
+archive``) and this one, each as ``oauth-reference serve`` runs it (``lean+cache``), measured by
+this module in a fresh process per round, the two taking turns (the order swapped every round);
+it prints the medians and their ratio, base over this one (above 1: this one is faster).
+
+    python -m reference.bench.stackbench [--requests 5000] [--rounds 5] [--json FILE] [--base REV]
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,6 +54,7 @@ from oauth_reference.machinery.clock import SystemClock
 from oauth_reference.serving.demo import build_reference
 from oauth_reference.serving.server import protocol_class
 
+ROOT = Path(__file__).resolve().parents[2]  # the repository root
 VARIANTS = {"uvicorn": ("uvicorn", 0), "uvicorn+cache": ("uvicorn", 4096), "lean": ("lean", 0)}
 VARIANTS["lean+cache"] = ("lean", 4096)
 HOST = "127.0.0.1:8000"
@@ -198,15 +206,70 @@ async def _measure(requests: int, rounds: int, variants: Sequence[str]) -> dict[
     }
 
 
+def _one_process(pythonpath: Sequence[Path], requests: int) -> dict[str, float]:
+    """One round of ``lean+cache`` in a fresh interpreter whose ``oauth_reference`` comes from ``pythonpath``."""
+    with tempfile.TemporaryDirectory(prefix="stackbench-") as tmp:
+        out = Path(tmp) / "round.json"
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([*map(str, pythonpath), str(ROOT), env.get("PYTHONPATH", "")])
+        command = [sys.executable, "-m", "reference.bench.stackbench", "--variant", "lean+cache"]
+        command += ["--requests", str(requests), "--rounds", "1", "--json", str(out)]
+        subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True, timeout=600)
+        figures: dict[str, float] = json.loads(out.read_text())["us_per_request"]["lean+cache"]
+        return figures
+
+
+def compare(base: str, requests: int, rounds: int) -> dict[str, Any]:
+    """``base``'s reference against this one, a fresh process per round, taking turns."""
+    from reference.bench.harnessbench import export
+
+    with tempfile.TemporaryDirectory(prefix="stackbench-base-") as tmp:
+        tree = export(base, Path(tmp))
+        sides = {"base": (tree / "reference", tree / "suites"), "head": (ROOT / "reference", ROOT / "suites")}
+        samples: dict[str, dict[str, list[float]]] = {side: {"metadata": [], "api": []} for side in sides}
+        for round_ in range(rounds):
+            order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+            for side in order:
+                figures = _one_process(sides[side], requests)
+                for kind in ("metadata", "api"):
+                    samples[side][kind].append(figures[kind])
+            print(
+                f"round {round_ + 1}: api base {samples['base']['api'][-1]:.1f}"
+                f" head {samples['head']['api'][-1]:.1f} µs (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+    medians = {side: {k: round(statistics.median(v), 1) for k, v in kinds.items()} for side, kinds in samples.items()}
+    ratios = {k: round(medians["base"][k] / medians["head"][k], 3) for k in ("metadata", "api")}
+    return {"base": base, "us_per_request": medians, "base_over_head": ratios, "samples": samples}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reference.bench.stackbench", description=__doc__)
     parser.add_argument("--requests", type=int, default=5000, help="requests per round and variant (default 5000)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="only these (repeat)")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--base", help="compare this revision's reference with this one's (lean+cache)")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 200_000 or not 1 <= args.rounds <= 50:
         parser.error("requests in [1, 200000], rounds in [1, 50]")
+    if args.base:
+        compared = compare(args.base, args.requests, args.rounds)
+        print(
+            f"CPU microseconds per request, median of {args.rounds} rounds of {args.requests};"
+            f" load {os.getloadavg()[0]:.2f}"
+        )
+        print(f"{'':10} {'metadata':>9} {'api':>9}")
+        for side in ("base", "head"):
+            kinds = compared["us_per_request"][side]
+            print(f"{side:10} {kinds['metadata']:9.1f} {kinds['api']:9.1f}")
+        ratios = compared["base_over_head"]
+        print(f"{'base/head':10} {ratios['metadata']:8.3f}x {ratios['api']:8.3f}x")
+        if args.json:
+            compared |= {"tool": "reference.bench.stackbench", "requests": args.requests, "rounds": args.rounds}
+            compared["load_average_at_end"] = round(os.getloadavg()[0], 2)
+            args.json.write_text(json.dumps(compared, indent=2) + "\n")
+        return 0
     variants = tuple(args.variant or VARIANTS)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         figures = runner.run(_measure(args.requests, args.rounds, variants))
