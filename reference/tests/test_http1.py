@@ -17,6 +17,7 @@ from oauth_reference.serving.server import protocol_class
 
 pytestmark = pytest.mark.anyio
 seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="")
+held: list[asyncio.Event] = []  # /hold waits on the last one
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -47,6 +48,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             break
     if path == "/slow":
         await asyncio.sleep(0.01)  # the request goes on in a task
+    if path == "/hold":
+        await held[-1].wait()
     leaked = seen.get()
     seen.set(path)  # must not be visible to the next request on the connection
     answer = f"{scope['method']} {path} {scope['query_string'].decode()} {len(body)} {leaked!r}".encode()
@@ -55,7 +58,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @pytest.fixture
-async def port() -> AsyncIterator[int]:
+async def served() -> AsyncIterator[tuple[int, uvicorn.Server]]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, http=LeanHttpProtocol, log_level="critical", lifespan="on", timeout_keep_alive=1)
@@ -63,10 +66,15 @@ async def port() -> AsyncIterator[int]:
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)
-    yield sock.getsockname()[1]
+    yield sock.getsockname()[1], server
     server.should_exit = True
     await asyncio.wait_for(task, 10)
     sock.close()
+
+
+@pytest.fixture
+def port(served: tuple[int, uvicorn.Server]) -> int:
+    return served[0]
 
 
 async def exchange(port: int, data: bytes, *, until: int = 1, close: bool = False) -> bytes:
@@ -159,6 +167,29 @@ async def test_a_websocket_upgrade_is_handed_to_uvicorns_websocket_protocol(port
     )
     out = await exchange(port, handshake)
     assert out.startswith(b"HTTP/1.1 101 ")
+
+
+async def test_a_request_task_is_in_the_servers_task_set_until_it_ends(served: tuple[int, uvicorn.Server]) -> None:
+    # uvicorn's graceful shutdown waits for the tasks in server_state.tasks: a request's task is
+    # there while it runs and leaves when it ends, answered, failed or not.
+    port, server = served
+    tasks = server.server_state.tasks
+    held.append(asyncio.Event())
+    holding = asyncio.ensure_future(exchange(port, b"GET /hold HTTP/1.1\r\nHost: h\r\n\r\n"))
+    for _ in range(500):
+        if tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert len(tasks) == 1
+    held[-1].set()
+    assert (await asyncio.wait_for(holding, 5)).endswith(b"GET /hold  0 ''")
+    await exchange(port, b"GET /boom HTTP/1.1\r\nHost: h\r\n\r\n")
+    await exchange(port, b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+    for _ in range(500):
+        if not tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert not tasks
 
 
 def test_the_server_serves_the_lean_protocol_by_default_and_uvicorns_on_request() -> None:
