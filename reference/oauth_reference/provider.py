@@ -311,8 +311,8 @@ class OAuthProvider:
         is_registration = path == self._registration_path and (
             self._registration_host is None or request.host.lower() == self._registration_host
         )
-        is_introspection = self._matches(self._introspection, request)
-        is_par = self._matches(self._par, request)
+        is_introspection = self._introspection is not None and self._matches(self._introspection, request)
+        is_par = self._par is not None and self._matches(self._par, request)
         ours = is_token or is_registration or is_introspection or is_par
         if path == rfc8414.WELL_KNOWN or path.startswith(rfc9728.WELL_KNOWN) or ours:
             if request.method == "OPTIONS":
@@ -361,12 +361,14 @@ class OAuthProvider:
         scope.setdefault("state", {})["oauth_provider"] = self.helpers
         await self.options.default_handler(scope, receive, send)
 
-    async def _authorize(self, request: Request, scope: Scope) -> rfc6750.ApiContext | Response:
-        """The bearer check of an API route: the token's context, or the response refusing it."""
+    async def _authorize(
+        self, request: Request, scope: Scope, authorization: str | None, dpop: bool
+    ) -> rfc6750.ApiContext | Response:
+        """The bearer check of an API route: the token's context, or the response refusing it.
+        ``authorization`` is the request's header, ``dpop`` whether it names the DPoP scheme."""
         core = self.core
         url = f"{request.origin}{request.path}"
-        authorization = request.header("authorization")
-        if self._dpop_scheme(authorization):
+        if dpop:
             assert authorization is not None
             return await self._dpop_api(request, authorization[5:].strip(), url)
         try:
@@ -401,7 +403,9 @@ class OAuthProvider:
         self, route: _ApiRoute, request: Request, scope: Scope, receive: Receive, send: Send
     ) -> Response | None:
         authorization = request.header("authorization")
-        if not self._dpop_scheme(authorization):
+        dpop = self._dpop_scheme(authorization)
+        # Only a POST can carry the token in a form body (RFC 6750 section 2.2): no body is read otherwise.
+        if not dpop and request.method == "POST":
             in_body, receive = await _form_token(request, receive)
             if in_body and authorization is not None:  # RFC6750-3.1-ONE-METHOD: two ways at once
                 exc = InvalidRequestError("the access token was sent by more than one method")
@@ -410,7 +414,7 @@ class OAuthProvider:
                 issuer = self.core.issuer(request.origin)
                 response.set_header("www-authenticate", rfc6750.challenge(self.core, issuer, exc, url=url))
                 return with_cors(await self._error(request, exc, response), request.header("origin"))
-        checked = await self._authorize(request, scope)
+        checked = await self._authorize(request, scope, authorization, dpop)
         if isinstance(checked, Response):
             return checked
         self._enter(scope, checked, request.origin)
@@ -464,7 +468,8 @@ class OAuthProvider:
             scope[ORIGIN_KEY] = request.origin
             await self._default(scope, receive, send)
             return
-        checked = await self._authorize(request, scope)
+        authorization = request.header("authorization")
+        checked = await self._authorize(request, scope, authorization, self._dpop_scheme(authorization))
         if isinstance(checked, Response):
             await self._refuse_websocket(scope, send, checked)
             return

@@ -132,6 +132,18 @@ async def test_a_token_in_a_form_body_is_ignored(env: Env) -> None:
     assert response.headers["www-authenticate"] == CHALLENGE
 
 
+async def test_a_token_both_in_the_header_and_a_form_body_is_refused(
+    env: Env,
+) -> None:
+    """RFC6750-3.1-ONE-METHOD: two ways at once is invalid_request; the form body is read only for a POST."""
+    _, token = await _access_token(env)
+    headers = {"Authorization": f"Bearer {token}"}
+    response = await env.http.post("/api/whoami", data={"access_token": token}, headers=headers)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert 'error="invalid_request"' in response.headers["www-authenticate"]
+    assert (await env.http.post("/api/whoami", data={"note": "x"}, headers=headers)).status_code == 200
+
+
 @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr"])
 async def test_the_bearer_scheme_is_case_insensitive(env: Env, scheme: str) -> None:
     """RFC 9110 section 11.1: authentication scheme names are case-insensitive."""
