@@ -12,8 +12,6 @@ import threading
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from sortedcontainers import SortedList
 
@@ -38,25 +36,19 @@ def _exact(value: bytes) -> bytes:
     return memoryview(value).tobytes()
 
 
-@dataclass(slots=True)
-class _Item:
-    value: bytes
-    version: int
-    expires_at: float | None
-    metadata: Mapping[str, Any] | None
-
-
 class MemoryStorage:
     """A process-local store. Every operation is synchronous inside, hence atomic on one loop."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._items: dict[str, _Item] = {}
+        # Each key's entry as get() returns it: an Entry is immutable, so one object serves every
+        # read of that version (a read builds nothing; the API check reads a token on every request).
+        self._items: dict[str, Entry] = {}
         self._keys = SortedList()
         self._versions = itertools.count(1)
         self._lock = threading.Lock()
 
-    def _live(self, key: str, now: float) -> _Item | None:
+    def _live(self, key: str, now: float) -> Entry | None:
         item = self._items.get(key)
         if item is None:
             return None
@@ -83,10 +75,7 @@ class MemoryStorage:
 
     async def get(self, key: str) -> Entry | None:
         with self._lock:
-            item = self._live(key, self._clock.now())
-            if item is None:
-                return None
-            return Entry(item.value, item.version, item.expires_at, item.metadata)
+            return self._live(key, self._clock.now())
 
     async def list(self, prefix: str, *, limit: int = 1000, cursor: str | None = None) -> Page:
         limit = check_limit(limit)
@@ -123,7 +112,7 @@ class MemoryStorage:
                     if write.key not in self._items:
                         self._keys.add(write.key)
                     value = _exact(write.value)
-                    self._items[write.key] = _Item(value, next(self._versions), write.expires_at, write.metadata)
+                    self._items[write.key] = Entry(value, next(self._versions), write.expires_at, write.metadata)
                 elif isinstance(write, Delete):
                     self._drop(write.key)
                 elif isinstance(write, DeletePrefix):
