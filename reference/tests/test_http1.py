@@ -111,6 +111,21 @@ async def test_keep_alive_requests_get_one_answer_each_with_length_and_date(port
     assert b"content-length: 15\r\n" in out and out.endswith(b"GET /a x=1 0 ''")
 
 
+@pytest.mark.parametrize(
+    ("target", "echo"),
+    [
+        (b"/plain/path", b"GET /plain/path  0"),
+        (b"//double;semi:colon@at", b"GET //double;semi:colon@at  0"),
+        (b"/a%20b?x=%20", b"GET /a b x=%20 0"),
+        (b"/q?", b"GET /q  0"),
+        (b"/f#frag", b"GET /f  0"),
+    ],
+)
+async def test_the_request_target_gives_path_and_query(port: int, target: bytes, echo: bytes) -> None:
+    out = await exchange(port, b"GET %s HTTP/1.1\r\nHost: h\r\n\r\n" % target)
+    assert out.endswith(echo + b" ''")
+
+
 async def test_pipelined_requests_are_answered_in_order_each_in_its_own_context(port: int) -> None:
     requests = b"".join(b"GET /%s HTTP/1.1\r\nHost: h\r\n\r\n" % p for p in (b"first", b"slow", b"third"))
     out = await exchange(port, requests, until=3)

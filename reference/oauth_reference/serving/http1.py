@@ -434,11 +434,16 @@ class LeanHttpProtocol(asyncio.Protocol):
             request.append(b"\r\n")
             self._upgrade = b"".join(request)
             return
-        url = httptools.parse_url(self._url)
-        raw_path = url.path
-        path = raw_path.decode("ascii")
-        if "%" in path:
-            path = urllib.parse.unquote(path)
+        target = self._url
+        if target[:1] == b"/" and b"?" not in target and b"%" not in target and b"#" not in target:
+            raw_path, query = target, b""  # a plain path, as most requests' (parse_url would give the same)
+            path = raw_path.decode("ascii")
+        else:
+            url = httptools.parse_url(target)
+            raw_path, query = url.path, url.query or b""
+            path = raw_path.decode("ascii")
+            if "%" in path:
+                path = urllib.parse.unquote(path)
         scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -450,7 +455,7 @@ class LeanHttpProtocol(asyncio.Protocol):
             "root_path": self.root_path,
             "path": self.root_path + path,
             "raw_path": self.root_path.encode("ascii") + raw_path,
-            "query_string": url.query or b"",
+            "query_string": query,
             "headers": self._headers,
             "state": self.app_state.copy(),
         }
