@@ -10,6 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from oauth_reference.machinery import crypto
+from oauth_reference.machinery import records
+from oauth_reference.machinery.records import AccessToken
+from oauth_reference.machinery.storage import Put
 from oauth_reference.provider import OAuthProvider
 from oauth_reference.serving.demo import build_reference
 from reference.tests.conftest import ORIGIN
@@ -87,3 +91,25 @@ async def test_a_cached_token_is_refused_by_both_once_expired(nodes: tuple[Node,
     assert await b.api(tokens["access_token"]) == 200
     backend.clock.advance(int(tokens["expires_in"]) + 1)
     assert [await a.api(tokens["access_token"]), await b.api(tokens["access_token"])] == [401, 401]
+
+
+async def test_props_rewritten_by_one_are_seen_by_the_other_at_once(nodes: tuple[Node, Node]) -> None:
+    # A cached entry serves only the very stored bytes it came from: when the other process writes
+    # the token's record again with new props (under the same token-wrapped key), the next check
+    # decrypts the new ones.
+    a, b = nodes
+    _, tokens = await a.tokens()
+    token = tokens["access_token"]
+    assert [await a.api(token) for _ in range(2)] == [200, 200]
+    assert a.provider.core.props_cache.hits == 1  # a holds the decrypted props
+    user_id, grant_id = ids_of(token)
+    key = records.token_key(user_id, grant_id, crypto.sha256_hex(token))
+    storage = b.provider.storage
+    entry = await storage.get(key)
+    assert entry is not None
+    record = records.load(AccessToken, entry.value)
+    props_key = crypto.unwrap_key(record.wrapped_key, token)
+    record.encrypted_props = crypto.encrypt_props({"changed": True}, props_key)
+    assert await storage.commit([Put(key, records.dump(record), entry.expires_at)])
+    answer = await a.http.get("/api/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json()["props"] == {"changed": True}
