@@ -61,7 +61,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 async def served() -> AsyncIterator[tuple[int, uvicorn.Server]]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, http=LeanHttpProtocol, log_level="critical", lifespan="on", timeout_keep_alive=1)
+    # log_config=None: uvicorn leaves logging alone (its dictConfig would stop its loggers propagating
+    # for the rest of the session, hiding their records from later tests' caplog).
+    config = uvicorn.Config(app, http=LeanHttpProtocol, log_config=None, lifespan="on", timeout_keep_alive=1)
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     while not server.started:
