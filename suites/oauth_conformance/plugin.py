@@ -15,6 +15,7 @@ Then each hook hands its part to the run's state (:class:`oauth_conformance.run.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,17 @@ class Hooks:
             pytest.exit(f"oauth-conformance: {exc}", returncode=EXIT_UNREACHABLE)
         except RunUsageError as exc:
             raise pytest.UsageError(str(exc)) from None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Leave what exists after collection out of the garbage collector's full passes.
+
+        The modules, the catalogue, the collected items and Hypothesis's tables live until the run
+        ends, yet each full collection walked all of them again: about a dozen in a run against the
+        bundled reference, 0.7 s of CPU; frozen, 0.35 s (the collection here included).
+        """
+        gc.collect()  # what collection left unreachable is freed now, not kept forever
+        gc.freeze()
+        session.config.add_cleanup(gc.unfreeze)  # a process that goes on after the run (pytester)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:  # pytest-xdist hook

@@ -306,3 +306,27 @@ def test_xdist_gives_the_same_report_as_a_serial_run(
     two = orjson.loads((tmp_path / "parallel" / "report.json").read_bytes())
     assert verdicts(one) == verdicts(two)
     assert one["summary"] == two["summary"]
+
+
+def test_what_collection_left_is_frozen_during_the_run_and_unfrozen_after(
+    harness: pytest.Pytester, reference_url: str
+) -> None:
+    # The plugin freezes the collector's heap once collection is done (a full pass then skips the
+    # modules and items that live all run); a process that goes on after the run gets it back.
+    import gc
+
+    harness.makepyfile(
+        """
+        import gc
+        import pytest
+
+        @pytest.mark.requirement("RFC8414-3.2-200-JSON")
+        def test_frozen():
+            assert gc.get_freeze_count() > 0
+        """
+    )
+    assert gc.get_freeze_count() == 0
+    result, report = run(harness, reference_url)
+    result.assert_outcomes(passed=1)
+    assert verdicts(report)["RFC8414-3.2-200-JSON"] == "pass"
+    assert gc.get_freeze_count() == 0
