@@ -21,12 +21,12 @@ from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
 from suites.tests.twins.core import AUTHORIZE
-from suites.tests.twins.core import Pairs
 from suites.tests.twins.core import metadata_edit
 from suites.tests.twins.core import respond
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import Pairs
 from suites.tests.twins.wire import on_token
 
 CODE_FLOW_SUITES = ("oauth21", "rfc7636", "mcp.test_oauth21_rows")
