@@ -27,6 +27,7 @@ from oauth_reference.machinery.storage import Entry
 from oauth_reference.machinery.storage import Put
 from oauth_reference.machinery.storage import Write
 from oauth_reference.machinery.storage.sqlite import SQLiteStorage
+from suites.tests.twins import Register
 from suites.tests.twins import twin
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import edit_json
@@ -49,7 +50,7 @@ PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 Claims = dict[str, Any]
 
 
-def dpop_twin(name: str, fails: set[str], *, nonces: bool = True, **kwargs: Any) -> Any:
+def dpop_twin(name: str, fails: set[str], *, nonces: bool = True, **kwargs: Any) -> Register:
     """A twin of the DPoP suite; ``nonces=False`` runs it without server-supplied nonces."""
     options = OPTIONS if nonces else {**OPTIONS, "dpop_nonce": False}
     return twin(name, SPECS, {f"RFC9449-{f}" for f in fails}, options=options, **kwargs)
