@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -207,7 +207,7 @@ class ForkedTwin:
 _FORK_SERVER_STARTED: list[bool] = []  # this process has started the fork server (with the preloads)
 
 
-def _fork_server() -> BaseContext:
+def _fork_server() -> ForkServerContext:
     """The ``forkserver`` context whose server has imported serve.py and every twin module.
 
     Starting a twin as ``python serve.py NAME`` costs a fresh interpreter and its imports (about a
