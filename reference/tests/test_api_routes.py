@@ -178,6 +178,7 @@ async def test_the_handler_can_use_the_helpers_it_is_given(make_env: EnvFactory)
         ctx = api_context(scope)
         helpers = provider_helpers(scope)
         seen.append((ctx, helpers))
+        assert ctx.user_id is not None
         grants = await helpers.list_user_grants(ctx.user_id)
         assert len(grants.items) == 1
         await send({"type": "http.response.start", "status": 204, "headers": []})  # type: ignore[operator]

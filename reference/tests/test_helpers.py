@@ -77,7 +77,7 @@ async def test_parse_auth_request_returns_the_validated_request(env: Env) -> Non
         state="st",
         code_challenge=CHALLENGE,
         code_challenge_method="S256",
-        resource=None,
+        resource=[],
         issuer=ORIGIN,
     )
 
