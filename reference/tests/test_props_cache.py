@@ -12,6 +12,7 @@ from oauth_reference.errors import InvalidTokenError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery.props_cache import PropsCache
 from oauth_reference.machinery.records import AccessToken
+from oauth_reference.machinery.storage import Entry
 from oauth_reference.serving.demo import build_reference
 from oauth_reference.specs import rfc6750
 from reference.tests.conftest import ORIGIN
@@ -114,7 +115,7 @@ async def test_the_store_is_read_on_every_check_even_when_cached(env: Env) -> No
     reads: list[str] = []
     real_get = env.storage.get
 
-    async def counting_get(key: str):  # type: ignore[no-untyped-def]
+    async def counting_get(key: str) -> Entry | None:
         reads.append(key)
         return await real_get(key)
 
