@@ -108,7 +108,7 @@ async def test_a_second_check_uses_the_cache_and_gives_a_fresh_copy(env: Env) ->
     assert (await env.api(tokens["access_token"])).json()["props"] == first.props
 
 
-async def test_the_store_is_read_on_every_check_even_when_cached(env: Env) -> None:
+async def test_the_store_is_read_on_every_check_even_when_cached(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     _, tokens = await _token(env)
     core = env.provider.core
     await rfc6750.check(core, tokens["access_token"], API)
@@ -119,7 +119,7 @@ async def test_the_store_is_read_on_every_check_even_when_cached(env: Env) -> No
         reads.append(key)
         return await real_get(key)
 
-    env.storage.get = counting_get  # type: ignore[method-assign]
+    monkeypatch.setattr(env.storage, "get", counting_get)
     await rfc6750.check(core, tokens["access_token"], API)
     assert core.props_cache.hits == 1
     assert reads == [f"token:{':'.join(ids_of(tokens['access_token']))}:{crypto.sha256_hex(tokens['access_token'])}"]

@@ -190,11 +190,11 @@ def test_a_flow_follows_the_interaction_redirects_with_cookies() -> None:
     assert cookies == 3
 
 
-def test_a_flow_without_cookies_is_an_error_not_a_hang() -> None:
+def test_a_flow_without_cookies_is_an_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
     async def go() -> None:
         async with tiny_server(interaction_provider()) as url:
             client = RawVirtualClient(await Endpoints.discover(url))
-            client.jar.update = lambda set_cookies, request_path: None  # type: ignore[method-assign]
+            monkeypatch.setattr(client.jar, "update", lambda set_cookies, request_path: None)
             try:
                 await client.flow()
             finally:
