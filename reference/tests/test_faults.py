@@ -87,6 +87,7 @@ def test_the_provider_takes_only_a_faults_object() -> None:
     options: dict[str, Any] = {"authorize_endpoint": "/authorize", "token_endpoint": "/token", "default_handler": app}
     options |= {"api_route": "/api/", "api_handler": app}
     with pytest.raises(ConfigurationError, match="faults must be a Faults object"):
+        # A list of names, not a Faults object (the ignore): what the check refuses.
         OAuthProvider(faults=["code-verifier-optional"], **options)  # type: ignore[arg-type]
     assert OAuthProvider(**options).core.faults is NO_FAULTS
     chosen = Faults({"code-verifier-optional"})

@@ -235,6 +235,7 @@ async def test_complete_authorization_rechecks_a_request_the_application_altered
     with pytest.raises(ValueError, match="unsupported response type"):
         await helpers.complete_authorization(implicit, user_id="alice", scope=[], props=None)
     with pytest.raises(TypeError, match="scope must be a list"):
+        # A string scope (the ignore): the check refuses it.
         await helpers.complete_authorization(request, user_id="alice", scope="profile", props=None)  # type: ignore[arg-type]
 
 

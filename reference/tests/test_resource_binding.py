@@ -199,4 +199,5 @@ def test_records_written_with_a_single_resource_still_load() -> None:
         b'"audience":"https://api.example.com/","scope":[],"wrapped_key":"","encrypted_props":""}',
     )
     assert token.audience == ["https://api.example.com/"]
+    # One resource as a bare string (the ignore): taken as a list of one, as in the records above.
     assert AuthRequest("code", "c", REDIRECT, [], "", resource="https://api.example.com/").resource == [API]  # type: ignore[arg-type]
