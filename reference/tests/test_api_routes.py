@@ -8,6 +8,9 @@ from oauth_reference import ApiContext
 from oauth_reference import OAuthHelpers
 from oauth_reference import api_context
 from oauth_reference import provider_helpers
+from oauth_reference.machinery.asgi import Receive
+from oauth_reference.machinery.asgi import Scope
+from oauth_reference.machinery.asgi import Send
 from reference.tests.conftest import ORIGIN
 from reference.tests.conftest import Env
 from reference.tests.conftest import EnvFactory
@@ -186,14 +189,15 @@ async def test_the_handler_reaches_context_and_helpers_through_scope_and_request
 async def test_the_handler_can_use_the_helpers_it_is_given(make_env: EnvFactory) -> None:
     seen: list[tuple[ApiContext, OAuthHelpers]] = []
 
-    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         ctx = api_context(scope)
         helpers = provider_helpers(scope)
         seen.append((ctx, helpers))
+        assert ctx.user_id is not None
         grants = await helpers.list_user_grants(ctx.user_id)
         assert len(grants.items) == 1
-        await send({"type": "http.response.start", "status": 204, "headers": []})  # type: ignore[operator]
-        await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
 
     env = make_env({"api_handler": app})
     _, token = await _access_token(env)

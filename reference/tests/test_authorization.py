@@ -100,6 +100,7 @@ async def test_errors_before_the_redirect_uri_is_trusted_are_shown_not_redirecte
         "state": "s",
         **params,
     }
+    # client_id may be None (the ignore): the missing client_id case.
     response = await env.authorize(**query)  # type: ignore[arg-type]
     assert response.status_code == 400, case
     assert "location" not in response.headers

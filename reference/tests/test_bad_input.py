@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from oauth_reference.machinery.asgi import Message
 from reference.tests.conftest import REDIRECT
 from reference.tests.conftest import TOKEN
 from reference.tests.conftest import Env
@@ -444,7 +445,7 @@ async def test_a_streamed_oversized_body_is_refused_without_reading_it_all(world
 
 async def _raw(env: Env, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bytes]:
     """Call the ASGI app directly, for headers an HTTP client would not send."""
-    messages: list[dict[str, Any]] = []
+    messages: list[Message] = []
     scope = {
         "type": "http",
         "method": "POST",
@@ -457,10 +458,10 @@ async def _raw(env: Env, headers: list[tuple[bytes, bytes]], body: bytes) -> tup
         "server": ("127.0.0.1", 8000),
     }
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         messages.append(message)
 
     await env.provider(scope, receive, send)

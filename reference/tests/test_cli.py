@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,7 +48,7 @@ def _serve(servers: list[Served], *args: str) -> Served:
     return server
 
 
-def _tokens(http: httpx.Client, scope: str | None = None) -> tuple[str, dict[str, str]]:
+def _tokens(http: httpx.Client, scope: str | None = None) -> tuple[str, dict[str, Any]]:
     client = http.post("/oauth/register", json={"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"})
     assert client.status_code == 201, client.text
     client_id = client.json()["client_id"]

@@ -80,7 +80,10 @@ async def test_an_audience_binds_the_external_token_like_the_providers_own(make_
 
 
 async def test_an_expired_external_token_is_invalid(make_env: EnvFactory) -> None:
-    env = _env(make_env, lambda found: {"props": {}, "expires_at": env.clock.now() - 1})
+    def resolve(found: ResolveExternalTokenInput) -> dict[str, Any]:
+        return {"props": {}, "expires_at": env.clock.now() - 1}
+
+    env = _env(make_env, resolve)
     assert (await _call(env, "t")).status_code == 401
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,7 +59,11 @@ def test_no_faults_leaves_every_step_as_it_is() -> None:
 
 def test_a_hook_runs_with_the_step_first_and_a_switch_is_on() -> None:
     faults = Faults({"pkce-verify": lambda verify, v, c, m: not verify(v, c, m), "code-verifier-optional": True})
-    verify = faults.wrap("pkce-verify", lambda v, c, m: v == c)
+
+    def same(verifier: str, challenge: str, method: str) -> bool:
+        return verifier == challenge
+
+    verify = faults.wrap("pkce-verify", same)
     assert verify("a", "b", "S256") and not verify("a", "a", "S256")
     assert faults.on("code-verifier-optional")
     assert faults.names == {"pkce-verify", "code-verifier-optional"}
@@ -79,9 +84,10 @@ def test_every_fault_is_consulted_where_the_table_says_and_only_known_ones_are()
 def test_the_provider_takes_only_a_faults_object() -> None:
     async def app(scope: object, receive: object, send: object) -> None: ...
 
-    options = {"authorize_endpoint": "/authorize", "token_endpoint": "/token", "default_handler": app}
+    options: dict[str, Any] = {"authorize_endpoint": "/authorize", "token_endpoint": "/token", "default_handler": app}
     options |= {"api_route": "/api/", "api_handler": app}
     with pytest.raises(ConfigurationError, match="faults must be a Faults object"):
+        # A list of names, not a Faults object (the ignore): what the check refuses.
         OAuthProvider(faults=["code-verifier-optional"], **options)  # type: ignore[arg-type]
     assert OAuthProvider(**options).core.faults is NO_FAULTS
     chosen = Faults({"code-verifier-optional"})

@@ -77,7 +77,7 @@ async def test_parse_auth_request_returns_the_validated_request(env: Env) -> Non
         state="st",
         code_challenge=CHALLENGE,
         code_challenge_method="S256",
-        resource=None,
+        resource=[],
         issuer=ORIGIN,
     )
 
@@ -235,6 +235,7 @@ async def test_complete_authorization_rechecks_a_request_the_application_altered
     with pytest.raises(ValueError, match="unsupported response type"):
         await helpers.complete_authorization(implicit, user_id="alice", scope=[], props=None)
     with pytest.raises(TypeError, match="scope must be a list"):
+        # A string scope (the ignore): the check refuses it.
         await helpers.complete_authorization(request, user_id="alice", scope="profile", props=None)  # type: ignore[arg-type]
 
 

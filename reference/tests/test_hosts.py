@@ -147,7 +147,8 @@ def test_the_policy_ignores_default_ports_and_letter_case() -> None:
 
 async def test_the_test_clients_host_is_served_by_the_development_default() -> None:
     """``testserver``, the host Starlette's and FastAPI's TestClient send."""
-    for options, status in (({}, 200), ({"allowed_hosts": ["auth.example.com"]}, 400)):
+    cases: list[tuple[dict[str, Any], int]] = [({}, 200), ({"allowed_hosts": ["auth.example.com"]}, 400)]
+    for options, status in cases:
         app = bare_provider(**options)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
             assert (await http.get(WELL_KNOWN)).status_code == status, options

@@ -185,7 +185,7 @@ async def test_scope_cannot_exceed_the_assertions_scope(idp: Env, host: FixtureH
 
 
 async def test_inline_jwks_and_a_custom_mapping(make_env: EnvFactory, host: FixtureHost) -> None:
-    from oauth_reference.specs.idjag import MappedGrant
+    from oauth_reference import MappedGrant
 
     def mapping(data: Any) -> MappedGrant | None:
         if data.claims["sub"].startswith("blocked"):
@@ -205,7 +205,7 @@ async def test_inline_jwks_and_a_custom_mapping(make_env: EnvFactory, host: Fixt
 
 
 def test_jwks_cache_ttl_sets_how_long_issuer_keys_are_kept() -> None:
-    from oauth_reference.specs.idjag import EnterpriseManagedAuthorization
+    from oauth_reference import EnterpriseManagedAuthorization
 
     assert EnterpriseManagedAuthorization()._cache.ttl == 300
     configured = EnterpriseManagedAuthorization.coerce({"trusted_issuers": [], "jwks_cache_ttl": 30})

@@ -12,6 +12,7 @@ from oauth_reference.errors import InvalidTokenError
 from oauth_reference.machinery import crypto
 from oauth_reference.machinery.props_cache import PropsCache
 from oauth_reference.machinery.records import AccessToken
+from oauth_reference.machinery.storage import Entry
 from oauth_reference.serving.demo import build_reference
 from oauth_reference.specs import rfc6750
 from reference.tests.conftest import ORIGIN
@@ -107,18 +108,18 @@ async def test_a_second_check_uses_the_cache_and_gives_a_fresh_copy(env: Env) ->
     assert (await env.api(tokens["access_token"])).json()["props"] == first.props
 
 
-async def test_the_store_is_read_on_every_check_even_when_cached(env: Env) -> None:
+async def test_the_store_is_read_on_every_check_even_when_cached(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     _, tokens = await _token(env)
     core = env.provider.core
     await rfc6750.check(core, tokens["access_token"], API)
     reads: list[str] = []
     real_get = env.storage.get
 
-    async def counting_get(key: str):  # type: ignore[no-untyped-def]
+    async def counting_get(key: str) -> Entry | None:
         reads.append(key)
         return await real_get(key)
 
-    env.storage.get = counting_get  # type: ignore[method-assign]
+    monkeypatch.setattr(env.storage, "get", counting_get)
     await rfc6750.check(core, tokens["access_token"], API)
     assert core.props_cache.hits == 1
     assert reads == [f"token:{':'.join(ids_of(tokens['access_token']))}:{crypto.sha256_hex(tokens['access_token'])}"]

@@ -41,14 +41,14 @@ def seed_routes(make_env: EnvFactory, **options: Any) -> Env:
 
 async def code_and_verifier(env: Env, client_id: str, resources: list[str]) -> tuple[str, str]:
     verifier, challenge = pkce_pair()
-    params: list[tuple[str, str]] = [
+    params: tuple[tuple[str, str], ...] = (
         ("response_type", "code"),
         ("client_id", client_id),
         ("redirect_uri", REDIRECT),
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
         *(("resource", r) for r in resources),
-    ]
+    )
     response = await env.http.get("/authorize", params=params)
     assert response.status_code == 302, response.text
     query = query_of(response.headers["location"])
@@ -199,4 +199,5 @@ def test_records_written_with_a_single_resource_still_load() -> None:
         b'"audience":"https://api.example.com/","scope":[],"wrapped_key":"","encrypted_props":""}',
     )
     assert token.audience == ["https://api.example.com/"]
+    # One resource as a bare string (the ignore): taken as a list of one, as in the records above.
     assert AuthRequest("code", "c", REDIRECT, [], "", resource="https://api.example.com/").resource == [API]  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ CODE_TTL = 600
 @pytest.fixture
 def frozen() -> Iterator[FrozenDateTimeFactory]:
     with freeze_time("2030-01-01 12:00:00", real_asyncio=True) as factory:
+        assert isinstance(factory, FrozenDateTimeFactory)  # not ticking: time moves only when a test says
         yield factory
 
 

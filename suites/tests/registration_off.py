@@ -72,7 +72,7 @@ def _toml_list(values: list[str]) -> str:
 
 async def _create(provider: Any) -> list[str]:
     """Create the clients; their [[clients]] entries (secrets inline: a throwaway test server)."""
-    entries = []
+    entries: list[str] = []
     for kind, method, uris, grants in CLIENTS:
         made = await provider.helpers.create_client(
             redirect_uris=uris,

@@ -11,13 +11,14 @@ pinned packages): skipped without them on a developer machine, failed under CI=t
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import httpx
 import pytest
@@ -39,13 +40,12 @@ REDIRECT = "http://127.0.0.1:9/callback"
 pytestmark = pytest.mark.slow
 
 
-def _consent_drivers() -> Any:
+def _consent_drivers() -> ModuleType:
     sys.path.insert(0, str(TARGETS))
     try:
-        import consent_drivers  # type: ignore[import-not-found]
+        return importlib.import_module("consent_drivers")
     finally:
         sys.path.remove(str(TARGETS))
-    return consent_drivers
 
 
 def _need(what: str, present: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -24,9 +25,9 @@ CODE_FLOW = "OAUTH21-4.1-CODE-FLOW"
 TOKEN_RESPONSE = "OAUTH21-3.2.3-RESPONSE"
 
 
-def result(rid: str, verdict: Verdict, name: str = "", **extra: object) -> TestResult:
+def result(rid: str, verdict: Verdict, name: str = "", **extra: Any) -> TestResult:
     name = name or f"test_{rid.lower().replace('-', '_').replace('.', '_')}"
-    return TestResult(f"specs/x.py::{name}", name, [rid], verdict, reason=f"{verdict.value} here", **extra)  # type: ignore[arg-type]
+    return TestResult(f"specs/x.py::{name}", name, [rid], verdict, reason=f"{verdict.value} here", **extra)
 
 
 def report_of(tests: list[TestResult], ids: list[str]) -> Report:

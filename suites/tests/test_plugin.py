@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -19,7 +20,7 @@ def harness(pytester: pytest.Pytester, reference_url: str) -> pytest.Pytester:
     return pytester
 
 
-def run(pytester: pytest.Pytester, url: str, *extra: str) -> tuple[pytest.RunResult, dict[str, object]]:
+def run(pytester: pytest.Pytester, url: str, *extra: str) -> tuple[pytest.RunResult, dict[str, Any]]:
     args = [
         "-p",
         "no:xdist",
@@ -37,8 +38,8 @@ def run(pytester: pytest.Pytester, url: str, *extra: str) -> tuple[pytest.RunRes
     return result, report
 
 
-def verdicts(report: dict[str, object]) -> dict[str, str]:
-    return {r["id"]: r["verdict"] for r in report["requirements"]}  # type: ignore[index, union-attr]
+def verdicts(report: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["verdict"] for r in report["requirements"]}
 
 
 def test_plugin_is_inactive_without_oauth_options(pytester: pytest.Pytester) -> None:
@@ -109,7 +110,7 @@ def test_outcomes_become_verdicts_and_levels(harness: pytest.Pytester, reference
     assert got["RFC8414-2-URLS-FORM"] == "error"
     assert got["RFC8414-3-WELLKNOWN"] == "not_tested"  # no test in this run covers it
     assert result.ret == 1
-    assert report["gate"]["unexpected_failures"] == ["RFC8414-3.2-NO-EMPTY", "RFC8414-2-URLS-FORM"]  # type: ignore[index]
+    assert report["gate"]["unexpected_failures"] == ["RFC8414-3.2-NO-EMPTY", "RFC8414-2-URLS-FORM"]
     result.stdout.fnmatch_lines(["*FAILED MUST RFC8414-3.2-NO-EMPTY*", "*need profile setting ?clock? mode*"])
 
 
@@ -140,11 +141,11 @@ def test_a_broken_step_fails_its_happy_path_and_leaves_the_test_not_tested(
     assert got["RFC6750-2.1-HEADER"] == "fail"  # not selected, yet reported: the run saw it fail
     assert got["OAUTH21-4.1-CODE-FLOW"] == "fail"
     assert got["RFC7636-4.6-S256-VERIFY"] == "not_tested"
-    tests = {t["name"]: t for t in report["tests"]}  # type: ignore[union-attr]
+    tests = {t["name"]: t for t in report["tests"]}
     assert tests["test_needs_a_live_token"]["failed_prerequisite"] == "RFC6750-2.1-HEADER"
     assert "failed_prerequisite" not in tests["test_the_happy_path_itself"]
     assert result.ret == 1
-    assert report["outcome"]["verdict"] == "FAILED"  # type: ignore[index]
+    assert report["outcome"]["verdict"] == "FAILED"
     result.stdout.fnmatch_lines(["*FAILED MUST RFC6750-2.1-HEADER: in a step of test_needs_a_live_token*"])
 
 
@@ -180,13 +181,13 @@ def test_baseline_expected_failure_passes_and_stale_entry_fails(harness: pytest.
     )
     result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))
     assert result.ret == 0, result.stdout.str()
-    assert report["gate"]["expected_failures"] == ["RFC8414-3.2-NO-EMPTY"]  # type: ignore[index]
+    assert report["gate"]["expected_failures"] == ["RFC8414-3.2-NO-EMPTY"]
     baseline.write_text(
         baseline.read_text() + '[[expected]]\nid = "RFC8414-3.2-200-JSON"\nreason = "used to fail"\n', encoding="utf-8"
     )
     result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))
     assert result.ret == 1
-    assert report["gate"]["stale_baseline_entries"] == ["RFC8414-3.2-200-JSON"]  # type: ignore[index]
+    assert report["gate"]["stale_baseline_entries"] == ["RFC8414-3.2-200-JSON"]
     result.stdout.fnmatch_lines(["*STALE baseline entry RFC8414-3.2-200-JSON*"])
 
 
@@ -201,7 +202,7 @@ def test_update_baseline_writes_the_current_failures(harness: pytest.Pytester, r
     assert 'id = "RFC8414-3.2-NO-EMPTY"' in text and "reason = " in text
     assert '"test_update_baseline_writes_the_current_failures::test_x",' in text  # its finding
     result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))  # and the next run passes
-    assert result.ret == 0 and report["gate"]["expected_failures"] == ["RFC8414-3.2-NO-EMPTY"]  # type: ignore[index]
+    assert result.ret == 0 and report["gate"]["expected_failures"] == ["RFC8414-3.2-NO-EMPTY"]
 
 
 def test_a_new_finding_under_a_baselined_requirement_fails_the_gate(
@@ -226,8 +227,8 @@ def test_a_new_finding_under_a_baselined_requirement_fails_the_gate(
     result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))
     assert result.ret == 1
     gate = report["gate"]
-    assert gate["unexpected_failures"] == ["RFC8414-3.2-NO-EMPTY"]  # type: ignore[index]
-    assert gate["new_findings"] == {"RFC8414-3.2-NO-EMPTY": [f"{prefix}[new]#worse-new"]}  # type: ignore[index]
+    assert gate["unexpected_failures"] == ["RFC8414-3.2-NO-EMPTY"]
+    assert gate["new_findings"] == {"RFC8414-3.2-NO-EMPTY": [f"{prefix}[new]#worse-new"]}
     result.stdout.fnmatch_lines([f"*NEW finding under RFC8414-3.2-NO-EMPTY: {prefix}?new?#worse-new*"])
     # Recorded, it is expected; a requirement-level entry (any_finding) accepts it as well.
     baseline.write_text(entry + f'findings = ["{prefix}[old]", "{prefix}[new]#worse-new"]\n', encoding="utf-8")
@@ -240,7 +241,7 @@ def test_a_new_finding_under_a_baselined_requirement_fails_the_gate(
     )
     result, report = run(harness, reference_url, "--oauth-baseline", str(baseline))
     assert result.ret == 0
-    assert report["gate"]["resolved_findings"] == {"RFC8414-3.2-NO-EMPTY": [f"{prefix}[gone]"]}  # type: ignore[index]
+    assert report["gate"]["resolved_findings"] == {"RFC8414-3.2-NO-EMPTY": [f"{prefix}[gone]"]}
 
 
 def test_unreachable_target_exits_3_with_one_line(pytester: pytest.Pytester, dead_url: str) -> None:
@@ -274,7 +275,7 @@ def test_evidence_of_a_failure_is_recorded_and_redacted(harness: pytest.Pytester
     )
     result, report = run(harness, reference_url)
     text = (harness.path / "out" / "report.json").read_text() + (harness.path / "out" / "report.html").read_text()
-    requirement = next(r for r in report["requirements"] if r["id"] == "RFC8414-2-REGISTRATION")  # type: ignore[index]
+    requirement = next(r for r in report["requirements"] if r["id"] == "RFC8414-2-REGISTRATION")
     assert requirement["verdict"] == "fail"
     assert requirement["evidence"][0]["response"]["status"] == 201
     body = requirement["evidence"][0]["response"]["body"]

@@ -9,12 +9,14 @@ skipped on a developer machine and fails under CI=true, where the project's own 
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import orjson
 import pytest
@@ -35,13 +37,12 @@ RUN_TIMEOUT = 900.0
 pytestmark = pytest.mark.slow
 
 
-def _launch() -> object:
+def _launch() -> ModuleType:
     sys.path.insert(0, str(TARGETS))
     try:
-        import launch  # type: ignore[import-not-found]
+        return importlib.import_module("launch")
     finally:
         sys.path.remove(str(TARGETS))
-    return launch
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +52,11 @@ def cloudflare() -> Iterator[str]:
             pytest.fail("Node and npm are needed for the Cloudflare target; CI must install them")
         pytest.skip("Node and npm are needed for the Cloudflare target")
     launch = _launch()
-    url, proc = launch.start("cloudflare", version="1.2.3", env=WORKER_ENV)  # type: ignore[attr-defined]
+    url, proc = launch.start("cloudflare", version="1.2.3", env=WORKER_ENV)
     try:
         yield url
     finally:
-        launch.stop(proc)  # type: ignore[attr-defined]
+        launch.stop(proc)
 
 
 def test_the_cloudflare_target_deviates_exactly_as_its_baseline_says(cloudflare: str, tmp_path: Path) -> None:

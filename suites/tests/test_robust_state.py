@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -43,7 +44,7 @@ def machine(url: str, profile_text: str, **bounds: int) -> MachineResult:
         return run_machine(target, OAuth(target, http, driver), Clients(target, http, "state"), http, **bounds)
 
 
-def run_suite(pytester: pytest.Pytester, url: str, profile_text: str, report: Path) -> dict[str, dict[str, str]]:
+def run_suite(pytester: pytest.Pytester, url: str, profile_text: str, report: Path) -> dict[str, dict[str, Any]]:
     profile = report.parent / "profile.toml"
     profile.write_text(profile_text, encoding="utf-8")
     args = ["-p", "no:xdist", "-p", "no:cacheprovider", "--oauth-target", url, "--oauth-profile", str(profile)]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from oauth_conformance.cli import main
 from oauth_conformance.profile import FixtureHostSection
@@ -15,8 +19,8 @@ from oauth_reference.serving.config import load_config
 from oauth_reference.serving.demo import build_reference
 
 
-def pinned(**fixture_host: object) -> Profile:
-    return Profile(fixture_host=FixtureHostSection(port=18480, **fixture_host))  # type: ignore[arg-type]
+def pinned(**fixture_host: Any) -> Profile:
+    return Profile(fixture_host=FixtureHostSection(port=18480, **fixture_host))
 
 
 def test_the_kit_publishes_the_keys_the_harness_signs_with() -> None:
@@ -32,7 +36,7 @@ def test_a_free_port_is_flagged_as_unstable() -> None:
     assert "port" in (kit(Profile())["warning"] or "")
 
 
-def test_the_reference_snippet_is_a_config_the_reference_accepts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_reference_snippet_is_a_config_the_reference_accepts(tmp_path: Path) -> None:
     text = reference_settings(pinned())
     assert "allow_plain_pkce = false" in text  # the same options as the embedded default
     parsed = tomllib.loads(text)
@@ -51,6 +55,6 @@ def test_the_rendered_kit_says_how_tls_is_trusted() -> None:
     assert "plain http" in render(pinned(https=False))
 
 
-def test_the_cli_prints_the_kit(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_prints_the_kit(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fixtures"]) == 0
     assert "TEST ONLY" in capsys.readouterr().out

@@ -110,8 +110,12 @@ def breaches(path: Path) -> Iterator[Breach]:
             dynamic = called in ("__import__", "import_module") and isinstance(first, ast.Constant)
             if dynamic and str(getattr(first, "value", "")).startswith("oauth_reference"):
                 yield where(node, f"imports {ast.unparse(node)} dynamically")
-        private = isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-        if private and _root(node) in bound:  # type: ignore[arg-type]
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and _root(node) in bound
+        ):
             yield where(node, f"reads {ast.unparse(node)}, a private name of the reference")
 
 

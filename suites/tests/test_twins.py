@@ -157,6 +157,7 @@ def test_only_a_failed_document_fetch_counts_as_one() -> None:
     row = {"id": "OAUTH21-4.1-CODE-FLOW", "verdict": "fail", "level": "MUST"}
     fetch = [{"request": {"method": "GET"}, "response": {"status": 400, "body": page}}]
     other = [{"request": {"method": "GET"}, "response": {"status": 400, "body": "<p>unknown client_id</p>"}}]
+    # No pytest RunResult (the ignores): document_fetch_failed reads only the report.
     assert InnerRun(None, {"requirements": [{**row, "evidence": fetch}]}, "").document_fetch_failed()  # type: ignore[arg-type]
     assert not InnerRun(None, {"requirements": [{**row, "evidence": other}]}, "").document_fetch_failed()  # type: ignore[arg-type]
     passed = {**row, "verdict": "pass", "evidence": fetch}
@@ -167,6 +168,7 @@ def test_only_a_failed_document_fetch_counts_as_one() -> None:
 def test_a_retried_twin_is_shown_as_a_warning_not_an_error() -> None:
     page = "<p>metadata document is not usable: the fetch failed: ConnectError</p>"
     row = {"id": "OAUTH21-4.1-CODE-FLOW", "verdict": "fail", "level": "MUST", "evidence": [{"body": page}]}
+    # No pytest RunResult (the ignore): the warning reads only the report and the log.
     run = InnerRun(None, {"requirements": [row]}, "the twin's log")  # type: ignore[arg-type]
     with warnings.catch_warnings(record=True) as caught:
         # The filters as the twin test has them (the mark's, over pyproject's "error"), not "always".

@@ -155,9 +155,26 @@ def test_plain_pytest_from_the_wheel_gives_the_cli_verdicts(installed: Path, out
     profile = outside / "profile.toml"
     profile.write_text(embedded_profile(served, fixture_host=False), encoding="utf-8")
     specs = ["RFC8414", "RFC7636", "RFC7591"]
-    cli_args = [installed / "oauth-conformance", "run", served, "--profile", profile, "--report-dir", "cli", "-q"]
+    cli_args: list[str | Path] = [
+        installed / "oauth-conformance",
+        "run",
+        served,
+        "--profile",
+        profile,
+        "--report-dir",
+        "cli",
+        "-q",
+    ]
     _run(*cli_args, *[arg for spec in specs for arg in ("--spec", spec)], cwd=outside, env=_clean_env())
-    pytest_args = [installed / "python", "-m", "pytest", "--pyargs", "oauth_conformance", "-p", "no:cacheprovider"]
+    pytest_args: list[str | Path] = [
+        installed / "python",
+        "-m",
+        "pytest",
+        "--pyargs",
+        "oauth_conformance",
+        "-p",
+        "no:cacheprovider",
+    ]
     pytest_args += ["--oauth-target", served, "--oauth-profile", profile, "--oauth-report-dir", "plain", "-q"]
     _run(*pytest_args, *[arg for spec in specs for arg in ("--oauth-spec", spec)], cwd=outside, env=_clean_env())
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from collections.abc import Iterator
+from typing import Any
+from typing import TypeVar
 
 import pytest
 
 from oauth_reference.serving.process import served
 from reference.bench.rawhttp import RawConnection
 from reference.bench.rawhttp import RawHTTPError
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +23,8 @@ def server() -> Iterator[str]:
         yield running.url
 
 
-def run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
 
 
 def test_keep_alive_requests_and_bodies(server: str) -> None:
@@ -34,7 +39,7 @@ def test_keep_alive_requests_and_bodies(server: str) -> None:
         finally:
             await conn.close()
 
-    first, second, body = run(go())  # type: ignore[misc]
+    first, second, body = run(go())
     assert first == 200
     assert second == 401  # no client: invalid_client
     assert b"invalid_client" in body
@@ -50,7 +55,7 @@ def test_head_and_204_have_no_body(server: str) -> None:
         finally:
             await conn.close()
 
-    status, body = run(go())  # type: ignore[misc]
+    status, body = run(go())
     assert status == 200
     assert body.startswith(b"{")  # the connection stayed in step after a bodiless response
 

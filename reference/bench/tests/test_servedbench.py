@@ -186,6 +186,7 @@ class FakeTransport:
 def test_writes_of_one_turn_leave_together() -> None:
     async def go() -> FakeTransport:
         fake = FakeTransport()
+        # FakeTransport stands in for asyncio's Transport (the ignore), with the methods BatchedWrites calls.
         batched = BatchedWrites(fake, asyncio.get_running_loop())  # type: ignore[arg-type]
         batched.write(b"HTTP/1.1 200 OK\r\n\r\n")
         batched.write(b"body")

@@ -7,9 +7,11 @@ the figures are the provider's own cost (its storage is in memory). Run with ``n
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from typing import TypeVar
 from urllib.parse import parse_qs
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
@@ -19,12 +21,14 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from oauth_reference import OAuthProvider
+from oauth_reference.machinery.asgi import Message
 from oauth_reference.machinery.clock import SystemClock
 from oauth_reference.serving.demo import build_reference
 from reference.tests.conftest import REDIRECT
 from reference.tests.conftest import pkce_pair
 
 HOST = b"127.0.0.1:8000"
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,7 +48,7 @@ class Driver:
         self.app = app
         self.loop = asyncio.new_event_loop()
 
-    def run(self, coro: Any) -> Any:
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
 
     async def call(
@@ -78,7 +82,7 @@ class Driver:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
             else:

@@ -107,7 +107,7 @@ class Backend:
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     """A fresh backing store of each kind; Redis tests carry the ``redis`` marker."""
     url = ""
     if request.param == "redis":

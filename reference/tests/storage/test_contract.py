@@ -138,6 +138,7 @@ async def test_a_page_never_exceeds_1000_keys(store: Storage) -> None:
 @pytest.mark.parametrize("limit", [0, -1, True, 1.5])
 async def test_a_bad_limit_is_refused(store: Storage, limit: object) -> None:
     with pytest.raises(ValueError, match="limit"):
+        # Limits that are not positive ints (the ignore), as a caller might pass.
         await store.list("", limit=limit)  # type: ignore[arg-type]
 
 

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -56,6 +56,8 @@ FIXTURE_HOST_ENV = "TWIN_FIXTURE_HOST"  # JSON: fixture_host.describe() of the h
 
 Options = dict[str, object] | Callable[[dict[str, object]], dict[str, object]]
 StorageFactory = Callable[[str, Clock], Storage]  # (SQLite file path, clock) -> the store to serve
+Patch = Callable[[ASGIApp], ASGIApp]  # a twin's breakage: the reference's served app -> the app to serve
+Register = Callable[[Patch], Patch]  # what twin() returns: a decorator that registers the patch as it is
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Twin:
     name: str
     specs: tuple[str, ...]
     fails: frozenset[str]
-    patch: Callable[[ASGIApp], ASGIApp]
+    patch: Patch
     options: Options = dataclasses.field(default_factory=dict)  # or base options -> options over them
     note: str = ""
     warns: frozenset[str] = frozenset()
@@ -98,8 +100,8 @@ def twin(
     storage: StorageFactory | None = None,
     auto_approve: bool = False,
     inconclusive: bool = False,
-) -> Callable[[Callable[[ASGIApp], ASGIApp]], Callable[[ASGIApp], ASGIApp]]:
-    def register(patch: Callable[[ASGIApp], ASGIApp]) -> Callable[[ASGIApp], ASGIApp]:
+) -> Register:
+    def register(patch: Patch) -> Patch:
         if name in REGISTRY:
             raise ValueError(f"twin {name} is defined twice")
         REGISTRY[name] = Twin(
@@ -205,7 +207,7 @@ class ForkedTwin:
 _FORK_SERVER_STARTED: list[bool] = []  # this process has started the fork server (with the preloads)
 
 
-def _fork_server() -> BaseContext:
+def _fork_server() -> ForkServerContext:
     """The ``forkserver`` context whose server has imported serve.py and every twin module.
 
     Starting a twin as ``python serve.py NAME`` costs a fresh interpreter and its imports (about a

@@ -21,12 +21,13 @@ from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
 from suites.tests.twins.core import AUTHORIZE
-from suites.tests.twins.core import Pairs
+from suites.tests.twins.core import Forward
 from suites.tests.twins.core import metadata_edit
 from suites.tests.twins.core import respond
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
+from suites.tests.twins.wire import Pairs
 from suites.tests.twins.wire import on_token
 
 CODE_FLOW_SUITES = ("oauth21", "rfc7636", "mcp.test_oauth21_rows")
@@ -84,10 +85,10 @@ def refresh_unadvertised_never_rotated(app: ASGIApp) -> ASGIApp:
     # reference's current one, so it is never rotated and its reuse is never noticed.
     current: dict[str, str] = {}
 
-    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> tuple[int, Headers, bytes]:
         form = dict(pairs)
         if form.get("grant_type") != "refresh_token":
-            return await forward(scope, pairs)  # type: ignore[no-any-return]
+            return await forward(scope, pairs)
         kept = form.get("refresh_token", "")
         live = current.get(kept, kept)
         status, headers, body = await forward(scope, [(k, live if k == "refresh_token" else v) for k, v in pairs])
@@ -118,21 +119,21 @@ def refresh_unadvertised_first_exchange_failed(app: ASGIApp) -> ASGIApp:
     """The twin above, whose first code exchange (the probe's, before the first test) gets a 503."""
     failed: list[bool] = []
 
-    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> tuple[int, Headers, bytes]:
         if dict(pairs).get("grant_type") == "authorization_code" and not failed:
             failed.append(True)
             return 503, [(b"content-type", b"text/html; charset=utf-8")], b"<!doctype html><p>try again later</p>"
-        return await forward(scope, pairs)  # type: ignore[no-any-return]
+        return await forward(scope, pairs)
 
     return on_token(refresh_unadvertised_never_rotated(app), handle)
 
 
 # ------------------------------------------------------------- 4: a refresh grant that never works
 def _refuse_refreshes(app: ASGIApp) -> ASGIApp:
-    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> tuple[int, Headers, bytes]:
         if dict(pairs).get("grant_type") == "refresh_token":
             return _token_json(400, {"error": "invalid_grant", "error_description": "invalid refresh token"})
-        return await forward(scope, pairs)  # type: ignore[no-any-return]
+        return await forward(scope, pairs)
 
     return on_token(app, handle)
 
@@ -156,11 +157,11 @@ def refresh_always_invalid_grant(app: ASGIApp) -> ASGIApp:
     " HINT-FALLBACK and BAD-HINT passed, reading the failed refresh as a revoked token",
 )
 def refresh_always_invalid_grant_revocation_inert(app: ASGIApp) -> ASGIApp:
-    async def handle(scope: Scope, pairs: Pairs, forward: Any) -> tuple[int, Headers, bytes]:
+    async def handle(scope: Scope, pairs: Pairs, forward: Forward) -> tuple[int, Headers, bytes]:
         if "grant_type" not in dict(pairs):  # a revocation request (RFC 7009 section 2.1): of a token nobody holds
             unknown = f"oauth-conformance-twin-{secrets.token_hex(16)}"
             pairs = [(k, unknown if k == "token" else v) for k, v in pairs]
-        return await forward(scope, pairs)  # type: ignore[no-any-return]
+        return await forward(scope, pairs)
 
     return on_token(_refuse_refreshes(app), handle)
 

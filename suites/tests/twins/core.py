@@ -1239,7 +1239,7 @@ def grant_types_restricted(app: ASGIApp) -> ASGIApp:
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
-    raw = dict(scope.get("headers", [])).get(b"cookie", b"").decode("latin-1")
+    raw: str = dict(scope.get("headers", [])).get(b"cookie", b"").decode("latin-1")
     for part in raw.split(";"):
         key, _, value = part.strip().partition("=")
         if key == name:

@@ -25,8 +25,6 @@ from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
-from suites.tests.twins.core import read_body
-from suites.tests.twins.core import replay
 from suites.tests.twins.core import respond
 from suites.tests.twins.extensions import b64_json
 from suites.tests.twins.extensions import idjag_claims
@@ -45,7 +43,9 @@ from suites.tests.twins.wire import header
 from suites.tests.twins.wire import intercept
 from suites.tests.twins.wire import json_of
 from suites.tests.twins.wire import on_query
+from suites.tests.twins.wire import read_body
 from suites.tests.twins.wire import replaced
+from suites.tests.twins.wire import replay
 from suites.tests.twins.wire import with_header
 from suites.tests.twins.wire import without
 

@@ -27,6 +27,8 @@ from oauth_reference.machinery.storage import Entry
 from oauth_reference.machinery.storage import Put
 from oauth_reference.machinery.storage import Write
 from oauth_reference.machinery.storage.sqlite import SQLiteStorage
+from suites.tests.twins import Register
+from suites.tests.twins import StorageFactory
 from suites.tests.twins import twin
 from suites.tests.twins.rewrite import Headers
 from suites.tests.twins.rewrite import edit_json
@@ -49,7 +51,7 @@ PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 Claims = dict[str, Any]
 
 
-def dpop_twin(name: str, fails: set[str], *, nonces: bool = True, **kwargs: Any) -> Any:
+def dpop_twin(name: str, fails: set[str], *, nonces: bool = True, **kwargs: Any) -> Register:
     """A twin of the DPoP suite; ``nonces=False`` runs it without server-supplied nonces."""
     options = OPTIONS if nonces else {**OPTIONS, "dpop_nonce": False}
     return twin(name, SPECS, {f"RFC9449-{f}" for f in fails}, options=options, **kwargs)
@@ -280,15 +282,14 @@ class Unbinding(SQLiteStorage):
         return Entry(orjson.dumps(record), entry.version, entry.expires_at, entry.metadata)
 
 
-def unbinding(prefix: str, member: str, when: Callable[[], bool] | None = None) -> Any:
+def unbinding(prefix: str, member: str, when: Callable[[], bool] | None = None) -> StorageFactory:
     """A storage factory: records under ``prefix`` are read without ``member`` (when ``when()`` says so)."""
 
     class Made(Unbinding):
-        pass
+        def only_now(self) -> bool:
+            return when() if when is not None else True
 
     Made.prefix, Made.member = prefix, member
-    if when is not None:
-        Made.only_now = lambda self: when()  # type: ignore[method-assign]
     return lambda path, clock: Made(path, clock)
 
 

@@ -561,7 +561,7 @@ def verify_with_crit(verify: Verify, token: str, jwks: dict[str, Any], algorithm
         header = jws.extract_compact(token.encode("ascii")).protected
         known = {str(n): HeaderParameter("any", lambda value: None) for n in header.get("crit", [])}
         registry = jws.JWSRegistry(header_registry=known)
-        keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+        keys = KeySet.import_key_set({"keys": jwks["keys"]})
         return dict(orjson.loads(jws.deserialize_compact(token, keys, list(algorithms), registry=registry).payload))
     except Exception:
         return verify(token, jwks, algorithms)  # refused as the reference refuses it

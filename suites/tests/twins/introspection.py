@@ -17,8 +17,6 @@ from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
-from suites.tests.twins.core import read_body
-from suites.tests.twins.core import replay
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
@@ -32,6 +30,8 @@ from suites.tests.twins.wire import form_of
 from suites.tests.twins.wire import intercept
 from suites.tests.twins.wire import json_answer
 from suites.tests.twins.wire import presented
+from suites.tests.twins.wire import read_body
+from suites.tests.twins.wire import replay
 
 SPECS = ("rfc7662",)
 PATH = "/oauth/introspect"

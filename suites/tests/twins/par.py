@@ -19,9 +19,8 @@ from oauth_reference.machinery.asgi import ASGIApp
 from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
+from suites.tests.twins import Register
 from suites.tests.twins import twin
-from suites.tests.twins.core import read_body
-from suites.tests.twins.core import replay
 from suites.tests.twins.introspection import secret_not_checked_at
 from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
@@ -36,7 +35,9 @@ from suites.tests.twins.wire import json_answer
 from suites.tests.twins.wire import json_of
 from suites.tests.twins.wire import offset_of
 from suites.tests.twins.wire import query_of
+from suites.tests.twins.wire import read_body
 from suites.tests.twins.wire import replaced
+from suites.tests.twins.wire import replay
 from suites.tests.twins.wire import with_header
 from suites.tests.twins.wire import with_offset
 from suites.tests.twins.wire import with_query
@@ -46,7 +47,7 @@ PATH = "/oauth/par"
 OPTIONS: dict[str, object] = {"pushed_authorization_request_endpoint": PATH}
 
 
-def par_twin(name: str, fails: set[str], options: dict[str, object] | None = None, **kwargs: Any) -> Any:
+def par_twin(name: str, fails: set[str], options: dict[str, object] | None = None, **kwargs: Any) -> Register:
     return twin(name, SPECS, {f"RFC9126-{f}" for f in fails}, options=options or OPTIONS, **kwargs)
 
 

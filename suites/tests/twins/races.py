@@ -47,7 +47,8 @@ def _finish(step: Coroutine[Any, Any, T]) -> T:
     try:
         step.send(None)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        value: T = done.value  # StopIteration.value is Any: the coroutine's result, of type T
+        return value
     step.close()
     raise RuntimeError("the SQLite store suspended")
 
