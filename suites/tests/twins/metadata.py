@@ -15,6 +15,7 @@ from suites.tests.twins.rewrite import edit_json
 from suites.tests.twins.rewrite import path_is
 from suites.tests.twins.rewrite import rewrite
 from suites.tests.twins.rewrite import set_header
+from suites.tests.twins.wire import send_answer
 
 AS = "/.well-known/oauth-authorization-server"
 SPECS = ("rfc8414", "mcp")
@@ -298,10 +299,7 @@ def empty_array_refetch_failed(app: ASGIApp) -> ASGIApp:
         if scope["type"] == "http" and scope["path"] == AS:
             count[0] += 1
             if count[0] > 1 and count[0] % 2 == 0:
-                await send(
-                    {"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"text/plain")]}
-                )
-                await send({"type": "http.response.body", "body": b"try again"})
+                await send_answer(send, (503, [(b"content-type", b"text/plain")], b"try again"))
                 return
         await served(scope, receive, send)
 
