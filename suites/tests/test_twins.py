@@ -17,6 +17,7 @@ from oauth_conformance.embedded import embedded_profile
 from oauth_conformance.trust import host as fixture_host
 from oauth_conformance.trust.host import FixtureHost
 from suites.tests.twins import FIXTURE_HOST_ENV
+from suites.tests.twins import Twin
 from suites.tests.twins import load_all
 from suites.tests.twins import start
 
@@ -81,13 +82,44 @@ class InnerRun:
         )
 
 
-class FetchRetried(UserWarning):
-    """A feature twin run again because a document fetch failed in its first run (shown, not an
-    error: pyproject.toml turns every other warning into one)."""
+# The requirements judged by races (support/races.py): a race that a busy machine did not provoke
+# in its rounds shows nothing, and a pass is no proof of a server that wins them.
+RACES = frozenset(
+    {
+        "OAUTH21-4.1.3-CODE-ONCE",
+        "OAUTH21-4.3.1-RT-SUPERSEDED",
+        "ROBUST-HOSTILE-CONCURRENT-CODE",
+        "ROBUST-HOSTILE-CONCURRENT-REFRESH",
+    }
+)
 
-    def __init__(self, name: str, run: InnerRun, faults: list[str]) -> None:
+
+def why_run_again(twin: Twin, run: InnerRun) -> str | None:
+    """Why a twin whose first run did not fail exactly as declared gets one more run, or None.
+
+    Two causes outside the twin's own check: a document fetch from this session's fixture host that
+    failed (clean clones saw it about one run in three: ConnectError, cause not found; the reference
+    then answers with an error page, as it must), and a race that was not provoked (a twin that
+    loses its races by a natural read-then-write, on a machine too busy to interleave them).
+    """
+    failed, declared = run.failed(), set(twin.fails)
+    if failed == declared:
+        return None
+    if twin.features and run.document_fetch_failed():
+        return "a document fetch failed"
+    missed = declared - failed
+    if failed < declared and missed <= RACES:
+        return f"a race was not provoked ({', '.join(sorted(missed))} not failed)"
+    return None
+
+
+class TwinRetried(UserWarning):
+    """A twin run again (see :func:`why_run_again`); shown, not an error: pyproject.toml turns
+    every other warning into one."""
+
+    def __init__(self, name: str, why: str, run: InnerRun, faults: list[str]) -> None:
         super().__init__(
-            f"{name}: a document fetch failed, run again; first run failed {sorted(run.failed())};"
+            f"{name}: {why}, run again; first run failed {sorted(run.failed())};"
             f" connections the fixture host could not answer: {faults[-5:]}; the twin logged: {run.log[-800:]}"
         )
 
@@ -115,7 +147,7 @@ def run_twin(name: str, pytester: pytest.Pytester, workdir: Path, request: pytes
 
 
 # A retried twin is shown in the summary's warnings; every other warning is an error (pyproject.toml).
-SHOW_RETRIES = pytest.mark.filterwarnings("default::suites.tests.test_twins.FetchRetried")
+SHOW_RETRIES = pytest.mark.filterwarnings("default::suites.tests.test_twins.TwinRetried")
 
 
 @pytest.mark.slow
@@ -130,13 +162,10 @@ def test_twin_fails_exactly_its_requirements(
 ) -> None:
     twin = TWINS[name]
     run = run_twin(name, pytester, tmp_path / "first", request)
-    if run.failed() != set(twin.fails) and twin.features and run.document_fetch_failed():
-        # Clean clones of the project have seen, about one run in two, one feature twin whose first
-        # document fetch from this session's fixture host failed (ConnectError: the reference then
-        # answers with an error page, as it must). The cause is not found; the twin's own check is
-        # not what failed, so the twin runs once more, and the first run is shown as a warning.
-        host = request.getfixturevalue("twin_fixture_host")
-        warnings.warn(FetchRetried(name, run, host.faults), stacklevel=1)
+    why = why_run_again(twin, run)
+    if why is not None:  # not the twin's own check: once more, the first run shown as a warning
+        faults = request.getfixturevalue("twin_fixture_host").faults if twin.features else []
+        warnings.warn(TwinRetried(name, why, run, faults), stacklevel=1)
         run = run_twin(name, pytester, tmp_path / "again", request)
     failed = run.failed()
     host_faults = request.getfixturevalue("twin_fixture_host").faults if twin.features else []
@@ -172,6 +201,26 @@ def test_a_retried_twin_is_shown_as_a_warning_not_an_error() -> None:
     run = InnerRun(None, {"requirements": [row]}, "the twin's log")  # type: ignore[arg-type]
     with warnings.catch_warnings(record=True) as caught:
         # The filters as the twin test has them (the mark's, over pyproject's "error"), not "always".
-        warnings.warn(FetchRetried("some-twin", run, ["handshake: SSLEOFError"]), stacklevel=1)
-    assert [type(w.message) for w in caught] == [FetchRetried]
+        warnings.warn(
+            TwinRetried("some-twin", "a document fetch failed", run, ["handshake: SSLEOFError"]), stacklevel=1
+        )
+    assert [type(w.message) for w in caught] == [TwinRetried]
     assert "OAUTH21-4.1-CODE-FLOW" in str(caught[0].message) and "SSLEOFError" in str(caught[0].message)
+
+
+def test_a_twin_runs_again_only_for_a_failed_fetch_or_a_race_not_provoked() -> None:
+    races = TWINS["race-store-without-conditional-writes"]
+    page = "<p>metadata document is not usable: the fetch failed: ConnectError</p>"
+
+    def run(*failed: str, evidence: str = "") -> InnerRun:
+        rows = [{"id": i, "verdict": "fail", "level": "MUST", "evidence": [{"body": evidence}]} for i in failed]
+        return InnerRun(None, {"requirements": rows}, "")  # type: ignore[arg-type]  # no pytest result needed
+
+    declared = sorted(races.fails)
+    assert why_run_again(races, run(*declared)) is None
+    missed = [i for i in declared if i != "ROBUST-HOSTILE-CONCURRENT-CODE"]
+    assert why_run_again(races, run(*missed)) == "a race was not provoked (ROBUST-HOSTILE-CONCURRENT-CODE not failed)"
+    assert why_run_again(races, run(*declared, "OAUTH21-4.1-CODE-FLOW")) is None  # an extra failure: no
+    other = TWINS["oauth21-assertion-aud-issuer-refused"]
+    assert why_run_again(other, run("OAUTH21-4.1-CODE-FLOW", evidence=page)) == "a document fetch failed"
+    assert why_run_again(other, run()) is None  # its own check missed: no second chance
