@@ -24,7 +24,7 @@ def test_a_race_without_a_violation_notes_how_close_its_racers_came() -> None:
     recorder = Recorder()
     rounds.show(recorder)
     assert recorder.notes == [
-        "no violation in 2 round(s) of 2 racers; each round's racers were released within 1.2 ms,"
+        "no violation in 2 round(s) of 2 racers; each round's racers were released within 1200 µs,"
         " and its answers read 10.0 to 30.0 ms after its first release"
     ]
 

@@ -300,7 +300,7 @@ class RaceRounds:
         spans = [span for r in self.rounds if (span := r.answer_span()) is not None]
         said = f"no violation in {len(self.rounds)} round(s) of {racers} racers"
         if spreads:
-            said += f"; each round's racers were released within {max(spreads):.1f} ms"
+            said += f"; each round's racers were released within {max(spreads) * 1000:.0f} µs"
         if spans:
             said += (
                 f", and its answers read {min(first for first, _ in spans):.1f} to"
