@@ -34,6 +34,7 @@ from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import Tokens
 from oauth_conformance.support.flows import basic_auth
 from oauth_conformance.support.flows import pkce_pair
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotApplicable
 from oauth_conformance.verdicts import NotTested
@@ -133,11 +134,8 @@ def unless_refused_twice(oauth: OAuth, client: Client, **kwargs: Any) -> tuple[A
     """An attempt, made once more when it brought back no code, for a test that would conclude from
     a refusal that the server does not do something at all (and so not judge it): one failed request
     must not decide that. Returns the attempt that counts, and how the first ended when it took two."""
-    first = attempt(oauth, client, **kwargs)
-    if first.code is not None:
-        return first, None
-    second = attempt(oauth, client, **kwargs)
-    return second, first.describe() if second.code is not None else None
+    result, first = asked_twice(lambda: attempt(oauth, client, **kwargs), lambda a: a.code is None)
+    return result, first.describe() if first is not None and result.code is not None else None
 
 
 def server_fault(result: Attempt) -> str | None:
@@ -153,10 +151,7 @@ def server_fault(result: Attempt) -> str | None:
 def unless_faulted_twice(oauth: OAuth, client: Client, **kwargs: Any) -> Attempt:
     """An attempt whose refusal a test reads as "the server does not offer this": a server fault is
     no such answer, so it is asked once more, and a second fault fails the test."""
-    result = attempt(oauth, client, **kwargs)
-    if server_fault(result) is None:
-        return result
-    result = attempt(oauth, client, **kwargs)
+    result, _ = asked_twice(lambda: attempt(oauth, client, **kwargs), lambda a: server_fault(a) is not None)
     fault = server_fault(result)
     asked = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     assert fault is None, f"an authorization request with {asked} ended twice in a server fault ({fault})"

@@ -124,9 +124,12 @@ def dpop_checked(oauth: OAuth, clients: Clients) -> str | None:
     Inconclusive. A made-up code first (cheap); then, since a server may look at the code before the
     proof, a real one (its tokens, when the proof is not judged, are not used)."""
     client = _probe_client(clients)
-    made_up = {"grant_type": "authorization_code", "code": f"oauth-conformance-probe-{secrets.token_hex(8)}"}
-    made_up["redirect_uri"] = oauth.target.profile.request.redirect_uri
-    seen = _proof_judged(oauth, oauth.build_token_request(client, {**made_up}))
+    made_up: dict[str, str | None] = {
+        "grant_type": "authorization_code",
+        "code": f"oauth-conformance-probe-{secrets.token_hex(8)}",
+        "redirect_uri": oauth.target.profile.request.redirect_uri,
+    }
+    seen = _proof_judged(oauth, oauth.build_token_request(client, made_up))
     return seen or _proof_judged(oauth, oauth.build_exchange(oauth.code(client)))
 
 

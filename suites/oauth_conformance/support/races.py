@@ -261,17 +261,17 @@ class Round:
     context: Any = None
 
     def release_spread(self) -> float | None:
-        """Milliseconds between the first racer's release and the last one's (None: fewer than two)."""
+        """Seconds between the first racer's release and the last one's (None: fewer than two)."""
         times = [r.released for r in self.racers if r.released is not None]
-        return (max(times) - min(times)) * 1000 if len(times) > 1 else None
+        return max(times) - min(times) if len(times) > 1 else None
 
     def answer_span(self) -> tuple[float, float] | None:
-        """Milliseconds from the first release to the first and to the last answer read."""
+        """Seconds from the first release to the first and to the last answer read."""
         released = [r.released for r in self.racers if r.released is not None]
         answered = [r.answered for r in self.racers if r.answered is not None]
         if not released or not answered:
             return None
-        return (min(answered) - min(released)) * 1000, (max(answered) - min(released)) * 1000
+        return min(answered) - min(released), max(answered) - min(released)
 
 
 @dataclass
@@ -300,11 +300,11 @@ class RaceRounds:
         spans = [span for r in self.rounds if (span := r.answer_span()) is not None]
         said = f"no violation in {len(self.rounds)} round(s) of {racers} racers"
         if spreads:
-            said += f"; each round's racers were released within {max(spreads) * 1000:.0f} µs"
+            said += f"; each round's racers were released within {max(spreads) * 1e6:.0f} µs"
         if spans:
             said += (
-                f", and its answers read {min(first for first, _ in spans):.1f} to"
-                f" {max(last for _, last in spans):.1f} ms after its first release"
+                f", and its answers read {min(first for first, _ in spans) * 1e3:.1f} to"
+                f" {max(last for _, last in spans) * 1e3:.1f} ms after its first release"
             )
         return said
 

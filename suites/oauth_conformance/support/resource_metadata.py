@@ -10,6 +10,7 @@ import orjson
 
 from oauth_conformance.support.checks import bearer_param
 from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import PRM_WELL_KNOWN
 from oauth_conformance.verdicts import PrerequisiteFailed
 
@@ -61,10 +62,8 @@ def challenged_metadata_url(oauth: OAuth, url: str | None = None) -> str | None:
     None switches the tests that read it off, so a server fault (a 5xx) is no answer: the request is
     sent once more, and a second fault fails the test.
     """
-    response = oauth.call_resource(None, url=url)
-    if response.status_code >= 500:
-        response = oauth.call_resource(None, url=url)
-        assert response.status_code < 500, (
-            f"a request without a token to {url or oauth.resource_url} answered HTTP {response.status_code} twice"
-        )
+    response, _ = asked_twice(lambda: oauth.call_resource(None, url=url), lambda r: r.status_code >= 500)
+    assert response.status_code < 500, (
+        f"a request without a token to {url or oauth.resource_url} answered HTTP {response.status_code} twice"
+    )
     return bearer_param(response, "resource_metadata")

@@ -11,6 +11,7 @@ from oauth_conformance.support.checks import json_body
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.metadata_documents import Documents
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import PrerequisiteFailed
@@ -31,16 +32,19 @@ def documents_work(documents: Documents, note: Callable[[str], None]) -> tuple[b
     """Whether a fresh valid document client gets a code and tokens, tried twice before "no": one
     failed fetch or flow must not turn a server that hides working documents into not_applicable
     (nor one that advertises them into a failure). A first failure is noted."""
+    why, first = asked_twice(lambda: _refused(documents), lambda reason: reason is not None)
+    if first is not None and why is None:
+        note(f"a first valid metadata document client did not work, a second did ({first})")
+    return why is None, why or ""
+
+
+def _refused(documents: Documents) -> str | None:
+    """Why a fresh valid document client got no code and tokens, or None when it did."""
     try:
         documents.prove()
-        return True, ""
-    except PrerequisiteFailed as first:
-        try:
-            documents.prove()
-        except PrerequisiteFailed as second:
-            return False, second.reason
-        note(f"a first valid metadata document client did not work, a second did ({first.reason})")
-        return True, ""
+    except PrerequisiteFailed as exc:
+        return exc.reason
+    return None
 
 
 @requirement("CIMD-5-METADATA")

@@ -29,6 +29,7 @@ from oauth_conformance.support.checks import location
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import pkce_pair
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import PrerequisiteFailed
@@ -322,11 +323,15 @@ def test_the_credential_post_is_answered_with_303(
 
 def _login_page(oauth: OAuth, clients: Clients, http: httpx.Client, target: Target) -> httpx.Response:
     client = clients.public()
-    for _ in range(2):  # "no page" switches the framing checks off: one failed request must not decide it
+
+    def look() -> httpx.Response | None:
         url, _ = oauth.authorization_url(client, **s256_params())
-        page = first_page(http, url, as_origins(target))
-        if page is not None:
-            return page
+        return first_page(http, url, as_origins(target))
+
+    # "No page" switches the framing checks off: one failed request must not decide it.
+    page, _ = asked_twice(look, lambda found: found is None)
+    if page is not None:
+        return page
     # The control: a plain request for the client gets through (else the code flow fails: a 5xx or
     # an error page is no "this deployment shows no page").
     oauth.front_channel_works(client)

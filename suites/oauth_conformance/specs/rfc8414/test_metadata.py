@@ -14,6 +14,7 @@ from oauth_conformance.evidence import Recorder
 from oauth_conformance.support import controls
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.probes import unadvertised
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import OAUTH_WELL_KNOWN
 from oauth_conformance.target import OIDC_WELL_KNOWN
 from oauth_conformance.target import Target
@@ -68,16 +69,13 @@ def document(target: Target, http: httpx.Client) -> dict[str, Any]:
     it: an answer other than 200 is asked once more, and a second one is a failure of the metadata
     response (RFC8414-3.2-200-JSON), never a not_tested that would switch this test off; only a
     429 (the harness's many requests refused for a while) leaves the test not_tested."""
-    response = http.get(target.metadata_url)
-    if response.status_code != 200:
-        first = response.status_code
-        response = http.get(target.metadata_url)
+    response, first = asked_twice(lambda: http.get(target.metadata_url), lambda r: r.status_code != 200)
+    if first is not None:
         if response.status_code == 429:  # the harness asked too often: a limit, not a broken document
-            not_tested(f"the metadata URL answered HTTP {first}, then 429 Too Many Requests")
+            not_tested(f"the metadata URL answered HTTP {first.status_code}, then 429 Too Many Requests")
         if response.status_code != 200:
-            raise controls.broken(
-                METADATA_RESPONSE, f"the metadata URL answered HTTP {first}, then HTTP {response.status_code}"
-            )
+            shown = f"HTTP {first.status_code}, then HTTP {response.status_code}"
+            raise controls.broken(METADATA_RESPONSE, f"the metadata URL answered {shown}")
     data = orjson.loads(response.content)
     assert isinstance(data, dict)
     return data

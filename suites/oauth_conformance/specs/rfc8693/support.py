@@ -21,6 +21,7 @@ from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import Tokens
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
@@ -84,10 +85,9 @@ def refusal(send: Callable[[], httpx.Response], what: str) -> httpx.Response:
     """The answer to an exchange a test reads a refusal of as "the server does not do this" (and so
     judges nothing): an answer that is no refusal (a 5xx, or an error without an OAuth error code)
     is asked once more, and a second such answer fails the test rather than switch it off."""
-    response = send()
-    if response.status_code == 200 or not faulted(response):
+    response, first = asked_twice(send, lambda r: r.status_code != 200 and faulted(r))
+    if first is None:
         return response
-    response = send()
     if response.status_code == 429:  # the harness's requests refused for a while: no answer, no fault
         not_tested(f"{what} was answered 429 Too Many Requests")
     assert response.status_code == 200 or not faulted(response), f"{what} was answered {describe(response)} twice"

@@ -11,6 +11,7 @@ from oauth_conformance.features import Feature
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import Authorization
 from oauth_conformance.support.flows import OAuth
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_applicable
@@ -84,9 +85,10 @@ def test_a_server_that_sends_iss_advertises_it(
     # "Does not send iss" switches the check off, so one response without it must not decide: a
     # server that hides the flag and leaves iss out once would never be asked. One more flow, only
     # on that path.
-    if not iss_values(issued(oauth, clients)):
-        if not iss_values(issued(oauth, clients)):
-            not_applicable("the server does not send iss (two authorization responses without it)")
+    sent, first = asked_twice(lambda: iss_values(issued(oauth, clients)), lambda values: not values)
+    if not sent:
+        not_applicable("the server does not send iss (two authorization responses without it)")
+    if first is not None:
         note("a first authorization response carried no iss, a second did")
     flag = target.metadata.get("authorization_response_iss_parameter_supported")
     assert flag is True, f"iss is sent, but authorization_response_iss_parameter_supported is {flag!r}"
