@@ -39,6 +39,8 @@ from oauth_reference.machinery.asgi import ASGIApp
 from oauth_reference.machinery.asgi import Message
 
 HIGH_WATER: Final = 65536
+# The common methods as str, without decoding the parser's bytes on each request.
+_METHODS: Final = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
 # RFC 9110 section 5.1 (field names are tokens) and 5.5 (no CR, LF or NUL in values): a response
 # header that breaks them would split the response, so the application is stopped instead.
 _BAD_NAME: Final = re.compile(b'[\x00-\x1f\x7f()<>@,;:[\\]={} \t\\\\"]')
@@ -256,6 +258,7 @@ class LeanHttpProtocol(asyncio.Protocol):
         self.server_state = server_state
         self.app_state = app_state
         self.root_path: str = config.root_path
+        self._root_path_bytes = self.root_path.encode("ascii")
         self.timeout: float = config.timeout_keep_alive
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
@@ -425,7 +428,8 @@ class LeanHttpProtocol(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         parser = self.parser
-        method = parser.get_method().decode("ascii")
+        raw_method = parser.get_method()
+        method = _METHODS.get(raw_method) or raw_method.decode("ascii")
         version = parser.get_http_version()
         if parser.should_upgrade() and self._websocket_upgrade():
             request = [parser.get_method(), b" ", self._url, b" HTTP/1.1\r\n"]
@@ -454,7 +458,7 @@ class LeanHttpProtocol(asyncio.Protocol):
             "method": method,
             "root_path": self.root_path,
             "path": self.root_path + path,
-            "raw_path": self.root_path.encode("ascii") + raw_path,
+            "raw_path": self._root_path_bytes + raw_path,
             "query_string": query,
             "headers": self._headers,
             "state": self.app_state.copy(),
