@@ -15,6 +15,11 @@ feature the metadata does not advertise is tried once, cheaply:
   authenticate the client before it reads the proof), first with a made-up code, then, if that
   said nothing, with a real one (a server may check the code first); a server that judges the
   header (``invalid_dpop_proof``, a nonce it wants first, a DPoP challenge) checks proofs;
+- client secrets, on demand (before the first test that needs a secret method or has a requirement
+  that applies if one is offered): a confidential client registered (or taken from the profile)
+  for client_secret_basic or client_secret_post, and a code exchange authenticated that way; tokens
+  mean the method is offered, a registration that refuses the method or turns it into another, or
+  an OAuth error for the exchange, mean it is not;
 - ID-JAG: the JWT bearer grant is offered and the profile says the target trusts the harness's
   test IdP (``[idjag] trusted``), the only way an ID-JAG profile is used without advertising it.
 
@@ -147,6 +152,28 @@ def _proof_judged(oauth: OAuth, request: httpx.Request) -> str | None:
     )
 
 
+def secret_accepted(oauth: OAuth, clients: Clients, method: str) -> str | None:
+    """What shows that the token endpoint authenticates a client by ``method`` (client_secret_basic
+    or client_secret_post), or None when no such client can be had or its exchange is refused
+    with an OAuth error; anything else is Inconclusive."""
+    try:
+        client = clients.confidential(method)
+    except Outcome:
+        return None  # registration refused the method and no profile client uses it
+    if client.auth_method != method or not client.client_secret:
+        return None  # registration turned it into another method: not offered
+    response = oauth.exchange(oauth.code(client))
+    if response.status_code == 200 and "access_token" in response.text:
+        return f"a {method} client's code exchange got tokens"
+    if _error(response) is not None and response.status_code < 500:
+        return None
+    raise Inconclusive(
+        f"a {method} client's code exchange was answered HTTP {response.status_code} without an OAuth error"
+    )
+
+
+SECRET_METHODS = {Feature.CLIENT_SECRET_BASIC: "client_secret_basic", Feature.CLIENT_SECRET_POST: "client_secret_post"}
+
 PROBES: dict[Feature, Callable[[OAuth, Clients], str | None]] = {
     Feature.REFRESH: refresh_issued,
     Feature.TOKEN_EXCHANGE: lambda oauth, clients: grant_accepted(oauth, clients, Feature.TOKEN_EXCHANGE),
@@ -155,7 +182,10 @@ PROBES: dict[Feature, Callable[[OAuth, Clients], str | None]] = {
 }
 # Probed only when a test that needs the feature comes (DPoP costs a code flow, and only the
 # requirements that apply if it is offered read it).
-ON_DEMAND: dict[Feature, Callable[[OAuth, Clients], str | None]] = {Feature.DPOP: dpop_checked}
+ON_DEMAND: dict[Feature, Callable[[OAuth, Clients], str | None]] = {
+    Feature.DPOP: dpop_checked,
+    **{f: functools.partial(secret_accepted, method=m) for f, m in SECRET_METHODS.items()},
+}
 
 
 def probe(target: Target, oauth: OAuth, clients: Clients) -> None:
@@ -189,6 +219,11 @@ def probe_on_demand(
         seen = twice(functools.partial(ON_DEMAND[feature], oauth(), clients()))
         if seen:
             target.probed.seen[feature] = seen
+
+
+def secret_methods(target: Target, oauth: OAuth, clients: Clients) -> None:
+    """Probe the client secret methods the metadata leaves out, before a test picks one."""
+    probe_on_demand(target, set(SECRET_METHODS), lambda: oauth, lambda: clients)
 
 
 def twice(try_it: Callable[[], str | None]) -> str | None:

@@ -8,8 +8,10 @@ import httpx
 
 from oauth_conformance.features import Feature
 from oauth_conformance.support import controls
+from oauth_conformance.support import probes
 from oauth_conformance.support.checks import error_code
 from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import basic_auth
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import NotApplicable
@@ -27,14 +29,16 @@ def method_for(target: Target) -> str:
     return "client_secret_post"
 
 
-def secret_method(target: Target) -> str:
+def secret_method(target: Target, oauth: OAuth, clients: Clients) -> str:
+    """A client secret method the target offers (advertised, or seen by the probe), Basic first."""
+    probes.secret_methods(target, oauth, clients)
     for method, feature in (
         ("client_secret_basic", Feature.CLIENT_SECRET_BASIC),
         ("client_secret_post", Feature.CLIENT_SECRET_POST),
     ):
         if target.supports(feature):
             return method
-    raise NotApplicable("the target advertises no client-secret auth method")
+    raise NotApplicable("the target offers no client-secret auth method (none advertised, none seen to work)")
 
 
 def registered(clients: Clients, metadata: dict[str, Any]) -> dict[str, Any]:

@@ -643,6 +643,20 @@ def client_secret_not_checked(app: ASGIApp) -> ASGIApp:
     return let_through(app, clients, lambda scope, pairs: with_wrong_secret(clients, scope, pairs))
 
 
+@twin("client-secret-not-checked-unadvertised", OAUTH21, {"OAUTH21-3.2.2-AUTHENTICATE"})
+def client_secret_not_checked_unadvertised(app: ASGIApp) -> ASGIApp:
+    """The metadata offers public clients only, yet the token endpoint takes client secrets, and a
+    wrong one works: with the secret methods trusted from the metadata, the wrong-secret check was
+    not_applicable; the probe that tries them must find them."""
+    clients = Clients()
+    lenient = let_through(app, clients, lambda scope, pairs: with_wrong_secret(clients, scope, pairs))
+
+    def public_only(body: Any) -> Any:
+        return {**body, "token_endpoint_auth_methods_supported": ["none"]} if isinstance(body, dict) else body
+
+    return rewrite(lenient, path_is("/.well-known/oauth-authorization-server"), edit_json(public_only))
+
+
 @twin("refresh-confidential-unauthenticated", OAUTH21, {"OAUTH21-4.3.1-RT-CONF-AUTH"})
 def refresh_confidential_unauthenticated(app: ASGIApp) -> ASGIApp:
     clients = Clients()

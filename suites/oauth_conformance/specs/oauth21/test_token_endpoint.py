@@ -16,6 +16,7 @@ import pytest
 
 from oauth_conformance import requirement
 from oauth_conformance.features import Feature
+from oauth_conformance.support import probes
 from oauth_conformance.support.attempts import body_of
 from oauth_conformance.support.attempts import describe_error
 from oauth_conformance.support.attempts import exchange_pairs
@@ -45,12 +46,14 @@ def wrong_secret(client: Client) -> Client:
     return replace(client, client_secret=f"wrong-{secrets.token_urlsafe(24)}")
 
 
-def secret_method(target: Target) -> str:
-    """The client secret method to use: client_secret_post when advertised, else Basic."""
+def secret_method(target: Target, oauth: OAuth, clients: Clients) -> str:
+    """The client secret method to use: client_secret_post when offered (advertised, or seen by
+    the probe), else Basic."""
+    probes.secret_methods(target, oauth, clients)
     if target.supports(Feature.CLIENT_SECRET_POST):
         return "client_secret_post"
     if not target.supports(Feature.CLIENT_SECRET_BASIC):
-        not_applicable("the metadata advertises no client secret authentication method")
+        not_applicable("the target offers no client secret authentication method (none advertised, none seen to work)")
     return "client_secret_basic"
 
 
@@ -172,7 +175,7 @@ def test_a_confidential_client_must_authenticate_to_redeem_its_code(oauth: OAuth
 
 @requirement("OAUTH21-3.2.2-AUTHENTICATE")
 def test_a_wrong_client_secret_is_refused_with_invalid_client(oauth: OAuth, clients: Clients, target: Target) -> None:
-    client = clients.confidential(secret_method(target))
+    client = clients.confidential(secret_method(target, oauth, clients))
     oauth.flow_works(client)  # the control: the plain request, without the defect, gets tokens
     authorization = oauth.code(client)
     response = oauth.exchange(replace(authorization, client=wrong_secret(client)))
@@ -208,7 +211,7 @@ def test_basic_credentials_are_form_url_decoded(oauth: OAuth, clients: Clients) 
 def test_client_credentials_in_the_query_string_are_not_accepted(
     oauth: OAuth, clients: Clients, target: Target
 ) -> None:
-    client = clients.confidential(secret_method(target))
+    client = clients.confidential(secret_method(target, oauth, clients))
     oauth.flow_works(client)  # the control: the plain request, without the defect, gets tokens
     authorization = oauth.code(client)
     endpoint = target.endpoint("token_endpoint") or ""

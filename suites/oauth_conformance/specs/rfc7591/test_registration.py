@@ -20,6 +20,7 @@ from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.checks import error_code
 from oauth_conformance.support.checks import json_body
 from oauth_conformance.support.clients import Clients
+from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.registration import SECRET_METHODS
 from oauth_conformance.support.registration import authenticates
 from oauth_conformance.support.registration import effective_method
@@ -88,8 +89,8 @@ def test_two_registrations_get_different_client_ids(clients: Clients, target: Ta
 
 
 @requirement("RFC7591-3.2.1-SECRET-CONFIDENTIAL")
-def test_a_confidential_client_is_given_a_secret(clients: Clients, target: Target) -> None:
-    requested = secret_method(target)
+def test_a_confidential_client_is_given_a_secret(clients: Clients, target: Target, oauth: OAuth) -> None:
+    requested = secret_method(target, oauth, clients)
     body = registered(clients, clients.metadata(requested))
     method = effective_method(body, requested)
     if method not in SECRET_METHODS:
@@ -109,8 +110,8 @@ def test_a_public_client_is_given_no_secret(clients: Clients, target: Target) ->
 
 
 @requirement("RFC7591-3.2.1-SECRET-EXPIRES")
-def test_an_issued_secret_comes_with_its_expiry(clients: Clients, target: Target) -> None:
-    body = registered(clients, clients.metadata(secret_method(target)))
+def test_an_issued_secret_comes_with_its_expiry(clients: Clients, target: Target, oauth: OAuth) -> None:
+    body = registered(clients, clients.metadata(secret_method(target, oauth, clients)))
     if issued_secret(body) is None:
         raise PrerequisiteFailed("no client_secret was issued (see RFC7591-3.2.1-SECRET-CONFIDENTIAL)")
     expires = body.get("client_secret_expires_at")
@@ -123,8 +124,8 @@ def test_an_issued_secret_comes_with_its_expiry(clients: Clients, target: Target
 
 
 @requirement("RFC7591-3.2.1-SECRET-UNIQUE")
-def test_two_registrations_get_different_secrets(clients: Clients, target: Target) -> None:
-    method = secret_method(target)
+def test_two_registrations_get_different_secrets(clients: Clients, target: Target, oauth: OAuth) -> None:
+    method = secret_method(target, oauth, clients)
     first = issued_secret(registered(clients, clients.metadata(method)))
     second = issued_secret(registered(clients, clients.metadata(method)))
     if first is None or second is None:
@@ -134,9 +135,9 @@ def test_two_registrations_get_different_secrets(clients: Clients, target: Targe
 
 @requirement("RFC7591-3.2.1-SECRET-EXPIRY")
 def test_a_secret_stops_working_once_it_has_expired(
-    clients: Clients, target: Target, http: httpx.Client, clock: TargetClock
+    clients: Clients, target: Target, http: httpx.Client, clock: TargetClock, oauth: OAuth
 ) -> None:
-    method = secret_method(target)
+    method = secret_method(target, oauth, clients)
     body = registered(clients, clients.metadata(method))
     secret, expires = issued_secret(body), body.get("client_secret_expires_at")
     if secret is None or not isinstance(expires, int):
