@@ -380,6 +380,37 @@ def tokens_from(response: httpx.Response, step: str, *, happy: str | None = None
     raise PrerequisiteFailed(problem)
 
 
+def revoked_refresh_token(oauth: OAuth, client: Client, token: str, hint: str | None = "refresh_token") -> None:
+    """The client revokes its own live refresh token, for a test that looks at it afterwards. The
+    revocation endpoint must take it (RFC7009-2-REFRESH): a 5xx twice, a hang, or (with the right
+    hint) a refusal fails that requirement; without a hint (optional, RFC 7009 section 2.1) a
+    refusal leaves the test not tested."""
+    what = "revoking the client's own refresh token" + ("" if hint else " without a hint")
+    response = controls.step(lambda: oauth.revoke(client, token, hint), controls.REVOKE_REFRESH, what)
+    if 200 <= response.status_code < 300:
+        return
+    reason = f"{what} answered HTTP {response.status_code} {describe_error(response)}".strip()
+    if hint == "refresh_token":
+        raise controls.broken(controls.REVOKE_REFRESH, reason)
+    raise PrerequisiteFailed(f"{reason} (see RFC7009-2-REFRESH)")
+
+
+def revoked_access_token(oauth: OAuth, client: Client, access_token: str) -> None:
+    """The client revokes its own live access token (hint access_token), for a test that looks at it
+    afterwards. A 5xx twice or a hang fails RFC7009-2-ACCESS (a SHOULD: a warning); a refusal (a
+    server need not revoke access tokens, RFC 7009 section 2) leaves the test not tested."""
+    response = controls.step(
+        lambda: oauth.revoke(client, access_token, "access_token"),
+        controls.REVOKE_ACCESS,
+        "revoking the client's own access token",
+    )
+    if response.status_code != 200:
+        raise PrerequisiteFailed(
+            f"revoking the access token answered HTTP {response.status_code} {describe_error(response)}"
+            " (see RFC7009-2-ACCESS)"
+        )
+
+
 def describe_error(response: httpx.Response) -> str:
     try:
         body = response.json()

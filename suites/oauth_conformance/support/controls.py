@@ -8,7 +8,14 @@ silent not_tested. The happy paths:
 - :data:`CODE_FLOW`: an approved authorization request with PKCE, and its code exchange;
 - :data:`REFRESH`: a refresh with the client's current refresh token;
 - :data:`RESOURCE`: a fresh access token presented to the protected resource;
-- :data:`REGISTRATION`: a registration with the harness's plain client metadata.
+- :data:`REGISTRATION`: a registration with the harness's plain client metadata;
+- :data:`REVOKE_REFRESH`, :data:`REVOKE_ACCESS`: a client revoking its own live refresh or access
+  token (RFC 7009 section 2.1);
+- :data:`INTROSPECT`: a client introspecting its own fresh access token (RFC 7662 section 2.2).
+
+:func:`step` sends such a request for a test that builds on it: a 5xx is asked once more (a blip
+is plausible, and RFC 7009 section 2.2.1 lets a client retry after a 503), and a second 5xx or a
+hang is the happy path's failure.
 
 A valid request can end badly for two reasons, told apart here: the server broke (a 5xx, a hang,
 an error redirect, an error page) and :func:`broken` says so with the requirement; or the harness
@@ -18,9 +25,12 @@ profile setting that would help (``unlock``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from oauth_conformance.drivers import DriverStopped
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.verdicts import NotTested
 from oauth_conformance.verdicts import PrerequisiteFailed
 
@@ -28,6 +38,9 @@ CODE_FLOW = "OAUTH21-4.1-CODE-FLOW"
 REFRESH = "OAUTH21-4.3.2-REFRESH-VALID"
 RESOURCE = "RFC6750-2.1-HEADER"
 REGISTRATION = "RFC7591-3-POST-JSON"
+REVOKE_REFRESH = "RFC7009-2-REFRESH"
+REVOKE_ACCESS = "RFC7009-2-ACCESS"  # a SHOULD: its failure is a warning
+INTROSPECT = "RFC7662-2.2-ACTIVE"
 # A plain code exchange refused because the client's valid credentials were: the happy path broken
 # is the client's authentication method rather than the code flow as such.
 AUTHENTICATION = {
@@ -50,6 +63,20 @@ HARNESS_ERRORS = {
 def broken(requirement: str, reason: str) -> PrerequisiteFailed:
     """The target broke a valid request that ``requirement`` covers."""
     return PrerequisiteFailed(reason, requirement=requirement)
+
+
+def step(send: Callable[[], httpx.Response], requirement: str, what: str) -> httpx.Response:
+    """The answer to a valid request a test builds on, ``what`` (a sentence's subject), unless the
+    target broke it: a 5xx is asked once more, and a second 5xx or a hang fails ``requirement``.
+    Any other answer is the caller's to judge (a refusal may be legitimate)."""
+    try:
+        response, first = asked_twice(send, lambda r: r.status_code >= 500)
+    except httpx.TimeoutException as exc:
+        raise broken(requirement, hang(exc, what)) from None
+    if response.status_code >= 500:
+        assert first is not None
+        raise broken(requirement, f"{what} answered HTTP {first.status_code}, and HTTP {response.status_code} again")
+    return response
 
 
 def stop_fault(exc: DriverStopped) -> str | None:

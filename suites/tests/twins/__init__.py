@@ -159,6 +159,7 @@ MODULES = (
     "dpop",
     "par",
     "current_texts",
+    "steps",
 )
 
 

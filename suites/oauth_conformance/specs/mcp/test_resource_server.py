@@ -8,12 +8,14 @@ import hashlib
 import hmac
 import secrets
 import time
+from functools import partial
 from typing import Any
 
 import httpx
 import orjson
 
 from oauth_conformance import requirement
+from oauth_conformance.support import controls
 from oauth_conformance.support.checks import bearer_param
 from oauth_conformance.support.checks import resource_refused
 from oauth_conformance.support.clients import Clients
@@ -23,8 +25,10 @@ from oauth_conformance.support.resource_metadata import metadata_url
 from oauth_conformance.support.resource_metadata import root_metadata_url
 from oauth_conformance.target import Target
 from oauth_conformance.time_travel import TargetClock
-from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
+
+DISCOVERY = "MCP-PRM-DISCOVERY"  # an MCP client finds the resource metadata
+ANONYMOUS_401 = "MCP-ERR-401"  # a request without a token is answered 401
 
 
 def unknown_token() -> str:
@@ -55,17 +59,21 @@ def forged_jwt(issuer: str, audience: str) -> str:
     return f"{header}.{claims}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode('ascii')}"
 
 
-def discovered_metadata(oauth: OAuth, http: httpx.Client) -> dict[str, Any] | None:
+def discovered_metadata(oauth: OAuth, http: httpx.Client) -> dict[str, Any]:
     """The resource metadata as an MCP client finds it: the challenge's resource_metadata, else the
-    path-suffixed well-known URI, else the root one."""
+    path-suffixed well-known URI, else the root one. A 5xx is asked once more; when none of them
+    serves a JSON object (or one hangs), MCP-PRM-DISCOVERY fails, in a step of the test."""
     named = bearer_param(oauth.call_resource(None), "resource_metadata")
     candidates = [named] if named else []
     candidates += [metadata_url(oauth.resource_url), root_metadata_url(oauth.resource_url)]
+    answered = []
     for url in dict.fromkeys(candidates):
-        found = json_object(http.get(url))
+        response = controls.step(partial(http.get, url), DISCOVERY, f"GET {url}")
+        found = json_object(response)
         if found is not None:
             return found
-    return None
+        answered.append(f"{url} answered HTTP {response.status_code}")
+    raise controls.broken(DISCOVERY, "no resource metadata could be found: " + "; ".join(answered))
 
 
 # ---------------------------------------------------------------------------- error handling
@@ -128,16 +136,14 @@ def test_mcp_clients_can_find_the_resource_metadata(oauth: OAuth, http: httpx.Cl
 
 @requirement("MCP-PRM-SCOPE")
 def test_the_401_challenge_names_the_scope_needed(oauth: OAuth) -> None:
-    response = oauth.call_resource(None)
+    response = controls.step(partial(oauth.call_resource, None), ANONYMOUS_401, "a request without a token")
     if response.status_code != 401:
-        raise PrerequisiteFailed(f"a request without a token got HTTP {response.status_code} (see MCP-ERR-401)")
+        raise controls.broken(ANONYMOUS_401, f"a request without a token got HTTP {response.status_code}, not 401")
     assert bearer_param(response, "scope"), "the 401 challenge has no scope parameter"
 
 
 @requirement("MCP-PRM-AS-LIST")
 def test_the_resource_metadata_lists_an_authorization_server(oauth: OAuth, http: httpx.Client) -> None:
     found = discovered_metadata(oauth, http)
-    if found is None:
-        raise PrerequisiteFailed("no resource metadata could be found (see MCP-PRM-DISCOVERY)")
     servers = found.get("authorization_servers")
     assert isinstance(servers, list) and servers, f"authorization_servers is {servers!r}: at least one is required"

@@ -3,7 +3,8 @@
 :func:`exchanger` gives a test a confidential client allowed to exchange tokens, a fresh access
 token of its own to exchange, and proof that a plain exchange of that token works: a negative
 test means something only when the positive case passes for the same client (else the test is
-``not_tested`` and RFC8693-2.1-GRANT reports the failure).
+``not_tested``; RFC8693-2.1-GRANT reports the failure, and a 5xx twice or a hang on the plain
+exchange in a step of any test fails it too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from oauth_conformance.features import Feature
+from oauth_conformance.support import controls
 from oauth_conformance.support.checks import error_code
 from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
@@ -30,6 +32,8 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 REFRESH_TOKEN = "urn:ietf:params:oauth:token-type:refresh_token"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+GRANT = "RFC8693-2.1-GRANT"  # the plain exchange works (its own test makes the request)
+RESPONSE = "RFC8693-2.2.1-RESPONSE"  # a successful exchange's answer has the form section 2.2.1 gives
 # RFC 8693 section 2.2.2 says invalid_request; the ID-JAG draft's token exchange uses invalid_grant.
 SUBJECT_ERRORS = ("invalid_request", "invalid_grant")
 
@@ -108,10 +112,17 @@ def issued(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
-        raise PrerequisiteFailed("the exchange answered 200 without JSON; see RFC8693-2.2.1-RESPONSE") from None
+        raise controls.broken(RESPONSE, "a plain exchange answered HTTP 200 without JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-        raise PrerequisiteFailed("the exchange answered 200 without an access_token; see RFC8693-2.2.1-RESPONSE")
+        raise controls.broken(RESPONSE, "a plain exchange answered HTTP 200 without an access_token")
     return body
+
+
+def plain_exchange(exchanger: Exchanger, **extra: str | None) -> httpx.Response:
+    """The exchange of the client's own fresh access token (with ``extra``, parameters a server may
+    ignore): a 5xx twice or a hang fails RFC8693-2.1-GRANT, whose own test makes that request."""
+    what = "a plain exchange of the client's own access token"
+    return controls.step(lambda: exchanger.exchange(**extra), GRANT, what)
 
 
 @pytest.fixture
@@ -124,7 +135,7 @@ def fresh_exchanger(oauth: OAuth, clients: Clients, target: Target) -> Exchanger
 @pytest.fixture
 def exchanger(fresh_exchanger: Exchanger) -> Exchanger:
     """An exchanger whose plain exchange works (else the test is not_tested)."""
-    issued(fresh_exchanger.exchange())
+    issued(plain_exchange(fresh_exchanger))
     return fresh_exchanger
 
 

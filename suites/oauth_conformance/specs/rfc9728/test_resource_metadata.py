@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from oauth_conformance.support.resource_metadata import challenged_metadata_url
 from oauth_conformance.support.resource_metadata import document
 from oauth_conformance.support.resource_metadata import metadata_url
 from oauth_conformance.support.resource_metadata import resource_identifier
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import OAUTH_WELL_KNOWN
 from oauth_conformance.target import OIDC_WELL_KNOWN
 from oauth_conformance.target import Target
@@ -141,23 +143,29 @@ def test_signed_metadata_is_a_signed_jwt_with_an_issuer(metadata: dict[str, Any]
     assert "iss" in decode(parts[1]), "signed_metadata has no iss claim"
 
 
-def issuer_metadata(http: httpx.Client, issuer: str) -> tuple[str, dict[str, Any]] | None:
-    """The AS metadata found from an issuer identifier, in the order MCP clients try (RFC 8414 first)."""
+def issuer_metadata(http: httpx.Client, issuer: str) -> tuple[str, dict[str, Any]] | str:
+    """The AS metadata found from an issuer identifier, in the order MCP clients try (RFC 8414 first),
+    or what the candidate URLs answered. A 5xx is asked once more: one failed request does not
+    decide that a server serves no metadata."""
     parts = urlsplit(issuer)
     origin, path = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
     candidates = [f"{origin}{OAUTH_WELL_KNOWN}{path}", f"{origin}{OIDC_WELL_KNOWN}{path}"]
     if path:
         candidates.append(f"{origin}{path}{OIDC_WELL_KNOWN}")
+    answered = []
     for url in candidates:
-        response = http.get(url)
+        response, first = asked_twice(partial(http.get, url), lambda r: r.status_code >= 500)
         if response.status_code == 200:
             try:
                 data = orjson.loads(response.content)
             except orjson.JSONDecodeError:
+                answered.append(f"{url} answered HTTP 200 without JSON")
                 continue
             if isinstance(data, dict):
                 return url, data
-    return None
+        again = f", HTTP {first.status_code} before" if first is not None else ""
+        answered.append(f"{url} answered HTTP {response.status_code}{again}")
+    return "; ".join(answered)
 
 
 @requirement("RFC9728-2-AS-ISSUERS")
@@ -172,12 +180,19 @@ def test_each_listed_authorization_server_is_an_issuer_identifier(
     for entry in servers:
         try:
             found = issuer_metadata(http, str(entry))
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):  # no connection at all: perhaps the run's network
+                note(f"authorization server {entry!r} could not be reached to check it: {type(exc).__name__}")
+                continue
+            checked += 1  # connected, and no answer: the server's hang, not the network's
+            mismatched.append(f"{entry!r} left its metadata request unanswered ({type(exc).__name__})")
+            continue
         except httpx.HTTPError as exc:
             note(f"authorization server {entry!r} could not be reached to check it: {type(exc).__name__}")
             continue
         checked += 1
-        if found is None:
-            mismatched.append(f"{entry!r} serves no authorization server metadata")
+        if isinstance(found, str):
+            mismatched.append(f"{entry!r} serves no authorization server metadata ({found})")
         elif found[1].get("issuer") != entry:
             mismatched.append(f"{entry!r} leads to {found[0]}, whose issuer is {found[1].get('issuer')!r}")
     if not checked:
