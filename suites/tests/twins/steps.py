@@ -17,6 +17,7 @@ from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
+from suites.tests.twins.dpop import OPTIONS as DPOP
 from suites.tests.twins.introspection import OPTIONS as INTROSPECTION
 from suites.tests.twins.introspection import PATH as INTROSPECT
 from suites.tests.twins.revocation import UNKNOWN_TOKEN
@@ -316,3 +317,25 @@ def resource_metadata_issuer_hangs(app: ASGIApp) -> ASGIApp:
         await answer_busy(send)
 
     return after_resource_metadata(app, hang)
+
+
+# ------------------------------------------------------------------------------------ RFC 9449
+@twin(
+    "steps-dpop-resource-busy-for-bound-tokens",
+    ("rfc9449.test_resource",),
+    {"RFC9449-7.1-RESOURCE-CHECKS"},
+    options=DPOP,
+    note="the resource answered 503 to every DPoP request: each check of its proofs, whose valid-proof"
+    " control came first, was a silent not_tested",
+)
+def dpop_resource_busy_for_bound_tokens(app: ASGIApp) -> ASGIApp:
+    """The protected resource answers every request under the DPoP scheme with 503."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        dpop = (header(scope, b"authorization") or "").startswith("DPoP ") if scope["type"] == "http" else False
+        if dpop and str(scope["path"]).startswith(API):
+            await answer_busy(send)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
