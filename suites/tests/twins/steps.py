@@ -339,3 +339,20 @@ def dpop_resource_busy_for_bound_tokens(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return wrapped
+
+
+@twin(
+    "steps-dpop-introspection-inactive",
+    ("rfc9449.test_binding",),
+    {"RFC7662-2.2-ACTIVE"},
+    options=DPOP,
+    note="introspecting a client's own live DPoP-bound token answered active false: the check of the"
+    " binding it reports was a silent not_tested",
+)
+def dpop_introspection_inactive(app: ASGIApp) -> ASGIApp:
+    """Every introspection answers 200 with active false."""
+
+    async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        return json_answer(200, {"active": False})
+
+    return intercept(app, path_is(str(DPOP["introspection_endpoint"]), "POST"), handle)
