@@ -32,6 +32,7 @@ class Feature(enum.StrEnum):
     CLIENT_SECRET_BASIC = "client_secret_basic"
     CLIENT_SECRET_POST = "client_secret_post"
     PUBLIC_CLIENTS = "public_clients"  # token_endpoint_auth_methods_supported lists none
+    PRIVATE_KEY_JWT = "private_key_jwt"  # listed there, or a document client seen to use it (support/probes.py)
     TLS = "tls"  # the target is served over https (TLS rules apply)
     INTROSPECTION = "introspection"  # introspection_endpoint (RFC 7662)
     DPOP = "dpop"  # dpop_signing_alg_values_supported, or seen to judge DPoP proofs (RFC 9449; support/probes.py)
@@ -64,6 +65,8 @@ _DESCRIPTIONS = {
     Feature.CLIENT_SECRET_BASIC: "client_secret_basic (not advertised)",
     Feature.CLIENT_SECRET_POST: "client_secret_post (not advertised)",
     Feature.PUBLIC_CLIENTS: "public clients (none is not an advertised auth method)",
+    Feature.PRIVATE_KEY_JWT: "private_key_jwt client authentication (not advertised, and no metadata document"
+    " client's assertion was seen to work)",
     Feature.TLS: "TLS (the target is an http:// loopback URL the profile allows)",
     Feature.INTROSPECTION: "token introspection (no introspection_endpoint in the metadata)",
     Feature.DPOP: "DPoP (no dpop_signing_alg_values_supported, and no DPoP proof judged at the token endpoint)",

@@ -284,6 +284,7 @@ def features_of(target: Target) -> frozenset[Feature]:
         Feature.CLIENT_SECRET_BASIC: "client_secret_basic" in methods,
         Feature.CLIENT_SECRET_POST: "client_secret_post" in methods,
         Feature.PUBLIC_CLIENTS: "none" in methods,
+        Feature.PRIVATE_KEY_JWT: "private_key_jwt" in methods,
         Feature.TLS: not (target.is_loopback_http and target.profile.target.allow_http_loopback),
         Feature.PROTECTED_RESOURCE: target.profile.resource.url is not None,
         Feature.RESOURCE_METADATA: target.profile.resource.metadata is not False

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from oauth_conformance.features import Feature
+from oauth_conformance.support import probes
 from oauth_conformance.support.controls import broken
 from oauth_conformance.support.probes import NOT_A_PROOF
 from oauth_conformance.support.probes import Inconclusive
@@ -143,3 +144,36 @@ def test_a_probe_that_hung_is_not_tried_again() -> None:
         raise httpx.ReadTimeout("no answer")
 
     assert twice(hangs) is None and len(tries) == 1
+
+
+class KeyDocumentClient:
+    """Stands in for a private_key_jwt document client: its code exchange gets the answer given."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+    def assertion(self) -> str:
+        return "an-assertion"
+
+    def redeem(self, assertion: str) -> httpx.Response:
+        return self.response
+
+
+@pytest.mark.parametrize(
+    ("response", "offered"),
+    [
+        (answer(200, b'{"access_token": "t", "token_type": "Bearer"}'), True),
+        (answer(401, b'{"error": "invalid_client"}'), False),
+        (answer(502, b"<p>bad gateway</p>", "text/html"), None),
+    ],
+)
+def test_the_private_key_jwt_probe_reads_tokens_as_yes_an_oauth_error_as_no_and_a_page_as_inconclusive(
+    response: httpx.Response, offered: bool | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(probes, "document_key_client", lambda documents, oauth, target: KeyDocumentClient(response))
+    if offered is None:
+        with pytest.raises(Inconclusive):
+            probes.key_jwt_accepted(None, None, None)  # type: ignore[arg-type]
+        return
+    seen = probes.key_jwt_accepted(None, None, None)  # type: ignore[arg-type]
+    assert (seen is not None) is offered

@@ -31,6 +31,7 @@ from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import basic_auth
+from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.target import Target
 from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.trust.host import FixtureHost
@@ -269,6 +270,18 @@ class KeyClient:
         """A fresh code for this client, redeemed with ``assertion`` as the client's credentials."""
         authorization = self.oauth.code(self.client, **kwargs)
         return self.oauth.exchange(authorization, **self.credentials(assertion))
+
+
+def document_key_client(documents: Documents, oauth: OAuth, target: Target) -> KeyClient:
+    """A metadata document client declaring private_key_jwt with the harness's TEST-ONLY client key."""
+    grants = ["authorization_code", *(["refresh_token"] if target.supports(Feature.REFRESH) else [])]
+    members = {
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": testkeys.jwks(testkeys.CLIENT_RS256),
+        "grant_types": grants,
+    }
+    url = documents.url(doc=members)
+    return KeyClient(documents.client(url, auth_method="private_key_jwt"), oauth, target)
 
 
 def key_client_registration(target: Target, clients: Clients, request: pytest.FixtureRequest) -> Client:

@@ -1112,6 +1112,27 @@ def cimd_private_key_jwt_unenforced(app: ASGIApp) -> ASGIApp:
     return app
 
 
+@twin(
+    "cimd-private-key-jwt-unenforced-unadvertised",
+    ("cimd.test_client_auth",),
+    {"CIMD-6.2-PKJWT"},
+    features=True,
+    faults={"private-key-jwt-optional"},
+    note="private_key_jwt left out of the metadata made the document client checks not_applicable",
+)
+def cimd_private_key_jwt_unenforced_unadvertised(app: ASGIApp) -> ASGIApp:
+    """The twin above, whose metadata leaves private_key_jwt out of its auth methods (it still takes it)."""
+
+    def unlisted(body: Any) -> Any:
+        if not isinstance(body, dict):
+            return body
+        methods = body.get("token_endpoint_auth_methods_supported")
+        kept = [m for m in methods if m != "private_key_jwt"] if isinstance(methods, list) else methods
+        return {**body, "token_endpoint_auth_methods_supported": kept}
+
+    return rewrite(app, path_is(AS_METADATA), edit_json(unlisted))
+
+
 @twin("mcp-redirect-host-hidden", MCP_CIMD, {"MCP-CIMD-REDIRECT-HOST"}, features=True)
 def mcp_redirect_host_hidden(app: ASGIApp) -> ASGIApp:
     sentence = re.compile(rb"<p>After your decision you are sent to <strong>[^<]*</strong>\.</p>")

@@ -8,6 +8,8 @@ ended the test not_tested and missed the broken behaviour; one that asks again (
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from collections.abc import Callable
 
 from oauth_reference.machinery.asgi import ASGIApp
@@ -15,6 +17,7 @@ from oauth_reference.machinery.asgi import Receive
 from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
+from suites.tests.twins.dpop import OPTIONS as DPOP
 from suites.tests.twins.introspection import OPTIONS as INTROSPECTION
 from suites.tests.twins.introspection import PATH as INTROSPECT
 from suites.tests.twins.revocation import UNKNOWN_TOKEN
@@ -29,16 +32,32 @@ from suites.tests.twins.wire import form_of
 from suites.tests.twins.wire import header
 from suites.tests.twins.wire import intercept
 from suites.tests.twins.wire import json_answer
+from suites.tests.twins.wire import json_of
 from suites.tests.twins.wire import on_token
 from suites.tests.twins.wire import path_is
+from suites.tests.twins.wire import query_of
 from suites.tests.twins.wire import replaced
 from suites.tests.twins.wire import send_answer
+from suites.tests.twins.wire import with_json
 
 API = "/api/"
+PRM = "/.well-known/oauth-protected-resource"
+AS_METADATA = "/.well-known/oauth-authorization-server"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+EXCHANGE = ("rfc8693",)
+MCP_RESOURCE = ("mcp.test_resource_server",)
 
 
 def busy() -> Answer:
     return json_answer(503, {"error": "temporarily_unavailable", "error_description": "try again"})
+
+
+async def answer_busy(send: Send) -> None:
+    await send_answer(send, busy())
+
+
+def is_exchange(pairs: Pairs) -> bool:
+    return first(pairs, "grant_type") == TOKEN_EXCHANGE
 
 
 class FirstAsk:
@@ -142,3 +161,198 @@ def introspection_revoked_active(app: ASGIApp) -> ASGIApp:
         return answer
 
     return intercept(served, path_is(INTROSPECT, "POST"), handle)
+
+
+# ------------------------------------------------------------------------------------ RFC 8693
+@twin(
+    "steps-exchange-for-an-access-token-busy",
+    EXCHANGE,
+    set(),
+    features=True,
+    warns={"RFC8693-2.1-GRANT"},  # a SHOULD (RFC 8693 section 2.1 leaves the grant optional)
+    note="a 503 to every exchange naming requested_token_type made the check of the exchanged token a"
+    " silent not_tested",
+)
+def exchange_for_an_access_token_busy(app: ASGIApp) -> ASGIApp:
+    """A token exchange that names requested_token_type is answered 503, every time."""
+
+    async def handle(scope: Scope, pairs: Pairs, forward: PairsForward) -> Answer:
+        if is_exchange(pairs) and first(pairs, "requested_token_type"):
+            return busy()
+        return await forward(scope, pairs)
+
+    return on_token(app, handle)
+
+
+@twin(
+    "steps-exchange-first-answer-without-access-token",
+    EXCHANGE,
+    {"RFC8693-2.2.1-RESPONSE"},
+    features=True,
+    warns={"RFC8693-2.1-GRANT"},  # the exchanged "token" the resource is shown is no token
+    note="the first exchange of each subject token answered 200 without an access_token: every test"
+    " built on the plain exchange was a silent not_tested",
+)
+def exchange_first_answer_without_access_token(app: ASGIApp) -> ASGIApp:
+    """The first successful exchange of each subject token answers 200 without its access_token."""
+    asked = FirstAsk()
+
+    async def handle(scope: Scope, pairs: Pairs, forward: PairsForward) -> Answer:
+        answer = await forward(scope, pairs)
+        data = json_of(answer)
+        if is_exchange(pairs) and answer[0] == 200 and data is not None and asked.first(first(pairs, "subject_token")):
+            return with_json(answer, {k: v for k, v in data.items() if k != "access_token"})
+        return answer
+
+    return on_token(app, handle)
+
+
+# ------------------------------------------------------------------------------------ RFC 8707
+@twin(
+    "steps-resource-indicator-introspection-inactive",
+    ("rfc8707",),
+    {"RFC7662-2.2-ACTIVE"},
+    options=INTROSPECTION,
+    note="introspecting a client's own fresh token answered active false: the audience and scope checks"
+    " that read it were a silent not_tested",
+)
+def resource_indicator_introspection_inactive(app: ASGIApp) -> ASGIApp:
+    """Every introspection answers 200 with active false."""
+
+    async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        return json_answer(200, {"active": False})
+
+    return intercept(app, path_is(INTROSPECT, "POST"), handle)
+
+
+# ----------------------------------------------------------------------------------------- MCP
+@twin(
+    "steps-mcp-anonymous-busy-after-a-token",
+    MCP_RESOURCE,
+    {"MCP-ERR-401"},
+    note="once a token had been presented, requests without one were answered 503: the scope check's"
+    " step was a silent not_tested",
+)
+def mcp_anonymous_busy_after_a_token(app: ASGIApp) -> ASGIApp:
+    """Once a request with a bearer token has reached the API, a request without any token gets 503."""
+    presented: list[bool] = []
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope["path"]).startswith(API):
+            if (header(scope, b"authorization") or "").startswith("Bearer "):
+                presented.append(True)
+            elif presented and first(query_of(scope), "access_token") is None:
+                await answer_busy(send)
+                return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+@twin(
+    "steps-mcp-resource-metadata-busy",
+    MCP_RESOURCE,
+    {"MCP-PRM-DISCOVERY"},
+    note="the challenge names the resource metadata, which answers 503: the check of its authorization"
+    " servers was a silent not_tested",
+)
+def mcp_resource_metadata_busy(app: ASGIApp) -> ASGIApp:
+    """Every resource metadata document answers 503 (the challenge still names one)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope["path"]).startswith(PRM):
+            await answer_busy(send)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+# ------------------------------------------------------------------------------------ RFC 9728
+HANG_SECONDS = 18.0  # longer than the harness's read timeout (oauth_conformance/http.py: 15 s)
+
+
+def after_resource_metadata(app: ASGIApp, disturb: Callable[[Send], Awaitable[None]]) -> ASGIApp:
+    """The first authorization server metadata request after each resource metadata fetch is
+    ``disturb``ed (its awaitable answers it); every other request is served."""
+    pending: list[bool] = []
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope["path"]).startswith(PRM):
+            pending[:] = [True]
+        elif scope["type"] == "http" and str(scope["path"]).startswith(AS_METADATA) and pending:
+            pending.clear()
+            await disturb(send)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+@twin(
+    "steps-resource-metadata-issuer-busy-once",
+    ("rfc9728",),
+    set(),
+    note="a control: the listed authorization server's metadata answered 503 once, then its metadata;"
+    " read once, it made the issuer check fail",
+)
+def resource_metadata_issuer_busy_once(app: ASGIApp) -> ASGIApp:
+    """The first authorization server metadata request after a resource metadata fetch gets 503."""
+    return after_resource_metadata(app, answer_busy)
+
+
+@twin(
+    "steps-resource-metadata-issuer-hangs",
+    ("rfc9728",),
+    {"RFC9728-2-AS-ISSUERS"},
+    note="the listed authorization server's metadata request was left unanswered once connected: the"
+    " issuer check read it as a server it could not reach, a silent not_tested",
+)
+def resource_metadata_issuer_hangs(app: ASGIApp) -> ASGIApp:
+    """The first authorization server metadata request after a resource metadata fetch is left
+    unanswered longer than the harness waits (then answered 503)."""
+
+    async def hang(send: Send) -> None:
+        await asyncio.sleep(HANG_SECONDS)
+        await answer_busy(send)
+
+    return after_resource_metadata(app, hang)
+
+
+# ------------------------------------------------------------------------------------ RFC 9449
+@twin(
+    "steps-dpop-resource-busy-for-bound-tokens",
+    ("rfc9449.test_resource",),
+    {"RFC9449-7.1-RESOURCE-CHECKS"},
+    options=DPOP,
+    note="the resource answered 503 to every DPoP request: each check of its proofs, whose valid-proof"
+    " control came first, was a silent not_tested",
+)
+def dpop_resource_busy_for_bound_tokens(app: ASGIApp) -> ASGIApp:
+    """The protected resource answers every request under the DPoP scheme with 503."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        dpop = (header(scope, b"authorization") or "").startswith("DPoP ") if scope["type"] == "http" else False
+        if dpop and str(scope["path"]).startswith(API):
+            await answer_busy(send)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+@twin(
+    "steps-dpop-introspection-inactive",
+    ("rfc9449.test_binding",),
+    {"RFC7662-2.2-ACTIVE"},
+    options=DPOP,
+    note="introspecting a client's own live DPoP-bound token answered active false: the check of the"
+    " binding it reports was a silent not_tested",
+)
+def dpop_introspection_inactive(app: ASGIApp) -> ASGIApp:
+    """Every introspection answers 200 with active false."""
+
+    async def handle(scope: Scope, body: bytes, forward: Forward) -> Answer:
+        return json_answer(200, {"active": False})
+
+    return intercept(app, path_is(str(DPOP["introspection_endpoint"]), "POST"), handle)

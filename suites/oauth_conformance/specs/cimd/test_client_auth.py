@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 from oauth_conformance import requirement
 from oauth_conformance.evidence import Recorder
 from oauth_conformance.features import Feature
+from oauth_conformance.support import probes
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.jwt_bearer import KeyClient
 from oauth_conformance.support.jwt_bearer import describe
+from oauth_conformance.support.jwt_bearer import document_key_client
 from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.target import Target
 from oauth_conformance.trust import keys as testkeys
@@ -21,18 +23,12 @@ from oauth_conformance.verdicts import not_tested
 
 
 def key_document(documents: Documents, oauth: OAuth, target: Target) -> KeyClient:
-    """A document declaring private_key_jwt with the harness's TEST-ONLY client key."""
-    methods = target.metadata.get("token_endpoint_auth_methods_supported")
-    if not isinstance(methods, list) or "private_key_jwt" not in methods:
-        not_applicable("the metadata does not list private_key_jwt in token_endpoint_auth_methods_supported")
-    grants = ["authorization_code", *(["refresh_token"] if target.supports(Feature.REFRESH) else [])]
-    members = {
-        "token_endpoint_auth_method": "private_key_jwt",
-        "jwks": testkeys.jwks(testkeys.CLIENT_RS256),
-        "grant_types": grants,
-    }
-    url = documents.url(doc=members)
-    return KeyClient(documents.client(url, auth_method="private_key_jwt"), oauth, target)
+    """A document declaring private_key_jwt with the harness's TEST-ONLY client key, when the
+    target offers the method (advertised, or seen by the probe)."""
+    probes.private_key_jwt(target, documents, oauth)
+    if not target.supports(Feature.PRIVATE_KEY_JWT):
+        not_applicable(f"the target does not offer {Feature.PRIVATE_KEY_JWT.description}")
+    return document_key_client(documents, oauth, target)
 
 
 def proven_key_document(documents: Documents, oauth: OAuth, target: Target) -> KeyClient:

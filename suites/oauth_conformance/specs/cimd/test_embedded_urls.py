@@ -17,6 +17,7 @@ import orjson
 
 from oauth_conformance import requirement
 from oauth_conformance.features import Feature
+from oauth_conformance.support import probes
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.jwt_bearer import KeyClient
 from oauth_conformance.support.metadata_documents import Documents
@@ -44,9 +45,9 @@ def test_urls_in_a_document_on_a_special_use_address_are_not_fetched(
         )
     if not target.in_process and urlsplit(target.url).hostname not in LOOPBACK:
         not_tested("the target does not run on the fixture host's machine: a fetch of 0.0.0.0 would not reach it")
-    methods = target.metadata.get("token_endpoint_auth_methods_supported")
-    if not isinstance(methods, list) or "private_key_jwt" not in methods:
-        not_applicable("private_key_jwt is not an advertised method, so no document key would be fetched")
+    probes.private_key_jwt(target, proven_documents, oauth)
+    if not target.supports(Feature.PRIVATE_KEY_JWT):
+        not_applicable("private_key_jwt is not offered, so no document key would be fetched")
     keys_url = proven_documents.host.cimd_url(raw=orjson.dumps(testkeys.jwks(testkeys.CLIENT_RS256)).decode())
     logo_url = proven_documents.host.cimd_url(raw="oauth-conformance canary")
     grants = ["authorization_code", *(["refresh_token"] if target.supports(Feature.REFRESH) else [])]

@@ -1,7 +1,9 @@
 """RFC 9449 at the protected resource the profile names: DPoP-bound tokens need their proofs.
 
 Every test gets a DPoP-bound access token and first shows the resource accepting it with a valid
-proof (the control); a resource that refuses even that makes the test not_tested.
+proof (the control); a resource that refuses even that makes the test not_tested, and one that
+answers it with a 5xx twice or leaves it unanswered fails RFC9449-7.1-RESOURCE-CHECKS (serving a
+bound token with its valid proof is the half of that rule every refusal below is measured against).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from oauth_conformance import requirement
+from oauth_conformance.support import controls
 from oauth_conformance.support.checks import resource_refused
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.dpop import DPoP
@@ -20,6 +23,8 @@ from oauth_conformance.support.flows import Tokens
 from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
 
+RESOURCE_CHECKS = "RFC9449-7.1-RESOURCE-CHECKS"
+
 
 def bound(dpop: DPoP, clients: Clients, oauth: OAuth) -> tuple[Tokens, ProofKey]:
     """A DPoP-bound access token the resource accepts with a valid proof, and its key."""
@@ -28,8 +33,12 @@ def bound(dpop: DPoP, clients: Clients, oauth: OAuth) -> tuple[Tokens, ProofKey]
     tokens = dpop.tokens(clients.public(), key)
     if tokens.token_type.lower() != "dpop":
         not_tested(f"the token issued for a valid proof is typed {tokens.token_type!r}, not DPoP-bound")
-    control = dpop.call_resource(tokens.access_token, key)
-    if resource_refused(control) or control.status_code >= 500:
+    control = controls.step(
+        lambda: dpop.call_resource(tokens.access_token, key),
+        RESOURCE_CHECKS,
+        "a DPoP-bound token presented to the resource with a valid proof",
+    )
+    if resource_refused(control):
         raise PrerequisiteFailed(
             f"the resource refused a DPoP-bound token with a valid proof (HTTP {control.status_code})"
         )
