@@ -18,6 +18,11 @@ from oauth_reference.machinery.asgi import Scope
 from oauth_reference.machinery.asgi import Send
 from suites.tests.twins import twin
 from suites.tests.twins.dpop import OPTIONS as DPOP
+from suites.tests.twins.extensions import JWT_BEARER
+from suites.tests.twins.extensions import RESPONSE as IDJAG_RESPONSE
+from suites.tests.twins.extensions import dropping
+from suites.tests.twins.extensions import idjag_claims
+from suites.tests.twins.extensions import idjag_resource_unbounded
 from suites.tests.twins.introspection import OPTIONS as INTROSPECTION
 from suites.tests.twins.introspection import PATH as INTROSPECT
 from suites.tests.twins.revocation import UNKNOWN_TOKEN
@@ -356,3 +361,37 @@ def dpop_introspection_inactive(app: ASGIApp) -> ASGIApp:
         return json_answer(200, {"active": False})
 
     return intercept(app, path_is(str(DPOP["introspection_endpoint"]), "POST"), handle)
+
+
+@twin(
+    "steps-idjag-resource-unbounded-api-busy-once",
+    IDJAG_RESPONSE,
+    {"IDJAG-4.4.1-RESOURCE"},
+    features=True,
+    faults=idjag_claims(dropping("resource")),
+)
+def idjag_resource_unbounded_api_busy_once(app: ASGIApp) -> ASGIApp:
+    """An ID-JAG's resource bounds nothing (as idjag-resource-unbounded), and the API answers the
+    first request with each token of the JWT bearer grant 503: the check's control, the token of an
+    ID-JAG for the server's own resource, went not_tested on it and the unbounded token was never
+    looked at."""
+    issued, asked = set[str](), FirstAsk()
+
+    async def observe(scope: Scope, pairs: Pairs, forward: PairsForward) -> Answer:
+        answer = await forward(scope, pairs)
+        token = (json_of(answer) or {}).get("access_token")
+        if answer[0] == 200 and first(pairs, "grant_type") == JWT_BEARER and isinstance(token, str):
+            issued.add(token)
+        return answer
+
+    served = on_token(idjag_resource_unbounded(app), observe)
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope["path"]).startswith(API):
+            token = (header(scope, b"authorization") or "").removeprefix("Bearer ")
+            if token in issued and asked.first(token):
+                await answer_busy(send)
+                return
+        await served(scope, receive, send)
+
+    return wrapped

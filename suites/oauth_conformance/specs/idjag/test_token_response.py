@@ -9,6 +9,7 @@ from oauth_conformance import requirement
 from oauth_conformance.features import Feature
 from oauth_conformance.specs.idjag.support import known_resource
 from oauth_conformance.specs.idjag.support import scopes
+from oauth_conformance.support import controls
 from oauth_conformance.support.checks import assert_oauth_error
 from oauth_conformance.support.checks import json_body
 from oauth_conformance.support.checks import resource_refused
@@ -22,6 +23,7 @@ from oauth_conformance.support.jwt_bearer import assert_invalid_grant
 from oauth_conformance.support.jwt_bearer import assert_refused
 from oauth_conformance.support.jwt_bearer import granted
 from oauth_conformance.support.jwts import jwt_claims
+from oauth_conformance.support.second_ask import asked_twice
 from oauth_conformance.target import Target
 from oauth_conformance.trust import keys as testkeys
 from oauth_conformance.verdicts import PrerequisiteFailed
@@ -110,16 +112,19 @@ def assert_not_taken_here(bearer: JwtBearer, oauth: OAuth, response: httpx.Respo
     # The positive control: the same grant for the server's own resource gets a token the resource
     # takes; otherwise a refusal below would prove nothing.
     own = granted(bearer.present(bearer.mint(resource=known_resource(oauth))), HAPPY)
-    try:
-        control = oauth.call_resource(str(own["access_token"]))
-    except httpx.TimeoutException:
-        raise PrerequisiteFailed(f"{api} did not answer the token of an ID-JAG for its own resource") from None
-    if resource_refused(control) or control.status_code >= 500:
+    # A fresh token the server issued, presented at its own resource: a 5xx twice or a hang there is
+    # the resource's broken happy path, never a silent not_tested.
+    control = controls.step(
+        lambda: oauth.call_resource(str(own["access_token"])),
+        controls.RESOURCE,
+        f"{api} given the token of an ID-JAG for its own resource",
+    )
+    if resource_refused(control):
         raise PrerequisiteFailed(
             f"{api} answered HTTP {control.status_code} to the token of an ID-JAG for its own resource;"
             " see MCP-EMA-RESOURCE"
         )
-    called = oauth.call_resource(token)
+    called, _ = asked_twice(lambda: oauth.call_resource(token), lambda r: r.status_code >= 500)  # a blip is no answer
     if resource_refused(called):
         return
     # Taken: served (2xx), or answered as the control was (an MCP endpoint may answer a bare GET with
