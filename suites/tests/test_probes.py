@@ -10,11 +10,13 @@ import pytest
 from oauth_conformance.features import Feature
 from oauth_conformance.support import probes
 from oauth_conformance.support.controls import broken
+from oauth_conformance.support.jwt_bearer import KeyClient
 from oauth_conformance.support.probes import NOT_A_PROOF
 from oauth_conformance.support.probes import Inconclusive
 from oauth_conformance.support.probes import dpop_checked
 from oauth_conformance.support.probes import grant_accepted
 from oauth_conformance.support.probes import twice
+from oauth_conformance.verdicts import PrerequisiteFailed
 
 
 class Answers:
@@ -168,12 +170,21 @@ class KeyDocumentClient:
     ],
 )
 def test_the_private_key_jwt_probe_reads_tokens_as_yes_an_oauth_error_as_no_and_a_page_as_inconclusive(
-    response: httpx.Response, offered: bool | None, monkeypatch: pytest.MonkeyPatch
+    response: httpx.Response, offered: bool | None
 ) -> None:
-    monkeypatch.setattr(probes, "document_key_client", lambda documents, oauth, target: KeyDocumentClient(response))
+    def make() -> KeyClient:
+        return KeyDocumentClient(response)  # type: ignore[return-value]  # redeem and assertion only
+
     if offered is None:
         with pytest.raises(Inconclusive):
-            probes.key_jwt_accepted(None, None, None)  # type: ignore[arg-type]
+            probes.key_jwt_accepted(make)
         return
-    seen = probes.key_jwt_accepted(None, None, None)  # type: ignore[arg-type]
+    seen = probes.key_jwt_accepted(make)
     assert (seen is not None) is offered
+
+
+def test_the_private_key_jwt_probe_reads_a_client_it_cannot_get_as_no() -> None:
+    def refused() -> KeyClient:
+        raise PrerequisiteFailed("registering a private_key_jwt client with jwks failed (HTTP 400)")
+
+    assert probes.key_jwt_accepted(refused) is None

@@ -26,6 +26,7 @@ from joserfc.registry import HeaderParameter
 from oauth_conformance.features import Feature
 from oauth_conformance.plugin import RUN_KEY
 from oauth_conformance.support import jwts as assertions
+from oauth_conformance.support import probes
 from oauth_conformance.support.checks import error_code
 from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
@@ -284,12 +285,18 @@ def document_key_client(documents: Documents, oauth: OAuth, target: Target) -> K
     return KeyClient(documents.client(url, auth_method="private_key_jwt"), oauth, target)
 
 
-def key_client_registration(target: Target, clients: Clients, request: pytest.FixtureRequest) -> Client:
+def key_client_registration(target: Target, clients: Clients, request: pytest.FixtureRequest, oauth: OAuth) -> Client:
     """A private_key_jwt client: a metadata document on the fixture host when the target supports
-    them (CIMD section 6.2), else one registered with ``jwks`` (RFC 7591)."""
-    methods = target.metadata.get("token_endpoint_auth_methods_supported")
-    if not isinstance(methods, list) or "private_key_jwt" not in methods:
-        raise NotApplicable("private_key_jwt is not an advertised token endpoint auth method")
+    them (CIMD section 6.2), else one registered with ``jwks`` (RFC 7591); when the target offers
+    the method (advertised, or seen by the probe)."""
+    probes.private_key_jwt(target, lambda: KeyClient(new_key_client(target, clients, request), oauth, target))
+    if not target.supports(Feature.PRIVATE_KEY_JWT):
+        raise NotApplicable(f"the target does not offer {Feature.PRIVATE_KEY_JWT.description}")
+    return new_key_client(target, clients, request)
+
+
+def new_key_client(target: Target, clients: Clients, request: pytest.FixtureRequest) -> Client:
+    """A fresh private_key_jwt client (see :func:`key_client_registration`), offered or not."""
     jwks = testkeys.jwks(testkeys.CLIENT_RS256)
     grants = ["authorization_code", *(["refresh_token"] if target.supports(Feature.REFRESH) else [])]
     if target.supports(Feature.CIMD):
@@ -312,7 +319,7 @@ def key_client_registration(target: Target, clients: Clients, request: pytest.Fi
 @pytest.fixture
 def fresh_key_client(request: pytest.FixtureRequest, target: Target, oauth: OAuth, clients: Clients) -> KeyClient:
     """A private_key_jwt client whose happy path has not been tried."""
-    return KeyClient(key_client_registration(target, clients, request), oauth, target)
+    return KeyClient(key_client_registration(target, clients, request, oauth), oauth, target)
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ feature the metadata does not advertise is tried once, cheaply:
   for client_secret_basic or client_secret_post, and a code exchange authenticated that way; tokens
   mean the method is offered, a registration that refuses the method or turns it into another, or
   an OAuth error for the exchange, mean it is not;
-- private_key_jwt, on demand (before the first test of a metadata document client that uses it): a
-  document client declaring the method with the harness's test key, and a code exchange carrying
-  its valid assertion; tokens mean the method is offered, an OAuth error means it is not (this
-  takes a client ID metadata document: without one the method stays where the metadata put it);
+- private_key_jwt, on demand (before the first test of a client that uses it): a client of the
+  method with the harness's test key (a metadata document client, or one registered with
+  ``jwks``), and a code exchange carrying its valid assertion; tokens mean the method is offered,
+  an OAuth error, or a registration that refuses the method, mean it is not;
 - ID-JAG: the JWT bearer grant is offered and the profile says the target trusts the harness's
   test IdP (``[idjag] trusted``), the only way an ID-JAG profile is used without advertising it.
 
@@ -40,6 +40,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -47,12 +48,13 @@ from oauth_conformance.features import Feature
 from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.flows import OAuth
-from oauth_conformance.support.jwt_bearer import document_key_client
-from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.target import JWT_BEARER
 from oauth_conformance.target import TOKEN_EXCHANGE
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import Outcome
+
+if TYPE_CHECKING:  # jwt_bearer calls this module's private_key_jwt probe
+    from oauth_conformance.support.jwt_bearer import KeyClient
 
 # Errors that show the token endpoint knows the grant and judged the request's contents.
 KNOWN_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_target", "invalid_scope", "unauthorized_client"})
@@ -178,19 +180,22 @@ def secret_accepted(oauth: OAuth, clients: Clients, method: str) -> str | None:
     )
 
 
-def key_jwt_accepted(documents: Documents, oauth: OAuth, target: Target) -> str | None:
-    """What shows that the token endpoint authenticates a metadata document client by
-    private_key_jwt, or None when its code exchange with a valid assertion is refused with an
-    OAuth error; anything else is Inconclusive."""
-    key_client = document_key_client(documents, oauth, target)
+def key_jwt_accepted(make_client: Callable[[], KeyClient]) -> str | None:
+    """What shows that the token endpoint authenticates a client by private_key_jwt (a metadata
+    document client, or one registered with ``jwks``, from ``make_client``), or None when no such
+    client can be had or its code exchange with a valid assertion is refused with an OAuth error;
+    anything else is Inconclusive."""
+    try:
+        key_client = make_client()
+    except Outcome:
+        return None  # registration refused the method, or the target takes neither documents nor registrations
     response = key_client.redeem(key_client.assertion())
     if response.status_code == 200 and "access_token" in response.text:
-        return "a private_key_jwt metadata document client's code exchange got tokens"
+        return "a private_key_jwt client's code exchange with its valid assertion got tokens"
     if _error(response) is not None and response.status_code < 500:
         return None
     raise Inconclusive(
-        f"a private_key_jwt document client's code exchange was answered HTTP {response.status_code}"
-        " without an OAuth error"
+        f"a private_key_jwt client's code exchange was answered HTTP {response.status_code} without an OAuth error"
     )
 
 
@@ -248,16 +253,16 @@ def secret_methods(target: Target, oauth: OAuth, clients: Clients) -> None:
     probe_on_demand(target, set(SECRET_METHODS), lambda: oauth, lambda: clients)
 
 
-def private_key_jwt(target: Target, documents: Documents, oauth: OAuth) -> None:
+def private_key_jwt(target: Target, make_client: Callable[[], KeyClient]) -> None:
     """Probe private_key_jwt when the metadata leaves it out, once per process, before a test of a
-    metadata document client that uses it."""
+    client that uses it (``make_client``: a fresh one, as the test would get)."""
     feature = Feature.PRIVATE_KEY_JWT
     if feature in target.probed.asked:
         return
     target.probed.asked.add(feature)
     if target.advertises(feature) or target.endpoint("token_endpoint") is None:
         return
-    seen = twice(functools.partial(key_jwt_accepted, documents, oauth, target))
+    seen = twice(functools.partial(key_jwt_accepted, make_client))
     if seen:
         target.probed.seen[feature] = seen
 

@@ -834,6 +834,27 @@ def client_assertion_signature_unverified(app: ASGIApp) -> ASGIApp:
     return app
 
 
+@twin(
+    "client-assertion-signature-unverified-unadvertised",
+    CLIENT_ASSERTION,
+    {"RFC7523-3-CLIENT-SIG"},
+    features=True,
+    faults={"client-assertion-verify": unverified_claims},
+)
+def client_assertion_signature_unverified_unadvertised(app: ASGIApp) -> ASGIApp:
+    """private_key_jwt left out of the metadata while the token endpoint takes client assertions,
+    their signatures unchecked: trusted from the metadata, every RFC 7523 client assertion check
+    was not_applicable; the probe that tries the method must find it."""
+
+    def unadvertised(body: Any) -> Any:
+        if not isinstance(body, dict):
+            return body
+        methods = [m for m in body.get("token_endpoint_auth_methods_supported", []) if m != "private_key_jwt"]
+        return {**body, "token_endpoint_auth_methods_supported": methods}
+
+    return rewrite(app, path_is("/.well-known/oauth-authorization-server"), edit_json(unadvertised))
+
+
 @twin("client-assertion-invalid-request", CLIENT_ASSERTION, {"RFC7523-3.2-INVALID-CLIENT"}, features=True)
 def client_assertion_invalid_request(app: ASGIApp) -> ASGIApp:
     """Client authentication failures are answered 400 invalid_request, not invalid_client."""

@@ -25,7 +25,7 @@ from oauth_conformance.verdicts import not_tested
 def key_document(documents: Documents, oauth: OAuth, target: Target) -> KeyClient:
     """A document declaring private_key_jwt with the harness's TEST-ONLY client key, when the
     target offers the method (advertised, or seen by the probe)."""
-    probes.private_key_jwt(target, documents, oauth)
+    probes.private_key_jwt(target, lambda: document_key_client(documents, oauth, target))
     if not target.supports(Feature.PRIVATE_KEY_JWT):
         not_applicable(f"the target does not offer {Feature.PRIVATE_KEY_JWT.description}")
     return document_key_client(documents, oauth, target)

@@ -20,6 +20,7 @@ from oauth_conformance.features import Feature
 from oauth_conformance.support import probes
 from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.jwt_bearer import KeyClient
+from oauth_conformance.support.jwt_bearer import document_key_client
 from oauth_conformance.support.metadata_documents import Documents
 from oauth_conformance.target import Target
 from oauth_conformance.trust import keys as testkeys
@@ -45,7 +46,7 @@ def test_urls_in_a_document_on_a_special_use_address_are_not_fetched(
         )
     if not target.in_process and urlsplit(target.url).hostname not in LOOPBACK:
         not_tested("the target does not run on the fixture host's machine: a fetch of 0.0.0.0 would not reach it")
-    probes.private_key_jwt(target, proven_documents, oauth)
+    probes.private_key_jwt(target, lambda: document_key_client(proven_documents, oauth, target))
     if not target.supports(Feature.PRIVATE_KEY_JWT):
         not_applicable("private_key_jwt is not offered, so no document key would be fetched")
     keys_url = proven_documents.host.cimd_url(raw=orjson.dumps(testkeys.jwks(testkeys.CLIENT_RS256)).decode())
