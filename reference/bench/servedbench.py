@@ -17,7 +17,10 @@ core 1 (``sched_setaffinity``, as ``taskset`` would). The generator's ceiling is
 a trivial server on the same layout. Every server binds 127.0.0.1 and is stopped by its PID;
 every window is bounded.
 
-    python -m reference.bench.servedbench [--out reports/bench] [--duration 5] [--warmup 1.5]
+With ``--rounds N`` each row is measured N times (the servers take turns each round, the order
+rotated again), and each server's round with the median rate is the one reported.
+
+    python -m reference.bench.servedbench [--out reports/bench] [--duration 5] [--warmup 1.5] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -128,8 +131,22 @@ def _start_servers(
     return servers
 
 
+def _median_result(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median rate (the lower of the two middle ones for an even count), with
+    every round's rate beside it."""
+    ordered = sorted(results, key=lambda r: r["units_per_s"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["rounds_units_per_s"] = [round(r["units_per_s"], 1) for r in results]
+    return chosen
+
+
 async def _run_rows(
-    servers: list[Server], concurrencies: Sequence[int], workloads: Sequence[str], duration: float, warmup: float
+    servers: list[Server],
+    concurrencies: Sequence[int],
+    workloads: Sequence[str],
+    duration: float,
+    warmup: float,
+    rounds: int = 1,
 ) -> list[dict[str, Any]]:
     for server in servers:
         server.clients = await rawload.prepare(server.url, max(concurrencies), scope=server.scope)
@@ -138,25 +155,28 @@ async def _run_rows(
     for workload in workloads:
         for concurrency in concurrencies:
             row: dict[str, Any] = {"workload": workload, "concurrency": concurrency, "results": {}}
-            order = servers[turn % len(servers) :] + servers[: turn % len(servers)]
-            turn += 1
-            for server in order:
-                cpu = proctree.CpuMeter(list(server.processes.values()))
-                others = [pid for s in servers if s is not server for pid in s.processes.values()]
-                with proctree.paused(others):
-                    result = await rawload.measure(
-                        server.clients[:concurrency], workload, duration=duration, warmup=warmup, on_window=cpu.mark
+            measured: dict[str, list[dict[str, Any]]] = {server.key: [] for server in servers}
+            for _ in range(rounds):  # the servers take turns, the order rotated every round
+                order = servers[turn % len(servers) :] + servers[: turn % len(servers)]
+                turn += 1
+                for server in order:
+                    cpu = proctree.CpuMeter(list(server.processes.values()))
+                    others = [pid for s in servers if s is not server for pid in s.processes.values()]
+                    with proctree.paused(others):
+                        result = await rawload.measure(
+                            server.clients[:concurrency], workload, duration=duration, warmup=warmup, on_window=cpu.mark
+                        )
+                    result["server_cpu_cores"] = cpu.cores()
+                    result["peak_rss_mib"] = {k: proctree.peak_rss_mib(p) for k, p in server.processes.items()}
+                    measured[server.key].append(result)
+                    print(
+                        f"bench: {workload:8} x{concurrency:<3} {server.label:28} {result['units_per_s']:9.1f}/s"
+                        f"  p50 {result['latency_ms']['p50']:7.2f} ms  p99 {result['latency_ms']['p99']:7.2f} ms"
+                        f"  errors {result['errors']}  gen {result['generator_cpu_cores']:.2f}"
+                        f"  server {result['server_cpu_cores']:.2f} cores",
+                        flush=True,
                     )
-                result["server_cpu_cores"] = cpu.cores()
-                result["peak_rss_mib"] = {k: proctree.peak_rss_mib(p) for k, p in server.processes.items()}
-                row["results"][server.key] = result
-                print(
-                    f"bench: {workload:8} x{concurrency:<3} {server.label:28} {result['units_per_s']:9.1f}/s"
-                    f"  p50 {result['latency_ms']['p50']:7.2f} ms  p99 {result['latency_ms']['p99']:7.2f} ms"
-                    f"  errors {result['errors']}  gen {result['generator_cpu_cores']:.2f}"
-                    f"  server {result['server_cpu_cores']:.2f} cores",
-                    flush=True,
-                )
+            row["results"] = {key: _median_result(results) for key, results in measured.items()}
             row["ratios"] = benchreport.ratios(row["results"])
             rows.append(row)
     for server in servers:
@@ -203,6 +223,7 @@ def run(
     keys: Sequence[str],
     pin: bool,
     reference_path: Path | None = None,
+    rounds: int = 1,
 ) -> dict[str, Any]:
     began = time.monotonic()
     pin = pin and len(os.sched_getaffinity(0)) >= 2
@@ -216,6 +237,7 @@ def run(
         "layout": {"generator_cpu": GENERATOR_CPU, "server_cpu": SERVER_CPU} if pin else "unpinned",
         "duration_s": duration,
         "warmup_s": warmup,
+        "rounds": rounds,
         "reference_path": str(reference_path) if reference_path else None,
     }
     from reference.bench.load import null_server
@@ -227,7 +249,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="oauth-servedbench-") as tmp, contextlib.ExitStack() as stack:
         servers = _start_servers(stack, keys, Path(tmp), server_cpu, reference_path)
         document["servers"] = {s.key: {"label": s.label, "url": s.url, "processes": s.processes} for s in servers}
-        document["rows"] = rawload.run_fast(_run_rows(servers, concurrencies, workloads, duration, warmup))
+        document["rows"] = rawload.run_fast(_run_rows(servers, concurrencies, workloads, duration, warmup, rounds))
         document["peak_rss_mib"] = {
             s.key: {k: proctree.peak_rss_mib(p) for k, p in s.processes.items()} for s in servers
         }
@@ -249,6 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("reports/bench"))
     parser.add_argument("--duration", type=float, default=5.0, help="timed seconds per measurement (at most 60)")
     parser.add_argument("--warmup", type=float, default=1.5, help="untimed seconds before each (at most 10)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="turns per row (at most 9); each server's median round is reported"
+    )
     parser.add_argument("--concurrency", type=int, action="append", help="virtual clients (repeat; 1, 16, 64)")
     parser.add_argument("--workload", action="append", choices=WORKLOADS, help="only these (repeat)")
     parser.add_argument("--server", action="append", choices=benchreport.SERVERS, help="only these (repeat)")
@@ -258,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     concurrencies = tuple(args.concurrency or (1, 16, 64))
     if not 0 < args.duration <= 60 or not 0 <= args.warmup <= 10 or not all(1 <= c <= 256 for c in concurrencies):
         parser.error("duration must be in (0, 60], warm-up in [0, 10], concurrency in [1, 256]")
+    if not 1 <= args.rounds <= 9:
+        parser.error("rounds must be in [1, 9]")
     document = run(
         args.out,
         duration=args.duration,
@@ -267,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keys=tuple(args.server or benchreport.SERVERS),
         pin=not args.no_pin,
         reference_path=args.reference_path.resolve() if args.reference_path else None,
+        rounds=args.rounds,
     )
     met = document["targets"]
     print(f"bench: wrote {args.out / 'served.md'} in {document['elapsed_s']:.0f} s; targets: {met['summary']}")

@@ -16,6 +16,7 @@ from oauth_reference.serving.server import BatchedWrites
 from reference.bench import chart as benchchart
 from reference.bench import proctree
 from reference.bench import served_report as benchreport
+from reference.bench import servedbench
 
 
 def result(units: float, *, requests: float | None = None, rss: dict[str, float] | None = None) -> dict[str, Any]:
@@ -96,8 +97,23 @@ def test_verdicts_name_the_rows_that_miss_each_goal() -> None:
     assert "missed 3x_cloudflare_every_row" in goals["summary"]
 
 
+def test_the_api_goal_asks_1_3x_oidc_provider_with_many_clients() -> None:
+    short = benchreport.verdicts(document(ref_api=6000.0))  # 1.2x oidc-provider's 5,000/s
+    assert short["ahead_of_oidc_provider_every_row"]["met"]
+    assert short["1.3x_oidc_provider_api_many_clients"] == {"met": False, "rows_missed": ["api x16"]}
+    assert "**missed** (rows below: api x16)" in benchreport.markdown(document(ref_api=6000.0))
+    assert benchreport.verdicts(document(ref_api=6500.0))["1.3x_oidc_provider_api_many_clients"]["met"]
+
+
+def test_a_row_of_several_rounds_reports_each_servers_median_round() -> None:
+    rounds = [result(300.0), result(100.0), result(200.0)]
+    chosen = servedbench._median_result(rounds)
+    assert chosen["units_per_s"] == 200.0 and chosen["rounds_units_per_s"] == [300.0, 100.0, 200.0]
+    assert servedbench._median_result(rounds[:2])["units_per_s"] == 100.0  # the lower middle of an even count
+
+
 def test_verdicts_when_every_goal_is_met() -> None:
-    goals = benchreport.verdicts(document(ref_api=5500.0))
+    goals = benchreport.verdicts(document(ref_api=6500.0))
     assert goals["3x_cloudflare_every_row"]["met"] and goals["ahead_of_oidc_provider_every_row"]["met"]
     assert "missed" not in goals["summary"]
 
