@@ -40,7 +40,8 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
+from typing import Protocol
 
 import httpx
 
@@ -53,8 +54,15 @@ from oauth_conformance.target import TOKEN_EXCHANGE
 from oauth_conformance.target import Target
 from oauth_conformance.verdicts import Outcome
 
-if TYPE_CHECKING:  # jwt_bearer calls this module's private_key_jwt probe
-    from oauth_conformance.support.jwt_bearer import KeyClient
+
+class KeyHolder(Protocol):
+    """What the private_key_jwt probe needs of a client with a key (jwt_bearer.KeyClient, which
+    calls the probe, so this module does not import it)."""
+
+    def assertion(self) -> str: ...
+
+    def redeem(self, assertion: str | None, **kwargs: Any) -> httpx.Response: ...
+
 
 # Errors that show the token endpoint knows the grant and judged the request's contents.
 KNOWN_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_target", "invalid_scope", "unauthorized_client"})
@@ -180,7 +188,7 @@ def secret_accepted(oauth: OAuth, clients: Clients, method: str) -> str | None:
     )
 
 
-def key_jwt_accepted(make_client: Callable[[], KeyClient]) -> str | None:
+def key_jwt_accepted(make_client: Callable[[], KeyHolder]) -> str | None:
     """What shows that the token endpoint authenticates a client by private_key_jwt (a metadata
     document client, or one registered with ``jwks``, from ``make_client``), or None when no such
     client can be had or its code exchange with a valid assertion is refused with an OAuth error;
@@ -253,7 +261,7 @@ def secret_methods(target: Target, oauth: OAuth, clients: Clients) -> None:
     probe_on_demand(target, set(SECRET_METHODS), lambda: oauth, lambda: clients)
 
 
-def private_key_jwt(target: Target, make_client: Callable[[], KeyClient]) -> None:
+def private_key_jwt(target: Target, make_client: Callable[[], KeyHolder]) -> None:
     """Probe private_key_jwt when the metadata leaves it out, once per process, before a test of a
     client that uses it (``make_client``: a fresh one, as the test would get)."""
     feature = Feature.PRIVATE_KEY_JWT
