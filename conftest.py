@@ -3,7 +3,9 @@ bytecode cached.
 
 With xdist the run ends when its last worker does; a test of several minutes dealt out late keeps
 one worker busy while the other has nothing left. Measured with ``--durations`` on this 2-core
-machine, these take from half a minute to several minutes each; everything else takes seconds.
+machine, these take from 20 seconds to several minutes each; everything else takes seconds. The
+twins among them mostly wait (a server that hangs, a document served drop by drop): started early,
+their waits overlap the other workers' work instead of being the run's last seconds.
 
 The tests start hundreds of Python processes (xdist's workers, the served references, the CLI
 under test), and each imports the harness and the reference. Where ``PYTHONDONTWRITEBYTECODE`` is
@@ -45,6 +47,10 @@ LONGEST = (
     "suites/tests/test_robust_suite.py",
     "suites/tests/test_wheel.py",
     "suites/tests/test_cli.py::test_the_cli_and_plain_pytest_give_the_same_verdicts",
+    "suites/tests/test_twins.py::test_twin_fails_exactly_its_requirements[robust-hangs-on-huge-body]",
+    "suites/tests/test_twins.py::test_twin_fails_exactly_its_requirements[cimd-slow-fetch-awaited]",
+    "suites/tests/test_twins.py::test_twin_fails_exactly_its_requirements[robust-hangs-on-non-ascii]",
+    "suites/tests/test_robust_state.py::test_a_violation_is_reported_as_a_replayable_request_sequence",
     "suites/tests/test_plugin.py::test_xdist_gives_the_same_report_as_a_serial_run",
 )
 

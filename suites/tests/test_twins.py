@@ -37,7 +37,13 @@ def suites_imported() -> None:
     in this process. An in-process pytester run drops every module it imported when it ends, so
     without this each twin imported the suites again (and, with no bytecode cache, rewrote and
     compiled each one: about a second a twin). Modules already imported stay, and the inner run
-    collects the same module objects: their code is the suites' code either way."""
+    collects the same module objects: their code is the suites' code either way.
+
+    Schemathesis too: the fuzzing imports it when it starts (robust/fuzz.py), so each fuzzing twin
+    imported its OpenAPI modules and werkzeug again (some 130 modules, about half a second of CPU
+    each time with no bytecode cache)."""
+    import schemathesis.specs.openapi.schemas  # noqa: F401 (imported to stay imported)
+
     import oauth_conformance.report.html
     import oauth_conformance.specs
 

@@ -11,6 +11,17 @@ from typing import Any
 
 import orjson
 
+# What uvicorn imports only when a server starts (Config.load(): the event loop, the WebSocket
+# protocol, lifespan): imported with this module, they are in the twins' fork server, which has
+# imported it, and no forked twin imports them again (some 35 modules each time, websockets among
+# them). The lean HTTP protocol (oauth_reference.serving.http1) is no public seam: each twin still
+# imports that one.
+import uvicorn.lifespan.on
+import uvicorn.loops.auto
+import uvicorn.loops.uvloop
+import uvicorn.protocols.websockets.auto  # noqa: F401
+import uvloop  # noqa: F401
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for suites.tests
 
 from oauth_conformance.trust.host import RemoteFixtureHost
