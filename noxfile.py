@@ -15,8 +15,8 @@ PYTHON = ["3.11", "3.12", "3.13"]
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
     """The test suite, in the current environment (README's test command: four workers, since the
-    tests mostly wait on the servers they start)."""
-    session.run("python", "-m", "pytest", "-n", "4", *session.posargs)
+    tests mostly wait on the servers they start, stealing work from each other at the end)."""
+    session.run("python", "-m", "pytest", "-n", "4", "--dist", "worksteal", *session.posargs)
 
 
 @nox.session(python=False)
