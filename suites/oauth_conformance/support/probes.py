@@ -178,14 +178,7 @@ def secret_accepted(oauth: OAuth, clients: Clients, method: str) -> str | None:
         return None  # registration refused the method and no profile client uses it
     if client.auth_method != method or not client.client_secret:
         return None  # registration turned it into another method: not offered
-    response = oauth.exchange(oauth.code(client))
-    if response.status_code == 200 and "access_token" in response.text:
-        return f"a {method} client's code exchange got tokens"
-    if _error(response) is not None and response.status_code < 500:
-        return None
-    raise Inconclusive(
-        f"a {method} client's code exchange was answered HTTP {response.status_code} without an OAuth error"
-    )
+    return _authenticated(oauth.exchange(oauth.code(client)), f"a {method} client's code exchange")
 
 
 def key_jwt_accepted(make_client: Callable[[], KeyHolder]) -> str | None:
@@ -198,13 +191,18 @@ def key_jwt_accepted(make_client: Callable[[], KeyHolder]) -> str | None:
     except Outcome:
         return None  # registration refused the method, or the target takes neither documents nor registrations
     response = key_client.redeem(key_client.assertion())
+    return _authenticated(response, "a private_key_jwt client's code exchange with its valid assertion")
+
+
+def _authenticated(response: httpx.Response, what: str) -> str | None:
+    """The answer to a code exchange authenticated by the method a probe tries (``what`` names the
+    exchange): tokens show the method is offered; an OAuth error below 500 that it is not (None);
+    anything else says neither (Inconclusive)."""
     if response.status_code == 200 and "access_token" in response.text:
-        return "a private_key_jwt client's code exchange with its valid assertion got tokens"
+        return f"{what} got tokens"
     if _error(response) is not None and response.status_code < 500:
         return None
-    raise Inconclusive(
-        f"a private_key_jwt client's code exchange was answered HTTP {response.status_code} without an OAuth error"
-    )
+    raise Inconclusive(f"{what} was answered HTTP {response.status_code} without an OAuth error")
 
 
 SECRET_METHODS = {Feature.CLIENT_SECRET_BASIC: "client_secret_basic", Feature.CLIENT_SECRET_POST: "client_secret_post"}
@@ -247,13 +245,27 @@ def probe_on_demand(
 ) -> None:
     """Try each on-demand feature among ``features`` that the metadata does not advertise, once per
     process (``oauth`` and ``clients`` are asked for only when a probe runs)."""
-    for feature in sorted(features & ON_DEMAND.keys() - target.probed.asked):
-        target.probed.asked.add(feature)
-        if target.advertises(feature) or target.endpoint("token_endpoint") is None:
-            continue
-        seen = twice(functools.partial(ON_DEMAND[feature], oauth(), clients()))
-        if seen:
-            target.probed.seen[feature] = seen
+    for feature in sorted(features & ON_DEMAND.keys()):
+        _once(target, feature, functools.partial(_with_fixtures, ON_DEMAND[feature], oauth, clients))
+
+
+def _with_fixtures(
+    try_it: Callable[[OAuth, Clients], str | None], oauth: Callable[[], OAuth], clients: Callable[[], Clients]
+) -> str | None:
+    return try_it(oauth(), clients())
+
+
+def _once(target: Target, feature: Feature, try_it: Callable[[], str | None]) -> None:
+    """Try ``feature`` once per process (twice if the first answer was unclear), unless the metadata
+    advertises it or there is no token endpoint to try it at; what shows it goes into ``target.probed``."""
+    if feature in target.probed.asked:
+        return
+    target.probed.asked.add(feature)
+    if target.advertises(feature) or target.endpoint("token_endpoint") is None:
+        return
+    seen = twice(try_it)
+    if seen:
+        target.probed.seen[feature] = seen
 
 
 def secret_methods(target: Target, oauth: OAuth, clients: Clients) -> None:
@@ -264,15 +276,7 @@ def secret_methods(target: Target, oauth: OAuth, clients: Clients) -> None:
 def private_key_jwt(target: Target, make_client: Callable[[], KeyHolder]) -> None:
     """Probe private_key_jwt when the metadata leaves it out, once per process, before a test of a
     client that uses it (``make_client``: a fresh one, as the test would get)."""
-    feature = Feature.PRIVATE_KEY_JWT
-    if feature in target.probed.asked:
-        return
-    target.probed.asked.add(feature)
-    if target.advertises(feature) or target.endpoint("token_endpoint") is None:
-        return
-    seen = twice(functools.partial(key_jwt_accepted, make_client))
-    if seen:
-        target.probed.seen[feature] = seen
+    _once(target, Feature.PRIVATE_KEY_JWT, functools.partial(key_jwt_accepted, make_client))
 
 
 def twice(try_it: Callable[[], str | None]) -> str | None:
