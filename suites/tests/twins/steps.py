@@ -61,6 +61,11 @@ async def answer_busy(send: Send) -> None:
     await send_answer(send, busy())
 
 
+async def busy_instead(scope: Scope, body: bytes, forward: Forward) -> Answer:
+    """An ``intercept`` handler: the request is answered 503, the reference never sees it."""
+    return busy()
+
+
 def is_exchange(pairs: Pairs) -> bool:
     return first(pairs, "grant_type") == TOKEN_EXCHANGE
 
@@ -263,14 +268,7 @@ def mcp_anonymous_busy_after_a_token(app: ASGIApp) -> ASGIApp:
 )
 def mcp_resource_metadata_busy(app: ASGIApp) -> ASGIApp:
     """Every resource metadata document answers 503 (the challenge still names one)."""
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and str(scope["path"]).startswith(PRM):
-            await answer_busy(send)
-            return
-        await app(scope, receive, send)
-
-    return wrapped
+    return intercept(app, lambda scope: str(scope["path"]).startswith(PRM), busy_instead)
 
 
 # ------------------------------------------------------------------------------------ RFC 9728
@@ -336,14 +334,10 @@ def resource_metadata_issuer_hangs(app: ASGIApp) -> ASGIApp:
 def dpop_resource_busy_for_bound_tokens(app: ASGIApp) -> ASGIApp:
     """The protected resource answers every request under the DPoP scheme with 503."""
 
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        dpop = (header(scope, b"authorization") or "").startswith("DPoP ") if scope["type"] == "http" else False
-        if dpop and str(scope["path"]).startswith(API):
-            await answer_busy(send)
-            return
-        await app(scope, receive, send)
+    def dpop_at_the_api(scope: Scope) -> bool:
+        return str(scope["path"]).startswith(API) and (header(scope, b"authorization") or "").startswith("DPoP ")
 
-    return wrapped
+    return intercept(app, dpop_at_the_api, busy_instead)
 
 
 @twin(
@@ -384,14 +378,8 @@ def idjag_resource_unbounded_api_busy_once(app: ASGIApp) -> ASGIApp:
             issued.add(token)
         return answer
 
-    served = on_token(idjag_resource_unbounded(app), observe)
+    def first_use_at_the_api(scope: Scope) -> bool:
+        token = (header(scope, b"authorization") or "").removeprefix("Bearer ")
+        return str(scope["path"]).startswith(API) and token in issued and asked.first(token)
 
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and str(scope["path"]).startswith(API):
-            token = (header(scope, b"authorization") or "").removeprefix("Bearer ")
-            if token in issued and asked.first(token):
-                await answer_busy(send)
-                return
-        await served(scope, receive, send)
-
-    return wrapped
+    return intercept(on_token(idjag_resource_unbounded(app), observe), first_use_at_the_api, busy_instead)
