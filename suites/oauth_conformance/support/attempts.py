@@ -411,6 +411,23 @@ def revoked_access_token(oauth: OAuth, client: Client, access_token: str) -> Non
         )
 
 
+def introspected_active(
+    oauth: OAuth, client: Client, access_token: str, what: str = "introspecting the client's own fresh access token"
+) -> dict[str, Any]:
+    """The control of a test that introspects: the client introspecting its own live access token
+    is told it is active; the answer. A 5xx twice, a hang, or a 200 that does not say active true
+    fails RFC7662-2.2-ACTIVE; a refusal (the server may keep introspection for other callers, RFC
+    7662 section 2.1) leaves the test not tested."""
+    response = controls.step(lambda: oauth.introspect(client, access_token), controls.INTROSPECT, what)
+    if response.status_code != 200:
+        reason = f"{what} answered HTTP {response.status_code} {describe_error(response)}".strip()
+        raise PrerequisiteFailed(f"{reason} (see RFC7662-2.2-ACTIVE)")
+    body = body_of(response)
+    if body.get("active") is not True:
+        raise controls.broken(controls.INTROSPECT, f"{what} answered HTTP 200 without active true")
+    return body
+
+
 def describe_error(response: httpx.Response) -> str:
     try:
         body = response.json()

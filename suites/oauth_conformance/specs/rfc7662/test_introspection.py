@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.support import controls
+from oauth_conformance.support.attempts import introspected_active
 from oauth_conformance.support.attempts import revoked_access_token
 from oauth_conformance.support.attempts import revoked_refresh_token
 from oauth_conformance.support.checks import error_code
@@ -61,22 +61,8 @@ def is_active(response: httpx.Response) -> bool:
 def live(oauth: OAuth, client: Client, **kwargs: Any) -> Tokens:
     """Fresh tokens of ``client`` that introspect as active (the control of every other test)."""
     tokens = oauth.tokens(client, **kwargs)
-    reported_active(oauth, client, tokens.access_token)
+    introspected_active(oauth, client, tokens.access_token)
     return tokens
-
-
-def reported_active(oauth: OAuth, client: Client, access_token: str) -> None:
-    """The control: the client introspecting its own fresh access token is told it is active. A 5xx
-    twice, a hang, or a 200 that does not say active true fails RFC7662-2.2-ACTIVE; a refusal (the
-    server may keep introspection for other callers, section 2.1) leaves the test not tested."""
-    what = "introspecting the client's own fresh access token"
-    response = controls.step(lambda: oauth.introspect(client, access_token), controls.INTROSPECT, what)
-    if response.status_code != 200:
-        raise PrerequisiteFailed(
-            f"{what} answered HTTP {response.status_code} {error_code(response) or ''} (see RFC7662-2.2-ACTIVE)"
-        )
-    if not is_active(response):
-        raise controls.broken(controls.INTROSPECT, f"{what} answered HTTP 200 without active true")
 
 
 # ------------------------------------------------------------------------------- section 2

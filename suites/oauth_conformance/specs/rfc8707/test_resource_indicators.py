@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from oauth_conformance import requirement
-from oauth_conformance.support import controls
 from oauth_conformance.support.attempts import body_of
+from oauth_conformance.support.attempts import introspected_active
 from oauth_conformance.support.attempts import resources_named
 from oauth_conformance.support.attempts import served_pair
 from oauth_conformance.support.checks import assert_oauth_error
@@ -18,7 +18,6 @@ from oauth_conformance.support.flows import OAuth
 from oauth_conformance.support.flows import Tokens
 from oauth_conformance.support.jwts import jwt_claims
 from oauth_conformance.target import Target
-from oauth_conformance.verdicts import PrerequisiteFailed
 from oauth_conformance.verdicts import not_tested
 
 # A resource no authorization server serves (.invalid is reserved, RFC 2606).
@@ -41,21 +40,9 @@ def introspected(oauth: OAuth, client: Client, target: Target, tokens: Tokens) -
     claims = jwt_claims(tokens.access_token)
     if claims is not None:
         return claims
-    endpoint = target.endpoint("introspection_endpoint")
-    if endpoint is None:
+    if target.endpoint("introspection_endpoint") is None:
         not_tested("the access token is opaque and the target offers no introspection endpoint to read it")
-    what = "introspecting the client's own fresh access token"
-    response = controls.step(
-        lambda: oauth.token_request(client, {"token": tokens.access_token}, endpoint=endpoint),
-        controls.INTROSPECT,
-        what,
-    )
-    if response.status_code != 200:  # the server may keep introspection for other callers (RFC 7662 section 2.1)
-        raise PrerequisiteFailed(f"{what} answered HTTP {response.status_code} (see RFC7662-2.2-ACTIVE)")
-    body = body_of(response)
-    if body.get("active") is not True:
-        raise controls.broken(controls.INTROSPECT, f"{what} answered HTTP 200 without active true")
-    return body
+    return introspected_active(oauth, client, tokens.access_token)
 
 
 def audiences(oauth: OAuth, client: Client, target: Target, tokens: Tokens) -> list[str]:

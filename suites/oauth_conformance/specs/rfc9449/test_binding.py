@@ -8,9 +8,8 @@ import httpx
 
 from oauth_conformance import requirement
 from oauth_conformance.features import Feature
-from oauth_conformance.support import controls
 from oauth_conformance.support import par
-from oauth_conformance.support.attempts import body_of
+from oauth_conformance.support.attempts import introspected_active
 from oauth_conformance.support.clients import Client
 from oauth_conformance.support.clients import Clients
 from oauth_conformance.support.dpop import DPoP
@@ -52,13 +51,9 @@ def test_introspecting_a_bound_token_gives_dpop_and_the_thumbprint(dpop: DPoP, c
     tokens = dpop.tokens(client, key)
     if tokens.token_type.lower() != "dpop":
         not_tested(f"the token issued for a valid proof is typed {tokens.token_type!r}, not DPoP-bound")
-    what = "introspecting the client's own live DPoP-bound token"
-    response = controls.step(lambda: oauth.introspect(client, tokens.access_token), controls.INTROSPECT, what)
-    if response.status_code != 200:  # the server may keep introspection for other callers (RFC 7662 section 2.1)
-        raise PrerequisiteFailed(f"{what} answered HTTP {response.status_code} (see RFC7662-2.2-ACTIVE)")
-    body = body_of(response)
-    if body.get("active") is not True:
-        raise controls.broken(controls.INTROSPECT, f"{what} answered HTTP 200 without active true")
+    body = introspected_active(
+        oauth, client, tokens.access_token, "introspecting the client's own live DPoP-bound token"
+    )
     if "token_type" in body:
         assert str(body["token_type"]) == "DPoP", f"the introspection response's token_type is {body['token_type']!r}"
     assert jkt_of(body) == key.thumbprint, (
